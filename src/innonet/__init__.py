@@ -1,0 +1,3 @@
+"""innonet: map, diagnose and grow the innovation networks of SMEs, clusters and agencies."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,146 @@
+"""The ``innonet`` command: one root, each domain adds its own commands."""
+
+import json
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from innonet.config import Settings, get_settings
+from innonet.db import make_engine, make_session_factory, migrate
+from innonet.errors import InnonetError
+
+app = typer.Typer(help="innonet: map, diagnose and grow innovation networks.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+# Messages and progress go to stderr so that stdout carries only the data asked for.
+console = Console(stderr=True)
+MAX_PROBLEMS_SHOWN = 50
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Sessions on a database brought up to the newest schema."""
+        migrate(self.engine)  # a no-op when it is already up to date
+        return make_session_factory(self.engine)
+
+
+def runtime(ctx: typer.Context) -> Runtime:
+    return ctx.find_root().obj
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: "
+                                           "INNONET_DATABASE_URL, else sqlite:///innonet.db)")] = None,
+) -> None:
+    settings = get_settings()
+    if db:
+        settings = settings.model_copy(update={"database_url": db})
+    ctx.obj = Runtime(settings)
+
+
+def fail(error: InnonetError) -> None:
+    """Print a domain error and every problem it names, then exit with status 1."""
+    console.print(f"[bold red]Error:[/] {error.message}", highlight=False, markup=True)
+    for problem in error.problems[:MAX_PROBLEMS_SHOWN]:
+        console.print(f"  - {problem}", highlight=False, markup=False)
+    if len(error.problems) > MAX_PROBLEMS_SHOWN:
+        console.print(f"  … and {len(error.problems) - MAX_PROBLEMS_SHOWN} more")
+    raise typer.Exit(1)
+
+
+def print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the database schema, or upgrade it to the newest version."""
+    rt = runtime(ctx)
+    migrate(rt.engine)
+    console.print(f"Database ready: {rt.engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    format: Annotated[str, typer.Option("--format", help="json or table")] = "table",
+) -> None:
+    """How many organisations, projects, participations and relationships there are."""
+    from innonet.collaborations import service as collaborations
+    from innonet.organisations import service as organisations
+
+    with runtime(ctx).sessions() as session:
+        counts = {"organisations": organisations.count_organisations(session)}
+        counts |= collaborations.counts(session)
+    if format == "json":
+        print_json(counts)
+    else:
+        for name, value in counts.items():
+            typer.echo(f"{name:<16}{value:>10,}")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (INNONET_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (INNONET_PORT)")] = None,
+) -> None:
+    """Start the web app and the REST API."""
+    import uvicorn
+
+    from innonet.app import create_app
+
+    rt = runtime(ctx)
+    host, port = host or rt.settings.host, port or rt.settings.port
+    application = create_app(rt.settings, sessions=rt.sessions)
+    console.print(f"innonet is running at [bold]http://{host}:{port}/[/]  (Ctrl+C stops it)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+) -> None:
+    """Load the bundled 2021 Horizon 2020 consortia (once) and start the web app."""
+    from importlib.resources import files
+
+    from innonet.imports import service as imports
+    from innonet.organisations import service as organisations
+
+    rt = runtime(ctx)
+    with rt.sessions.begin() as session:
+        if organisations.count_organisations(session) == 0:
+            with console.status("Loading the demo data (2,016 organisations)…"):
+                with (files("innonet") / "demo" / "h2020-2021-consortia.csv.gz").open("rb") as f:
+                    imports.import_dashboard(session, file=f)
+    ctx.invoke(serve, ctx=ctx, host=host, port=port)
+
+
+def register() -> None:
+    from innonet.backup.cli import register as backup
+    from innonet.imports.cli import register as imports
+    from innonet.organisations.cli import register as organisations
+
+    for add in (imports, organisations, backup):
+        add(app)
+
+
+register()

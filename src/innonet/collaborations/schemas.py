@@ -1,0 +1,115 @@
+"""Pydantic shapes of projects, participations and relationships."""
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from innonet.collaborations.models import DIRECTIONS, PARTICIPATION_ROLES, RELATIONSHIP_KINDS
+from innonet.organisations.schemas import OrganisationOut, OrganisationSummary
+
+RelationshipKind = Literal[tuple(RELATIONSHIP_KINDS)]  # type: ignore[valid-type]
+Direction = Literal[tuple(DIRECTIONS)]  # type: ignore[valid-type]
+Role = Literal[tuple(PARTICIPATION_ROLES)]  # type: ignore[valid-type]
+
+
+class RelationshipFields(BaseModel):
+    """What describes a tie, apart from the two organisations it joins."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    kind: RelationshipKind = Field(description="What the partner is to the organisation")
+    direction: Direction = "mutual"
+    start_date: date | None = None
+    end_date: date | None = None
+    strength: int = Field(default=3, ge=1, le=5, description="1 weak … 5 strategic")
+    notes: str | None = Field(default=None, max_length=5000)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date: the end date is before the start date")
+        return self
+
+
+class RelationshipIn(RelationshipFields):
+    organisation: str = Field(min_length=1, description="External id of the organisation")
+    partner: str = Field(min_length=1, description="External id of the partner")
+
+
+class RelationshipPatch(BaseModel):
+    """A partial update of a relationship: only the fields sent are changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: RelationshipKind | None = None
+    direction: Direction | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    strength: int | None = Field(default=None, ge=1, le=5)
+    notes: str | None = None
+
+
+class RelationshipOut(RelationshipFields):
+    id: int
+    organisation: OrganisationSummary
+    partner: OrganisationSummary
+    source: Literal["manual", "import"]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProjectSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    external_id: str
+    acronym: str | None
+    title: str | None
+    programme: str | None
+    start_date: date | None
+    end_date: date | None
+
+
+class ProjectOut(ProjectSummary):
+    rcn: int | None
+    topic: str | None
+    description: str | None
+    budget: float | None
+    eu_contribution: float | None
+
+
+class ProjectPage(BaseModel):
+    items: list[ProjectSummary]
+    total: int
+    page: int
+    per_page: int
+
+
+class ParticipantOut(BaseModel):
+    organisation: OrganisationSummary
+    role: Role
+    contribution: float | None
+
+
+class ProjectDetail(ProjectOut):
+    participants: list[ParticipantOut]
+
+
+class ProjectParticipationOut(BaseModel):
+    project: ProjectSummary
+    role: Role
+    contribution: float | None
+
+
+class PartnerOut(BaseModel):
+    organisation: OrganisationSummary
+    shared_projects: int = Field(description="Projects both take part in (the link weight)")
+    relationship_kinds: list[RelationshipKind]
+
+
+class OrganisationDetail(OrganisationOut):
+    partner_count: int
+    partners: list[PartnerOut] = Field(description="Strongest partners first, up to partners_limit")
+    project_count: int
+    projects: list[ProjectParticipationOut] = Field(description="Newest first, up to projects_limit")
+    relationships: list[RelationshipOut]

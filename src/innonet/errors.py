@@ -1,0 +1,57 @@
+"""The one exception tree of innonet; each error carries its HTTP status."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: the field or file line it concerns, and why."""
+
+    message: str
+    field: str | None = None
+    line: int | None = None
+
+    def as_dict(self) -> dict:
+        out: dict = {"message": self.message}
+        if self.field is not None:
+            out["field"] = self.field
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+    def __str__(self) -> str:
+        where = []
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field is not None:
+            where.append(self.field)
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class InnonetError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or []
+
+
+class NotFound(InnonetError):
+    status_code = 404
+
+
+class Conflict(InnonetError):
+    status_code = 409
+
+
+class Forbidden(InnonetError):
+    status_code = 403
+
+
+class InvalidInput(InnonetError):
+    status_code = 422
+
+    @classmethod
+    def for_field(cls, field: str, message: str) -> "InvalidInput":
+        return cls(f"{field}: {message}", [Problem(message, field=field)])

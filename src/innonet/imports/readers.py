@@ -1,0 +1,178 @@
+"""Reading tabular files as they come: gzip or not, BOM or not, any common delimiter.
+
+Every row comes with the line number where it starts in the file, so that each problem
+can be reported where a person can find it.
+"""
+
+import csv
+import gzip
+import io
+import itertools
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import BinaryIO
+
+from innonet.errors import InvalidInput, Problem
+
+DELIMITERS = ";,\t|"
+# Fields in CORDIS dumps can hold whole abstracts.
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+def text_stream(raw: BinaryIO) -> io.TextIOWrapper:
+    """Decode a (possibly gzipped) byte stream as UTF-8, dropping a byte-order mark."""
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)
+    if buffered.peek(2)[:2] == b"\x1f\x8b":
+        buffered = gzip.GzipFile(fileobj=buffered)
+    return io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
+
+
+def sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
+    """The delimiter and quoting of a CSV sample; the header line decides when unsure."""
+    header = sample.splitlines()[0] if sample else ""
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=DELIMITERS)
+        if dialect.delimiter in header:
+            return dialect
+    except csv.Error:
+        pass
+    counts = Counter({d: header.count(d) for d in DELIMITERS})
+    delimiter = counts.most_common(1)[0][0] if header else ","
+
+    class Detected(csv.excel):
+        pass
+
+    Detected.delimiter = delimiter
+    return Detected
+
+
+def read_csv(raw: BinaryIO, *, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) for each record of a CSV file; rejects a header missing ``required``."""
+    stream = text_stream(raw)
+    line = 1
+    try:
+        head = list(itertools.islice(stream, 50))  # enough lines to sniff the dialect
+        reader = csv.reader(itertools.chain(head, stream), sniff_dialect("".join(head)))
+        header = [name.strip() for name in next(reader, [])]
+        if not header:
+            raise InvalidInput("The file is empty.", [Problem("the file is empty", line=1)])
+        check_columns(header, required)
+        line = reader.line_num + 1
+        for values in reader:
+            if any(v.strip() for v in values):
+                cells = [v.strip() for v in values] + [""] * (len(header) - len(values))
+                yield line, dict(zip(header, cells, strict=False))
+            line = reader.line_num + 1
+    except UnicodeDecodeError:
+        raise InvalidInput(f"Line {line}: not UTF-8 text.", [Problem("not UTF-8 text", line=line)]) from None
+    except csv.Error as error:
+        raise InvalidInput(f"Line {line}: {error}.", [Problem(str(error), line=line)]) from None
+
+
+def check_columns(header: list[str], required: tuple[str, ...]) -> None:
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InvalidInput(
+            f"Line 1: the header lacks the column(s) {', '.join(missing)}.",
+            [Problem(f"missing column {c!r}", line=1, field=c) for c in missing])
+
+
+@dataclass
+class Problems:
+    """Collects every problem of a file before anything is written."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def add(self, line: int, column: str | None, message: str) -> None:
+        self.items.append(Problem(message, field=column, line=line))
+
+    def raise_if_any(self, what: str) -> None:
+        if self.items:
+            lines = sorted({p.line for p in self.items if p.line is not None})
+            raise InvalidInput(
+                f"{what}: {len(lines)} bad line(s); nothing was imported. "
+                + "; ".join(str(p) for p in self.items[:5])
+                + (" …" if len(self.items) > 5 else ""),
+                self.items)
+
+    def number(self, line: int, row: dict, column: str) -> float | None:
+        """A number; empty or '-' is None. Accepts a decimal comma (1234,5)."""
+        text = row.get(column, "").strip()
+        if text in ("", "-"):
+            return None
+        if "," in text and "." not in text:
+            text = text.replace(",", ".")
+        try:
+            return float(text)
+        except ValueError:
+            self.add(line, column, f"{text!r} is not a number")
+            return None
+
+    def integer(self, line: int, row: dict, column: str, *, required: bool = True) -> int | None:
+        text = row.get(column, "").strip()
+        if not text:
+            if required:
+                self.add(line, column, "is empty")
+            return None
+        try:
+            return int(float(text)) if text.endswith(".0") else int(text)
+        except ValueError:
+            self.add(line, column, f"{text!r} is not a whole number")
+            return None
+
+    def date(self, line: int, row: dict, column: str, *, fmt: str = "%Y-%m-%d") -> date | None:
+        text = row.get(column, "").strip()
+        if not text:
+            return None
+        try:
+            return datetime.strptime(text[:10] if fmt == "%Y-%m-%d" else text, fmt).date()
+        except ValueError:
+            human = fmt.replace("%Y", "yyyy").replace("%m", "mm").replace("%d", "dd")
+            self.add(line, column, f"{text!r} is not a date ({human})")
+            return None
+
+    def choice(self, line: int, row: dict, column: str, mapping: dict, *, empty=None):
+        """The value ``mapping`` gives for the cell (compared in upper case)."""
+        text = row.get(column, "").strip()
+        if not text:
+            return empty
+        try:
+            return mapping[text.upper()]
+        except KeyError:
+            allowed = ", ".join(sorted({k for k in mapping}))
+            self.add(line, column, f"{text!r} is not one of {allowed}")
+            return None
+
+    def identifier(self, line: int, row: dict, column: str) -> str | None:
+        text = row.get(column, "").strip()
+        if not text:
+            self.add(line, column, "is empty")
+            return None
+        return text
+
+
+class Consensus:
+    """The value most rows agree on for each field of each entity (ties: first seen).
+
+    The same organisation appears on many rows of a file, occasionally with different
+    spellings; one value per field has to be chosen, and the majority is the fairest.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[str, dict[str, Counter]] = {}
+
+    def add(self, key: str, record: dict) -> None:
+        fields = self._values.setdefault(key, {})
+        for name, value in record.items():
+            counter = fields.setdefault(name, Counter())
+            if value is not None:
+                counter[value] += 1
+
+    def records(self) -> list[dict]:
+        # A field no row gives is left out: the import keeps what the database knows.
+        return [
+            {name: counter.most_common(1)[0][0] for name, counter in fields.items() if counter}
+            for fields in self._values.values()
+        ]

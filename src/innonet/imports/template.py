@@ -1,0 +1,228 @@
+"""The template with which an organisation enters its own network by hand (CSV or XLSX).
+
+One table, one row per record. ``record`` says what a row is:
+- ``organisation``: an organisation (yours or a partner's), identified by ``external_id``;
+- ``relationship``: a tie from the organisation ``external_id`` to ``partner``, whose ``kind``
+  says what the partner is to it (customer, supplier, …).
+The same table is what ``innonet template export`` writes, so an export can be edited and
+imported again. Organisations are matched on ``external_id``; relationships on
+(organisation, partner, kind).
+"""
+
+import csv
+import io
+from pathlib import Path
+from typing import BinaryIO
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from innonet.collaborations import service as collaborations
+from innonet.collaborations.models import RELATIONSHIP_KINDS
+from innonet.collaborations.schemas import RelationshipFields
+from innonet.errors import InvalidInput
+from innonet.imports.readers import Problems, check_columns, read_csv
+from innonet.imports.service import ImportReport
+from innonet.organisations import service as organisations
+from innonet.organisations.models import KIND_FROM_CORDIS, KINDS
+from innonet.organisations.schemas import OrganisationFields
+
+ORGANISATION_COLUMNS = ("external_id", *OrganisationFields.model_fields)
+RELATIONSHIP_COLUMNS = ("partner", "kind", "direction", "start_date", "end_date", "strength", "notes")
+COLUMNS = ("record", *dict.fromkeys(ORGANISATION_COLUMNS + RELATIONSHIP_COLUMNS))
+SHEET = "network"
+
+INSTRUCTIONS = [
+    ("record", "organisation or relationship"),
+    ("external_id", "Your own short id for the organisation (letters, digits, - _ . :); for EU "
+                    "participants use the PIC. On a relationship row: the organisation that has "
+                    "the partner."),
+    ("name", "Organisation rows: the legal or common name (required)."),
+    ("kind", "Organisation rows: " + ", ".join(KINDS) + ". Relationship rows: what the partner "
+             "is to you: " + ", ".join(RELATIONSHIP_KINDS) + "."),
+    ("is_sme", "yes, no or empty (unknown)."),
+    ("country", "Two-letter ISO code, e.g. DE (EL and UK are read as GR and GB)."),
+    ("region", "NUTS code, e.g. DE212."),
+    ("capabilities / needs", "What the organisation offers / seeks, in plain words."),
+    ("partner", "Relationship rows: the partner's external_id (a row above or already in innonet)."),
+    ("direction", "mutual, to_partner (value flows from you to the partner) or from_partner."),
+    ("start_date / end_date", "yyyy-mm-dd."),
+    ("strength", "1 (weak) to 5 (strategic); default 3."),
+]
+
+EXAMPLE_ROWS = [
+    {"record": "organisation", "external_id": "ACME", "name": "Acme Packaging GmbH",
+     "short_name": "Acme", "kind": "company", "is_sme": "yes", "country": "DE", "city": "Leipzig",
+     "capabilities": "Paper-based food packaging; barrier coatings",
+     "needs": "Bio-based barrier coating for food packaging"},
+    {"record": "organisation", "external_id": "UNI-LEIPZIG", "name": "University of Leipzig",
+     "kind": "higher_education", "country": "DE", "city": "Leipzig"},
+    {"record": "relationship", "external_id": "ACME", "partner": "UNI-LEIPZIG",
+     "kind": "research_partner", "direction": "mutual", "start_date": "2023-01-01",
+     "strength": "4", "notes": "Joint thesis on barrier coatings"},
+]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_rows(file: BinaryIO) -> list[tuple[int, dict[str, str]]]:
+    """(line, row) from a template in XLSX (sheet 'network') or CSV."""
+    if file.read(2) != b"PK":  # XLSX files are zip archives
+        file.seek(0)
+        return list(read_csv(file, required=("record", "external_id")))
+    file.seek(0)
+    try:
+        workbook = load_workbook(io.BytesIO(file.read()), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged file
+        raise InvalidInput(f"Not a readable XLSX file: {error}.") from None
+    if SHEET not in workbook.sheetnames:
+        raise InvalidInput(f"The workbook has no sheet named {SHEET!r}.")
+    rows = workbook[SHEET].iter_rows(values_only=True)
+    header = [_cell(v) for v in next(rows, ())]
+    check_columns(header, ("record", "external_id"))
+    out = []
+    for line, values in enumerate(rows, start=2):
+        row = {name: _cell(value) for name, value in zip(header, values, strict=False) if name}
+        if any(row.values()):
+            out.append((line, row))
+    return out
+
+
+def import_template(session: Session, *, file: BinaryIO) -> ImportReport:
+    """Import a filled-in template: all rows are checked first, then written together."""
+    problems = Problems()
+    organisation_records, relationship_rows = {}, []
+    for line, row in read_rows(file):
+        record_type = row.get("record", "").lower()
+        if record_type == "organisation":
+            record = _organisation(problems, line, row)
+            if record:
+                organisation_records[record["external_id"]] = record
+        elif record_type == "relationship":
+            relationship_rows.append((line, row))
+        else:
+            problems.add(line, "record", f"{row.get('record')!r} is not organisation or relationship")
+    known = organisations.ids_by_external_id(session)
+    relationships = []
+    for line, row in relationship_rows:
+        record = _relationship(problems, line, row, known_ids=set(known) | set(organisation_records))
+        if record:
+            relationships.append(record)
+    problems.raise_if_any("Template")
+    report = ImportReport()
+    report.counts["organisations"] = organisations.upsert_organisations(
+        session, records=list(organisation_records.values()))
+    ids = organisations.ids_by_external_id(session)
+    report.counts["relationships"] = collaborations.upsert_relationships(session, records=[
+        r | {"organisation_id": ids[r.pop("organisation")], "partner_id": ids[r.pop("partner")]}
+        for r in relationships])
+    return report
+
+
+def _organisation(problems: Problems, line: int, row: dict) -> dict | None:
+    external_id = row.get("external_id") or row.get("pic")
+    if not external_id:
+        problems.add(line, "external_id", "is empty (give an id, or the PIC)")
+        return None
+    fields = {k: row[k] for k in OrganisationFields.model_fields if row.get(k)}
+    if "kind" in fields:  # accept the CORDIS codes too
+        fields["kind"] = KIND_FROM_CORDIS.get(fields["kind"].upper(), fields["kind"].lower())
+    if "is_sme" in fields:
+        fields["is_sme"] = {"yes": True, "no": False, "true": True, "false": False}.get(
+            fields["is_sme"].lower(), fields["is_sme"])
+    try:
+        data = OrganisationFields(**fields)
+    except ValidationError as error:
+        for e in error.errors():
+            problems.add(line, ".".join(map(str, e["loc"])), str(e["msg"]).removeprefix("Value error, "))
+        return None
+    return {"external_id": external_id} | data.model_dump(include=set(fields))
+
+
+def _relationship(problems: Problems, line: int, row: dict, *, known_ids: set[str]) -> dict | None:
+    ok = True
+    for column in ("external_id", "partner"):
+        if not row.get(column):
+            problems.add(line, column, "is empty")
+            ok = False
+        elif row[column] not in known_ids:
+            problems.add(line, column, f"no organisation {row[column]!r} in the file or in innonet")
+            ok = False
+    if ok and row["external_id"] == row["partner"]:
+        problems.add(line, "partner", "an organisation cannot be its own partner")
+        ok = False
+    fields = {k: row[k] for k in ("kind", "direction", "start_date", "end_date", "strength", "notes")
+              if row.get(k)}
+    try:
+        data = RelationshipFields(**fields)
+    except ValidationError as error:
+        for e in error.errors():
+            message = str(e["msg"]).removeprefix("Value error, ")
+            column = ".".join(map(str, e["loc"])) or message.split(":")[0]
+            problems.add(line, column, message)
+        return None
+    if not ok:
+        return None
+    return {"organisation": row["external_id"], "partner": row["partner"], "source": "import",
+            **data.model_dump()}
+
+
+def template_rows(session: Session, *, external_id: str | None = None) -> list[dict]:
+    """Organisations and relationships as template rows (one organisation's, or all)."""
+    if external_id is not None:
+        centre = organisations.get_organisation(session, external_id=external_id)
+        relationships = collaborations.list_relationships(session, organisation_id=centre.id)
+    else:
+        relationships = collaborations.list_relationships(session)
+    views = collaborations.relationship_view(session, relationships=relationships)
+    if external_id is not None:
+        members = {centre.id: centre} | {o.id: o for v in views for o in (v["organisation"], v["partner"])}
+        chosen = sorted(members.values(), key=lambda o: o.id)
+    else:
+        chosen = organisations.all_organisations(session)
+    rows = [{"record": "organisation", "external_id": o.external_id}
+            | {k: _cell(getattr(o, k)) for k in OrganisationFields.model_fields} for o in chosen]
+    rows += [{"record": "relationship", "external_id": v["organisation"].external_id,
+              "partner": v["partner"].external_id}
+             | {k: _cell(v[k]) for k in RELATIONSHIP_COLUMNS if k != "partner"} for v in views]
+    return rows
+
+
+def write_template(path: Path, *, rows: list[dict]) -> None:
+    """Write rows in the template format; .xlsx gets an instructions sheet, .csv is plain."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows({c: row.get(c, "") for c in COLUMNS} for row in rows)
+        return
+    if suffix != ".xlsx":
+        raise InvalidInput(f"file: {path.name} must end in .xlsx or .csv.")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET
+    sheet.append(list(COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([row.get(c, "") for c in COLUMNS])
+    sheet.freeze_panes = "C2"
+    help_sheet = workbook.create_sheet("instructions")
+    help_sheet.append(["column", "what to write"])
+    for column, text in INSTRUCTIONS:
+        help_sheet.append([column, text])
+    help_sheet.column_dimensions["B"].width = 100
+    workbook.save(path)

@@ -1,0 +1,56 @@
+"""Organisations: the nodes of every innovation network."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from innonet.db import Base, utcnow
+
+# What an organisation is, in plain words, and the CORDIS activity type each comes from.
+KINDS = {
+    "company": "Company",
+    "higher_education": "Higher education",
+    "research_organisation": "Research organisation",
+    "public_body": "Public body",
+    "other": "Other",
+}
+KIND_FROM_CORDIS = {
+    "PRC": "company",
+    "HES": "higher_education",
+    "REC": "research_organisation",
+    "PUB": "public_body",
+    "OTH": "other",
+}
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in KINDS)})", name="kind"),
+        Index("ix_organisation_country", "country"),
+        Index("ix_organisation_kind", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The identifier used in URLs, files and the API: the PIC for EU data, else generated.
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    pic: Mapped[str | None] = mapped_column(String(20), unique=True)
+    vat: Mapped[str | None] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(300))
+    short_name: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40), default="other")
+    is_sme: Mapped[bool | None] = mapped_column(Boolean)
+    country: Mapped[str | None] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(120))
+    website: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    capabilities: Mapped[str | None] = mapped_column(Text)
+    needs: Mapped[str | None] = mapped_column(Text)
+    sectors: Mapped[str | None] = mapped_column(Text)
+    values_statement: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -1,0 +1,158 @@
+"""Reading and writing organisations. Services flush, never commit."""
+
+import secrets
+from collections.abc import Iterable
+
+from pydantic import ValidationError
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from innonet.db import upsert_rows
+from innonet.errors import Conflict, InvalidInput, NotFound, Problem
+from innonet.organisations.models import KINDS, Organisation
+from innonet.organisations.schemas import OrganisationFields, OrganisationIn
+
+PROFILE_FIELDS = tuple(OrganisationFields.model_fields)
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with the wildcards in it taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def invalid_from_validation(error: ValidationError) -> InvalidInput:
+    """Turn a Pydantic error into InvalidInput naming each field."""
+    problems = [
+        Problem(str(e["msg"]).removeprefix("Value error, "), field=".".join(map(str, e["loc"])))
+        for e in error.errors()
+    ]
+    return InvalidInput("; ".join(map(str, problems)), problems)
+
+
+def search_organisations(
+    session: Session,
+    *,
+    q: str | None = None,
+    country: str | None = None,
+    kind: str | None = None,
+    sme: bool | None = None,
+    page: int = 1,
+    per_page: int = 25,
+) -> tuple[list[Organisation], int]:
+    """One page of organisations matching the filters, by name, and the total count."""
+    conditions = []
+    if q and q.strip():
+        pattern = like_pattern(q.strip())
+        conditions.append(or_(*(column.ilike(pattern, escape="\\") for column in (
+            Organisation.name, Organisation.short_name, Organisation.external_id,
+            Organisation.city, Organisation.vat))))
+    if country:
+        conditions.append(Organisation.country == country.upper())
+    if kind:
+        conditions.append(Organisation.kind == kind)
+    if sme is not None:
+        conditions.append(Organisation.is_sme.is_(sme))
+    total = session.scalar(select(func.count()).select_from(Organisation).where(*conditions))
+    rows = session.scalars(
+        select(Organisation).where(*conditions).order_by(Organisation.name, Organisation.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total or 0
+
+
+def get_organisation(session: Session, *, external_id: str) -> Organisation:
+    """The organisation with this external id, or NotFound."""
+    organisation = session.scalar(
+        select(Organisation).where(Organisation.external_id == external_id)
+    )
+    if organisation is None:
+        raise NotFound(f"No organisation with id {external_id!r}.")
+    return organisation
+
+
+def organisations_by_id(session: Session, *, ids: Iterable[int]) -> dict[int, Organisation]:
+    """Organisations keyed by database id, for the given ids."""
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    return {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(ids)))}
+
+
+def _check_unique(session: Session, *, external_id: str, pic: str | None, own_id: int | None) -> None:
+    clashes = [(Organisation.external_id, external_id, "external_id")]
+    if pic:
+        clashes.append((Organisation.pic, pic, "pic"))
+    for column, value, field in clashes:
+        other = session.scalar(select(Organisation.id).where(column == value))
+        if other is not None and other != own_id:
+            raise Conflict(f"{field}: another organisation already has {field} {value!r}.",
+                           [Problem(f"another organisation already has {value!r}", field=field)])
+
+
+def create_organisation(session: Session, *, data: OrganisationIn) -> Organisation:
+    """Add an organisation entered by a person; its external id defaults to the PIC."""
+    external_id = data.external_id or data.pic or f"IN-{secrets.token_hex(5).upper()}"
+    _check_unique(session, external_id=external_id, pic=data.pic, own_id=None)
+    organisation = Organisation(external_id=external_id, **data.model_dump(exclude={"external_id"}))
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+def update_organisation(session: Session, *, external_id: str, changes: dict) -> Organisation:
+    """Change the given profile fields of an organisation, validated as a whole."""
+    organisation = get_organisation(session, external_id=external_id)
+    current = {field: getattr(organisation, field) for field in PROFILE_FIELDS}
+    try:
+        data = OrganisationFields(**(current | changes))
+    except ValidationError as error:
+        raise invalid_from_validation(error) from None
+    _check_unique(session, external_id=external_id, pic=data.pic, own_id=organisation.id)
+    for field, value in data.model_dump().items():
+        setattr(organisation, field, value)
+    session.flush()
+    return organisation
+
+
+def overview(session: Session) -> dict:
+    """Counts for the network at a glance: by kind, by country, SMEs."""
+    by_kind = dict(session.execute(
+        select(Organisation.kind, func.count()).group_by(Organisation.kind)).all())
+    by_country = session.execute(
+        select(Organisation.country, func.count()).where(Organisation.country.is_not(None))
+        .group_by(Organisation.country).order_by(func.count().desc(), Organisation.country)
+    ).all()
+    smes = session.scalar(select(func.count()).where(Organisation.is_sme.is_(True)))
+    return {
+        "by_kind": {kind: by_kind.get(kind, 0) for kind in KINDS},
+        "by_country": [(code, count) for code, count in by_country],
+        "smes": smes or 0,
+    }
+
+
+def count_organisations(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Organisation)) or 0
+
+
+def ids_by_external_id(session: Session) -> dict[str, int]:
+    """Every organisation's database id keyed by external id (for bulk imports)."""
+    return dict(session.execute(select(Organisation.external_id, Organisation.id)).all())
+
+
+def upsert_organisations(session: Session, *, records: list[dict]) -> tuple[int, int]:
+    """Insert new organisations and update changed ones, keyed by ``external_id``.
+
+    A record holds only the fields its source knows; fields it leaves out are kept as they
+    are. Returns (inserted, updated).
+    """
+    def defaults(record: dict) -> dict:
+        # Sources without names (the participations file) get a readable placeholder.
+        return {"kind": "other", "name": f"Organisation {record['external_id']}"}
+
+    return upsert_rows(session, Organisation.__table__, records, key=("external_id",),
+                       defaults=defaults, timestamps=True)
+
+
+def all_organisations(session: Session) -> list[Organisation]:
+    return list(session.scalars(select(Organisation).order_by(Organisation.id)))
