@@ -53,5 +53,17 @@ class InvalidInput(InnonetError):
     status_code = 422
 
     @classmethod
+    def from_validation(cls, error) -> "InvalidInput":
+        """Turn a Pydantic ValidationError into InvalidInput naming each field."""
+        problems = []
+        for e in error.errors():
+            message = str(e["msg"]).removeprefix("Value error, ")
+            field = ".".join(map(str, e["loc"]))
+            if not field and ":" in message:  # a check across fields names its field first
+                field, message = (part.strip() for part in message.split(":", 1))
+            problems.append(Problem(message, field=field or None))
+        return cls("; ".join(map(str, problems)), problems)
+
+    @classmethod
     def for_field(cls, field: str, message: str) -> "InvalidInput":
         return cls(f"{field}: {message}", [Problem(message, field=field)])

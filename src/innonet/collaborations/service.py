@@ -12,7 +12,13 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from innonet.collaborations.models import Participation, Project, Relationship
-from innonet.collaborations.schemas import OrganisationDetail, RelationshipFields, RelationshipIn
+from innonet.collaborations.schemas import (
+    OrganisationDetail,
+    ProjectDetail,
+    ProjectOut,
+    RelationshipFields,
+    RelationshipIn,
+)
 from innonet.organisations.schemas import OrganisationOut
 from innonet.db import upsert_rows
 from innonet.errors import Conflict, InvalidInput, NotFound, Problem
@@ -161,7 +167,7 @@ def _validated(data: dict) -> RelationshipFields:
     try:
         return RelationshipFields(**data)
     except ValidationError as error:
-        raise organisations.invalid_from_validation(error) from None
+        raise InvalidInput.from_validation(error) from None
 
 
 def _partner_for(session: Session, *, organisation: Organisation, partner_external_id: str) -> Organisation:
@@ -322,3 +328,13 @@ def organisation_detail(session: Session, *, external_id: str, partners_limit: i
                          for p, part in projects],
             "relationships": relationship_view(session, relationships=relationships),
         })
+
+
+def project_detail(session: Session, *, external_id: str) -> ProjectDetail:
+    """A project with its participants, coordinator first."""
+    project = get_project(session, external_id=external_id)
+    participants = participants_of(session, project_id=project.id)
+    return ProjectDetail.model_validate(
+        {field: getattr(project, field) for field in ProjectOut.model_fields} | {
+            "participants": [{"organisation": o, "role": p.role, "contribution": p.contribution}
+                             for o, p in participants]})

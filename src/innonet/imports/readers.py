@@ -88,6 +88,11 @@ class Problems:
     def add(self, line: int, column: str | None, message: str) -> None:
         self.items.append(Problem(message, field=column, line=line))
 
+    def add_validation(self, line: int, error) -> None:
+        """Every field a Pydantic ValidationError names, on this line."""
+        for problem in InvalidInput.from_validation(error).problems:
+            self.add(line, problem.field, problem.message)
+
     def raise_if_any(self, what: str) -> None:
         if self.items:
             lines = sorted({p.line for p in self.items if p.line is not None})

@@ -145,8 +145,7 @@ def _organisation(problems: Problems, line: int, row: dict) -> dict | None:
     try:
         data = OrganisationFields(**fields)
     except ValidationError as error:
-        for e in error.errors():
-            problems.add(line, ".".join(map(str, e["loc"])), str(e["msg"]).removeprefix("Value error, "))
+        problems.add_validation(line, error)
         return None
     return {"external_id": external_id} | data.model_dump(include=set(fields))
 
@@ -168,10 +167,7 @@ def _relationship(problems: Problems, line: int, row: dict, *, known_ids: set[st
     try:
         data = RelationshipFields(**fields)
     except ValidationError as error:
-        for e in error.errors():
-            message = str(e["msg"]).removeprefix("Value error, ")
-            column = ".".join(map(str, e["loc"])) or message.split(":")[0]
-            problems.add(line, column, message)
+        problems.add_validation(line, error)
         return None
     if not ok:
         return None

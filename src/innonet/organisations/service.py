@@ -21,15 +21,6 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def invalid_from_validation(error: ValidationError) -> InvalidInput:
-    """Turn a Pydantic error into InvalidInput naming each field."""
-    problems = [
-        Problem(str(e["msg"]).removeprefix("Value error, "), field=".".join(map(str, e["loc"])))
-        for e in error.errors()
-    ]
-    return InvalidInput("; ".join(map(str, problems)), problems)
-
-
 def search_organisations(
     session: Session,
     *,
@@ -107,7 +98,7 @@ def update_organisation(session: Session, *, external_id: str, changes: dict) ->
     try:
         data = OrganisationFields(**(current | changes))
     except ValidationError as error:
-        raise invalid_from_validation(error) from None
+        raise InvalidInput.from_validation(error) from None
     _check_unique(session, external_id=external_id, pic=data.pic, own_id=organisation.id)
     for field, value in data.model_dump().items():
         setattr(organisation, field, value)

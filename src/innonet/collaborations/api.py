@@ -1,0 +1,77 @@
+"""JSON endpoints for relationships and projects under /api/v1."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
+
+from innonet.collaborations import service
+from innonet.collaborations.schemas import (
+    ProjectDetail,
+    ProjectPage,
+    RelationshipIn,
+    RelationshipOut,
+    RelationshipPatch,
+)
+from innonet.organisations import service as organisations
+from innonet.web import DbSession
+
+router = APIRouter(prefix="/api/v1")
+
+
+def _out(session: Session, rel) -> dict:
+    return service.relationship_view(session, relationships=[rel])[0]
+
+
+@router.get("/relationships", response_model=list[RelationshipOut], tags=["relationships"])
+def list_relationships(
+    session: Session = DbSession,
+    org: Annotated[str | None, Query(description="Only this organisation's (either side)")] = None,
+):
+    """Relationships, all or those of one organisation."""
+    organisation_id = organisations.get_organisation(session, external_id=org).id if org else None
+    rels = service.list_relationships(session, organisation_id=organisation_id)
+    return service.relationship_view(session, relationships=rels)
+
+
+@router.post("/relationships", response_model=RelationshipOut, status_code=201, tags=["relationships"])
+def create_relationship(data: RelationshipIn, session: Session = DbSession):
+    """Record a tie: ``kind`` says what the partner is to the organisation."""
+    return _out(session, service.create_relationship(session, data=data))
+
+
+@router.get("/relationships/{relationship_id}", response_model=RelationshipOut, tags=["relationships"])
+def get_relationship(relationship_id: int, session: Session = DbSession):
+    return _out(session, service.get_relationship(session, relationship_id=relationship_id))
+
+
+@router.patch("/relationships/{relationship_id}", response_model=RelationshipOut, tags=["relationships"])
+def update_relationship(relationship_id: int, changes: RelationshipPatch, session: Session = DbSession):
+    """Change some fields of a relationship."""
+    rel = service.update_relationship(session, relationship_id=relationship_id,
+                                      changes=changes.model_dump(exclude_unset=True))
+    return _out(session, rel)
+
+
+@router.delete("/relationships/{relationship_id}", status_code=204, tags=["relationships"])
+def delete_relationship(relationship_id: int, session: Session = DbSession) -> Response:
+    service.delete_relationship(session, relationship_id=relationship_id)
+    return Response(status_code=204)
+
+
+@router.get("/projects", response_model=ProjectPage, tags=["projects"])
+def list_projects(
+    session: Session = DbSession,
+    q: Annotated[str | None, Query(max_length=200, description="Text in acronym, title, id or topic")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 25,
+):
+    """Projects, newest first, one page at a time."""
+    items, total = service.search_projects(session, q=q, page=page, per_page=per_page)
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+@router.get("/projects/{external_id}", response_model=ProjectDetail, tags=["projects"])
+def get_project(external_id: str, session: Session = DbSession):
+    """A project (by grant number or rcn:N) with its participants, coordinator first."""
+    return service.project_detail(session, external_id=external_id)

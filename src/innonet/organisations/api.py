@@ -1,0 +1,79 @@
+"""JSON endpoints for organisations under /api/v1."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
+
+from innonet.collaborations import service as collaborations
+from innonet.collaborations.schemas import OrganisationDetail
+from innonet.organisations import service
+from innonet.organisations.schemas import (
+    Kind,
+    OrganisationIn,
+    OrganisationOut,
+    OrganisationPage,
+    OrganisationPatch,
+)
+from innonet.web import DbSession
+
+router = APIRouter(prefix="/api/v1", tags=["organisations"])
+
+
+@router.get("/orgs", response_model=OrganisationPage)
+def list_organisations(
+    session: Session = DbSession,
+    q: Annotated[str | None, Query(max_length=200, description="Text in name, short name, id, city or VAT")] = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] = None,
+    kind: Kind | None = None,
+    sme: bool | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 25,
+):
+    """Organisations matching the filters, sorted by name, one page at a time."""
+    items, total = service.search_organisations(session, q=q, country=country, kind=kind,
+                                                sme=sme, page=page, per_page=per_page)
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+@router.post("/orgs", response_model=OrganisationOut, status_code=201)
+def create_organisation(data: OrganisationIn, session: Session = DbSession):
+    """Add an organisation. Its id defaults to the PIC, else one is generated."""
+    return service.create_organisation(session, data=data)
+
+
+@router.get("/orgs/{external_id}", response_model=OrganisationDetail)
+def get_organisation(
+    external_id: str,
+    session: Session = DbSession,
+    partners_limit: Annotated[int, Query(ge=0, le=10_000)] = 100,
+    projects_limit: Annotated[int, Query(ge=0, le=10_000)] = 100,
+):
+    """An organisation with its partners (strongest first), projects and relationships."""
+    return collaborations.organisation_detail(session, external_id=external_id,
+                                              partners_limit=partners_limit,
+                                              projects_limit=projects_limit)
+
+
+@router.patch("/orgs/{external_id}", response_model=OrganisationOut)
+def update_organisation(external_id: str, changes: OrganisationPatch, session: Session = DbSession):
+    """Change some fields of an organisation's profile."""
+    return service.update_organisation(session, external_id=external_id,
+                                       changes=changes.model_dump(exclude_unset=True))
+
+
+@router.get("/orgs/{external_id}/network")
+def ego_network(
+    external_id: str,
+    session: Session = DbSession,
+    size: Annotated[int, Query(ge=1, le=200, description="How many partners to include")] = 40,
+) -> dict:
+    """The organisation, its strongest partners and the links among them, for drawing."""
+    organisation = service.get_organisation(session, external_id=external_id)
+    return collaborations.ego_network(session, organisation_id=organisation.id, size=size)
+
+
+@router.get("/stats")
+def stats(session: Session = DbSession) -> dict:
+    """How many organisations, projects, participations and relationships there are."""
+    return {"organisations": service.count_organisations(session)} | collaborations.counts(session)

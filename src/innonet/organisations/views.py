@@ -1,0 +1,113 @@
+"""Pages: home, the organisation directory, organisation profiles and their forms."""
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from innonet.collaborations import service as collaborations
+from innonet.countries import all_countries
+from innonet.errors import InnonetError
+from innonet.organisations import service
+from innonet.organisations.schemas import OrganisationFields, OrganisationIn
+from innonet.web import DbSession, field_errors, is_htmx, redirect_with_flash, render
+
+router = APIRouter(include_in_schema=False)
+PER_PAGE = 25
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: Session = DbSession):
+    counts = {"organisations": service.count_organisations(session)} | collaborations.counts(session)
+    return render(request, "home.html", {"counts": counts, "overview": service.overview(session)})
+
+
+@router.get("/orgs", response_class=HTMLResponse)
+def directory(
+    request: Request,
+    session: Session = DbSession,
+    q: str | None = Query(None, max_length=200),
+    country: str | None = Query(None, max_length=2),
+    kind: str | None = Query(None, max_length=40),
+    sme: str | None = Query(None, pattern="^(yes|no)?$"),
+    page: int = Query(1, ge=1, le=100_000),
+):
+    sme_flag = {"yes": True, "no": False}.get(sme or "")
+    items, total = service.search_organisations(session, q=q, country=country or None,
+                                                kind=kind or None, sme=sme_flag, page=page,
+                                                per_page=PER_PAGE)
+    filters = {"q": q or "", "country": country or "", "kind": kind or "", "sme": sme or ""}
+    context = {"items": items, "total": total, "page": page, "per_page": PER_PAGE,
+               "pages": max(1, -(-total // PER_PAGE)), "filters": filters,
+               "countries": service.overview(session)["by_country"]}
+    return render(request, "_org_results.html" if is_htmx(request) else "directory.html", context)
+
+
+@router.get("/orgs/suggest", response_class=HTMLResponse)
+def suggest(request: Request, session: Session = DbSession,
+            partner: str = Query("", max_length=200)):
+    """<option>s for the partner field: organisations whose name or id matches."""
+    items, _ = service.search_organisations(session, q=partner, per_page=10) if partner else ([], 0)
+    return render(request, "_org_options.html", {"items": items})
+
+
+def _form_page(request: Request, *, organisation=None, values: dict | None = None,
+               errors: dict | None = None, status_code: int = 200):
+    return render(request, "org_form.html", {
+        "organisation": organisation, "values": values or {}, "errors": errors or {},
+        "countries": all_countries()}, status_code=status_code)
+
+
+def _form_values(form) -> dict:
+    values = {k: v for k, v in form.items() if k in OrganisationIn.model_fields}
+    values["is_sme"] = {"yes": True, "no": False}.get(form.get("is_sme", ""))
+    return values
+
+
+@router.get("/orgs/new", response_class=HTMLResponse)
+def new_organisation(request: Request):
+    return _form_page(request)
+
+
+@router.post("/orgs/new", response_class=HTMLResponse)
+async def create_organisation(request: Request, session: Session = DbSession):
+    values = _form_values(await request.form())
+    try:
+        organisation = service.create_organisation(session, data=OrganisationIn(**values))
+    except ValidationError as error:
+        return _form_page(request, values=values, errors=field_errors(error), status_code=422)
+    except InnonetError as error:
+        return _form_page(request, values=values, status_code=error.status_code,
+                          errors={p.field: p.message for p in error.problems if p.field})
+    return redirect_with_flash(request, f"/orgs/{organisation.external_id}",
+                               f"{organisation.name} was added.")
+
+
+@router.get("/orgs/{external_id}", response_class=HTMLResponse)
+def organisation_page(request: Request, external_id: str, session: Session = DbSession):
+    detail = collaborations.organisation_detail(session, external_id=external_id,
+                                                partners_limit=50, projects_limit=50)
+    return render(request, "organisation.html", {"org": detail})
+
+
+@router.get("/orgs/{external_id}/edit", response_class=HTMLResponse)
+def edit_organisation(request: Request, external_id: str, session: Session = DbSession):
+    organisation = service.get_organisation(session, external_id=external_id)
+    values = {field: getattr(organisation, field) for field in OrganisationFields.model_fields}
+    return _form_page(request, organisation=organisation, values=values)
+
+
+@router.post("/orgs/{external_id}/edit", response_class=HTMLResponse)
+async def update_organisation(request: Request, external_id: str, session: Session = DbSession):
+    organisation = service.get_organisation(session, external_id=external_id)
+    values = _form_values(await request.form())
+    values.pop("external_id", None)
+    try:
+        service.update_organisation(session, external_id=external_id, changes=values)
+    except InnonetError as error:
+        if error.status_code == 404:
+            raise
+        return _form_page(request, organisation=organisation, values=values,
+                          status_code=error.status_code,
+                          errors={p.field: p.message for p in error.problems if p.field})
+    return redirect_with_flash(request, f"/orgs/{external_id}", "Your changes were saved.")
