@@ -1,0 +1,29 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: demo test install bench clean
+
+$(BIN)/innonet: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/innonet
+
+# Loads the bundled 2021 consortia into innonet-demo.db (once), then serves it.
+demo: install
+	$(BIN)/innonet --db sqlite:///innonet-demo.db demo --port $(PORT)
+
+# PostgreSQL tests run when INNONET_TEST_POSTGRESQL_URL is set; browser tests when Chromium is installed.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python benchmarks/bench_import.py
+
+clean:
+	rm -rf $(VENV) innonet-demo.db* .pytest_cache
