@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from innonet import __version__
 from innonet.config import Settings, get_settings
 from innonet.db import make_engine, make_session_factory, migrate
-from innonet.errors import InnonetError, Problem
+from innonet.errors import InnonetError, InvalidInput, Problem
 from innonet.web import is_htmx, render
 
 API_DESCRIPTION = """The innonet REST API: organisations, projects, participations and
@@ -68,13 +68,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError):
-        problems = []
-        for e in error.errors():
-            location = [str(part) for part in e["loc"] if part not in ("body", "query", "path")]
-            problems.append(Problem(str(e["msg"]).removeprefix("Value error, "),
-                                    field=".".join(location) or None))
-        message = "; ".join(map(str, problems)) or "Invalid request."
-        return _error_response(request, 422, message, problems)
+        invalid = InvalidInput.from_validation(error.errors())
+        return _error_response(request, 422, invalid.message or "Invalid request.", invalid.problems)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException):

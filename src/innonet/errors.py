@@ -53,12 +53,13 @@ class InvalidInput(InnonetError):
     status_code = 422
 
     @classmethod
-    def from_validation(cls, error) -> "InvalidInput":
-        """Turn a Pydantic ValidationError into InvalidInput naming each field."""
+    def from_validation(cls, errors: list[dict]) -> "InvalidInput":
+        """InvalidInput naming each field, from Pydantic's (or FastAPI's) ``errors()`` list."""
         problems = []
-        for e in error.errors():
+        for e in errors:
             message = str(e["msg"]).removeprefix("Value error, ")
-            field = ".".join(map(str, e["loc"]))
+            # FastAPI puts where the value came from first; the field name is what matters.
+            field = ".".join(str(part) for part in e["loc"] if part not in ("body", "query", "path"))
             if not field and ":" in message:  # a check across fields names its field first
                 field, message = (part.strip() for part in message.split(":", 1))
             problems.append(Problem(message, field=field or None))

@@ -87,7 +87,7 @@ def redirect_with_flash(request: Request, url: str, message: str) -> RedirectRes
 
 def field_errors(error: ValidationError) -> dict[str, str]:
     """Validation messages keyed by form field, for showing next to each field."""
-    return {p.field or "form": p.message for p in reversed(InvalidInput.from_validation(error).problems)}
+    return {p.field or "form": p.message for p in reversed(InvalidInput.from_validation(error.errors()).problems)}
 
 
 def query_string(params: dict, **changes) -> str:

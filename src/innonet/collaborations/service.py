@@ -167,7 +167,7 @@ def _validated(data: dict) -> RelationshipFields:
     try:
         return RelationshipFields(**data)
     except ValidationError as error:
-        raise InvalidInput.from_validation(error) from None
+        raise InvalidInput.from_validation(error.errors()) from None
 
 
 def _partner_for(session: Session, *, organisation: Organisation, partner_external_id: str) -> Organisation:

@@ -90,7 +90,7 @@ class Problems:
 
     def add_validation(self, line: int, error) -> None:
         """Every field a Pydantic ValidationError names, on this line."""
-        for problem in InvalidInput.from_validation(error).problems:
+        for problem in InvalidInput.from_validation(error.errors()).problems:
             self.add(line, problem.field, problem.message)
 
     def raise_if_any(self, what: str) -> None:

@@ -98,7 +98,7 @@ def update_organisation(session: Session, *, external_id: str, changes: dict) ->
     try:
         data = OrganisationFields(**(current | changes))
     except ValidationError as error:
-        raise InvalidInput.from_validation(error) from None
+        raise InvalidInput.from_validation(error.errors()) from None
     _check_unique(session, external_id=external_id, pic=data.pic, own_id=organisation.id)
     for field, value in data.model_dump().items():
         setattr(organisation, field, value)

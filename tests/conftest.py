@@ -1,0 +1,119 @@
+"""Real databases for the tests: SQLite always, PostgreSQL when INNONET_TEST_POSTGRESQL_URL is set.
+
+Most tests run inside a transaction that is rolled back at the end; tests of whole
+commands get a fresh, empty database of their own.
+"""
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from innonet.app import create_app
+from innonet.config import Settings
+from innonet.db import make_engine, migrate
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+PARTICIPATIONS = DATA / "h2020-participations-2014-2018.csv.gz"
+PROJECT_TEXTS = DATA / "h2020-project-texts-2014-2018.csv.gz"
+CONSORTIA = Path(__file__).resolve().parents[1] / "src" / "innonet" / "demo" / "h2020-2021-consortia.csv.gz"
+POSTGRESQL_URL = os.environ.get("INNONET_TEST_POSTGRESQL_URL")
+# CI sets this: there a missing service is a failure, not a reason to skip.
+REQUIRE_ALL = os.environ.get("INNONET_REQUIRE_ALL_SUITES") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    if REQUIRE_ALL:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not PARTICIPATIONS.exists():
+        skip_or_fail(f"the shared data sets are not at {DATA}")
+    return DATA
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    if request.param == "postgresql" and not POSTGRESQL_URL:
+        skip_or_fail("PostgreSQL suite off: set INNONET_TEST_POSTGRESQL_URL to run it")
+    return request.param
+
+
+class DatabaseFactory:
+    """Creates empty databases (a SQLite file, or a PostgreSQL database) and drops them."""
+
+    def __init__(self, backend: str, directory: Path):
+        self.backend, self.directory, self.created = backend, directory, []
+
+    def new(self) -> str:
+        name = f"innonet_test_{uuid.uuid4().hex[:12]}"
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.directory / name}.db"
+        url = make_url(POSTGRESQL_URL)
+        with self._admin() as admin:
+            admin.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return url.set(database=name).render_as_string(hide_password=False)
+
+    def _admin(self):
+        engine = create_engine(make_url(POSTGRESQL_URL).set(database="postgres"),
+                               isolation_level="AUTOCOMMIT")
+        return engine.connect()
+
+    def drop_all(self) -> None:
+        if self.created:
+            with self._admin() as admin:
+                for name in self.created:
+                    admin.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def databases(backend, tmp_path_factory):
+    factory = DatabaseFactory(backend, tmp_path_factory.mktemp(backend))
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture
+def empty_database_url(databases) -> str:
+    """The URL of a new, empty database (no schema yet)."""
+    return databases.new()
+
+
+@pytest.fixture(scope="session")
+def engine(databases):
+    engine = make_engine(databases.new())
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    """Sessions inside one outer transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        outer = connection.begin()
+        yield sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                           expire_on_commit=False)
+        outer.rollback()
+
+
+@pytest.fixture
+def session(sessions):
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def client(sessions):
+    app = create_app(Settings(database_url="sqlite://", secret_key="test-secret"), sessions=sessions)
+    with TestClient(app) as client:
+        yield client
