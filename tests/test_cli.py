@@ -1,0 +1,120 @@
+"""Whole commands on fresh databases: imports, stats, export/restore, templates."""
+
+import gzip
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from innonet.cli import app
+from tests.conftest import CONSORTIA
+
+runner = CliRunner()
+
+
+def run(url, *args, ok=True):
+    result = runner.invoke(app, ["--db", url, *map(str, args)])
+    if ok:
+        assert result.exit_code == 0, result.stderr + result.stdout
+    return result
+
+
+def export(url, tmp_path, name):
+    path = tmp_path / name
+    run(url, "export", path)
+    return path.read_bytes()
+
+
+def stats(url):
+    return json.loads(run(url, "stats", "--format", "json").stdout)
+
+
+@pytest.mark.slow
+def test_participations_file_import_is_idempotent_and_all_or_nothing(
+        empty_database_url, shared_data, tmp_path):
+    url = empty_database_url
+    run(url, "import", "participations", shared_data / "h2020-participations-2014-2018.csv.gz")
+    assert stats(url) == {"organisations": 27411, "projects": 20073, "participations": 91334,
+                          "relationships": 0}
+    before = export(url, tmp_path, "before.json")
+
+    again = run(url, "import", "participations", shared_data / "h2020-participations-2014-2018.csv.gz")
+    assert "Added: 0 organisations, 0 projects, 0 participations; updated: 0, 0, 0" in again.stderr
+    assert export(url, tmp_path, "again.json") == before
+
+    with gzip.open(shared_data / "h2020-participations-2014-2018.csv.gz", "rt") as f:
+        lines = f.read().splitlines(keepends=True)
+    fields = lines[45677].split(",")  # line 45,678 of the file
+    fields[4] = "12x"  # a contribution that is not a number
+    lines[45677] = ",".join(fields)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("".join(lines))
+    refused = run(url, "import", "participations", bad, ok=False)
+    assert refused.exit_code == 1
+    assert "line 45678, contribution: '12x' is not a number" in refused.stderr
+    assert export(url, tmp_path, "after.json") == before
+
+    texts = run(url, "import", "project-texts", shared_data / "h2020-project-texts-2014-2018.csv.gz")
+    assert "updated: 7,804" in texts.stderr
+
+
+def test_dry_run_checks_and_counts_but_writes_nothing(empty_database_url):
+    result = run(empty_database_url, "import", "dashboard", CONSORTIA, "--dry-run")
+    assert "Would add: 2,016 organisations, 131 projects" in result.stderr
+    assert stats(empty_database_url)["organisations"] == 0
+
+
+def test_export_restore_export_is_identical(databases, tmp_path):
+    source, target = databases.new(), databases.new()
+    run(source, "import", "dashboard", CONSORTIA)
+    template = tmp_path / "network.xlsx"
+    run(source, "template", "new", template)
+    run(source, "import", "template", template)
+    assert stats(source)["relationships"] == 1
+    first = export(source, tmp_path, "first.json")
+
+    run(target, "restore", tmp_path / "first.json")
+    assert export(target, tmp_path, "second.json") == first
+    refused = run(target, "restore", tmp_path / "first.json", ok=False)
+    assert refused.exit_code == 1 and "not empty" in refused.stderr
+    # New rows after a restore get fresh ids (sequences follow the restored ids).
+    run(target, "import", "template", template)
+    run(target, "orgs", "show", "ACME")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_template_round_trip(empty_database_url, tmp_path, suffix):
+    url = empty_database_url
+    template = tmp_path / f"template{suffix}"
+    run(url, "template", "new", template)
+    first = run(url, "import", "template", template)
+    assert "Added: 2 organisations, 1 relationships" in first.stderr
+    exported = tmp_path / f"acme{suffix}"
+    run(url, "template", "export", exported, "--org", "ACME")
+    again = run(url, "import", "template", exported)
+    assert "Added: 0 organisations, 0 relationships; updated: 0, 0" in again.stderr
+    shown = json.loads(run(url, "orgs", "show", "ACME", "--format", "json").stdout)
+    assert shown["relationships"][0]["kind"] == "research_partner"
+    assert shown["relationships"][0]["source"] == "import"
+
+
+def test_template_with_bad_rows_names_each_and_writes_nothing(empty_database_url, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("record,external_id,name,kind,country,partner,strength\n"
+                   "organisation,ME,My SME,company,DE,,\n"
+                   "organisation,,No id,company,DE,,\n"
+                   "relationship,ME,,supplier,,NOBODY,9\n"
+                   "stuff,ME,,,,,\n")
+    result = run(empty_database_url, "import", "template", bad, ok=False)
+    for expected in ("line 3, external_id", "line 4, partner", "line 4, strength", "line 5, record"):
+        assert expected in result.stderr
+    assert stats(empty_database_url)["organisations"] == 0
+
+
+def test_orgs_list_and_show(empty_database_url):
+    run(empty_database_url, "import", "dashboard", CONSORTIA)
+    listing = json.loads(run(empty_database_url, "orgs", "list", "--q", "space agency",
+                             "--format", "json").stdout)
+    assert "EUROPEAN SPACE AGENCY" in [o["name"] for o in listing["items"]]
+    missing = run(empty_database_url, "orgs", "show", "NOPE", ok=False)
+    assert missing.exit_code == 1 and "No organisation with id 'NOPE'" in missing.stderr
