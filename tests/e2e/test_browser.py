@@ -1,0 +1,104 @@
+"""End to end in a real Chromium: the demo data served by a real server."""
+
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+from playwright.sync_api import expect
+
+from innonet.app import create_app
+from innonet.config import Settings
+from innonet.db import make_engine, make_session_factory, migrate, transaction
+from innonet.imports import service as imports
+from tests.conftest import CONSORTIA, skip_or_fail
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'demo.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    sessions = make_session_factory(engine)
+    with transaction(sessions) as session, CONSORTIA.open("rb") as f:
+        imports.import_dashboard(session, file=f)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(Settings(database_url=url, secret_key="e2e"), sessions=sessions)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM:
+        skip_or_fail("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_directory_search_narrows_the_list_as_you_type(site, page):
+    page.goto(f"{site}/orgs")
+    page.get_by_label("Search").fill("space agency")
+    expect(page.locator("#result-count")).not_to_have_text("2,016 organisations")
+    expect(page.get_by_role("link", name="EUROPEAN SPACE AGENCY")).to_be_visible()
+    assert "q=space%20agency" in page.url  # the search is in the address, so it can be shared
+    page.get_by_label("Country").select_option("FR")
+    page.wait_for_url("**country=FR**")
+    page.get_by_role("link", name="EUROPEAN SPACE AGENCY").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "EUROPEAN SPACE AGENCY"
+
+
+def test_organisation_page_draws_a_clickable_network(site, page):
+    page.goto(f"{site}/orgs/999984059")  # Fraunhofer: many partners
+    page.wait_for_function("document.getElementById('ego-network').dataset.nodeCount > 1")
+    nodes = int(page.get_attribute("#ego-network", "data-node-count"))
+    assert nodes > 1
+    partner = page.evaluate("window.innonetNetwork.nodes().filter(n => !n.data('is_centre'))[0].id()")
+    page.evaluate(f"window.innonetNetwork.getElementById('{partner}').emit('tap')")
+    page.wait_for_url(f"**/orgs/{partner}")
+
+
+def test_adding_a_relationship_shows_errors_then_saves(site, page):
+    page.goto(f"{site}/orgs/999644559/relationships/new")
+    page.locator("#partner").fill("953355965")
+    page.get_by_label("The partner is our …").select_option("research_partner")
+    page.get_by_label("Since").fill("2024-05-01")
+    page.get_by_label("Until").fill("2023-05-01")
+    page.get_by_role("button", name="Add relationship").click()
+    error = page.locator("#end_date-error")
+    assert "before the start date" in error.inner_text()
+    assert page.get_by_label("Until").get_attribute("aria-invalid") == "true"
+
+    page.get_by_label("Until").fill("")
+    page.get_by_role("button", name="Add relationship").click()
+    page.wait_for_url("**/orgs/999644559#relationships")
+    assert page.get_by_role("status").inner_text().startswith("Relationship added")
+    row = page.locator("#relationships tbody tr").first
+    assert "Research partner" in row.inner_text()

@@ -1,0 +1,70 @@
+"""Server-rendered pages: content, HTMX fragments, form errors next to fields, escaping."""
+
+from tests.factories import make_organisation, make_project
+
+
+def test_home_shows_the_network_at_a_glance(client, session):
+    make_organisation(session, name="Lab", kind="research_organisation", country="IT")
+    session.commit()
+    page = client.get("/").text
+    assert "The network at a glance" in page
+    assert "Research organisation" in page and "Italy" in page
+
+
+def test_directory_search_full_page_and_htmx_fragment(client, session):
+    make_organisation(session, name="Coating Experts", country="DE")
+    make_organisation(session, name="Unrelated", country="FR")
+    session.commit()
+    page = client.get("/orgs", params={"q": "coating"})
+    assert "<html" in page.text and "Coating Experts" in page.text and "Unrelated" not in page.text
+    fragment = client.get("/orgs", params={"country": "FR"}, headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text and "Unrelated" in fragment.text
+
+
+def test_organisation_page_shows_partners_projects_and_network(client, session):
+    a, b = make_organisation(session, name="Alpha"), make_organisation(session, name="Beta")
+    make_project(session, a, b, acronym="JOINT")
+    session.commit()
+    page = client.get(f"/orgs/{a.external_id}").text
+    assert "Beta" in page and "JOINT" in page
+    assert f'data-network-url="/api/v1/orgs/{a.external_id}/network"' in page
+
+
+def test_hostile_names_are_shown_as_text(client, session):
+    make_organisation(session, name="<script>alert(1)</script> Evil")
+    session.commit()
+    page = client.get("/orgs", params={"q": "evil"}).text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Evil" in page
+    assert "<script>alert(1)</script>" not in page
+
+
+def test_organisation_form_shows_errors_next_to_fields_and_keeps_input(client):
+    response = client.post("/orgs/new", data={"name": "", "country": "ZZ", "city": "Graz",
+                                              "website": "nope"})
+    assert response.status_code == 422
+    assert 'id="name-error"' in response.text and 'id="website-error"' in response.text
+    assert 'aria-invalid="true"' in response.text and 'value="Graz"' in response.text
+
+    created = client.post("/orgs/new", data={"name": "Graz Sensors", "kind": "company",
+                                             "country": "AT", "is_sme": "yes"}, follow_redirects=False)
+    assert created.status_code == 303
+    page = client.get(created.headers["location"])
+    assert "Graz Sensors was added." in page.text and "SME" in page.text
+
+
+def test_relationship_form_rejects_then_accepts(client, session):
+    a, b = make_organisation(session, name="Alpha"), make_organisation(session, name="Beta")
+    session.commit()
+    url = f"/orgs/{a.external_id}/relationships/new"
+    bad = client.post(url, data={"partner": b.external_id, "kind": "supplier", "direction": "mutual",
+                                 "start_date": "2024-01-01", "end_date": "2023-01-01", "strength": "3"})
+    assert bad.status_code == 422 and 'id="end_date-error"' in bad.text
+    good = client.post(url, data={"partner": b.external_id, "kind": "supplier", "direction": "mutual",
+                                  "start_date": "2023-01-01", "strength": "3"}, follow_redirects=True)
+    assert "Relationship added" in good.text and "Supplier" in good.text
+
+
+def test_unknown_pages_get_a_page_not_json(client):
+    response = client.get("/orgs/DOES-NOT-EXIST")
+    assert response.status_code == 404 and "No organisation with id" in response.text
+    assert "<html" in response.text
