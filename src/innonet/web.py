@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from innonet import __version__
 from innonet.collaborations.models import DIRECTIONS, PARTICIPATION_ROLES, RELATIONSHIP_KINDS
 from innonet.countries import country_name
+from innonet.db import transaction
 from innonet.errors import InvalidInput
 from innonet.organisations.models import KINDS
 
@@ -37,15 +38,8 @@ FLASH_COOKIE = "innonet_flash"
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed before the response goes out, else rolled back."""
-    session = request.app.state.sessions()
-    try:
+    with transaction(request.app.state.sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function" ends the transaction before the response is sent, so a failed commit
