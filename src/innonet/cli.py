@@ -4,7 +4,6 @@ import json
 import sys
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Annotated
 
 import typer
