@@ -1,6 +1,6 @@
 """Server-rendered pages: content, HTMX fragments, form errors next to fields, escaping."""
 
-from tests.factories import make_organisation, make_project
+from tests.factories import make_user, sign_in, make_organisation, make_project
 
 
 def test_home_shows_the_network_at_a_glance(client, session):
@@ -38,15 +38,18 @@ def test_hostile_names_are_shown_as_text(client, session):
     assert "<script>alert(1)</script>" not in page
 
 
-def test_organisation_form_shows_errors_next_to_fields_and_keeps_input(client):
+def test_organisation_form_shows_errors_next_to_fields_and_keeps_input(client, session):
+    token = sign_in(client, session, make_user(session, make_organisation(session)))
+    session.commit()
     response = client.post("/orgs/new", data={"name": "", "country": "ZZ", "city": "Graz",
-                                              "website": "nope"})
+                                              "website": "nope", "csrf_token": token})
     assert response.status_code == 422
     assert 'id="name-error"' in response.text and 'id="website-error"' in response.text
     assert 'aria-invalid="true"' in response.text and 'value="Graz"' in response.text
 
     created = client.post("/orgs/new", data={"name": "Graz Sensors", "kind": "company",
-                                             "country": "AT", "is_sme": "yes"}, follow_redirects=False)
+                                             "country": "AT", "is_sme": "yes", "csrf_token": token},
+                          follow_redirects=False)
     assert created.status_code == 303
     page = client.get(created.headers["location"])
     assert "Graz Sensors was added." in page.text and "SME" in page.text
@@ -54,13 +57,16 @@ def test_organisation_form_shows_errors_next_to_fields_and_keeps_input(client):
 
 def test_relationship_form_rejects_then_accepts(client, session):
     a, b = make_organisation(session, name="Alpha"), make_organisation(session, name="Beta")
+    token = sign_in(client, session, make_user(session, a))
     session.commit()
     url = f"/orgs/{a.external_id}/relationships/new"
     bad = client.post(url, data={"partner": b.external_id, "kind": "supplier", "direction": "mutual",
-                                 "start_date": "2024-01-01", "end_date": "2023-01-01", "strength": "3"})
+                                 "start_date": "2024-01-01", "end_date": "2023-01-01", "strength": "3",
+                                 "csrf_token": token})
     assert bad.status_code == 422 and 'id="end_date-error"' in bad.text
     good = client.post(url, data={"partner": b.external_id, "kind": "supplier", "direction": "mutual",
-                                  "start_date": "2023-01-01", "strength": "3"}, follow_redirects=True)
+                                  "start_date": "2023-01-01", "strength": "3", "csrf_token": token},
+                       follow_redirects=True)
     assert "Relationship added" in good.text and "Supplier" in good.text
 
 

@@ -1,8 +1,10 @@
 """create_app(): the web application with its API, pages, error handling and static files."""
 
+from collections.abc import Callable
+from datetime import date
 from importlib.resources import files
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -12,8 +14,22 @@ from starlette.exceptions import HTTPException
 from innonet import __version__
 from innonet.config import Settings, get_settings
 from innonet.db import make_engine, make_session_factory, migrate
-from innonet.errors import InnonetError, InvalidInput, Problem
-from innonet.web import is_htmx, render
+from innonet.errors import InnonetError, InvalidInput, Problem, TooManyRequests, Unauthorized
+from innonet.web import check_csrf, is_htmx, render
+
+# script-src 'self' only: no inline script anywhere, so an injected <script> cannot run.
+# Inline style attributes carry computed bar widths, hence 'unsafe-inline' for styles only.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
 
 API_DESCRIPTION = """The innonet REST API: organisations, projects, participations and
 relationships of an innovation network. Errors always have the shape
@@ -21,25 +37,45 @@ relationships of an innovation network. Errors always have the shape
 
 
 def create_app(settings: Settings | None = None, *,
-               sessions: sessionmaker[Session] | None = None) -> FastAPI:
-    """The innonet web app on the configured database (migrated to the newest schema)."""
+               sessions: sessionmaker[Session] | None = None,
+               clock: Callable[[], date] = date.today) -> FastAPI:
+    """The innonet web app on the configured database (migrated to the newest schema).
+
+    ``clock`` gives today's date to the access policy (agreements end on a date).
+    """
     settings = settings or get_settings()
     if sessions is None:
         engine = make_engine(settings.database_url)
         migrate(engine)
         sessions = make_session_factory(engine)
     app = FastAPI(title="innonet", version=__version__, description=API_DESCRIPTION,
-                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
+                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
+                  dependencies=[Depends(check_csrf)])
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.clock = clock
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith(("/api/v1", "/account", "/orgs/")) or request.method != "GET":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
     app.mount("/static", StaticFiles(directory=str(files("innonet") / "static")), name="static")
 
+    from innonet.accounts import api as accounts_api
+    from innonet.accounts import views as accounts_views
     from innonet.collaborations import api as collaborations_api
     from innonet.collaborations import views as collaborations_views
     from innonet.organisations import api as organisations_api
     from innonet.organisations import views as organisations_views
+    from innonet.sharing import api as sharing_api
+    from innonet.sharing import views as sharing_views
 
-    for module in (organisations_api, collaborations_api, organisations_views, collaborations_views):
+    for module in (organisations_api, collaborations_api, sharing_api, accounts_api,
+                   organisations_views, collaborations_views, sharing_views, accounts_views):
         app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)
@@ -50,21 +86,29 @@ def create_app(settings: Settings | None = None, *,
     return app
 
 
-def _error_response(request: Request, status: int, message: str, problems: list[Problem]):
+def _error_response(request: Request, status: int, message: str, problems: list[Problem],
+                    headers: dict | None = None):
     """The one place errors are shaped: JSON for the API, a fragment for HTMX, else a page."""
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": {"status": status, "message": message,
                                        "problems": [p.as_dict() for p in problems]}},
-                            status_code=status)
+                            status_code=status, headers=headers)
     template = "_error.html" if is_htmx(request) else "error.html"
-    return render(request, template, {"status": status, "message": message, "problems": problems},
-                  status_code=status)
+    response = render(request, template, {"status": status, "message": message,
+                                          "problems": problems}, status_code=status)
+    response.headers.update(headers or {})
+    return response
 
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InnonetError)
     async def domain_error(request: Request, error: InnonetError):
-        return _error_response(request, error.status_code, error.message, error.problems)
+        headers = {}
+        if isinstance(error, TooManyRequests):
+            headers["Retry-After"] = str(error.retry_after)
+        if isinstance(error, Unauthorized) and request.url.path.startswith("/api/"):
+            headers["WWW-Authenticate"] = 'Bearer realm="innonet"'
+        return _error_response(request, error.status_code, error.message, error.problems, headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError):

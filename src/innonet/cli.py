@@ -3,6 +3,7 @@
 import json
 import sys
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from typing import Annotated
 
@@ -35,6 +36,13 @@ class Runtime:
         """Sessions on a database brought up to the newest schema."""
         migrate(self.engine)  # a no-op when it is already up to date
         return make_session_factory(self.engine)
+
+    @property
+    def viewer(self):
+        """The command line acts as the operator of the server, who holds the database anyway."""
+        from innonet.sharing.policy import operator
+
+        return operator(date.today())
 
 
 def runtime(ctx: typer.Context) -> Runtime:
@@ -84,9 +92,10 @@ def stats(
     from innonet.collaborations import service as collaborations
     from innonet.organisations import service as organisations
 
-    with runtime(ctx).sessions() as session:
+    rt = runtime(ctx)
+    with rt.sessions() as session:
         counts = {"organisations": organisations.count_organisations(session)}
-        counts |= collaborations.counts(session)
+        counts |= collaborations.counts(session, rt.viewer)
     if format == "json":
         print_json(counts)
     else:
@@ -118,27 +127,40 @@ def demo(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
 ) -> None:
-    """Load the bundled 2021 Horizon 2020 consortia (once) and start the web app."""
+    """Load the bundled 2021 Horizon 2020 consortia (once), print the demo admin's
+    credentials and start the web app."""
+    import secrets
     from importlib.resources import files
 
+    from innonet.accounts import service as accounts
     from innonet.imports import service as imports
     from innonet.organisations import service as organisations
 
     rt = runtime(ctx)
+    password = secrets.token_urlsafe(12)
     with rt.sessions.begin() as session:
         if organisations.count_organisations(session) == 0:
             with console.status("Loading the demo data (2,016 organisations)…"):
                 with (files("innonet") / "demo" / "h2020-2021-consortia.csv.gz").open("rb") as f:
                     imports.import_dashboard(session, file=f)
+        # A new password on every start: the demo database is throw-away, the password too.
+        admin = accounts.find_or_create_user(session, email=DEMO_ADMIN)
+        admin.is_platform_admin = admin.is_cluster_manager = True
+        accounts.set_password(session, user=admin, password=password)
+    console.print(f"Demo admin: [bold]{DEMO_ADMIN}[/]  password: [bold]{password}[/]", highlight=False)
     ctx.invoke(serve, ctx=ctx, host=host, port=port)
 
 
+DEMO_ADMIN = "admin@demo.innonet.example"
+
+
 def register() -> None:
+    from innonet.accounts.cli import register as accounts
     from innonet.backup.cli import register as backup
     from innonet.imports.cli import register as imports
     from innonet.organisations.cli import register as organisations
 
-    for add in (imports, organisations, backup):
+    for add in (imports, organisations, accounts, backup):
         add(app)
 
 

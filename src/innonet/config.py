@@ -15,6 +15,17 @@ class Settings(BaseSettings):
     # Signs flash-message cookies. Set INNONET_SECRET_KEY in production; the default is
     # only fit for a laptop because anyone can read it here.
     secret_key: str = "change-me-innonet-development-key"
+    # Links in invitation and reset e-mails start with this (e.g. https://innonet.example.org);
+    # empty: the address the request came to.
+    base_url: str = ""
+    # Optional mail server. Without one, invitation and reset links are shown to the admin
+    # who created them and written to the server's log.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "innonet@localhost"
+    smtp_starttls: bool = True
 
 
 @lru_cache

@@ -89,8 +89,10 @@ def is_initialised(engine: Engine) -> bool:
 
 def load_models() -> None:
     """Import every domain's models so that ``Base.metadata`` knows all tables."""
+    from innonet.accounts import models as _accounts  # noqa: F401
     from innonet.collaborations import models as _collaborations  # noqa: F401
     from innonet.organisations import models as _organisations  # noqa: F401
+    from innonet.sharing import models as _sharing  # noqa: F401
 
 
 def upsert_rows(session: Session, table: Table, records: list[dict], *, key: tuple[str, ...],

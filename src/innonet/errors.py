@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from pydantic import BaseModel
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -37,6 +39,12 @@ class InnonetError(Exception):
         self.problems = problems or []
 
 
+class Unauthorized(InnonetError):
+    """The request needs a signed-in user or a valid API token."""
+
+    status_code = 401
+
+
 class NotFound(InnonetError):
     status_code = 404
 
@@ -47,6 +55,14 @@ class Conflict(InnonetError):
 
 class Forbidden(InnonetError):
     status_code = 403
+
+
+class TooManyRequests(InnonetError):
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class InvalidInput(InnonetError):
@@ -68,3 +84,34 @@ class InvalidInput(InnonetError):
     @classmethod
     def for_field(cls, field: str, message: str) -> "InvalidInput":
         return cls(f"{field}: {message}", [Problem(message, field=field)])
+
+
+class ProblemOut(BaseModel):
+    message: str
+    field: str | None = None
+    line: int | None = None
+
+
+class ErrorBody(BaseModel):
+    status: int
+    message: str
+    problems: list[ProblemOut]
+
+
+class ErrorOut(BaseModel):
+    """The one shape of every API error."""
+
+    error: ErrorBody
+
+
+# Declared on every API router so that the OpenAPI document lists each error it can return.
+API_ERROR_RESPONSES: dict = {
+    status: {"model": ErrorOut, "description": description} for status, description in (
+        (401, "Not signed in, or the API token is invalid"),
+        (403, "Signed in, but not allowed"),
+        (404, "No such record, or not visible to you"),
+        (409, "Clashes with a stored record"),
+        (422, "Invalid input; each problem names its field"),
+        (429, "Too many requests"),
+    )
+}

@@ -1,11 +1,12 @@
 """Pages: templates, rendering, HTMX helpers, flash messages, the request's database session."""
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import ChoiceLoader, FileSystemLoader
@@ -16,8 +17,10 @@ from innonet import __version__
 from innonet.collaborations.models import DIRECTIONS, PARTICIPATION_ROLES, RELATIONSHIP_KINDS
 from innonet.countries import country_name
 from innonet.db import transaction
-from innonet.errors import InvalidInput
+from innonet.errors import Forbidden, InvalidInput, Unauthorized
 from innonet.organisations.models import KINDS
+from innonet.sharing.models import VISIBILITIES
+from innonet.sharing.policy import Viewer
 
 PACKAGE = Path(__file__).parent
 templates = Jinja2Templates(directory=PACKAGE / "templates")
@@ -29,11 +32,17 @@ templates.env.loader = ChoiceLoader([
 templates.env.globals |= {
     "KINDS": KINDS, "RELATIONSHIP_KINDS": RELATIONSHIP_KINDS, "DIRECTIONS": DIRECTIONS,
     "ROLES": PARTICIPATION_ROLES, "country_name": country_name, "version": __version__,
+    "VISIBILITIES": VISIBILITIES,
 }
 templates.env.filters["money"] = lambda v: "" if v is None else f"€{v:,.0f}"
 templates.env.filters["thousands"] = lambda v: f"{v:,}"
 
 FLASH_COOKIE = "innonet_flash"
+SESSION_COOKIE = "innonet_session"
+CSRF_COOKIE = "innonet_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -45,6 +54,38 @@ def get_session(request: Request) -> Iterator[Session]:
 # scope="function" ends the transaction before the response is sent, so a failed commit
 # becomes an error response instead of a success that was not saved.
 DbSession = Depends(get_session, scope="function")
+
+
+def get_viewer(request: Request, session: Session = DbSession) -> Viewer:
+    """Who is asking: a bearer token (API), a sign-in cookie, or a visitor.
+
+    On the API a sign-in cookie only reads: changes need a token, which a page of another
+    site cannot send, so the API needs no CSRF check.
+    """
+    from innonet.accounts import service as accounts
+
+    on_api = request.url.path.startswith("/api/")
+    channel, path = ("api" if on_api else "page"), request.url.path
+    today = request.app.state.clock()
+    user, can_write = None, False
+    authorization = request.headers.get("Authorization")
+    if on_api and authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Authorization: send 'Bearer <token>' with a personal API token.")
+        user, scope = accounts.user_for_token(session, token=token.strip())
+        can_write = scope == "write"
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        user = accounts.user_for_session(session, token=cookie)
+        can_write = not on_api
+    roles = accounts.roles_of(session, user_id=user.id) if user else {}
+    viewer = accounts.viewer_for(user, roles, today=today, can_write=can_write, channel=channel,
+                                 path=path)
+    request.state.viewer = viewer
+    return viewer
+
+
+CurrentViewer = Depends(get_viewer)
 
 
 def is_htmx(request: Request) -> bool:
@@ -64,11 +105,61 @@ def render(request: Request, template: str, context: dict | None = None,
             message = _serializer(request).loads(cookie)
         except BadSignature:
             message = None
+    token = csrf_token(request)
     response = templates.TemplateResponse(
-        request, template, {"flash": message, **(context or {})}, status_code=status_code)
+        request, template, {"flash": message, "csrf_token": token,
+                            "viewer": getattr(request.state, "viewer", None), **(context or {})},
+        status_code=status_code)
     if cookie:
         response.delete_cookie(FLASH_COOKIE)
+    if request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax",
+                            secure=request.url.scheme == "https")
     return response
+
+
+def _csrf_serializer(request: Request) -> URLSafeSerializer:
+    return URLSafeSerializer(request.app.state.settings.secret_key, salt="csrf")
+
+
+def csrf_token(request: Request) -> str:
+    """This browser's form token: signed by us, kept in a cookie, repeated in every form."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if cookie and _valid_csrf(request, cookie):
+        return cookie
+    if not hasattr(request.state, "new_csrf"):
+        request.state.new_csrf = _csrf_serializer(request).dumps(secrets.token_urlsafe(24))
+    return request.state.new_csrf
+
+
+def _valid_csrf(request: Request, token: str) -> bool:
+    try:
+        _csrf_serializer(request).loads(token)
+    except BadSignature:
+        return False
+    return True
+
+
+async def check_csrf(request: Request) -> None:
+    """Every form post must repeat the browser's form token (double submit, signed)."""
+    if request.method not in UNSAFE_METHODS or request.url.path.startswith("/api/"):
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and "form" in request.headers.get("content-type", ""):
+        sent = (await request.form()).get(CSRF_FIELD)
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not (sent and cookie and secrets.compare_digest(str(sent), cookie)
+            and _valid_csrf(request, cookie)):
+        raise Forbidden("This form has expired or came from another site; reload the page and try again.")
+
+
+def set_session_cookie(request: Request, response: Response, token: str | None) -> None:
+    """Sign the browser in (HttpOnly, SameSite, Secure under HTTPS) or out (``None``)."""
+    if token is None:
+        response.delete_cookie(SESSION_COOKIE)
+        return
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", max_age=14 * 24 * 3600)
 
 
 def redirect_with_flash(request: Request, url: str, message: str) -> RedirectResponse:

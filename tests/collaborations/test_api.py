@@ -1,11 +1,13 @@
 import pytest
 
-from tests.factories import make_organisation, make_project
+from tests.factories import bearer, make_organisation, make_project, make_user
 
 
 @pytest.fixture
-def pair(session):
+def pair(session, client):
+    """Two organisations; the client sends a write token of a member of the first."""
     a, b = make_organisation(session, name="A"), make_organisation(session, name="B")
+    client.headers.update(bearer(session, make_user(session, a)))
     session.commit()
     return a, b
 
@@ -18,6 +20,7 @@ def test_relationship_create_read_update_delete(client, pair):
     assert created.status_code == 201, created.text
     rel = created.json()
     assert rel["source"] == "manual" and rel["partner"]["name"] == "B" and rel["direction"] == "mutual"
+    assert rel["visibility"] == "private" and rel["shared_with"] == []
 
     assert client.get(f"/api/v1/relationships/{rel['id']}").json()["notes"] == "Buys our coatings"
     updated = client.patch(f"/api/v1/relationships/{rel['id']}", json={"strength": 2, "end_date": "2024-01-01"})

@@ -1,4 +1,4 @@
-from tests.factories import make_organisation, make_project, make_relationship
+from tests.factories import bearer, make_organisation, make_project, make_relationship, make_user
 
 
 def test_list_filters_by_text_country_kind_and_sme_with_pagination(client, session):
@@ -30,7 +30,7 @@ def test_detail_lists_partners_by_shared_projects_and_projects(client, session):
     sme, uni, lab = (make_organisation(session, name=n) for n in ("SME", "Uni", "Lab"))
     make_project(session, sme, uni, acronym="ONE")
     make_project(session, sme, uni, lab, acronym="TWO")
-    make_relationship(session, sme, lab, kind="research_partner")
+    make_relationship(session, sme, lab, kind="research_partner", visibility="public")
     session.commit()
 
     detail = client.get(f"/api/v1/orgs/{sme.external_id}").json()
@@ -54,7 +54,9 @@ def test_unknown_organisation_is_a_json_404(client):
                                          "problems": []}}
 
 
-def test_create_and_patch_validate_each_field(client):
+def test_create_and_patch_validate_each_field(client, session):
+    client.headers.update(bearer(session, make_user(session, is_platform_admin=True)))
+    session.commit()
     created = client.post("/api/v1/orgs", json={"name": "Acme", "country": "UK", "pic": "123456789"})
     assert created.status_code == 201
     assert created.json()["country"] == "GB" and created.json()["external_id"] == "123456789"

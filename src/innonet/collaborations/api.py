@@ -13,49 +13,59 @@ from innonet.collaborations.schemas import (
     RelationshipOut,
     RelationshipPatch,
 )
+from innonet.errors import API_ERROR_RESPONSES
 from innonet.organisations import service as organisations
-from innonet.web import DbSession
+from innonet.sharing.policy import Viewer
+from innonet.web import CurrentViewer, DbSession
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=API_ERROR_RESPONSES)
 
 
-def _out(session: Session, rel) -> dict:
-    return service.relationship_view(session, relationships=[rel])[0]
+def _out(session: Session, viewer: Viewer, rel) -> dict:
+    return service.relationship_view(session, viewer, relationships=[rel])[0]
 
 
 @router.get("/relationships", response_model=list[RelationshipOut], tags=["relationships"])
 def list_relationships(
     session: Session = DbSession,
     org: Annotated[str | None, Query(description="Only this organisation's (either side)")] = None,
+    viewer: Viewer = CurrentViewer,
 ):
-    """Relationships, all or those of one organisation."""
+    """The relationships you may see, all or those of one organisation."""
     organisation_id = organisations.get_organisation(session, external_id=org).id if org else None
-    rels = service.list_relationships(session, organisation_id=organisation_id)
-    return service.relationship_view(session, relationships=rels)
+    rels = service.list_relationships(session, viewer, organisation_id=organisation_id)
+    return service.relationship_view(session, viewer, relationships=rels)
 
 
 @router.post("/relationships", response_model=RelationshipOut, status_code=201, tags=["relationships"])
-def create_relationship(data: RelationshipIn, session: Session = DbSession):
-    """Record a tie: ``kind`` says what the partner is to the organisation."""
-    return _out(session, service.create_relationship(session, data=data))
+def create_relationship(data: RelationshipIn, session: Session = DbSession,
+                        viewer: Viewer = CurrentViewer):
+    """Record a tie (members of the organisation, write token): ``kind`` says what the
+    partner is to the organisation. New relationships are private unless ``visibility`` says otherwise."""
+    return _out(session, viewer, service.create_relationship(session, viewer, data=data))
 
 
 @router.get("/relationships/{relationship_id}", response_model=RelationshipOut, tags=["relationships"])
-def get_relationship(relationship_id: int, session: Session = DbSession):
-    return _out(session, service.get_relationship(session, relationship_id=relationship_id))
+def get_relationship(relationship_id: int, session: Session = DbSession,
+                     viewer: Viewer = CurrentViewer):
+    """One relationship, if you may see it (404 otherwise)."""
+    return _out(session, viewer, service.get_relationship(session, viewer, relationship_id=relationship_id))
 
 
 @router.patch("/relationships/{relationship_id}", response_model=RelationshipOut, tags=["relationships"])
-def update_relationship(relationship_id: int, changes: RelationshipPatch, session: Session = DbSession):
-    """Change some fields of a relationship."""
-    rel = service.update_relationship(session, relationship_id=relationship_id,
+def update_relationship(relationship_id: int, changes: RelationshipPatch, session: Session = DbSession,
+                        viewer: Viewer = CurrentViewer):
+    """Change some fields or the sharing of a relationship (the owner's members)."""
+    rel = service.update_relationship(session, viewer, relationship_id=relationship_id,
                                       changes=changes.model_dump(exclude_unset=True))
-    return _out(session, rel)
+    return _out(session, viewer, rel)
 
 
 @router.delete("/relationships/{relationship_id}", status_code=204, tags=["relationships"])
-def delete_relationship(relationship_id: int, session: Session = DbSession) -> Response:
-    service.delete_relationship(session, relationship_id=relationship_id)
+def delete_relationship(relationship_id: int, session: Session = DbSession,
+                        viewer: Viewer = CurrentViewer) -> Response:
+    """Delete a relationship (the owner's members)."""
+    service.delete_relationship(session, viewer, relationship_id=relationship_id)
     return Response(status_code=204)
 
 

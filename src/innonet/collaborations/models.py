@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from innonet.db import Base, utcnow
+from innonet.sharing.models import Shareable, visibility_constraint
 
 PARTICIPATION_ROLES = {
     "coordinator": "Coordinator",
@@ -89,9 +90,14 @@ class Participation(Base):
     contribution: Mapped[float | None] = mapped_column(Float)
 
 
-class Relationship(Base):
+class Relationship(Shareable, Base):
+    """A tie one organisation records with a partner; the recording organisation owns it."""
+
     __tablename__ = "relationship"
+    share_type = "relationship"
+    owner_column = "organisation_id"
     __table_args__ = (
+        visibility_constraint(),
         UniqueConstraint("organisation_id", "partner_id", "kind"),
         CheckConstraint("organisation_id <> partner_id", name="not_self"),
         CheckConstraint(_in("kind", RELATIONSHIP_KINDS), name="kind"),

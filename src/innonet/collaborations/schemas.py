@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from innonet.collaborations.models import DIRECTIONS, PARTICIPATION_ROLES, RELATIONSHIP_KINDS
 from innonet.organisations.schemas import OrganisationOut, OrganisationSummary
+from innonet.sharing.schemas import SharingFields, SharingOut, Visibility
 
 RelationshipKind = Literal[tuple(RELATIONSHIP_KINDS)]  # type: ignore[valid-type]
 Direction = Literal[tuple(DIRECTIONS)]  # type: ignore[valid-type]
@@ -32,7 +33,7 @@ class RelationshipFields(BaseModel):
         return self
 
 
-class RelationshipIn(RelationshipFields):
+class RelationshipIn(RelationshipFields, SharingFields):
     organisation: str = Field(min_length=1, description="External id of the organisation")
     partner: str = Field(min_length=1, description="External id of the partner")
 
@@ -47,10 +48,13 @@ class RelationshipPatch(BaseModel):
     start_date: date | None = None
     end_date: date | None = None
     strength: int | None = Field(default=None, ge=1, le=5)
-    notes: str | None = None
+    notes: str | None = Field(default=None, max_length=5000)
+    visibility: Visibility | None = None
+    shared_with: list[str] | None = Field(default=None, max_length=200)
+    agreement: int | None = None
 
 
-class RelationshipOut(RelationshipFields):
+class RelationshipOut(RelationshipFields, SharingOut):
     id: int
     organisation: OrganisationSummary
     partner: OrganisationSummary

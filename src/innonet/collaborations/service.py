@@ -8,10 +8,10 @@ from collections import Counter, defaultdict
 from itertools import combinations
 
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from innonet.collaborations.models import Participation, Project, Relationship
+from innonet.collaborations.models import RELATIONSHIP_KINDS, Participation, Project, Relationship
 from innonet.collaborations.schemas import (
     OrganisationDetail,
     ProjectDetail,
@@ -19,11 +19,15 @@ from innonet.collaborations.schemas import (
     RelationshipFields,
     RelationshipIn,
 )
-from innonet.organisations.schemas import OrganisationOut
 from innonet.db import upsert_rows
 from innonet.errors import Conflict, InvalidInput, NotFound, Problem
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
+from innonet.organisations.schemas import OrganisationOut
+from innonet.sharing import policy
+from innonet.sharing import service as sharing
+from innonet.sharing.policy import Viewer
+from innonet.sharing.schemas import SharingFields
 
 # ---------------------------------------------------------------- projects
 
@@ -97,22 +101,36 @@ def shared_project_counts(session: Session, *, organisation_id: int) -> Counter:
     return Counter(dict(rows))
 
 
-def relationships_touching(session: Session, *, organisation_ids) -> list[Relationship]:
+def relationships_touching(session: Session, viewer: Viewer, *, organisation_ids) -> list[Relationship]:
+    """The relationships the viewer may see that have one of these organisations on either side.
+
+    Every read of relationships goes through here (or :func:`get_relationship`), so the
+    access policy and the audit log apply to all of them.
+    """
     ids = list(organisation_ids)
-    return list(session.scalars(
+    rels = list(session.scalars(
         select(Relationship)
-        .where(or_(Relationship.organisation_id.in_(ids), Relationship.partner_id.in_(ids)))
+        .where(or_(Relationship.organisation_id.in_(ids), Relationship.partner_id.in_(ids)),
+               policy.visible_condition(viewer, Relationship))
         .order_by(Relationship.id)
     ))
+    sharing.record(session, viewer, action="read", items=rels)
+    return rels
 
 
 def partners_of(
-    session: Session, *, organisation_id: int, limit: int | None = None
+    session: Session, viewer: Viewer, *, organisation_id: int, limit: int | None = None,
+    relationships: list[Relationship] | None = None,
 ) -> tuple[list[tuple[Organisation, int, list[str]]], int]:
-    """(partner, shared projects, relationship kinds), strongest first, and the total count."""
+    """(partner, shared projects, relationship kinds), strongest first, and the total count.
+
+    Shared projects are public; relationships count only where the viewer may see them.
+    """
     shared = shared_project_counts(session, organisation_id=organisation_id)
     kinds: dict[int, list[str]] = defaultdict(list)
-    for rel in relationships_touching(session, organisation_ids=[organisation_id]):
+    if relationships is None:
+        relationships = relationships_touching(session, viewer, organisation_ids=[organisation_id])
+    for rel in relationships:
         other = rel.partner_id if rel.organisation_id == organisation_id else rel.organisation_id
         kinds[other].append(rel.kind)
     partner_ids = set(shared) | set(kinds)
@@ -122,13 +140,13 @@ def partners_of(
     return [(by_id[pid], shared[pid], sorted(kinds[pid])) for pid in chosen], len(partner_ids)
 
 
-def ego_network(session: Session, *, organisation_id: int, size: int = 40) -> dict:
+def ego_network(session: Session, viewer: Viewer, *, organisation_id: int, size: int = 40) -> dict:
     """The organisation, its ``size`` strongest partners and the links among all of them.
 
     Shaped for drawing: ``{"nodes": [...], "edges": [...]}``; a link's weight is the number of
     shared projects, plus the kinds of any recorded relationships.
     """
-    partners, total = partners_of(session, organisation_id=organisation_id, limit=size)
+    partners, total = partners_of(session, viewer, organisation_id=organisation_id, limit=size)
     centre = organisations.organisations_by_id(session, ids=[organisation_id])[organisation_id]
     members = {centre.id: centre} | {p.id: p for p, _, _ in partners}
     projects_by_member = session.execute(
@@ -143,7 +161,7 @@ def ego_network(session: Session, *, organisation_id: int, size: int = 40) -> di
         for a, b in combinations(sorted(member_ids), 2):
             weights[(a, b)] += 1
     kinds: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for rel in relationships_touching(session, organisation_ids=list(members)):
+    for rel in relationships_touching(session, viewer, organisation_ids=list(members)):
         if rel.organisation_id in members and rel.partner_id in members:
             pair = tuple(sorted((rel.organisation_id, rel.partner_id)))
             kinds[pair].append(rel.kind)
@@ -190,59 +208,94 @@ def _ensure_no_duplicate(session: Session, *, rel: Relationship) -> None:
                        [Problem(f"already recorded as relationship {clash}", field="kind")])
 
 
-def create_relationship(session: Session, *, data: RelationshipIn, source: str = "manual") -> Relationship:
-    """Record a tie between two organisations."""
+def create_relationship(session: Session, viewer: Viewer, *, data: RelationshipIn,
+                        source: str = "manual") -> Relationship:
+    """Record a tie between two organisations (the organisation's members may)."""
     organisation = organisations.get_organisation(session, external_id=data.organisation)
+    policy.ensure_insider(viewer, organisation.id)
     partner = _partner_for(session, organisation=organisation, partner_external_id=data.partner)
-    fields = data.model_dump(exclude={"organisation", "partner"})
+    fields = data.model_dump(include=set(RelationshipFields.model_fields))
     rel = Relationship(organisation_id=organisation.id, partner_id=partner.id, source=source, **fields)
     _ensure_no_duplicate(session, rel=rel)
     session.add(rel)
     session.flush()
+    sharing.apply_sharing(session, item=rel, sharing=SharingFields.model_validate(
+        data.model_dump(include=set(SharingFields.model_fields))))
+    sharing.record(session, viewer, action="create", items=[rel])
     return rel
 
 
-def get_relationship(session: Session, *, relationship_id: int) -> Relationship:
+def get_relationship(session: Session, viewer: Viewer, *, relationship_id: int,
+                     for_change: bool = False) -> Relationship:
+    """A relationship the viewer may see (NotFound otherwise, as if it did not exist)."""
     rel = session.get(Relationship, relationship_id)
-    if rel is None:
+    if rel is None or not policy.can_see(session, viewer, rel):
         raise NotFound(f"No relationship with id {relationship_id}.")
+    if for_change:
+        policy.ensure_insider(viewer, rel.organisation_id)
+    else:
+        sharing.record(session, viewer, action="read", items=[rel])
     return rel
 
 
-def update_relationship(session: Session, *, relationship_id: int, changes: dict) -> Relationship:
-    """Change the given fields of a relationship, validated as a whole."""
-    rel = get_relationship(session, relationship_id=relationship_id)
+def update_relationship(session: Session, viewer: Viewer, *, relationship_id: int,
+                        changes: dict) -> Relationship:
+    """Change the given fields (and sharing) of a relationship, validated as a whole."""
+    rel = get_relationship(session, viewer, relationship_id=relationship_id, for_change=True)
     current = {field: getattr(rel, field) for field in RelationshipFields.model_fields}
-    data = _validated(current | changes)
+    data = _validated(current | {k: v for k, v in changes.items() if k in RelationshipFields.model_fields})
     for field, value in data.model_dump().items():
         setattr(rel, field, value)
     _ensure_no_duplicate(session, rel=rel)
+    if any(k in changes for k in SharingFields.model_fields):
+        current_sharing = sharing.sharing_view(session, viewer, items=[rel])[rel.id]
+        merged = {"visibility": current_sharing["visibility"], "agreement": current_sharing["agreement"],
+                  "shared_with": [o.external_id for o in current_sharing["shared_with"]]}
+        if changes.get("visibility", merged["visibility"]) != "partners":
+            merged |= {"shared_with": [], "agreement": None}
+        try:
+            wanted = SharingFields.model_validate(
+                merged | {k: v for k, v in changes.items() if k in SharingFields.model_fields})
+        except ValidationError as error:
+            raise InvalidInput.from_validation(error.errors()) from None
+        sharing.apply_sharing(session, item=rel, sharing=wanted)
     session.flush()
+    sharing.record(session, viewer, action="update", items=[rel])
     return rel
 
 
-def delete_relationship(session: Session, *, relationship_id: int) -> None:
-    session.delete(get_relationship(session, relationship_id=relationship_id))
+def delete_relationship(session: Session, viewer: Viewer, *, relationship_id: int) -> None:
+    rel = get_relationship(session, viewer, relationship_id=relationship_id, for_change=True)
+    sharing.record(session, viewer, action="delete", items=[rel])
+    sharing.remove_shares(session, item=rel)
+    session.delete(rel)
     session.flush()
 
 
-def list_relationships(session: Session, *, organisation_id: int | None = None) -> list[Relationship]:
-    """All relationships, or those an organisation has on either side."""
+def list_relationships(session: Session, viewer: Viewer, *,
+                       organisation_id: int | None = None) -> list[Relationship]:
+    """The relationships the viewer may see: all, or those an organisation has on either side."""
     if organisation_id is not None:
-        return relationships_touching(session, organisation_ids=[organisation_id])
-    return list(session.scalars(select(Relationship).order_by(Relationship.id)))
+        return relationships_touching(session, viewer, organisation_ids=[organisation_id])
+    rels = list(session.scalars(select(Relationship)
+                                .where(policy.visible_condition(viewer, Relationship))
+                                .order_by(Relationship.id)))
+    sharing.record(session, viewer, action="read", items=rels)
+    return rels
 
 
-def relationship_view(session: Session, *, relationships: list[Relationship]) -> list[dict]:
-    """Relationships with both organisations loaded, shaped like RelationshipOut."""
+def relationship_view(session: Session, viewer: Viewer, *,
+                      relationships: list[Relationship]) -> list[dict]:
+    """Relationships with both organisations and the sharing loaded, shaped like RelationshipOut."""
     ids = [r.organisation_id for r in relationships] + [r.partner_id for r in relationships]
     by_id = organisations.organisations_by_id(session, ids=ids)
+    shares = sharing.sharing_view(session, viewer, items=relationships)
     out = []
     for rel in relationships:
         fields = {f: getattr(rel, f) for f in (*RelationshipFields.model_fields, "id", "source",
                                                "created_at", "updated_at")}
-        out.append(fields | {"organisation": by_id[rel.organisation_id],
-                             "partner": by_id[rel.partner_id]})
+        out.append(fields | shares[rel.id] | {"organisation": by_id[rel.organisation_id],
+                                              "partner": by_id[rel.partner_id]})
     return out
 
 
@@ -264,6 +317,18 @@ def upsert_relationships(session: Session, *, records: list[dict]) -> tuple[int,
     """Insert or update relationships keyed by (organisation_id, partner_id, kind)."""
     return upsert_rows(session, Relationship.__table__, records,
                        key=("organisation_id", "partner_id", "kind"), timestamps=True)
+
+
+def replace_relationship_shares(session: Session, *, shares: dict[tuple[int, int, str], list[int]]) -> None:
+    """Set whom imported relationships, keyed by (organisation, partner, kind), are shared with."""
+    if not shares:
+        return
+    owners = {owner for owner, _, _ in shares}
+    ids = {(o, p, k): i for i, o, p, k in session.execute(
+        select(Relationship.id, Relationship.organisation_id, Relationship.partner_id, Relationship.kind)
+        .where(Relationship.organisation_id.in_(owners)))}
+    sharing.replace_shares(session, item_type=Relationship.share_type,
+                           shares={ids[key]: organisation_ids for key, organisation_ids in shares.items()})
 
 
 def match_projects_by_rcn(session: Session, *, records: list[dict]) -> dict[str, str]:
@@ -300,24 +365,52 @@ def project_ids(session: Session, *, by: str = "external_id") -> dict:
     return dict(session.execute(select(column, Project.id).where(column.is_not(None))).all())
 
 
-def counts(session: Session) -> dict[str, int]:
-    """How many projects, participations and relationships there are."""
+def counts(session: Session, viewer: Viewer) -> dict[str, int]:
+    """How many projects, participations and (visible) relationships there are."""
     return {
-        name: session.scalar(select(func.count()).select_from(model)) or 0
-        for name, model in (("projects", Project), ("participations", Participation),
-                            ("relationships", Relationship))
+        "projects": session.scalar(select(func.count()).select_from(Project)) or 0,
+        "participations": session.scalar(select(func.count()).select_from(Participation)) or 0,
+        "relationships": session.scalar(select(func.count()).select_from(Relationship).where(
+            policy.visible_condition(viewer, Relationship))) or 0,
     }
 
 
-def organisation_detail(session: Session, *, external_id: str, partners_limit: int = 100,
-                        projects_limit: int = 100) -> OrganisationDetail:
-    """An organisation's profile with its strongest partners, newest projects and relationships."""
+def cluster_summary(session: Session, viewer: Viewer) -> dict:
+    """Aggregates of the consenting organisations' networks, for the cluster manager.
+
+    Counts only: no record, partner name or note of a consenting organisation is shown,
+    and organisations that did not consent appear nowhere.
+    """
+    policy.ensure_signed_in(viewer)
+    if not viewer.is_cluster_manager:
+        raise policy.Forbidden("Only cluster managers see the cluster's aggregates.")
+    consenting = select(Organisation.id).where(Organisation.cluster_consent_at.is_not(None))
+    members = session.scalar(select(func.count()).where(Organisation.id.in_(consenting))) or 0
+    counted = and_(Relationship.organisation_id.in_(consenting),
+                   policy.analytics_condition(viewer, Relationship))
+    by_kind = dict(session.execute(select(Relationship.kind, func.count()).where(counted)
+                                   .group_by(Relationship.kind)).all())
+    partner = aliased(Organisation)
+    by_country = session.execute(
+        select(partner.country, func.count()).join(partner, partner.id == Relationship.partner_id)
+        .where(counted, partner.country.is_not(None)).group_by(partner.country)
+        .order_by(func.count().desc(), partner.country)).all()
+    return {"consenting_organisations": members,
+            "relationships": sum(by_kind.values()),
+            "relationships_by_kind": {k: by_kind.get(k, 0) for k in RELATIONSHIP_KINDS},
+            "partner_countries": [{"country": c, "relationships": n} for c, n in by_country]}
+
+
+def organisation_detail(session: Session, viewer: Viewer, *, external_id: str,
+                        partners_limit: int = 100, projects_limit: int = 100) -> OrganisationDetail:
+    """An organisation's profile with its strongest partners, newest projects and the
+    relationships the viewer may see."""
     organisation = organisations.get_organisation(session, external_id=external_id)
-    partners, partner_count = partners_of(session, organisation_id=organisation.id,
-                                          limit=partners_limit)
+    relationships = list_relationships(session, viewer, organisation_id=organisation.id)
+    partners, partner_count = partners_of(session, viewer, organisation_id=organisation.id,
+                                          limit=partners_limit, relationships=relationships)
     projects, project_count = projects_of(session, organisation_id=organisation.id,
                                           limit=projects_limit)
-    relationships = list_relationships(session, organisation_id=organisation.id)
     return OrganisationDetail.model_validate(
         {field: getattr(organisation, field) for field in OrganisationOut.model_fields} | {
             "partner_count": partner_count,
@@ -326,7 +419,7 @@ def organisation_detail(session: Session, *, external_id: str, partners_limit: i
             "project_count": project_count,
             "projects": [{"project": p, "role": part.role, "contribution": part.contribution}
                          for p, part in projects],
-            "relationships": relationship_view(session, relationships=relationships),
+            "relationships": relationship_view(session, viewer, relationships=relationships),
         })
 
 

@@ -9,44 +9,70 @@ from innonet.collaborations import service
 from innonet.collaborations.schemas import RelationshipFields, RelationshipIn
 from innonet.errors import InnonetError
 from innonet.organisations import service as organisations
-from innonet.web import DbSession, field_errors, is_htmx, redirect_with_flash, render
+from innonet.sharing import policy
+from innonet.sharing import service as sharing
+from innonet.sharing.policy import Viewer
+from innonet.sharing.schemas import SharingFields
+from innonet.web import CurrentViewer, DbSession, field_errors, is_htmx, redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 25
 
 
-def _form_page(request, *, organisation, relationship=None, partner=None, values=None,
-               errors=None, status_code=200):
+def _form_page(request, session, viewer, *, organisation, relationship=None, partner=None,
+               values=None, errors=None, status_code=200):
     return render(request, "relationship_form.html", {
         "org": organisation, "relationship": relationship, "partner": partner,
-        "values": values or {"direction": "mutual", "strength": 3}, "errors": errors or {}},
+        "values": values or {"direction": "mutual", "strength": 3, "visibility": "private"},
+        "errors": errors or {},
+        "agreement_options": [(a.id, f"{a.title} (#{a.id})")
+                              for a in sharing.list_agreements(session, viewer)]},
         status_code=status_code)
 
 
 def _clean(form) -> dict:
-    """Form fields as the schema wants them: empty inputs are absent values."""
-    return {k: (v if v != "" else None) for k, v in form.items()
-            if k in RelationshipIn.model_fields}
+    """Form fields as the schema wants them: empty inputs are absent values; the
+    organisations to share with are typed as external ids separated by spaces or commas."""
+    values = {k: (v if v != "" else None) for k, v in form.items()
+              if k in RelationshipIn.model_fields}
+    values["shared_with"] = (values.get("shared_with") or "").replace(",", " ").split()
+    return values
+
+
+def _editable(session, viewer, relationship_id: int) -> dict:
+    rel = service.get_relationship(session, viewer, relationship_id=relationship_id, for_change=True)
+    return service.relationship_view(session, viewer, relationships=[rel])[0]
+
+
+def _form_values(view: dict) -> dict:
+    return {k: view[k] for k in RelationshipFields.model_fields} | {
+        "visibility": view["visibility"], "agreement": view["agreement"],
+        "shared_with": " ".join(o.external_id for o in view["shared_with"])}
 
 
 @router.get("/orgs/{external_id}/relationships/new", response_class=HTMLResponse)
-def new_relationship(request: Request, external_id: str, session: Session = DbSession):
+def new_relationship(request: Request, external_id: str, session: Session = DbSession,
+                     viewer: Viewer = CurrentViewer):
     organisation = organisations.get_organisation(session, external_id=external_id)
-    return _form_page(request, organisation=organisation)
+    policy.ensure_insider(viewer, organisation.id)
+    return _form_page(request, session, viewer, organisation=organisation)
 
 
 @router.post("/orgs/{external_id}/relationships/new", response_class=HTMLResponse)
-async def create_relationship(request: Request, external_id: str, session: Session = DbSession):
+async def create_relationship(request: Request, external_id: str, session: Session = DbSession,
+                              viewer: Viewer = CurrentViewer):
     organisation = organisations.get_organisation(session, external_id=external_id)
+    policy.ensure_insider(viewer, organisation.id)
     values = _clean(await request.form()) | {"organisation": external_id}
     try:
         data = RelationshipIn(**{k: v for k, v in values.items() if v is not None})
-        rel = service.create_relationship(session, data=data)
+        with session.begin_nested():  # a refused share leaves no half-written relationship
+            rel = service.create_relationship(session, viewer, data=data)
     except ValidationError as error:
-        return _form_page(request, organisation=organisation, values=values,
+        return _form_page(request, session, viewer, organisation=organisation, values=values,
                           errors=field_errors(error), status_code=422)
     except InnonetError as error:
-        return _form_page(request, organisation=organisation, values=values,
+        return _form_page(request, session, viewer, organisation=organisation, values=values,
                           errors={p.field: p.message for p in error.problems if p.field}
                           or {"partner": error.message}, status_code=error.status_code)
     return redirect_with_flash(request, f"/orgs/{external_id}#relationships",
@@ -54,37 +80,41 @@ async def create_relationship(request: Request, external_id: str, session: Sessi
 
 
 @router.get("/relationships/{relationship_id}/edit", response_class=HTMLResponse)
-def edit_relationship(request: Request, relationship_id: int, session: Session = DbSession):
-    view = service.relationship_view(session, relationships=[
-        service.get_relationship(session, relationship_id=relationship_id)])[0]
-    values = {k: view[k] for k in RelationshipFields.model_fields}
-    return _form_page(request, organisation=view["organisation"], relationship=view,
-                      partner=view["partner"], values=values)
+def edit_relationship(request: Request, relationship_id: int, session: Session = DbSession,
+                      viewer: Viewer = CurrentViewer):
+    view = _editable(session, viewer, relationship_id)
+    return _form_page(request, session, viewer, organisation=view["organisation"], relationship=view,
+                      partner=view["partner"], values=_form_values(view))
 
 
 @router.post("/relationships/{relationship_id}/edit", response_class=HTMLResponse)
-async def update_relationship(request: Request, relationship_id: int, session: Session = DbSession):
-    view = service.relationship_view(session, relationships=[
-        service.get_relationship(session, relationship_id=relationship_id)])[0]
+async def update_relationship(request: Request, relationship_id: int, session: Session = DbSession,
+                              viewer: Viewer = CurrentViewer):
+    view = _editable(session, viewer, relationship_id)
     form = _clean(await request.form())
-    values = {k: form.get(k) for k in RelationshipFields.model_fields}
+    values = {k: form.get(k) for k in (*RelationshipFields.model_fields, *SharingFields.model_fields)}
+    values["visibility"] = values["visibility"] or "private"
     try:
-        service.update_relationship(session, relationship_id=relationship_id, changes=values)
+        with session.begin_nested():  # all of the change, or none of it
+            service.update_relationship(session, viewer, relationship_id=relationship_id,
+                                        changes=values)
     except InnonetError as error:
-        if error.status_code == 404:
+        if error.status_code in (401, 403, 404):
             raise
-        return _form_page(request, organisation=view["organisation"], relationship=view,
-                          partner=view["partner"], values=values, status_code=error.status_code,
+        values["shared_with"] = " ".join(values["shared_with"])
+        return _form_page(request, session, viewer, organisation=view["organisation"],
+                          relationship=view, partner=view["partner"], values=values,
+                          status_code=error.status_code,
                           errors={p.field: p.message for p in error.problems if p.field})
     return redirect_with_flash(request, f"/orgs/{view['organisation'].external_id}#relationships",
                                "Relationship saved.")
 
 
 @router.post("/relationships/{relationship_id}/delete", response_class=HTMLResponse)
-def delete_relationship(request: Request, relationship_id: int, session: Session = DbSession):
-    view = service.relationship_view(session, relationships=[
-        service.get_relationship(session, relationship_id=relationship_id)])[0]
-    service.delete_relationship(session, relationship_id=relationship_id)
+def delete_relationship(request: Request, relationship_id: int, session: Session = DbSession,
+                        viewer: Viewer = CurrentViewer):
+    view = _editable(session, viewer, relationship_id)
+    service.delete_relationship(session, viewer, relationship_id=relationship_id)
     return redirect_with_flash(request, f"/orgs/{view['organisation'].external_id}#relationships",
                                "Relationship deleted.")
 

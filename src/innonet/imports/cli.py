@@ -122,8 +122,9 @@ def export_template(
     from innonet.imports import template
 
     try:
-        with runtime(ctx).sessions() as session:
-            rows = template.template_rows(session, external_id=org)
+        rt = runtime(ctx)
+        with rt.sessions.begin() as session:  # committed: the audit log records the read
+            rows = template.template_rows(session, rt.viewer, external_id=org)
         template.write_template(file, rows=rows)
     except InnonetError as error:
         fail(error)

@@ -28,9 +28,13 @@ from innonet.imports.service import ImportReport
 from innonet.organisations import service as organisations
 from innonet.organisations.models import KIND_FROM_CORDIS, KINDS
 from innonet.organisations.schemas import OrganisationFields
+from innonet.sharing import service as sharing
+from innonet.sharing.policy import Viewer
+from innonet.sharing.schemas import SharingFields
 
 ORGANISATION_COLUMNS = ("external_id", *OrganisationFields.model_fields)
-RELATIONSHIP_COLUMNS = ("partner", "kind", "direction", "start_date", "end_date", "strength", "notes")
+RELATIONSHIP_COLUMNS = ("partner", "kind", "direction", "start_date", "end_date", "strength", "notes",
+                        "visibility", "shared_with")
 COLUMNS = ("record", *dict.fromkeys(ORGANISATION_COLUMNS + RELATIONSHIP_COLUMNS))
 SHEET = "network"
 
@@ -50,6 +54,9 @@ INSTRUCTIONS = [
     ("direction", "mutual, to_partner (value flows from you to the partner) or from_partner."),
     ("start_date / end_date", "yyyy-mm-dd."),
     ("strength", "1 (weak) to 5 (strategic); default 3."),
+    ("visibility", "Who sees the relationship: private (default: your members only), partners "
+                   "(the organisations in shared_with), network (every member) or public."),
+    ("shared_with", "With visibility partners: the external_ids that may see it, separated by spaces."),
 ]
 
 EXAMPLE_ROWS = [
@@ -125,9 +132,12 @@ def import_template(session: Session, *, file: BinaryIO) -> ImportReport:
     report.counts["organisations"] = organisations.upsert_organisations(
         session, records=list(organisation_records.values()))
     ids = organisations.ids_by_external_id(session)
-    report.counts["relationships"] = collaborations.upsert_relationships(session, records=[
-        r | {"organisation_id": ids[r.pop("organisation")], "partner_id": ids[r.pop("partner")]}
-        for r in relationships])
+    shares = {}
+    for r in relationships:
+        r["organisation_id"], r["partner_id"] = ids[r.pop("organisation")], ids[r.pop("partner")]
+        shares[(r["organisation_id"], r["partner_id"], r["kind"])] = [ids[o] for o in r.pop("shared_with")]
+    report.counts["relationships"] = collaborations.upsert_relationships(session, records=relationships)
+    collaborations.replace_relationship_shares(session, shares=shares)
     return report
 
 
@@ -164,25 +174,47 @@ def _relationship(problems: Problems, line: int, row: dict, *, known_ids: set[st
         ok = False
     fields = {k: row[k] for k in ("kind", "direction", "start_date", "end_date", "strength", "notes")
               if row.get(k)}
+    shared_with = (row.get("shared_with") or "").split()
     try:
         data = RelationshipFields(**fields)
+        shares = SharingFields(visibility=row.get("visibility") or "private", shared_with=shared_with)
     except ValidationError as error:
         problems.add_validation(line, error)
         return None
+    for other in shared_with:
+        if other not in known_ids:
+            problems.add(line, "shared_with", f"no organisation {other!r} in the file or in innonet")
+            ok = False
+    if shares.visibility != "partners" and shared_with:
+        problems.add(line, "shared_with", "applies only with visibility partners")
+        ok = False
+    elif shares.visibility == "partners" and not shared_with:
+        problems.add(line, "shared_with", "name at least one organisation to share with")
+        ok = False
+    if row.get("external_id") in shared_with:
+        problems.add(line, "shared_with", "the owner always sees its own relationships")
+        ok = False
     if not ok:
         return None
-    return {"organisation": row["external_id"], "partner": row["partner"], "source": "import",
-            **data.model_dump()}
+    record = {"organisation": row["external_id"], "partner": row["partner"], "source": "import",
+              "visibility": shares.visibility, "shared_with": shared_with, **data.model_dump()}
+    if shares.visibility != "partners":
+        record["agreement_id"] = None  # an agreement only gates sharing with partners
+    return record
 
 
-def template_rows(session: Session, *, external_id: str | None = None) -> list[dict]:
-    """Organisations and relationships as template rows (one organisation's, or all)."""
+def template_rows(session: Session, viewer: Viewer, *, external_id: str | None = None) -> list[dict]:
+    """Organisations and the relationships the viewer may see as template rows (one
+    organisation's, or all)."""
     if external_id is not None:
         centre = organisations.get_organisation(session, external_id=external_id)
-        relationships = collaborations.list_relationships(session, organisation_id=centre.id)
+        relationships = collaborations.list_relationships(session, viewer, organisation_id=centre.id)
     else:
-        relationships = collaborations.list_relationships(session)
-    views = collaborations.relationship_view(session, relationships=relationships)
+        relationships = collaborations.list_relationships(session, viewer)
+    sharing.record(session, viewer, action="export", items=relationships)
+    views = collaborations.relationship_view(session, viewer, relationships=relationships)
+    for view in views:
+        view["shared_with"] = " ".join(o.external_id for o in view["shared_with"])
     if external_id is not None:
         members = {centre.id: centre} | {o.id: o for v in views for o in (v["organisation"], v["partner"])}
         chosen = sorted(members.values(), key=lambda o: o.id)

@@ -15,9 +15,11 @@ from innonet.organisations.schemas import (
     OrganisationPage,
     OrganisationPatch,
 )
-from innonet.web import DbSession
+from innonet.errors import API_ERROR_RESPONSES
+from innonet.sharing.policy import Viewer
+from innonet.web import CurrentViewer, DbSession
 
-router = APIRouter(prefix="/api/v1", tags=["organisations"])
+router = APIRouter(prefix="/api/v1", tags=["organisations"], responses=API_ERROR_RESPONSES)
 
 
 @router.get("/orgs", response_model=OrganisationPage)
@@ -37,9 +39,11 @@ def list_organisations(
 
 
 @router.post("/orgs", response_model=OrganisationOut, status_code=201)
-def create_organisation(data: OrganisationIn, session: Session = DbSession):
-    """Add an organisation. Its id defaults to the PIC, else one is generated."""
-    return service.create_organisation(session, data=data)
+def create_organisation(data: OrganisationIn, session: Session = DbSession,
+                        viewer: Viewer = CurrentViewer):
+    """Add an organisation to the directory (members of the platform, write token).
+    Its id defaults to the PIC, else one is generated."""
+    return service.create_organisation(session, viewer, data=data)
 
 
 @router.get("/orgs/{external_id}", response_model=OrganisationDetail)
@@ -48,17 +52,20 @@ def get_organisation(
     session: Session = DbSession,
     partners_limit: Annotated[int, Query(ge=0, le=10_000)] = 100,
     projects_limit: Annotated[int, Query(ge=0, le=10_000)] = 100,
+    viewer: Viewer = CurrentViewer,
 ):
-    """An organisation with its partners (strongest first), projects and relationships."""
-    return collaborations.organisation_detail(session, external_id=external_id,
+    """An organisation with its partners (strongest first), projects and the relationships
+    you may see."""
+    return collaborations.organisation_detail(session, viewer, external_id=external_id,
                                               partners_limit=partners_limit,
                                               projects_limit=projects_limit)
 
 
 @router.patch("/orgs/{external_id}", response_model=OrganisationOut)
-def update_organisation(external_id: str, changes: OrganisationPatch, session: Session = DbSession):
-    """Change some fields of an organisation's profile."""
-    return service.update_organisation(session, external_id=external_id,
+def update_organisation(external_id: str, changes: OrganisationPatch, session: Session = DbSession,
+                        viewer: Viewer = CurrentViewer):
+    """Change some fields of an organisation's profile (its admins or a platform admin)."""
+    return service.update_organisation(session, viewer, external_id=external_id,
                                        changes=changes.model_dump(exclude_unset=True))
 
 
@@ -67,13 +74,15 @@ def ego_network(
     external_id: str,
     session: Session = DbSession,
     size: Annotated[int, Query(ge=1, le=200, description="How many partners to include")] = 40,
+    viewer: Viewer = CurrentViewer,
 ) -> dict:
-    """The organisation, its strongest partners and the links among them, for drawing."""
+    """The organisation, its strongest partners and the links among them, for drawing
+    (relationships only where you may see them)."""
     organisation = service.get_organisation(session, external_id=external_id)
-    return collaborations.ego_network(session, organisation_id=organisation.id, size=size)
+    return collaborations.ego_network(session, viewer, organisation_id=organisation.id, size=size)
 
 
 @router.get("/stats")
-def stats(session: Session = DbSession) -> dict:
-    """How many organisations, projects, participations and relationships there are."""
-    return {"organisations": service.count_organisations(session)} | collaborations.counts(session)
+def stats(session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
+    """How many organisations, projects, participations and (visible) relationships there are."""
+    return {"organisations": service.count_organisations(session)} | collaborations.counts(session, viewer)

@@ -51,8 +51,9 @@ def show_organisation(
     from innonet.collaborations.service import organisation_detail
 
     try:
-        with runtime(ctx).sessions() as session:
-            detail = organisation_detail(session, external_id=external_id, partners_limit=20,
+        rt = runtime(ctx)
+        with rt.sessions.begin() as session:  # committed: the audit log records the read
+            detail = organisation_detail(session, rt.viewer, external_id=external_id, partners_limit=20,
                                          projects_limit=20)
     except InnonetError as error:
         fail(error)

@@ -50,6 +50,8 @@ class Organisation(Base):
     needs: Mapped[str | None] = mapped_column(Text)
     sectors: Mapped[str | None] = mapped_column(Text)
     values_statement: Mapped[str | None] = mapped_column(Text)
+    # Set while the organisation lets the cluster manager count its network in aggregates.
+    cluster_consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

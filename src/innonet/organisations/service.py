@@ -11,6 +11,8 @@ from innonet.db import upsert_rows
 from innonet.errors import Conflict, InvalidInput, NotFound, Problem
 from innonet.organisations.models import KINDS, Organisation
 from innonet.organisations.schemas import OrganisationFields, OrganisationIn
+from innonet.sharing import policy
+from innonet.sharing.policy import Viewer
 
 PROFILE_FIELDS = tuple(OrganisationFields.model_fields)
 
@@ -81,8 +83,9 @@ def _check_unique(session: Session, *, external_id: str, pic: str | None, own_id
                            [Problem(f"another organisation already has {value!r}", field=field)])
 
 
-def create_organisation(session: Session, *, data: OrganisationIn) -> Organisation:
-    """Add an organisation entered by a person; its external id defaults to the PIC."""
+def create_organisation(session: Session, viewer: Viewer, *, data: OrganisationIn) -> Organisation:
+    """Add an organisation to the directory (members of the platform may); id defaults to the PIC."""
+    policy.ensure_network_member(viewer)
     external_id = data.external_id or data.pic or f"IN-{secrets.token_hex(5).upper()}"
     _check_unique(session, external_id=external_id, pic=data.pic, own_id=None)
     organisation = Organisation(external_id=external_id, **data.model_dump(exclude={"external_id"}))
@@ -91,9 +94,10 @@ def create_organisation(session: Session, *, data: OrganisationIn) -> Organisati
     return organisation
 
 
-def update_organisation(session: Session, *, external_id: str, changes: dict) -> Organisation:
-    """Change the given profile fields of an organisation, validated as a whole."""
+def update_organisation(session: Session, viewer: Viewer, *, external_id: str, changes: dict) -> Organisation:
+    """Change profile fields (the organisation's admins or a platform admin may), validated as a whole."""
     organisation = get_organisation(session, external_id=external_id)
+    policy.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
     current = {field: getattr(organisation, field) for field in PROFILE_FIELDS}
     try:
         data = OrganisationFields(**(current | changes))
@@ -126,9 +130,12 @@ def count_organisations(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Organisation)) or 0
 
 
-def ids_by_external_id(session: Session) -> dict[str, int]:
-    """Every organisation's database id keyed by external id (for bulk imports)."""
-    return dict(session.execute(select(Organisation.external_id, Organisation.id)).all())
+def ids_by_external_id(session: Session, *, external_ids: list[str] | None = None) -> dict[str, int]:
+    """Database ids keyed by external id: of these organisations, or of all (for bulk imports)."""
+    query = select(Organisation.external_id, Organisation.id)
+    if external_ids is not None:
+        query = query.where(Organisation.external_id.in_(external_ids))
+    return dict(session.execute(query).all())
 
 
 def upsert_organisations(session: Session, *, records: list[dict]) -> tuple[int, int]:

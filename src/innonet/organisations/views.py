@@ -10,15 +10,17 @@ from innonet.countries import all_countries
 from innonet.errors import InnonetError
 from innonet.organisations import service
 from innonet.organisations.schemas import OrganisationFields, OrganisationIn
-from innonet.web import DbSession, field_errors, is_htmx, redirect_with_flash, render
+from innonet.sharing import policy
+from innonet.sharing.policy import Viewer
+from innonet.web import CurrentViewer, DbSession, field_errors, is_htmx, redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 25
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: Session = DbSession):
-    counts = {"organisations": service.count_organisations(session)} | collaborations.counts(session)
+def home(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    counts = {"organisations": service.count_organisations(session)} | collaborations.counts(session, viewer)
     return render(request, "home.html", {"counts": counts, "overview": service.overview(session)})
 
 
@@ -31,6 +33,7 @@ def directory(
     kind: str | None = Query(None, max_length=40),
     sme: str | None = Query(None, pattern="^(yes|no)?$"),
     page: int = Query(1, ge=1, le=100_000),
+    viewer: Viewer = CurrentViewer,
 ):
     sme_flag = {"yes": True, "no": False}.get(sme or "")
     items, total = service.search_organisations(session, q=q, country=country or None,
@@ -45,7 +48,7 @@ def directory(
 
 @router.get("/orgs/suggest", response_class=HTMLResponse)
 def suggest(request: Request, session: Session = DbSession,
-            partner: str = Query("", max_length=200)):
+            partner: str = Query("", max_length=200), viewer: Viewer = CurrentViewer):
     """<option>s for the partner field: organisations whose name or id matches."""
     items, _ = service.search_organisations(session, q=partner, per_page=10) if partner else ([], 0)
     return render(request, "_org_options.html", {"items": items})
@@ -65,15 +68,18 @@ def _form_values(form) -> dict:
 
 
 @router.get("/orgs/new", response_class=HTMLResponse)
-def new_organisation(request: Request):
+def new_organisation(request: Request, viewer: Viewer = CurrentViewer):
+    policy.ensure_network_member(viewer)
     return _form_page(request)
 
 
 @router.post("/orgs/new", response_class=HTMLResponse)
-async def create_organisation(request: Request, session: Session = DbSession):
+async def create_organisation(request: Request, session: Session = DbSession,
+                              viewer: Viewer = CurrentViewer):
+    policy.ensure_network_member(viewer)
     values = _form_values(await request.form())
     try:
-        organisation = service.create_organisation(session, data=OrganisationIn(**values))
+        organisation = service.create_organisation(session, viewer, data=OrganisationIn(**values))
     except ValidationError as error:
         return _form_page(request, values=values, errors=field_errors(error), status_code=422)
     except InnonetError as error:
@@ -84,28 +90,41 @@ async def create_organisation(request: Request, session: Session = DbSession):
 
 
 @router.get("/orgs/{external_id}", response_class=HTMLResponse)
-def organisation_page(request: Request, external_id: str, session: Session = DbSession):
-    detail = collaborations.organisation_detail(session, external_id=external_id,
+def organisation_page(request: Request, external_id: str, session: Session = DbSession,
+                      viewer: Viewer = CurrentViewer):
+    detail = collaborations.organisation_detail(session, viewer, external_id=external_id,
                                                 partners_limit=50, projects_limit=50)
-    return render(request, "organisation.html", {"org": detail})
+    organisation_id = service.get_organisation(session, external_id=external_id).id
+    owner_ids = service.ids_by_external_id(
+        session, external_ids=[r.organisation.external_id for r in detail.relationships])
+    return render(request, "organisation.html", {
+        "org": detail, "is_insider": organisation_id in viewer.member_of,
+        "editable": {r.id for r in detail.relationships
+                     if owner_ids[r.organisation.external_id] in viewer.member_of},
+        "is_admin": viewer.admin_of(organisation_id),
+        "can_edit_profile": viewer.admin_of(organisation_id) or viewer.is_platform_admin})
 
 
 @router.get("/orgs/{external_id}/edit", response_class=HTMLResponse)
-def edit_organisation(request: Request, external_id: str, session: Session = DbSession):
+def edit_organisation(request: Request, external_id: str, session: Session = DbSession,
+                      viewer: Viewer = CurrentViewer):
     organisation = service.get_organisation(session, external_id=external_id)
+    policy.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
     values = {field: getattr(organisation, field) for field in OrganisationFields.model_fields}
     return _form_page(request, organisation=organisation, values=values)
 
 
 @router.post("/orgs/{external_id}/edit", response_class=HTMLResponse)
-async def update_organisation(request: Request, external_id: str, session: Session = DbSession):
+async def update_organisation(request: Request, external_id: str, session: Session = DbSession,
+                              viewer: Viewer = CurrentViewer):
     organisation = service.get_organisation(session, external_id=external_id)
+    policy.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
     values = _form_values(await request.form())
     values.pop("external_id", None)
     try:
-        service.update_organisation(session, external_id=external_id, changes=values)
+        service.update_organisation(session, viewer, external_id=external_id, changes=values)
     except InnonetError as error:
-        if error.status_code == 404:
+        if error.status_code in (401, 403, 404):
             raise
         return _form_page(request, organisation=organisation, values=values,
                           status_code=error.status_code,

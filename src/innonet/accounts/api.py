@@ -1,0 +1,37 @@
+"""JSON endpoint for the signed-in account."""
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from innonet.accounts import service
+from innonet.errors import API_ERROR_RESPONSES
+from innonet.organisations.schemas import OrganisationSummary
+from innonet.sharing import policy
+from innonet.sharing.policy import Viewer
+from innonet.web import CurrentViewer, DbSession
+
+router = APIRouter(prefix="/api/v1", tags=["account"], responses=API_ERROR_RESPONSES)
+
+
+class MembershipOut(BaseModel):
+    organisation: OrganisationSummary
+    role: str
+
+
+class MeOut(BaseModel):
+    email: str
+    is_platform_admin: bool
+    is_cluster_manager: bool
+    can_write: bool
+    memberships: list[MembershipOut]
+
+
+@router.get("/me", response_model=MeOut)
+def me(session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """Who the token (or session) belongs to, and the organisations and roles it has."""
+    policy.ensure_signed_in(viewer)
+    return {"email": viewer.email, "is_platform_admin": viewer.is_platform_admin,
+            "is_cluster_manager": viewer.is_cluster_manager, "can_write": viewer.can_write,
+            "memberships": [{"organisation": o, "role": role}
+                            for o, role in service.memberships_of(session, user_id=viewer.user_id)]}

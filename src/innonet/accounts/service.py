@@ -1,0 +1,351 @@
+"""Accounts: invitations, passwords, sign-in sessions, API tokens. Services flush, never commit."""
+
+import hashlib
+import secrets
+from datetime import date, datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from innonet.accounts.models import (
+    ApiToken,
+    Invitation,
+    LoginFailure,
+    LoginSession,
+    Membership,
+    PasswordReset,
+    User,
+)
+from innonet.db import utcnow
+from innonet.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from innonet.organisations.models import Organisation
+from innonet.sharing import policy
+from innonet.sharing.policy import Viewer
+
+SESSION_LIFETIME = timedelta(days=14)
+INVITATION_LIFETIME = timedelta(days=14)
+RESET_LIFETIME = timedelta(hours=1)
+# Failed sign-ins counted over this window; beyond the limits, sign-in waits.
+FAILURE_WINDOW = timedelta(minutes=15)
+FAILURES_PER_ACCOUNT = 5
+FAILURES_PER_ADDRESS = 20
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "inn_"
+
+_hasher = PasswordHasher()
+# Verifying against this when the account does not exist takes as long as a real check,
+# so timing does not tell which e-mail addresses have accounts.
+_DUMMY_HASH = _hasher.hash("innonet-no-such-account")
+
+
+def new_secret(prefix: str = "") -> tuple[str, str]:
+    """A fresh random secret and the SHA-256 under which it is stored."""
+    secret = prefix + secrets.token_urlsafe(32)
+    return secret, digest(secret)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def normalise_email(email: str, *, field: str = "email") -> str:
+    email = (email or "").strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or len(email) > 320 or any(c.isspace() for c in email):
+        raise InvalidInput.for_field(field, "enter an e-mail address like name@example.org")
+    return email
+
+
+def check_password_rules(password: str, *, field: str = "password") -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput.for_field(field, f"use at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 500:
+        raise InvalidInput.for_field(field, "use at most 500 characters")
+
+
+def set_password(session: Session, *, user: User, password: str, field: str = "password") -> None:
+    """Store a new password (Argon2id) and sign out every session and reset link of the user."""
+    check_password_rules(password, field=field)
+    user.password_hash = _hasher.hash(password)
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id,
+                                                PasswordReset.used_at.is_(None))
+                    .values(used_at=utcnow()))
+    session.flush()
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH,
+                              password) and user is not None and user.password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# ---------------------------------------------------------------- users and memberships
+
+
+def get_user(session: Session, *, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFound(f"No user with e-mail {email!r}.")
+    return user
+
+
+def create_user(session: Session, *, email: str, name: str | None = None,
+                password: str | None = None, is_platform_admin: bool = False,
+                is_cluster_manager: bool = False) -> User:
+    email = normalise_email(email)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"email: there is already an account for {email}.")
+    user = User(email=email, name=name, is_platform_admin=is_platform_admin,
+                is_cluster_manager=is_cluster_manager)
+    session.add(user)
+    session.flush()
+    if password is not None:
+        set_password(session, user=user, password=password)
+    return user
+
+
+def find_or_create_user(session: Session, *, email: str) -> User:
+    email = normalise_email(email)
+    return session.scalar(select(User).where(User.email == email)) or create_user(session, email=email)
+
+
+def set_membership(session: Session, *, user: User, organisation_id: int, role: str) -> Membership:
+    """Make the user ``role`` of the organisation (replacing an earlier role)."""
+    membership = session.scalar(select(Membership).where(
+        Membership.user_id == user.id, Membership.organisation_id == organisation_id))
+    if membership is None:
+        membership = Membership(user_id=user.id, organisation_id=organisation_id, role=role)
+        session.add(membership)
+    membership.role = role
+    session.flush()
+    return membership
+
+
+def memberships_of(session: Session, *, user_id: int) -> list[tuple[Organisation, str]]:
+    rows = session.execute(
+        select(Organisation, Membership.role)
+        .join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Membership.user_id == user_id).order_by(Organisation.name)).all()
+    return [(organisation, role) for organisation, role in rows]
+
+
+def members_of(session: Session, viewer: Viewer, *, organisation_id: int) -> list[tuple[Membership, User]]:
+    """The people of an organisation (its admins and platform admins may list them)."""
+    if not (viewer.admin_of(organisation_id) or viewer.is_platform_admin):
+        policy.ensure_signed_in(viewer)
+        raise policy.Forbidden("Only the organisation's administrators may see its members.")
+    rows = session.execute(
+        select(Membership, User).join(User, User.id == Membership.user_id)
+        .where(Membership.organisation_id == organisation_id).order_by(User.email)).all()
+    return [(membership, user) for membership, user in rows]
+
+
+def remove_membership(session: Session, viewer: Viewer, *, organisation_id: int,
+                      membership_id: int) -> None:
+    policy.ensure_insider(viewer, organisation_id, admin=True, platform_admin_too=True)
+    membership = session.get(Membership, membership_id)
+    if membership is None or membership.organisation_id != organisation_id:
+        raise NotFound(f"No membership with id {membership_id}.")
+    admins = session.scalar(select(func.count()).where(
+        Membership.organisation_id == organisation_id, Membership.role == "admin"))
+    if membership.role == "admin" and admins == 1:
+        raise Conflict("The last administrator cannot be removed; make someone else admin first.")
+    session.delete(membership)
+    session.flush()
+
+
+def viewer_for(user: User | None, roles: dict[int, str], *, today: date, can_write: bool,
+               channel: str, path: str | None) -> Viewer:
+    if user is None:
+        return Viewer(today=today, channel=channel, path=path)
+    return Viewer(today=today, user_id=user.id, email=user.email, roles=roles,
+                  is_platform_admin=user.is_platform_admin,
+                  is_cluster_manager=user.is_cluster_manager, can_write=can_write,
+                  channel=channel, path=path)
+
+
+def roles_of(session: Session, *, user_id: int) -> dict[int, str]:
+    return dict(session.execute(select(Membership.organisation_id, Membership.role)
+                                .where(Membership.user_id == user_id)).all())
+
+
+# ---------------------------------------------------------------- invitations
+
+
+def invite(session: Session, viewer: Viewer, *, organisation_id: int, email: str,
+           role: str) -> tuple[Invitation, str]:
+    """An invitation to join the organisation; returns it and its secret.
+
+    Its admins invite; a platform admin may too, to give a new organisation its first admin.
+    """
+    policy.ensure_insider(viewer, organisation_id, admin=True, platform_admin_too=True)
+    email = normalise_email(email)
+    if role not in ("admin", "member", "guest"):
+        raise InvalidInput.for_field("role", "choose admin, member or guest")
+    secret, hashed = new_secret()
+    invitation = Invitation(token_hash=hashed, email=email, organisation_id=organisation_id,
+                            role=role, invited_by_id=viewer.user_id,
+                            expires_at=utcnow() + INVITATION_LIFETIME)
+    session.add(invitation)
+    session.flush()
+    return invitation, secret
+
+
+def open_invitation(session: Session, *, token: str) -> Invitation:
+    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))
+    if invitation is None or invitation.accepted_at is not None \
+            or _aware(invitation.expires_at) < utcnow():
+        raise NotFound("This invitation link is not valid: it was used, it expired, or it is mistyped.")
+    return invitation
+
+
+def accept_invitation(session: Session, *, token: str, password: str, name: str | None = None) -> User:
+    """Join the organisation: new people choose a password, existing ones confirm theirs."""
+    invitation = open_invitation(session, token=token)
+    user = find_or_create_user(session, email=invitation.email)
+    if user.password_hash is None:
+        set_password(session, user=user, password=password)
+        user.name = (name or "").strip()[:200] or user.name
+    elif not _password_matches(user, password):
+        raise InvalidInput.for_field("password", "this is not the password of your account")
+    set_membership(session, user=user, organisation_id=invitation.organisation_id, role=invitation.role)
+    invitation.accepted_at = utcnow()
+    session.flush()
+    return user
+
+
+# ---------------------------------------------------------------- signing in
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; all ours are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def authenticate(session: Session, *, email: str, password: str, address: str) -> User:
+    """The user with this e-mail and password, or Unauthorized (or TooManyRequests)."""
+    email = (email or "").strip().lower()[:320]
+    since = utcnow() - FAILURE_WINDOW
+    for column, value, limit, whom in ((LoginFailure.email, email, FAILURES_PER_ACCOUNT, "this account"),
+                                       (LoginFailure.address, address, FAILURES_PER_ADDRESS, "your address")):
+        failures = session.execute(select(func.count(), func.min(LoginFailure.at)).where(
+            column == value, LoginFailure.at >= since)).one()
+        if failures[0] >= limit:
+            wait = int((_aware(failures[1]) + FAILURE_WINDOW - utcnow()).total_seconds()) + 1
+            raise TooManyRequests(f"Too many failed sign-ins for {whom}; try again in "
+                                  f"{max(1, -(-wait // 60))} minutes.", retry_after=max(wait, 1))
+    user = session.scalar(select(User).where(User.email == email))
+    if not _password_matches(user, password) or not user.is_active:
+        session.add(LoginFailure(email=email, address=address[:64]))
+        session.flush()
+        raise Unauthorized("The e-mail address or the password is wrong.")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    session.flush()
+    return user
+
+
+def start_session(session: Session, *, user: User) -> str:
+    secret, hashed = new_secret()
+    session.add(LoginSession(token_hash=hashed, user_id=user.id,
+                             expires_at=utcnow() + SESSION_LIFETIME))
+    session.flush()
+    return secret
+
+
+def user_for_session(session: Session, *, token: str) -> User | None:
+    row = session.execute(select(User, LoginSession.expires_at)
+                          .join(LoginSession, LoginSession.user_id == User.id)
+                          .where(LoginSession.token_hash == digest(token))).first()
+    if row is None or _aware(row[1]) < utcnow() or not row[0].is_active:
+        return None
+    return row[0]
+
+
+def end_session(session: Session, *, token: str) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.token_hash == digest(token)))
+
+
+def change_password(session: Session, *, user: User, current: str, new: str) -> None:
+    if not _password_matches(user, current):
+        raise InvalidInput.for_field("current_password", "this is not your current password")
+    set_password(session, user=user, password=new, field="new_password")
+
+
+def request_password_reset(session: Session, *, email: str) -> tuple[User, str] | None:
+    """A reset secret for the account with this e-mail, or None when there is no such account."""
+    user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None or not user.is_active:
+        return None
+    secret, hashed = new_secret()
+    session.add(PasswordReset(token_hash=hashed, user_id=user.id, expires_at=utcnow() + RESET_LIFETIME))
+    session.flush()
+    return user, secret
+
+
+def open_password_reset(session: Session, *, token: str) -> PasswordReset:
+    reset = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == digest(token)))
+    if reset is None or reset.used_at is not None or _aware(reset.expires_at) < utcnow():
+        raise NotFound("This reset link is not valid: it was used, it expired, or it is mistyped.")
+    return reset
+
+
+def reset_password(session: Session, *, token: str, password: str) -> User:
+    reset = open_password_reset(session, token=token)
+    user = session.get(User, reset.user_id)
+    set_password(session, user=user, password=password)
+    reset.used_at = utcnow()
+    session.flush()
+    return user
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+def create_token(session: Session, *, user: User, name: str, scope: str = "read") -> tuple[ApiToken, str]:
+    """A personal API token; the secret is returned once and stored only hashed."""
+    if scope not in ("read", "write"):
+        raise InvalidInput.for_field("scope", "choose read or write")
+    name = (name or "").strip() or "API token"
+    if len(name) > 100:
+        raise InvalidInput.for_field("name", "use at most 100 characters")
+    secret, hashed = new_secret(TOKEN_PREFIX)
+    token = ApiToken(token_hash=hashed, user_id=user.id, name=name, scope=scope)
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def user_for_token(session: Session, *, token: str) -> tuple[User, str]:
+    """The user and scope of a valid API token, or Unauthorized."""
+    row = session.execute(select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
+                          .where(ApiToken.token_hash == digest(token))).first()
+    if row is None or row[1].revoked_at is not None or not row[0].is_active:
+        raise Unauthorized("This API token is not valid: it was revoked or it is mistyped.")
+    user, api_token = row
+    now = utcnow()
+    # Write the last use at most every few minutes, so reading does not mean writing.
+    if api_token.last_used_at is None or _aware(api_token.last_used_at) < now - timedelta(minutes=5):
+        api_token.last_used_at = now
+    return user, api_token.scope
+
+
+def tokens_of(session: Session, *, user_id: int) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
+                                .order_by(ApiToken.id)))
+
+
+def revoke_token(session: Session, *, user_id: int | None, token_id: int) -> ApiToken:
+    """Revoke a token (of this user; any token when ``user_id`` is None, for the command line)."""
+    token = session.get(ApiToken, token_id)
+    if token is None or (user_id is not None and token.user_id != user_id):
+        raise NotFound(f"No API token with id {token_id}.")
+    token.revoked_at = token.revoked_at or utcnow()
+    session.flush()
+    return token

@@ -1,0 +1,172 @@
+"""The one access policy: who may see and change each shareable record.
+
+Every read path (API, pages, search, exports, graph JSON, analytics, recommendation
+reasons) asks this module, either for a SQL condition to put in its query
+(:func:`visible_condition`) or for a yes/no on one record (:func:`can_see`). Nothing else
+in innonet decides visibility.
+
+Rules (docs/security.md has the table):
+
+- ``public`` records: everyone, including visitors who are not signed in.
+- ``network`` records: every member of the platform — a user who is admin or member of
+  some organisation, a cluster manager or a platform admin. Guests are not members.
+- ``partners`` records: the owner's members, and the admins and members of each
+  organisation the record is shared with; when the record names an agreement, only while
+  that agreement is in force (status "in force" and today within its dates) and the
+  organisation is party to it.
+- ``private`` records: the owner's admins and members only. Guests of the owner do not
+  see them; platform admins and cluster managers do not either.
+- The command line on the server acts as the operator, who holds the database anyway.
+
+The cluster manager's extra right is to count the networks of organisations that
+consented (:func:`analytics_condition`), never to read their records.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy.orm import Session
+
+from innonet.errors import Forbidden, NotFound, Unauthorized
+from innonet.organisations.models import Organisation
+from innonet.sharing.models import Agreement, AgreementParty, Share
+
+WRITING_ROLES = frozenset({"admin", "member"})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking, what they may do, and through which path (for the audit log)."""
+
+    today: date
+    user_id: int | None = None
+    email: str | None = None
+    # Organisation id -> role ("admin", "member" or "guest").
+    roles: dict[int, str] = field(default_factory=dict)
+    is_platform_admin: bool = False
+    is_cluster_manager: bool = False
+    # False for visitors, read-scoped tokens and cookie sessions on the API.
+    can_write: bool = False
+    channel: str = "page"
+    path: str | None = None
+    is_operator: bool = False
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user_id is not None or self.is_operator
+
+    @property
+    def member_of(self) -> frozenset[int]:
+        """Organisations whose non-public records this viewer may read as an insider."""
+        return frozenset(o for o, role in self.roles.items() if role in WRITING_ROLES)
+
+    @property
+    def is_network_member(self) -> bool:
+        return self.is_operator or self.is_platform_admin or self.is_cluster_manager \
+            or bool(self.member_of)
+
+    def admin_of(self, organisation_id: int) -> bool:
+        return self.is_operator or self.roles.get(organisation_id) == "admin"
+
+    @property
+    def actor(self) -> str:
+        if self.is_operator:
+            return "command line"
+        return self.email or "visitor"
+
+
+def operator(today: date) -> Viewer:
+    """The command line on the server: may read and change everything."""
+    return Viewer(today=today, can_write=True, channel="cli", is_operator=True)
+
+
+def in_force_condition(today: date) -> ColumnElement[bool]:
+    """Agreements in force on ``today``: status "in force" and today within their dates."""
+    return and_(Agreement.status == "in_force",
+                or_(Agreement.start_date.is_(None), Agreement.start_date <= today),
+                or_(Agreement.end_date.is_(None), Agreement.end_date >= today))
+
+
+def visible_condition(viewer: Viewer, model) -> ColumnElement[bool]:
+    """SQL condition true for the rows of a shareable ``model`` the viewer may read."""
+    if viewer.is_operator:
+        return true()
+    owner = getattr(model, model.owner_column)
+    allowed = [model.visibility == "public"]
+    if viewer.is_network_member:
+        allowed.append(model.visibility == "network")
+    insiders = sorted(viewer.member_of)
+    if insiders:
+        allowed.append(owner.in_(insiders))
+        shared_with_us = exists().where(
+            Share.item_type == model.share_type, Share.item_id == model.id,
+            Share.organisation_id.in_(insiders))
+        covered = exists().where(
+            Agreement.id == model.agreement_id, in_force_condition(viewer.today),
+            exists().where(AgreementParty.agreement_id == Agreement.id,
+                           AgreementParty.organisation_id.in_(insiders)))
+        allowed.append(and_(model.visibility == "partners", shared_with_us,
+                            or_(model.agreement_id.is_(None), covered)))
+    return or_(*allowed)
+
+
+def analytics_condition(viewer: Viewer, model) -> ColumnElement[bool]:
+    """Rows that may be counted in network analytics and aggregates for this viewer.
+
+    What the viewer may read, and for a cluster manager also every record of the
+    organisations that consented to share their network with the cluster.
+    """
+    if not viewer.is_cluster_manager:
+        return visible_condition(viewer, model)
+    consenting = select(Organisation.id).where(Organisation.cluster_consent_at.is_not(None))
+    return or_(visible_condition(viewer, model),
+               getattr(model, model.owner_column).in_(consenting))
+
+
+def can_see(session: Session, viewer: Viewer, item) -> bool:
+    """Whether the viewer may read this record (the same rule as the SQL condition)."""
+    model = type(item)
+    return bool(session.scalar(
+        select(exists().where(model.id == item.id, visible_condition(viewer, model)))))
+
+
+def ensure_visible(session: Session, viewer: Viewer, item, *, label: str) -> None:
+    """Raise NotFound, exactly as for a missing record, when the viewer may not read it."""
+    if not can_see(session, viewer, item):
+        raise NotFound(f"No {label} with id {item.id}.")
+
+
+def ensure_can_write(viewer: Viewer) -> None:
+    """Writes need a signed-in user on a page, or a write-scoped token on the API."""
+    if not viewer.signed_in:
+        raise Unauthorized("Sign in first." if viewer.channel == "page" else
+                           "Send 'Authorization: Bearer <token>' with a write-scoped API token.")
+    if not viewer.can_write:
+        raise Forbidden("This API token may only read; create a write-scoped token to make changes."
+                        if viewer.channel == "api" else "You may not make changes.")
+
+
+def ensure_insider(viewer: Viewer, organisation_id: int, *, admin: bool = False,
+                   platform_admin_too: bool = False) -> None:
+    """Writes on an organisation's records need its admins (or also its members)."""
+    ensure_can_write(viewer)
+    if viewer.is_operator or platform_admin_too and viewer.is_platform_admin:
+        return
+    role = viewer.roles.get(organisation_id)
+    if admin and role != "admin" or not admin and role not in WRITING_ROLES:
+        raise Forbidden("Only the organisation's administrators may do this." if admin
+                        else "Only the organisation's members may do this.")
+
+
+def ensure_network_member(viewer: Viewer) -> None:
+    ensure_can_write(viewer)
+    if not viewer.is_network_member:
+        raise Forbidden("Only members of the platform may do this; guests may not.")
+
+
+def ensure_signed_in(viewer: Viewer) -> None:
+    if not viewer.signed_in:
+        raise Unauthorized("Sign in first." if viewer.channel == "page" else
+                           "Send 'Authorization: Bearer <token>' with an API token.")
+

@@ -1,0 +1,108 @@
+"""Pydantic shapes of sharing settings, agreements and audit events."""
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from innonet.organisations.schemas import OrganisationSummary
+from innonet.sharing.models import AGREEMENT_KINDS, AGREEMENT_STATUSES, VISIBILITIES
+
+Visibility = Literal[tuple(VISIBILITIES)]  # type: ignore[valid-type]
+AgreementKind = Literal[tuple(AGREEMENT_KINDS)]  # type: ignore[valid-type]
+AgreementStatus = Literal[tuple(AGREEMENT_STATUSES)]  # type: ignore[valid-type]
+
+
+class SharingFields(BaseModel):
+    """Who may see a record. New records are private until their owner shares them."""
+
+    visibility: Visibility = Field(default="private", description=(
+        "private: the owner's members; partners: the organisations in shared_with; "
+        "network: every member of the platform; public: everyone"))
+    shared_with: list[str] = Field(default_factory=list, max_length=200, description=(
+        "External ids of the organisations that see the record when visibility is 'partners'"))
+    agreement: int | None = Field(default=None, description=(
+        "With 'partners': they see it only while this agreement is in force and they are party to it"))
+
+
+class SharingOut(BaseModel):
+    visibility: Visibility
+    shared_with: list[OrganisationSummary] = Field(
+        description="Shown in full to the owner's members; others see only their own organisations")
+    agreement: int | None
+
+
+class DocumentFields(BaseModel):
+    model_config = ConfigDict(from_attributes=True, str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=300)
+    filename: str | None = Field(default=None, max_length=300)
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    signed_on: date | None = None
+    location: str | None = Field(default=None, max_length=500,
+                                 description="Where the signed file is kept (not stored here)")
+
+
+class AgreementFields(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    kind: AgreementKind
+    title: str = Field(min_length=1, max_length=300)
+    status: AgreementStatus = "draft"
+    start_date: date | None = None
+    end_date: date | None = None
+    notes: str | None = Field(default=None, max_length=5000)
+    documents: list[DocumentFields] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date: the end date is before the start date")
+        return self
+
+
+class AgreementIn(AgreementFields):
+    owner: str = Field(min_length=1, description="External id of the organisation recording it")
+    parties: list[str] = Field(min_length=1, max_length=50, description=(
+        "External ids of the other parties (the owner is always a party)"))
+
+
+class AgreementPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    status: AgreementStatus | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    notes: str | None = Field(default=None, max_length=5000)
+    documents: list[DocumentFields] | None = Field(default=None, max_length=50)
+
+
+class AgreementOut(AgreementFields):
+    id: int
+    owner: OrganisationSummary
+    parties: list[OrganisationSummary]
+    in_force: bool = Field(description="Whether it gates access today (status and dates)")
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClusterConsentIn(BaseModel):
+    consent: bool = Field(description="Let the cluster manager count our network in aggregates")
+
+
+class ClusterConsentOut(BaseModel):
+    consent: bool
+    since: datetime | None
+
+
+class AuditEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor: str
+    action: str
+    item_type: str
+    item_id: int
+    channel: str
+    path: str | None

@@ -1,0 +1,244 @@
+"""Sharing settings, agreements, cluster consent and the audit log. Services flush, never commit."""
+
+import csv
+import io
+from collections import defaultdict
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from innonet.db import utcnow
+from innonet.errors import InvalidInput, NotFound
+from innonet.organisations import service as organisations
+from innonet.organisations.models import Organisation
+from innonet.sharing import policy
+from innonet.sharing.models import (
+    Agreement,
+    AgreementDocument,
+    AgreementParty,
+    AuditEvent,
+    Share,
+)
+from innonet.sharing.policy import Viewer
+from innonet.sharing.schemas import AgreementIn, AgreementPatch, SharingFields
+
+# ---------------------------------------------------------------- sharing settings
+
+
+def _organisation_ids(session: Session, *, external_ids: list[str], field: str) -> list[int]:
+    found = organisations.ids_by_external_id(session, external_ids=external_ids)
+    missing = [e for e in external_ids if e not in found]
+    if missing:
+        raise InvalidInput.for_field(field, f"no organisation with id {missing[0]!r}")
+    return [found[e] for e in dict.fromkeys(external_ids)]
+
+
+def apply_sharing(session: Session, *, item, sharing: SharingFields) -> None:
+    """Set who may see ``item`` (its owner already set), checking the names it shares with."""
+    owner_id = getattr(item, item.owner_column)
+    shared_ids = _organisation_ids(session, external_ids=sharing.shared_with, field="shared_with")
+    if sharing.visibility != "partners" and (shared_ids or sharing.agreement is not None):
+        raise InvalidInput.for_field(
+            "visibility", "shared_with and agreement apply only with visibility 'partners'")
+    if sharing.visibility == "partners" and not shared_ids:
+        raise InvalidInput.for_field("shared_with", "name at least one organisation to share with")
+    if owner_id in shared_ids:
+        raise InvalidInput.for_field("shared_with", "the owner always sees its own records")
+    if sharing.agreement is not None:
+        parties = set(session.scalars(select(AgreementParty.organisation_id).where(
+            AgreementParty.agreement_id == sharing.agreement)))
+        if not parties:
+            raise InvalidInput.for_field("agreement", f"no agreement with id {sharing.agreement}")
+        if owner_id not in parties or not set(shared_ids) <= parties:
+            raise InvalidInput.for_field(
+                "agreement", "the owner and every organisation shared with must be parties to it")
+    item.visibility, item.agreement_id = sharing.visibility, sharing.agreement
+    session.flush()
+    session.execute(delete(Share).where(Share.item_type == item.share_type, Share.item_id == item.id))
+    if shared_ids:
+        session.execute(insert(Share), [
+            {"item_type": item.share_type, "item_id": item.id, "organisation_id": o}
+            for o in shared_ids])
+
+
+def replace_shares(session: Session, *, item_type: str, shares: dict[int, list[int]]) -> None:
+    """Bulk form of the share lists (item id -> organisation ids), for importers."""
+    existing = set(session.execute(select(Share.item_id, Share.organisation_id).where(
+        Share.item_type == item_type, Share.item_id.in_(list(shares)))).all())
+    wanted = {(item_id, o) for item_id, organisation_ids in shares.items() for o in organisation_ids}
+    for item_id, organisation_id in existing - wanted:
+        session.execute(delete(Share).where(Share.item_type == item_type, Share.item_id == item_id,
+                                            Share.organisation_id == organisation_id))
+    if wanted - existing:
+        session.execute(insert(Share), [{"item_type": item_type, "item_id": i, "organisation_id": o}
+                                        for i, o in sorted(wanted - existing)])
+
+
+def remove_shares(session: Session, *, item) -> None:
+    session.execute(delete(Share).where(Share.item_type == item.share_type, Share.item_id == item.id))
+
+
+def sharing_view(session: Session, viewer: Viewer, *, items: list) -> dict[int, dict]:
+    """Item id -> SharingOut fields. Only the owner's insiders see the whole share list."""
+    if not items:
+        return {}
+    share_type = items[0].share_type
+    rows = session.execute(select(Share.item_id, Share.organisation_id).where(
+        Share.item_type == share_type, Share.item_id.in_([i.id for i in items]))).all()
+    by_id = organisations.organisations_by_id(session, ids=[o for _, o in rows])
+    shared: dict[int, list[Organisation]] = defaultdict(list)
+    for item_id, organisation_id in rows:
+        shared[item_id].append(by_id[organisation_id])
+    out = {}
+    for item in items:
+        insider = viewer.is_operator or getattr(item, item.owner_column) in viewer.member_of
+        names = [o for o in shared[item.id] if insider or o.id in viewer.member_of]
+        out[item.id] = {"visibility": item.visibility, "agreement": item.agreement_id,
+                        "shared_with": sorted(names, key=lambda o: o.name)}
+    return out
+
+
+# ---------------------------------------------------------------- audit log
+
+
+def record(session: Session, viewer: Viewer, *, action: str, items: list) -> None:
+    """Write who read or changed these records; reads of public records are not logged."""
+    rows = [
+        {"at": utcnow(), "user_id": viewer.user_id, "actor": viewer.actor, "action": action,
+         "owner_id": getattr(item, item.owner_column), "item_type": item.share_type,
+         "item_id": item.id, "channel": viewer.channel, "path": (viewer.path or "")[:500] or None}
+        for item in items if action != "read" or item.visibility != "public"
+    ]
+    if rows:
+        session.execute(insert(AuditEvent), rows)
+
+
+def audit_events(session: Session, viewer: Viewer, *, organisation_id: int,
+                 limit: int | None = 500) -> list[AuditEvent]:
+    """The newest events on an organisation's records, for its admins."""
+    policy.ensure_signed_in(viewer)
+    if not (viewer.admin_of(organisation_id)):
+        raise policy.Forbidden("Only the organisation's administrators may read its audit log.")
+    return list(session.scalars(
+        select(AuditEvent).where(AuditEvent.owner_id == organisation_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+
+
+AUDIT_CSV_COLUMNS = ("at", "actor", "action", "item_type", "item_id", "channel", "path")
+
+
+def audit_csv(events: list[AuditEvent]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(AUDIT_CSV_COLUMNS)
+    for event in events:
+        writer.writerow([event.at.isoformat() if c == "at" else getattr(event, c)
+                         for c in AUDIT_CSV_COLUMNS])
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- agreements
+
+
+def _agreement_condition(viewer: Viewer):
+    """Agreements are confidential to the insiders of their parties."""
+    if viewer.is_operator:
+        return policy.true()
+    return Agreement.id.in_(select(AgreementParty.agreement_id).where(
+        AgreementParty.organisation_id.in_(sorted(viewer.member_of))))
+
+
+def list_agreements(session: Session, viewer: Viewer) -> list[Agreement]:
+    return list(session.scalars(select(Agreement).where(_agreement_condition(viewer))
+                                .order_by(Agreement.id)))
+
+
+def get_agreement(session: Session, viewer: Viewer, *, agreement_id: int) -> Agreement:
+    agreement = session.scalar(select(Agreement).where(
+        Agreement.id == agreement_id, _agreement_condition(viewer)))
+    if agreement is None:
+        raise NotFound(f"No agreement with id {agreement_id}.")
+    return agreement
+
+
+def _replace_documents(session: Session, *, agreement: Agreement, documents) -> None:
+    session.execute(delete(AgreementDocument).where(AgreementDocument.agreement_id == agreement.id))
+    if documents:
+        session.execute(insert(AgreementDocument), [
+            {"agreement_id": agreement.id, **d.model_dump()} for d in documents])
+
+
+def create_agreement(session: Session, viewer: Viewer, *, data: AgreementIn) -> Agreement:
+    """Record an agreement between the owner and the other parties (owner's admins only)."""
+    owner = organisations.get_organisation(session, external_id=data.owner)
+    policy.ensure_insider(viewer, owner.id, admin=True)
+    party_ids = _organisation_ids(session, external_ids=data.parties, field="parties")
+    fields = data.model_dump(exclude={"owner", "parties", "documents"})
+    agreement = Agreement(owner_id=owner.id, **fields)
+    session.add(agreement)
+    session.flush()
+    session.execute(insert(AgreementParty), [
+        {"agreement_id": agreement.id, "organisation_id": o}
+        for o in dict.fromkeys([owner.id, *party_ids])])
+    _replace_documents(session, agreement=agreement, documents=data.documents)
+    return agreement
+
+
+def update_agreement(session: Session, viewer: Viewer, *, agreement_id: int,
+                     changes: AgreementPatch) -> Agreement:
+    """Change status, dates or documents; access that depends on it follows at once."""
+    agreement = get_agreement(session, viewer, agreement_id=agreement_id)
+    policy.ensure_insider(viewer, agreement.owner_id, admin=True)
+    values = changes.model_dump(exclude_unset=True)
+    documents = values.pop("documents", None)
+    start, end = values.get("start_date", agreement.start_date), values.get("end_date", agreement.end_date)
+    if start and end and end < start:
+        raise InvalidInput.for_field("end_date", "the end date is before the start date")
+    if "title" in values and values["title"] is None or "status" in values and values["status"] is None:
+        raise InvalidInput.for_field("title" if "title" in values else "status", "may not be empty")
+    for name, value in values.items():
+        setattr(agreement, name, value)
+    if documents is not None:
+        _replace_documents(session, agreement=agreement, documents=changes.documents)
+    session.flush()
+    return agreement
+
+
+def agreement_view(session: Session, viewer: Viewer, *, agreements: list[Agreement]) -> list[dict]:
+    """Agreements with parties and documents loaded, shaped like AgreementOut."""
+    ids = [a.id for a in agreements]
+    parties = session.execute(select(AgreementParty.agreement_id, AgreementParty.organisation_id)
+                              .where(AgreementParty.agreement_id.in_(ids))).all()
+    by_id = organisations.organisations_by_id(
+        session, ids=[o for _, o in parties] + [a.owner_id for a in agreements])
+    party_map: dict[int, list] = defaultdict(list)
+    for agreement_id, organisation_id in parties:
+        party_map[agreement_id].append(by_id[organisation_id])
+    documents: dict[int, list] = defaultdict(list)
+    for document in session.scalars(select(AgreementDocument).where(
+            AgreementDocument.agreement_id.in_(ids)).order_by(AgreementDocument.id)):
+        documents[document.agreement_id].append(document)
+    in_force = set(session.scalars(select(Agreement.id).where(
+        Agreement.id.in_(ids), policy.in_force_condition(viewer.today))))
+    return [
+        {c: getattr(a, c) for c in ("id", "kind", "title", "status", "start_date", "end_date",
+                                    "notes", "created_at", "updated_at")}
+        | {"owner": by_id[a.owner_id], "parties": sorted(party_map[a.id], key=lambda o: o.name),
+           "documents": documents[a.id], "in_force": a.id in in_force}
+        for a in agreements
+    ]
+
+
+# ---------------------------------------------------------------- cluster consent
+
+
+def set_cluster_consent(session: Session, viewer: Viewer, *, organisation: Organisation,
+                        consent: bool) -> Organisation:
+    """Give or withdraw consent to count our network in the cluster manager's aggregates."""
+    policy.ensure_insider(viewer, organisation.id, admin=True)
+    if consent and organisation.cluster_consent_at is None:
+        organisation.cluster_consent_at = utcnow()
+    elif not consent:
+        organisation.cluster_consent_at = None
+    session.flush()
+    return organisation

@@ -1,0 +1,129 @@
+"""Pages: agreements, the audit log, cluster consent, the cluster's aggregates, CSV exports."""
+
+import csv
+import io
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from innonet.collaborations import service as collaborations
+from innonet.errors import InnonetError
+from innonet.imports import template
+from innonet.organisations import service as organisations
+from innonet.sharing import policy, service
+from innonet.sharing.models import AGREEMENT_KINDS, AGREEMENT_STATUSES
+from innonet.sharing.policy import Viewer
+from innonet.sharing.schemas import AgreementIn, AgreementPatch
+from innonet.web import CurrentViewer, DbSession, field_errors, redirect_with_flash, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _csv_download(text: str, filename: str) -> Response:
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# ---------------------------------------------------------------- audit log and consent
+
+
+@router.get("/orgs/{external_id}/audit", response_class=HTMLResponse)
+def audit_page(request: Request, external_id: str, session: Session = DbSession,
+               viewer: Viewer = CurrentViewer):
+    organisation = organisations.get_organisation(session, external_id=external_id)
+    events = service.audit_events(session, viewer, organisation_id=organisation.id)
+    return render(request, "audit.html", {"organisation": organisation, "events": events})
+
+
+@router.get("/orgs/{external_id}/audit.csv")
+def audit_csv(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    organisation = organisations.get_organisation(session, external_id=external_id)
+    events = service.audit_events(session, viewer, organisation_id=organisation.id, limit=None)
+    return _csv_download(service.audit_csv(events), f"audit-{organisation.external_id}.csv")
+
+
+@router.post("/orgs/{external_id}/cluster-consent")
+async def cluster_consent(request: Request, external_id: str, session: Session = DbSession,
+                          viewer: Viewer = CurrentViewer):
+    organisation = organisations.get_organisation(session, external_id=external_id)
+    consent = (await request.form()).get("consent") == "yes"
+    service.set_cluster_consent(session, viewer, organisation=organisation, consent=consent)
+    return redirect_with_flash(request, f"/orgs/{external_id}/members",
+                               "Consent given." if consent else "Consent withdrawn.")
+
+
+@router.get("/orgs/{external_id}/export.csv")
+def export_csv(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """The organisation and the relationships you may see, in the import template format."""
+    rows = template.template_rows(session, viewer, external_id=external_id)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=template.COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({c: row.get(c, "") for c in template.COLUMNS} for row in rows)
+    return _csv_download(out.getvalue(), f"network-{external_id}.csv")
+
+
+# ---------------------------------------------------------------- agreements
+
+
+def _agreements_page(request, session, viewer, *, values=None, errors=None, status_code=200):
+    policy.ensure_signed_in(viewer)
+    agreements = service.agreement_view(session, viewer, agreements=service.list_agreements(session, viewer))
+    admin_of = [o for o in organisations.organisations_by_id(
+        session, ids=[o for o, role in viewer.roles.items() if role == "admin"]).values()]
+    return render(request, "agreements.html", {
+        "agreements": agreements, "admin_of": sorted(admin_of, key=lambda o: o.name),
+        "admin_ids": {o.external_id for o in admin_of},
+        "kinds": AGREEMENT_KINDS, "statuses": AGREEMENT_STATUSES,
+        "values": values or {"status": "draft"}, "errors": errors or {}}, status_code=status_code)
+
+
+@router.get("/agreements", response_class=HTMLResponse)
+def agreements(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    return _agreements_page(request, session, viewer)
+
+
+@router.post("/agreements", response_class=HTMLResponse)
+async def create_agreement(request: Request, session: Session = DbSession,
+                           viewer: Viewer = CurrentViewer):
+    policy.ensure_can_write(viewer)
+    form = await request.form()
+    values = {k: (str(v).strip() or None) for k, v in form.items() if k != "csrf_token"}
+    data = values | {"parties": (values.get("parties") or "").replace(",", " ").split()}
+    try:
+        with session.begin_nested():
+            agreement = service.create_agreement(session, viewer, data=AgreementIn(
+                **{k: v for k, v in data.items() if v is not None}))
+    except ValidationError as error:
+        return _agreements_page(request, session, viewer, values=values,
+                                errors=field_errors(error), status_code=422)
+    except InnonetError as error:
+        if error.status_code in (401, 403):
+            raise
+        return _agreements_page(request, session, viewer, values=values, status_code=error.status_code,
+                                errors={p.field: p.message for p in error.problems if p.field}
+                                or {"owner": error.message})
+    return redirect_with_flash(request, "/agreements", f"Agreement #{agreement.id} recorded.")
+
+
+@router.post("/agreements/{agreement_id}/status")
+async def change_agreement_status(request: Request, agreement_id: int, session: Session = DbSession,
+                                  viewer: Viewer = CurrentViewer):
+    status = (await request.form()).get("status")
+    try:
+        changes = AgreementPatch(status=status)
+    except ValidationError:
+        return redirect_with_flash(request, "/agreements", f"Unknown status {status!r}.")
+    service.update_agreement(session, viewer, agreement_id=agreement_id, changes=changes)
+    return redirect_with_flash(request, "/agreements",
+                               f"Agreement #{agreement_id} is now {AGREEMENT_STATUSES[status].lower()}.")
+
+
+# ---------------------------------------------------------------- cluster manager
+
+
+@router.get("/cluster", response_class=HTMLResponse)
+def cluster(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    return render(request, "cluster.html", {"summary": collaborations.cluster_summary(session, viewer)})
