@@ -6,6 +6,7 @@ commands get a fresh, empty database of their own.
 
 import os
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -112,8 +113,28 @@ def session(sessions):
         yield session
 
 
+class Clock:
+    """Today's date for the access policy, set by the test (agreements end on a date)."""
+
+    def __init__(self):
+        self.today = date.today()
+
+    def __call__(self) -> date:
+        return self.today
+
+
 @pytest.fixture
-def client(sessions):
-    app = create_app(Settings(database_url="sqlite://", secret_key="test-secret"), sessions=sessions)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(sessions, clock):
+    return create_app(Settings(database_url="sqlite://", secret_key="test-secret"),
+                      sessions=sessions, clock=clock)
+
+
+@pytest.fixture
+def client(app):
     with TestClient(app) as client:
         yield client

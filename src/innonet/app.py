@@ -3,10 +3,11 @@
 from collections.abc import Callable
 from datetime import date
 from importlib.resources import files
+from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
@@ -93,6 +94,9 @@ def _error_response(request: Request, status: int, message: str, problems: list[
         return JSONResponse({"error": {"status": status, "message": message,
                                        "problems": [p.as_dict() for p in problems]}},
                             status_code=status, headers=headers)
+    if status == 401 and request.method == "GET" and not is_htmx(request):
+        # A page that needs an account: sign in, then come back.
+        return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
     template = "_error.html" if is_htmx(request) else "error.html"
     response = render(request, template, {"status": status, "message": message,
                                           "problems": problems}, status_code=status)

@@ -392,7 +392,8 @@ def cluster_summary(session: Session, viewer: Viewer) -> dict:
                                    .group_by(Relationship.kind)).all())
     partner = aliased(Organisation)
     by_country = session.execute(
-        select(partner.country, func.count()).join(partner, partner.id == Relationship.partner_id)
+        select(partner.country, func.count()).select_from(Relationship)
+        .join(partner, partner.id == Relationship.partner_id)
         .where(counted, partner.country.is_not(None)).group_by(partner.country)
         .order_by(func.count().desc(), partner.country)).all()
     return {"consenting_organisations": members,

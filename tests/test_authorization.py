@@ -1,0 +1,367 @@
+"""The authorisation matrix, generated from the application's own route table.
+
+Every route × every role × the viewer's own or another organisation × every visibility is
+requested, and the answer must be what RULES says: allowed (2xx/3xx) or denied (401, 403,
+404, or a redirect to the sign-in page). A route without a rule fails the test, so a new
+route cannot ship without deciding who may use it.
+
+Every allowed read is also searched for the notes of relationships the role may not see:
+none may leak through any page, JSON document, CSV export or graph.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from starlette.routing import Mount
+
+from innonet.accounts import service as accounts
+from innonet.sharing import service as sharing
+from innonet.sharing.schemas import AgreementIn
+from tests.factories import (
+    OPERATOR,
+    PASSWORD,
+    make_organisation,
+    make_project,
+    make_relationship,
+    make_user,
+)
+
+ROLES = ("anonymous", "guest", "member", "admin", "cluster_manager", "platform_admin", "read_token")
+SIDES = ("own", "other")
+VISIBILITIES = ("private", "partners", "network", "public")
+INSIDERS = {"member", "admin", "read_token"}
+NETWORK = INSIDERS | {"cluster_manager", "platform_admin"}
+WRITERS = {"member", "admin"}
+
+
+def can_read(role: str, side: str, visibility: str) -> bool:
+    """The policy, restated independently: may ``role`` read a relationship of ``side``?"""
+    if visibility == "public":
+        return True
+    if visibility == "network":
+        return role in NETWORK
+    if side == "own":
+        return role in INSIDERS
+    # "partners" records of the other organisation are shared with ours; private ones never.
+    return visibility == "partners" and role in INSIDERS
+
+
+def everyone(role, side, visibility):
+    return True
+
+
+def signed_in(role, side, visibility):
+    return role != "anonymous"
+
+
+def item_reader(role, side, visibility):
+    return can_read(role, side, visibility)
+
+
+def item_writer(role, side, visibility):
+    return role in WRITERS and side == "own"
+
+
+def network_writer(role, side, visibility):
+    return role in WRITERS | {"cluster_manager", "platform_admin"}
+
+
+def org_writer(role, side, visibility):
+    return role in WRITERS and side == "own"
+
+
+def org_admin(role, side, visibility):
+    return role == "admin" and side == "own"
+
+
+def org_admin_or_platform_admin(role, side, visibility):
+    return org_admin(role, side, visibility) or role == "platform_admin"
+
+
+def party_insider(role, side, visibility):
+    return role in INSIDERS and side == "own"
+
+
+def party_insider_api(role, side, visibility):
+    return role in INSIDERS
+
+
+def cluster_manager(role, side, visibility):
+    return role == "cluster_manager"
+
+
+def page_writer(role, side, visibility):
+    """Page forms that only need a signed-in browser (its own account)."""
+    return role != "anonymous"
+
+
+def own_token(role, side, visibility):
+    return role != "anonymous" and side == "own"
+
+
+def agreement_admin(role, side, visibility):
+    return role == "admin" and side == "own"
+
+
+RULES = {
+    ("GET", "/api/openapi.json"): everyone,
+    ("GET", "/api/docs"): everyone,
+    ("GET", "/api/v1/orgs"): everyone,
+    ("POST", "/api/v1/orgs"): network_writer,
+    ("GET", "/api/v1/orgs/{external_id}"): everyone,
+    ("PATCH", "/api/v1/orgs/{external_id}"): org_admin_or_platform_admin,
+    ("GET", "/api/v1/orgs/{external_id}/network"): everyone,
+    ("GET", "/api/v1/stats"): everyone,
+    ("GET", "/api/v1/relationships"): everyone,
+    ("POST", "/api/v1/relationships"): org_writer,
+    ("GET", "/api/v1/relationships/{relationship_id}"): item_reader,
+    ("PATCH", "/api/v1/relationships/{relationship_id}"): item_writer,
+    ("DELETE", "/api/v1/relationships/{relationship_id}"): item_writer,
+    ("GET", "/api/v1/projects"): everyone,
+    ("GET", "/api/v1/projects/{external_id}"): everyone,
+    ("GET", "/api/v1/agreements"): everyone,  # the list holds only the viewer's own
+    ("POST", "/api/v1/agreements"): agreement_admin,
+    ("GET", "/api/v1/agreements/{agreement_id}"): party_insider,
+    ("PATCH", "/api/v1/agreements/{agreement_id}"): agreement_admin,
+    ("PUT", "/api/v1/orgs/{external_id}/cluster-consent"): org_admin,
+    ("GET", "/api/v1/orgs/{external_id}/audit"): org_admin,
+    ("GET", "/api/v1/cluster/summary"): cluster_manager,
+    ("GET", "/api/v1/me"): signed_in,
+    ("GET", "/"): everyone,
+    ("GET", "/orgs"): everyone,
+    ("GET", "/orgs/suggest"): everyone,
+    ("GET", "/orgs/new"): network_writer,
+    ("POST", "/orgs/new"): network_writer,
+    ("GET", "/orgs/{external_id}"): everyone,
+    ("GET", "/orgs/{external_id}/edit"): org_admin_or_platform_admin,
+    ("POST", "/orgs/{external_id}/edit"): org_admin_or_platform_admin,
+    ("GET", "/orgs/{external_id}/relationships/new"): org_writer,
+    ("POST", "/orgs/{external_id}/relationships/new"): org_writer,
+    ("GET", "/relationships/{relationship_id}/edit"): item_writer,
+    ("POST", "/relationships/{relationship_id}/edit"): item_writer,
+    ("POST", "/relationships/{relationship_id}/delete"): item_writer,
+    ("GET", "/projects"): everyone,
+    ("GET", "/projects/{external_id}"): everyone,
+    ("GET", "/orgs/{external_id}/audit"): org_admin,
+    ("GET", "/orgs/{external_id}/audit.csv"): org_admin,
+    ("POST", "/orgs/{external_id}/cluster-consent"): org_admin,
+    ("GET", "/orgs/{external_id}/export.csv"): everyone,  # holds only what the viewer may see
+    ("GET", "/agreements"): signed_in,
+    ("POST", "/agreements"): agreement_admin,
+    ("POST", "/agreements/{agreement_id}/status"): agreement_admin,
+    ("GET", "/cluster"): cluster_manager,
+    ("GET", "/login"): everyone,
+    ("POST", "/login"): everyone,
+    ("POST", "/logout"): everyone,
+    ("GET", "/invitations/{token}"): everyone,  # the secret in the link is the permission
+    ("POST", "/invitations/{token}"): everyone,
+    ("GET", "/password/forgot"): everyone,
+    ("POST", "/password/forgot"): everyone,
+    ("GET", "/password/reset/{token}"): everyone,
+    ("POST", "/password/reset/{token}"): everyone,
+    ("GET", "/account"): signed_in,
+    ("POST", "/account/password"): page_writer,
+    ("POST", "/account/tokens"): page_writer,
+    ("POST", "/account/tokens/{token_id}/revoke"): own_token,
+    ("GET", "/orgs/{external_id}/members"): org_admin_or_platform_admin,
+    ("POST", "/orgs/{external_id}/members"): org_admin_or_platform_admin,
+    ("POST", "/orgs/{external_id}/members/{membership_id}/remove"): org_admin_or_platform_admin,
+}
+
+
+def route_table(app) -> list[tuple[str, str]]:
+    """(method, path) of every route the application serves (static files aside)."""
+    table = []
+    for route in app.routes:
+        if isinstance(route, Mount):
+            continue
+        contexts = route.effective_route_contexts() if hasattr(route, "effective_route_contexts") else [route]
+        for context in contexts:
+            table += [(method, context.path) for method in sorted(context.methods - {"HEAD"})]
+    return table
+
+
+@dataclass
+class World:
+    own: object
+    other: object
+    third: object
+    users: dict
+    credentials: dict  # role -> headers (API) or cookie (pages)
+    relationships: dict  # (side, visibility) -> relationship
+    agreements: dict  # side -> agreement
+    memberships: dict  # side -> membership id
+    tokens: dict  # (role, side) -> token id
+    invitation: str
+    reset: str
+
+
+def note(side: str, visibility: str) -> str:
+    return f"NOTE-{side}-{visibility}".upper()
+
+
+@pytest.fixture
+def world(session):
+    own, other, third = (make_organisation(session, name=n, external_id=f"W-{n.upper()}")
+                         for n in ("Own", "Other", "Third"))
+    users = {
+        "guest": make_user(session, own, "guest"),
+        "member": make_user(session, own, "member"),
+        "admin": make_user(session, own, "admin"),
+        "cluster_manager": make_user(session, is_cluster_manager=True),
+        "platform_admin": make_user(session, is_platform_admin=True),
+    }
+    users["read_token"] = users["member"]
+    credentials = {}
+    for role, user in users.items():
+        scope = "read" if role == "read_token" else "write"
+        api = {"Authorization": f"Bearer {accounts.create_token(session, user=user, name='t', scope=scope)[1]}"}
+        credentials[role] = (api, accounts.start_session(session, user=user))
+    relationships = {}
+    for side, owner, counterpart in (("own", own, other), ("other", other, own)):
+        for visibility in VISIBILITIES:
+            partner = make_organisation(session, name=f"Partner {side} {visibility}")
+            relationships[(side, visibility)] = make_relationship(
+                session, owner, partner, notes=note(side, visibility), visibility=visibility,
+                shared_with=[counterpart.external_id] if visibility == "partners" else [])
+    agreements = {
+        side: sharing.create_agreement(session, OPERATOR, data=AgreementIn(
+            owner=owner.external_id, parties=[third.external_id], kind="nda",
+            title=f"NDA {side}", status="in_force"))
+        for side, owner in (("own", own), ("other", other))}
+    make_project(session, own, other, external_id="W-PROJECT")
+    stranger = make_user(session, other, "member")
+    memberships = {"own": accounts.set_membership(session, user=users["guest"], organisation_id=own.id,
+                                                  role="guest").id,
+                   "other": accounts.set_membership(session, user=stranger, organisation_id=other.id,
+                                                    role="member").id}
+    tokens = {}
+    for role, user in users.items():
+        tokens[(role, "own")] = accounts.create_token(session, user=user, name="mine")[0].id
+        tokens[(role, "other")] = accounts.create_token(session, user=stranger, name="theirs")[0].id
+    _, invitation = accounts.invite(session, OPERATOR, organisation_id=own.id,
+                                    email="newcomer@example.org", role="member")
+    _, reset = accounts.request_password_reset(session, email=stranger.email)
+    session.commit()
+    return World(own, other, third, users, credentials, relationships, agreements, memberships,
+                 tokens, invitation, reset)
+
+
+def _path(path: str, world: World, role: str, side: str, visibility: str) -> str:
+    organisation = world.own if side == "own" else world.other
+    token = world.invitation if "invitations" in path else world.reset
+    if path.startswith(("/projects/", "/api/v1/projects/")):
+        return path.replace("{external_id}", "W-PROJECT")
+    return (path.replace("{external_id}", organisation.external_id)
+            .replace("{relationship_id}", str(world.relationships[(side, visibility)].id))
+            .replace("{agreement_id}", str(world.agreements[side].id))
+            .replace("{membership_id}", str(world.memberships[side]))
+            .replace("{token_id}", str(world.tokens.get((role, side), world.tokens[("member", side)])))
+            .replace("{token}", token))
+
+
+def _body(method: str, path: str, world: World, side: str) -> dict:
+    organisation = world.own if side == "own" else world.other
+    bodies = {
+        ("POST", "/api/v1/orgs"): {"name": "New organisation"},
+        ("PATCH", "/api/v1/orgs/{external_id}"): {"city": "Graz"},
+        ("POST", "/api/v1/relationships"): {"organisation": organisation.external_id,
+                                            "partner": world.third.external_id, "kind": "customer"},
+        ("PATCH", "/api/v1/relationships/{relationship_id}"): {"strength": 5},
+        ("POST", "/api/v1/agreements"): {"owner": organisation.external_id, "kind": "licence",
+                                         "title": "Licence", "parties": [world.third.external_id]},
+        ("PATCH", "/api/v1/agreements/{agreement_id}"): {"status": "terminated"},
+        ("PUT", "/api/v1/orgs/{external_id}/cluster-consent"): {"consent": True},
+        ("POST", "/orgs/new"): {"name": "New organisation", "kind": "company"},
+        ("POST", "/orgs/{external_id}/edit"): {"name": organisation.name, "kind": "company", "city": "Graz"},
+        ("POST", "/orgs/{external_id}/relationships/new"): {
+            "partner": world.third.external_id, "kind": "customer", "direction": "mutual",
+            "strength": "3", "visibility": "private"},
+        ("POST", "/relationships/{relationship_id}/edit"): {
+            "kind": "supplier", "direction": "mutual", "strength": "2", "visibility": "private"},
+        ("POST", "/orgs/{external_id}/cluster-consent"): {"consent": "yes"},
+        ("POST", "/agreements"): {"owner": organisation.external_id, "kind": "nda", "title": "NDA",
+                                  "parties": world.third.external_id, "status": "draft"},
+        ("POST", "/agreements/{agreement_id}/status"): {"status": "terminated"},
+        ("POST", "/login"): {"email": world.users["member"].email, "password": PASSWORD},
+        ("POST", "/invitations/{token}"): {"password": PASSWORD, "password_again": PASSWORD},
+        ("POST", "/password/forgot"): {"email": world.users["member"].email},
+        ("POST", "/password/reset/{token}"): {"password": PASSWORD, "password_again": PASSWORD},
+        ("POST", "/account/password"): {"current_password": PASSWORD, "new_password": PASSWORD + "!"},
+        ("POST", "/account/tokens"): {"name": "script", "scope": "read"},
+        ("POST", "/orgs/{external_id}/members"): {"email": "someone@example.org", "role": "member"},
+    }
+    return bodies.get((method, path), {})
+
+
+def _request(client, world, method, path, role, side, visibility, form_token):
+    url = _path(path, world, role, side, visibility)
+    body = _body(method, path, world, side)
+    client.cookies.clear()
+    headers = {}
+    if role != "anonymous":
+        api_headers, cookie = world.credentials[role]
+        if path.startswith("/api/"):
+            headers = api_headers
+        else:
+            client.cookies.set("innonet_session", cookie)
+    if path.startswith("/api/"):
+        return client.request(method, url, json=body or None, headers=headers, follow_redirects=False)
+    client.cookies.set("innonet_csrf", form_token)
+    if method == "GET":
+        return client.get(url, headers=headers, follow_redirects=False)
+    return client.request(method, url, data=body | {"csrf_token": form_token}, headers=headers,
+                          follow_redirects=False)
+
+
+def _allowed(response) -> bool:
+    if response.status_code in (401, 403, 404):
+        return False
+    if response.status_code in (302, 303) and response.headers["location"].startswith("/login"):
+        return False
+    assert response.status_code < 400, (response.status_code, response.text[:500])
+    return True
+
+
+def test_every_route_has_a_rule(app):
+    missing = [route for route in route_table(app) if route not in RULES]
+    assert missing == [], f"routes without an authorisation rule: {missing}"
+    stale = [route for route in RULES if route not in route_table(app)]
+    assert stale == [], f"rules for routes that no longer exist: {stale}"
+
+
+def test_authorisation_matrix(app, client, sessions, world):
+    connection = sessions.kw["bind"]
+    client.get("/login")
+    form_token = client.cookies["innonet_csrf"]
+    failures, checked = [], 0
+    for method, path in route_table(app):
+        rule = RULES[(method, path)]
+        for role in ROLES:
+            if role == "read_token" and not path.startswith("/api/"):
+                continue  # tokens work only on the API
+            for side in SIDES:
+                for visibility in VISIBILITIES:
+                    savepoint = connection.begin_nested()  # every request starts from the same world
+                    try:
+                        response = _request(client, world, method, path, role, side, visibility, form_token)
+                        expected = rule(role, side, visibility)
+                        if role == "read_token" and method != "GET":
+                            expected = False
+                        if _allowed(response) != expected:
+                            failures.append((method, path, role, side, visibility, response.status_code))
+                        elif method == "GET" and expected:
+                            failures += _leaks(response, method, path, role, side, visibility)
+                        checked += 1
+                    finally:
+                        savepoint.rollback()
+    routes = sorted({(f[0], f[1]) for f in failures})
+    assert failures == [], f"{len(failures)} of {checked} answers differ on {routes}: {failures[:30]}"
+    assert checked > 2000
+
+
+def _leaks(response, method, path, role, side, visibility) -> list:
+    """Notes of relationships the role may not read must not appear in an answer."""
+    return [(method, path, role, side, visibility, f"leaks {note(s, v)}")
+            for s in SIDES for v in VISIBILITIES
+            if not can_read(role, s, v) and note(s, v) in response.text]
