@@ -7,7 +7,7 @@ from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, Table, create_engine, event, inspect, select, update
+from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, create_engine, event, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -28,6 +28,19 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """The current time in UTC, to the second (exports stay stable and readable)."""
     return datetime.now(UTC).replace(microsecond=0)
+
+
+class UtcDateTime(TypeDecorator):
+    """A moment in UTC. SQLite forgets the time zone; this gives it back on reading."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+    python_type = datetime
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 def make_engine(url: str) -> Engine:

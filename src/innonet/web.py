@@ -2,10 +2,11 @@
 
 import secrets
 from collections.abc import Iterator
+from typing import Annotated
 from pathlib import Path
 from urllib.parse import urlencode
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path as PathParam, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -36,6 +37,9 @@ templates.env.globals |= {
 }
 templates.env.filters["money"] = lambda v: "" if v is None else f"€{v:,.0f}"
 templates.env.filters["thousands"] = lambda v: f"{v:,}"
+
+# Database ids in paths: larger numbers cannot exist (PostgreSQL integer), so they are a 422.
+RecordId = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
 
 FLASH_COOKIE = "innonet_flash"
 SESSION_COOKIE = "innonet_session"

@@ -13,9 +13,14 @@ from innonet.app import create_app
 from innonet.config import Settings
 from innonet.db import make_engine, make_session_factory, migrate, transaction
 from innonet.imports import service as imports
+from innonet.accounts import service as accounts
+from innonet.organisations import service as organisations
 from tests.conftest import CONSORTIA, skip_or_fail
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
+ESA = "999644559"  # the European Space Agency in the demo data
+ESA_ADMIN = "admin@esa.example.org"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -27,6 +32,9 @@ def site(tmp_path_factory):
     sessions = make_session_factory(engine)
     with transaction(sessions) as session, CONSORTIA.open("rb") as f:
         imports.import_dashboard(session, file=f)
+        esa = organisations.get_organisation(session, external_id=ESA)
+        accounts.set_membership(session, user=accounts.create_user(
+            session, email=ESA_ADMIN, password=PASSWORD), organisation_id=esa.id, role="admin")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -59,8 +67,20 @@ def browser():
 def page(browser):
     context = browser.new_context()
     page = context.new_page()
+    # Any Content-Security-Policy violation means a page relies on something we forbid.
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     yield page
     context.close()
+    assert violations == []
+
+
+def sign_in(site, page, email=ESA_ADMIN):
+    page.goto(f"{site}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Signed in as {email}")
 
 
 def test_directory_search_narrows_the_list_as_you_type(site, page):
@@ -86,7 +106,10 @@ def test_organisation_page_draws_a_clickable_network(site, page):
 
 
 def test_adding_a_relationship_shows_errors_then_saves(site, page):
-    page.goto(f"{site}/orgs/999644559/relationships/new")
+    page.goto(f"{site}/orgs/{ESA}/relationships/new")
+    page.wait_for_url("**/login?next=**")  # a visitor is sent to sign in first
+    sign_in(site, page)
+    page.goto(f"{site}/orgs/{ESA}/relationships/new")
     page.locator("#partner").fill("953355965")
     page.get_by_label("The partner is our …").select_option("research_partner")
     page.get_by_label("Since").fill("2024-05-01")
@@ -102,3 +125,17 @@ def test_adding_a_relationship_shows_errors_then_saves(site, page):
     assert page.get_by_role("status").inner_text().startswith("Relationship added")
     row = page.locator("#relationships tbody tr").first
     assert "Research partner" in row.inner_text()
+
+
+def test_a_script_typed_into_a_name_is_shown_as_text(site, page):
+    sign_in(site, page)
+    hostile = "<script>window.injected = 1</script><img src=x onerror=window.injected=2>Evil Ltd"
+    page.goto(f"{site}/orgs/new")
+    page.locator("#name").fill(hostile)
+    page.get_by_role("button", name="Add organisation").click()
+    page.wait_for_url("**/orgs/IN-*")
+    assert page.get_by_role("heading", level=1).inner_text() == hostile
+    assert page.evaluate("window.injected === undefined")
+    page.goto(f"{site}/orgs?q=Evil")
+    expect(page.get_by_role("link", name=hostile)).to_be_visible()
+    assert page.evaluate("window.injected === undefined")

@@ -2,7 +2,7 @@
 
 import hashlib
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -199,7 +199,7 @@ def invite(session: Session, viewer: Viewer, *, organisation_id: int, email: str
 def open_invitation(session: Session, *, token: str) -> Invitation:
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))
     if invitation is None or invitation.accepted_at is not None \
-            or _aware(invitation.expires_at) < utcnow():
+            or invitation.expires_at < utcnow():
         raise NotFound("This invitation link is not valid: it was used, it expired, or it is mistyped.")
     return invitation
 
@@ -222,11 +222,6 @@ def accept_invitation(session: Session, *, token: str, password: str, name: str 
 # ---------------------------------------------------------------- signing in
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; all ours are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def authenticate(session: Session, *, email: str, password: str, address: str) -> User:
     """The user with this e-mail and password, or Unauthorized (or TooManyRequests)."""
     email = (email or "").strip().lower()[:320]
@@ -236,7 +231,7 @@ def authenticate(session: Session, *, email: str, password: str, address: str) -
         failures = session.execute(select(func.count(), func.min(LoginFailure.at)).where(
             column == value, LoginFailure.at >= since)).one()
         if failures[0] >= limit:
-            wait = int((_aware(failures[1]) + FAILURE_WINDOW - utcnow()).total_seconds()) + 1
+            wait = int((failures[1] + FAILURE_WINDOW - utcnow()).total_seconds()) + 1
             raise TooManyRequests(f"Too many failed sign-ins for {whom}; try again in "
                                   f"{max(1, -(-wait // 60))} minutes.", retry_after=max(wait, 1))
     user = session.scalar(select(User).where(User.email == email))
@@ -263,7 +258,7 @@ def user_for_session(session: Session, *, token: str) -> User | None:
     row = session.execute(select(User, LoginSession.expires_at)
                           .join(LoginSession, LoginSession.user_id == User.id)
                           .where(LoginSession.token_hash == digest(token))).first()
-    if row is None or _aware(row[1]) < utcnow() or not row[0].is_active:
+    if row is None or row[1] < utcnow() or not row[0].is_active:
         return None
     return row[0]
 
@@ -291,7 +286,7 @@ def request_password_reset(session: Session, *, email: str) -> tuple[User, str] 
 
 def open_password_reset(session: Session, *, token: str) -> PasswordReset:
     reset = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == digest(token)))
-    if reset is None or reset.used_at is not None or _aware(reset.expires_at) < utcnow():
+    if reset is None or reset.used_at is not None or reset.expires_at < utcnow():
         raise NotFound("This reset link is not valid: it was used, it expired, or it is mistyped.")
     return reset
 
@@ -331,7 +326,7 @@ def user_for_token(session: Session, *, token: str) -> tuple[User, str]:
     user, api_token = row
     now = utcnow()
     # Write the last use at most every few minutes, so reading does not mean writing.
-    if api_token.last_used_at is None or _aware(api_token.last_used_at) < now - timedelta(minutes=5):
+    if api_token.last_used_at is None or api_token.last_used_at < now - timedelta(minutes=5):
         api_token.last_used_at = now
     return user, api_token.scope
 

@@ -14,6 +14,7 @@ from innonet.organisations import service as organisations
 from innonet.sharing import policy
 from innonet.sharing.policy import Viewer
 from innonet.web import (
+    RecordId,
     CurrentViewer,
     DbSession,
     redirect_with_flash,
@@ -211,7 +212,7 @@ async def create_token(request: Request, session: Session = DbSession, viewer: V
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(request: Request, token_id: int, session: Session = DbSession,
+def revoke_token(request: Request, token_id: RecordId, session: Session = DbSession,
                  viewer: Viewer = CurrentViewer):
     policy.ensure_can_write(viewer)
     token = service.revoke_token(session, user_id=viewer.user_id, token_id=token_id)
@@ -263,7 +264,7 @@ async def invite(request: Request, external_id: str, session: Session = DbSessio
 
 
 @router.post("/orgs/{external_id}/members/{membership_id}/remove")
-def remove_member(request: Request, external_id: str, membership_id: int,
+def remove_member(request: Request, external_id: str, membership_id: RecordId,
                   session: Session = DbSession, viewer: Viewer = CurrentViewer):
     organisation = organisations.get_organisation(session, external_id=external_id)
     service.remove_membership(session, viewer, organisation_id=organisation.id,

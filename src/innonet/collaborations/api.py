@@ -16,7 +16,7 @@ from innonet.collaborations.schemas import (
 from innonet.errors import API_ERROR_RESPONSES
 from innonet.organisations import service as organisations
 from innonet.sharing.policy import Viewer
-from innonet.web import CurrentViewer, DbSession
+from innonet.web import RecordId, CurrentViewer, DbSession
 
 router = APIRouter(prefix="/api/v1", responses=API_ERROR_RESPONSES)
 
@@ -46,14 +46,14 @@ def create_relationship(data: RelationshipIn, session: Session = DbSession,
 
 
 @router.get("/relationships/{relationship_id}", response_model=RelationshipOut, tags=["relationships"])
-def get_relationship(relationship_id: int, session: Session = DbSession,
+def get_relationship(relationship_id: RecordId, session: Session = DbSession,
                      viewer: Viewer = CurrentViewer):
     """One relationship, if you may see it (404 otherwise)."""
     return _out(session, viewer, service.get_relationship(session, viewer, relationship_id=relationship_id))
 
 
 @router.patch("/relationships/{relationship_id}", response_model=RelationshipOut, tags=["relationships"])
-def update_relationship(relationship_id: int, changes: RelationshipPatch, session: Session = DbSession,
+def update_relationship(relationship_id: RecordId, changes: RelationshipPatch, session: Session = DbSession,
                         viewer: Viewer = CurrentViewer):
     """Change some fields or the sharing of a relationship (the owner's members)."""
     rel = service.update_relationship(session, viewer, relationship_id=relationship_id,
@@ -62,7 +62,7 @@ def update_relationship(relationship_id: int, changes: RelationshipPatch, sessio
 
 
 @router.delete("/relationships/{relationship_id}", status_code=204, tags=["relationships"])
-def delete_relationship(relationship_id: int, session: Session = DbSession,
+def delete_relationship(relationship_id: RecordId, session: Session = DbSession,
                         viewer: Viewer = CurrentViewer) -> Response:
     """Delete a relationship (the owner's members)."""
     service.delete_relationship(session, viewer, relationship_id=relationship_id)

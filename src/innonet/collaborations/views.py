@@ -13,7 +13,7 @@ from innonet.sharing import policy
 from innonet.sharing import service as sharing
 from innonet.sharing.policy import Viewer
 from innonet.sharing.schemas import SharingFields
-from innonet.web import CurrentViewer, DbSession, field_errors, is_htmx, redirect_with_flash, render
+from innonet.web import RecordId, CurrentViewer, DbSession, field_errors, is_htmx, redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 25
@@ -21,6 +21,8 @@ PER_PAGE = 25
 
 def _form_page(request, session, viewer, *, organisation, relationship=None, partner=None,
                values=None, errors=None, status_code=200):
+    if values and isinstance(values.get("shared_with"), list):  # shown as typed: ids and spaces
+        values = values | {"shared_with": " ".join(values["shared_with"])}
     return render(request, "relationship_form.html", {
         "org": organisation, "relationship": relationship, "partner": partner,
         "values": values or {"direction": "mutual", "strength": 3, "visibility": "private"},
@@ -39,7 +41,7 @@ def _clean(form) -> dict:
     return values
 
 
-def _editable(session, viewer, relationship_id: int) -> dict:
+def _editable(session, viewer, relationship_id: RecordId) -> dict:
     rel = service.get_relationship(session, viewer, relationship_id=relationship_id, for_change=True)
     return service.relationship_view(session, viewer, relationships=[rel])[0]
 
@@ -80,7 +82,7 @@ async def create_relationship(request: Request, external_id: str, session: Sessi
 
 
 @router.get("/relationships/{relationship_id}/edit", response_class=HTMLResponse)
-def edit_relationship(request: Request, relationship_id: int, session: Session = DbSession,
+def edit_relationship(request: Request, relationship_id: RecordId, session: Session = DbSession,
                       viewer: Viewer = CurrentViewer):
     view = _editable(session, viewer, relationship_id)
     return _form_page(request, session, viewer, organisation=view["organisation"], relationship=view,
@@ -88,7 +90,7 @@ def edit_relationship(request: Request, relationship_id: int, session: Session =
 
 
 @router.post("/relationships/{relationship_id}/edit", response_class=HTMLResponse)
-async def update_relationship(request: Request, relationship_id: int, session: Session = DbSession,
+async def update_relationship(request: Request, relationship_id: RecordId, session: Session = DbSession,
                               viewer: Viewer = CurrentViewer):
     view = _editable(session, viewer, relationship_id)
     form = _clean(await request.form())
@@ -101,7 +103,6 @@ async def update_relationship(request: Request, relationship_id: int, session: S
     except InnonetError as error:
         if error.status_code in (401, 403, 404):
             raise
-        values["shared_with"] = " ".join(values["shared_with"])
         return _form_page(request, session, viewer, organisation=view["organisation"],
                           relationship=view, partner=view["partner"], values=values,
                           status_code=error.status_code,
@@ -111,7 +112,7 @@ async def update_relationship(request: Request, relationship_id: int, session: S
 
 
 @router.post("/relationships/{relationship_id}/delete", response_class=HTMLResponse)
-def delete_relationship(request: Request, relationship_id: int, session: Session = DbSession,
+def delete_relationship(request: Request, relationship_id: RecordId, session: Session = DbSession,
                         viewer: Viewer = CurrentViewer):
     view = _editable(session, viewer, relationship_id)
     service.delete_relationship(session, viewer, relationship_id=relationship_id)

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, Index, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from innonet.db import Base, utcnow
+from innonet.db import Base, UtcDateTime, utcnow
 
 # What an organisation is, in plain words, and the CORDIS activity type each comes from.
 KINDS = {
@@ -51,8 +51,8 @@ class Organisation(Base):
     sectors: Mapped[str | None] = mapped_column(Text)
     values_statement: Mapped[str | None] = mapped_column(Text)
     # Set while the organisation lets the cluster manager count its network in aggregates.
-    cluster_consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    cluster_consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+        UtcDateTime, default=utcnow, onupdate=utcnow
     )

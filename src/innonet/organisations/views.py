@@ -62,7 +62,9 @@ def _form_page(request: Request, *, organisation=None, values: dict | None = Non
 
 
 def _form_values(form) -> dict:
-    values = {k: v for k, v in form.items() if k in OrganisationIn.model_fields}
+    # An empty optional field is an absent value (an empty id would fail its pattern).
+    values = {k: (None if v == "" and k != "name" else v) for k, v in form.items()
+              if k in OrganisationIn.model_fields}
     values["is_sme"] = {"yes": True, "no": False}.get(form.get("is_sme", ""))
     return values
 

@@ -16,7 +16,7 @@ from innonet.sharing.schemas import (
     ClusterConsentIn,
     ClusterConsentOut,
 )
-from innonet.web import CurrentViewer, DbSession
+from innonet.web import RecordId, CurrentViewer, DbSession
 
 router = APIRouter(prefix="/api/v1", responses=API_ERROR_RESPONSES)
 
@@ -38,13 +38,13 @@ def create_agreement(data: AgreementIn, session: Session = DbSession, viewer: Vi
 
 
 @router.get("/agreements/{agreement_id}", response_model=AgreementOut, tags=["agreements"])
-def get_agreement(agreement_id: int, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def get_agreement(agreement_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
     """One agreement your organisation is party to (404 otherwise)."""
     return _out(session, viewer, service.get_agreement(session, viewer, agreement_id=agreement_id))
 
 
 @router.patch("/agreements/{agreement_id}", response_model=AgreementOut, tags=["agreements"])
-def update_agreement(agreement_id: int, changes: AgreementPatch, session: Session = DbSession,
+def update_agreement(agreement_id: RecordId, changes: AgreementPatch, session: Session = DbSession,
                      viewer: Viewer = CurrentViewer):
     """Change status, dates or documents (the owner's admins). Terminating it, or an end
     date in the past, ends at once every access that depends on it."""

@@ -16,7 +16,7 @@ from innonet.sharing import policy, service
 from innonet.sharing.models import AGREEMENT_KINDS, AGREEMENT_STATUSES
 from innonet.sharing.policy import Viewer
 from innonet.sharing.schemas import AgreementIn, AgreementPatch
-from innonet.web import CurrentViewer, DbSession, field_errors, redirect_with_flash, render
+from innonet.web import RecordId, CurrentViewer, DbSession, field_errors, redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -109,7 +109,7 @@ async def create_agreement(request: Request, session: Session = DbSession,
 
 
 @router.post("/agreements/{agreement_id}/status")
-async def change_agreement_status(request: Request, agreement_id: int, session: Session = DbSession,
+async def change_agreement_status(request: Request, agreement_id: RecordId, session: Session = DbSession,
                                   viewer: Viewer = CurrentViewer):
     status = (await request.form()).get("status")
     try:
