@@ -7,7 +7,7 @@ from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, create_engine, event, inspect, select, update
+from sqlalchemy import CheckConstraint, DateTime, MetaData, Table, TypeDecorator, create_engine, event, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -28,6 +28,11 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """The current time in UTC, to the second (exports stay stable and readable)."""
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def check_one_of(column: str, values) -> CheckConstraint:
+    """A check that ``column`` holds one of ``values`` (named after the column)."""
+    return CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})", name=column)
 
 
 class UtcDateTime(TypeDecorator):

@@ -6,10 +6,10 @@ random string; only its SHA-256 is stored, so a copy of the database opens no do
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from innonet.db import Base, UtcDateTime, utcnow
+from innonet.db import Base, UtcDateTime, check_one_of, utcnow
 
 # Roles inside one organisation, most powerful first.
 ORG_ROLES = {
@@ -19,9 +19,6 @@ ORG_ROLES = {
 }
 TOKEN_SCOPES = {"read": "Read only", "write": "Read and write"}
 
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class User(Base):
@@ -43,7 +40,7 @@ class Membership(Base):
     __tablename__ = "membership"
     __table_args__ = (
         UniqueConstraint("user_id", "organisation_id"),
-        CheckConstraint(_in("role", ORG_ROLES), name="role"),
+        check_one_of("role", ORG_ROLES),
         Index("ix_membership_organisation_id", "organisation_id"),
     )
 
@@ -56,7 +53,7 @@ class Membership(Base):
 
 class Invitation(Base):
     __tablename__ = "invitation"
-    __table_args__ = (CheckConstraint(_in("role", ORG_ROLES), name="role"),)
+    __table_args__ = (check_one_of("role", ORG_ROLES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -95,7 +92,7 @@ class LoginSession(Base):
 
 class ApiToken(Base):
     __tablename__ = "api_token"
-    __table_args__ = (CheckConstraint(_in("scope", TOKEN_SCOPES), name="scope"),)
+    __table_args__ = (check_one_of("scope", TOKEN_SCOPES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

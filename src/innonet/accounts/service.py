@@ -19,7 +19,7 @@ from innonet.accounts.models import (
     User,
 )
 from innonet.db import utcnow
-from innonet.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from innonet.organisations.models import Organisation
 from innonet.sharing import policy
 from innonet.sharing.policy import Viewer
@@ -138,7 +138,7 @@ def members_of(session: Session, viewer: Viewer, *, organisation_id: int) -> lis
     """The people of an organisation (its admins and platform admins may list them)."""
     if not (viewer.admin_of(organisation_id) or viewer.is_platform_admin):
         policy.ensure_signed_in(viewer)
-        raise policy.Forbidden("Only the organisation's administrators may see its members.")
+        raise Forbidden("Only the organisation's administrators may see its members.")
     rows = session.execute(
         select(Membership, User).join(User, User.id == Membership.user_id)
         .where(Membership.organisation_id == organisation_id).order_by(User.email)).all()

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from innonet.db import Base, UtcDateTime, utcnow
+from innonet.db import Base, UtcDateTime, check_one_of, utcnow
 from innonet.sharing.models import Shareable, visibility_constraint
 
 PARTICIPATION_ROLES = {
@@ -50,9 +50,6 @@ DIRECTIONS = {
 SOURCES = ("manual", "import")
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
 
 class Project(Base):
     __tablename__ = "project"
@@ -76,7 +73,7 @@ class Participation(Base):
     __tablename__ = "participation"
     __table_args__ = (
         UniqueConstraint("project_id", "organisation_id"),
-        CheckConstraint(_in("role", PARTICIPATION_ROLES), name="role"),
+        check_one_of("role", PARTICIPATION_ROLES),
         Index("ix_participation_organisation_id", "organisation_id"),
     )
 
@@ -99,9 +96,9 @@ class Relationship(Shareable, Base):
         visibility_constraint(),
         UniqueConstraint("organisation_id", "partner_id", "kind"),
         CheckConstraint("organisation_id <> partner_id", name="not_self"),
-        CheckConstraint(_in("kind", RELATIONSHIP_KINDS), name="kind"),
-        CheckConstraint(_in("direction", DIRECTIONS), name="direction"),
-        CheckConstraint(_in("source", SOURCES), name="source"),
+        check_one_of("kind", RELATIONSHIP_KINDS),
+        check_one_of("direction", DIRECTIONS),
+        check_one_of("source", SOURCES),
         CheckConstraint("strength BETWEEN 1 AND 5", name="strength"),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="dates"),

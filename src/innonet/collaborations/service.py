@@ -20,7 +20,7 @@ from innonet.collaborations.schemas import (
     RelationshipIn,
 )
 from innonet.db import upsert_rows
-from innonet.errors import Conflict, InvalidInput, NotFound, Problem
+from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.organisations.schemas import OrganisationOut
@@ -383,7 +383,7 @@ def cluster_summary(session: Session, viewer: Viewer) -> dict:
     """
     policy.ensure_signed_in(viewer)
     if not viewer.is_cluster_manager:
-        raise policy.Forbidden("Only cluster managers see the cluster's aggregates.")
+        raise Forbidden("Only cluster managers see the cluster's aggregates.")
     consenting = select(Organisation.id).where(Organisation.cluster_consent_at.is_not(None))
     members = session.scalar(select(func.count()).where(Organisation.id.in_(consenting))) or 0
     counted = and_(Relationship.organisation_id.in_(consenting),

@@ -228,14 +228,20 @@ def template_rows(session: Session, viewer: Viewer, *, external_id: str | None =
     return rows
 
 
+def template_csv(rows: list[dict]) -> str:
+    """Rows in the template format as CSV text."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({c: row.get(c, "") for c in COLUMNS} for row in rows)
+    return out.getvalue()
+
+
 def write_template(path: Path, *, rows: list[dict]) -> None:
     """Write rows in the template format; .xlsx gets an instructions sheet, .csv is plain."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with path.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows({c: row.get(c, "") for c in COLUMNS} for row in rows)
+        path.write_text(template_csv(rows), encoding="utf-8", newline="")
         return
     if suffix != ".xlsx":
         raise InvalidInput(f"file: {path.name} must end in .xlsx or .csv.")

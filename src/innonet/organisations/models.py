@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Index, String, Text
+from sqlalchemy import Boolean, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from innonet.db import Base, UtcDateTime, utcnow
+from innonet.db import Base, UtcDateTime, check_one_of, utcnow
 
 # What an organisation is, in plain words, and the CORDIS activity type each comes from.
 KINDS = {
@@ -27,7 +27,7 @@ KIND_FROM_CORDIS = {
 class Organisation(Base):
     __tablename__ = "organisation"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in KINDS)})", name="kind"),
+        check_one_of("kind", KINDS),
         Index("ix_organisation_country", "country"),
         Index("ix_organisation_kind", "kind"),
     )

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from innonet.db import Base, UtcDateTime, utcnow
+from innonet.db import Base, UtcDateTime, check_one_of, utcnow
 
 VISIBILITIES = {
     "private": "Private: only our members",
@@ -39,9 +39,6 @@ AUDIT_ACTIONS = ("read", "create", "update", "delete", "export")
 CHANNELS = ("api", "page", "cli")
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
 
 class Shareable:
     """Mixin for every record an organisation owns and decides who sees.
@@ -63,7 +60,7 @@ class Shareable:
 
 def visibility_constraint() -> CheckConstraint:
     """The check every shareable table puts in its ``__table_args__``."""
-    return CheckConstraint(_in("visibility", VISIBILITIES), name="visibility")
+    return check_one_of("visibility", VISIBILITIES)
 
 
 class Share(Base):
@@ -82,8 +79,8 @@ class Share(Base):
 class Agreement(Base):
     __tablename__ = "agreement"
     __table_args__ = (
-        CheckConstraint(_in("kind", AGREEMENT_KINDS), name="kind"),
-        CheckConstraint(_in("status", AGREEMENT_STATUSES), name="status"),
+        check_one_of("kind", AGREEMENT_KINDS),
+        check_one_of("status", AGREEMENT_STATUSES),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="dates"),
     )
@@ -129,8 +126,8 @@ class AgreementDocument(Base):
 class AuditEvent(Base):
     __tablename__ = "audit_event"
     __table_args__ = (
-        CheckConstraint(_in("action", AUDIT_ACTIONS), name="action"),
-        CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        check_one_of("action", AUDIT_ACTIONS),
+        check_one_of("channel", CHANNELS),
         Index("ix_audit_event_owner_id_at", "owner_id", "at"),
     )
 

@@ -4,11 +4,11 @@ import csv
 import io
 from collections import defaultdict
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, true
 from sqlalchemy.orm import Session
 
 from innonet.db import utcnow
-from innonet.errors import InvalidInput, NotFound
+from innonet.errors import Forbidden, InvalidInput, NotFound
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.sharing import policy
@@ -118,7 +118,7 @@ def audit_events(session: Session, viewer: Viewer, *, organisation_id: int,
     """The newest events on an organisation's records, for its admins."""
     policy.ensure_signed_in(viewer)
     if not (viewer.admin_of(organisation_id)):
-        raise policy.Forbidden("Only the organisation's administrators may read its audit log.")
+        raise Forbidden("Only the organisation's administrators may read its audit log.")
     return list(session.scalars(
         select(AuditEvent).where(AuditEvent.owner_id == organisation_id)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
@@ -143,7 +143,7 @@ def audit_csv(events: list[AuditEvent]) -> str:
 def _agreement_condition(viewer: Viewer):
     """Agreements are confidential to the insiders of their parties."""
     if viewer.is_operator:
-        return policy.true()
+        return true()
     return Agreement.id.in_(select(AgreementParty.agreement_id).where(
         AgreementParty.organisation_id.in_(sorted(viewer.member_of))))
 

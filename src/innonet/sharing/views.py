@@ -1,8 +1,5 @@
 """Pages: agreements, the audit log, cluster consent, the cluster's aggregates, CSV exports."""
 
-import csv
-import io
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
@@ -58,11 +55,7 @@ async def cluster_consent(request: Request, external_id: str, session: Session =
 def export_csv(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
     """The organisation and the relationships you may see, in the import template format."""
     rows = template.template_rows(session, viewer, external_id=external_id)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=template.COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({c: row.get(c, "") for c in template.COLUMNS} for row in rows)
-    return _csv_download(out.getvalue(), f"network-{external_id}.csv")
+    return _csv_download(template.template_csv(rows), f"network-{external_id}.csv")
 
 
 # ---------------------------------------------------------------- agreements
