@@ -1,0 +1,325 @@
+"""Diagnosis of one organisation's network, in figures and plain-language findings.
+
+The rules and thresholds are documented in docs/methods.md; each finding names the figure
+it rests on, so the reader can check it.
+"""
+
+from collections import Counter
+
+import numpy as np
+
+from innonet.analytics.metrics import percentile_rank
+
+# The cooperation-partner types of the Community Innovation Survey, plus the project kinds.
+PARTNER_CATEGORIES = {
+    "customers": "Customers",
+    "suppliers": "Suppliers",
+    "competitors": "Competitors",
+    "universities": "Universities and higher education",
+    "research_organisations": "Research organisations",
+    "consultants": "Consultants and private R&D",
+    "public_bodies": "Public bodies",
+    "companies": "Other companies",
+    "other": "Other",
+}
+# What a recorded relationship kind says the partner is (research partners depend on the
+# partner's own kind; kinds not listed fall back to the partner's kind).
+CATEGORY_OF_RELATIONSHIP = {
+    "customer": "customers",
+    "distributor": "customers",
+    "supplier": "suppliers",
+    "competitor": "competitors",
+    "consultant": "consultants",
+    "licensing": "consultants",
+    "public_funder": "public_bodies",
+}
+CATEGORY_OF_KIND = {
+    "company": "companies",
+    "higher_education": "universities",
+    "research_organisation": "research_organisations",
+    "public_body": "public_bodies",
+    "other": "other",
+}
+KNOWLEDGE_CATEGORIES = ("universities", "research_organisations")
+SUPPLY_CHAIN = ("customers", "suppliers")
+# Herfindahl–Hirschman thresholds of the US merger guidelines (2010), on a 0–1 scale.
+CONCENTRATION_HIGH = 0.25
+CONCENTRATION_MODERATE = 0.15
+DOMINANT_PARTNER_SHARE = 0.4
+BROKER_PERCENTILE = 75.0
+
+
+def partner_category(relationship_kinds, partner_kind):
+    """The survey category of one partner, from the recorded relationship if any.
+
+    Examples
+    --------
+    >>> partner_category(["supplier"], "company")
+    'suppliers'
+    >>> partner_category(["research_partner"], "higher_education")
+    'universities'
+    >>> partner_category([], "research_organisation")
+    'research_organisations'
+    """
+    for kind in relationship_kinds:
+        if kind in CATEGORY_OF_RELATIONSHIP:
+            return CATEGORY_OF_RELATIONSHIP[kind]
+    return CATEGORY_OF_KIND.get(partner_kind, "other")
+
+
+def blau_index(counts):
+    """Blau's diversity index 1 - Σ p², 0 when all partners are of one kind.
+
+    Examples
+    --------
+    >>> blau_index([5, 5])
+    0.5
+    >>> blau_index([3])
+    0.0
+    """
+    total = sum(counts)
+    if total == 0:
+        return 0.0
+    return 1.0 - sum((c / total) ** 2 for c in counts)
+
+
+def herfindahl(counts):
+    """Herfindahl–Hirschman index Σ s² of shares, from 1/N (even) to 1 (all in one).
+
+    Examples
+    --------
+    >>> herfindahl([1, 1, 1, 1])
+    0.25
+    """
+    total = sum(counts)
+    return sum((c / total) ** 2 for c in counts) if total else 0.0
+
+
+def concentration_level(hhi):
+    """'high' from 0.25, 'moderate' from 0.15, else 'low' (merger-guideline thresholds).
+
+    Examples
+    --------
+    >>> concentration_level(0.3), concentration_level(0.2), concentration_level(0.1)
+    ('high', 'moderate', 'low')
+    """
+    if hhi >= CONCENTRATION_HIGH:
+        return "high"
+    if hhi >= CONCENTRATION_MODERATE:
+        return "moderate"
+    return "low"
+
+
+def network_type(features):
+    """Classify an ego network by the documented rule, returning (type, reason).
+
+    Rule, first match wins: *value chain* when at least 3 partners are customers or
+    suppliers and they are at least half of the partners with a recorded relationship;
+    *peer-to-peer* when at least half of all partner pairs work together (ego density ≥
+    0.5); *open ecosystem* when the partners belong to 3 or more communities and no
+    community holds half of them; otherwise *hub-and-spoke*: the organisation is the
+    link between partners who mostly do not work with each other.
+
+    Examples
+    --------
+    >>> network_type({"partners": 4, "ego_density": 0.8, "supply_chain_partners": 0,
+    ...               "typed_partners": 0, "communities_reached": 1,
+    ...               "largest_community_share": 1.0})[0]
+    'peer-to-peer'
+    """
+    if features["partners"] < 2:
+        return None, "fewer than two partners: no network to classify"
+    if features["supply_chain_partners"] >= 3 and \
+            features["supply_chain_partners"] >= 0.5 * features["typed_partners"]:
+        return "value chain", (f"{features['supply_chain_partners']} of "
+                               f"{features['typed_partners']} recorded relationships are "
+                               "with customers or suppliers")
+    if features["ego_density"] >= 0.5:
+        return "peer-to-peer", (f"{features['ego_density']:.0%} of your partners' possible "
+                                "ties to each other exist (≥ 50%)")
+    if features["communities_reached"] >= 3 and features["largest_community_share"] < 0.5:
+        return "open ecosystem", (f"your partners belong to {features['communities_reached']} "
+                                  "communities and none holds half of them")
+    return "hub-and-spoke", (f"only {features['ego_density']:.0%} of your partners' possible "
+                             "ties to each other exist: you are the link between them")
+
+
+def diagnose(G, v, metrics, *, this_year):
+    """Diagnose vertex ``v``: portfolio, geography, network type, brokerage, dynamics.
+
+    ``G`` may carry a graph attribute ``partner_kinds``: a dict from (v, partner) to the
+    relationship kinds v records for that partner (what the partner is to v). Edges may
+    carry ``first_year`` and ``last_year``.
+
+    Examples
+    --------
+    >>> from innonet.analytics.graph import collaboration_graph
+    >>> from innonet.analytics.metrics import node_metrics
+    >>> G = collaboration_graph(3, [0, 0], [1, 2], vertices={
+    ...     "kind": ["company", "higher_education", "company"],
+    ...     "country": ["DE", "DE", "FR"]})
+    >>> d = diagnose(G, 0, node_metrics(G), this_year=2026)
+    >>> d["portfolio"]["breadth"], d["geography"]["domestic_share"]
+    (2, 0.5)
+    """
+    attributes = G.vs.attributes()
+    partners = G.neighbors(v)
+    partner_kinds = (G.attributes() and "partner_kinds" in G.attributes()
+                     and G["partner_kinds"]) or {}
+
+    def attribute(name, vertex):
+        return G.vs[vertex][name] if name in attributes else None
+
+    categories = {u: partner_category(partner_kinds.get((v, u), ()), attribute("kind", u))
+                  for u in partners}
+    by_category = Counter(categories.values())
+    countries = Counter(attribute("country", u) or "unknown" for u in partners)
+    home = attribute("country", v)
+    hhi = herfindahl(countries.values())
+    largest_country, largest_count = countries.most_common(1)[0] if countries else (None, 0)
+
+    ego = G.induced_subgraph(partners) if partners else None
+    possible = len(partners) * (len(partners) - 1) / 2
+    membership = metrics["community"]
+    own_community = int(membership[v])
+    partner_communities = Counter(int(membership[u]) for u in partners)
+    typed = [u for u in partners if partner_kinds.get((v, u))]
+    features = {
+        "partners": len(partners),
+        "ego_density": ego.ecount() / possible if possible else 0.0,
+        "partners_linked_to_each_other": (
+            sum(1 for d in ego.degree() if d > 0) / len(partners) if partners else 0.0),
+        "constraint": _finite(metrics["constraint"][v]),
+        "typed_partners": len(typed),
+        "supply_chain_partners": sum(1 for u in typed if categories[u] in SUPPLY_CHAIN),
+        "communities_reached": len(partner_communities),
+        "largest_community_share": (max(partner_communities.values()) / len(partners)
+                                    if partners else 0.0),
+    }
+    kind, reason = network_type(features)
+    weights = [G.es[G.get_eid(v, u)]["weight"] for u in partners]
+    total_weight = sum(weights)
+
+    diagnosis = {
+        "partners": len(partners),
+        "portfolio": {
+            "by_category": [{"category": c, "label": PARTNER_CATEGORIES[c],
+                             "partners": by_category.get(c, 0)} for c in PARTNER_CATEGORIES],
+            "breadth": len(by_category),
+            "diversity": blau_index(by_category.values()),
+            "top_partner_share": max(weights) / total_weight if total_weight else 0.0,
+        },
+        "geography": {
+            "home_country": home,
+            "countries": [{"country": c, "partners": k} for c, k in countries.most_common()],
+            "domestic_share": (countries.get(home, 0) / len(partners)
+                               if partners and home else None),
+            "hhi": hhi,
+            "largest_country": largest_country,
+            "largest_country_share": largest_count / len(partners) if partners else 0.0,
+            "concentration": concentration_level(hhi) if partners else None,
+        },
+        "network_type": {"type": kind, "reason": reason, "evidence": features},
+        "brokerage": _brokerage(v, metrics, partner_communities, own_community),
+        "dynamics": _dynamics(G, v, partners, this_year),
+    }
+    diagnosis["findings"] = findings(diagnosis)
+    return diagnosis
+
+
+def _finite(value):
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def _brokerage(v, metrics, partner_communities, own_community):
+    has_partners = metrics["degree"] > 0
+    constraint = metrics["constraint"][has_partners]
+    effective = metrics["effective_size"][has_partners]
+    return {
+        "constraint": _finite(metrics["constraint"][v]),
+        # Low constraint means more brokerage: the share of organisations more constrained.
+        "less_constrained_than": _finite(
+            100.0 * np.count_nonzero(constraint > metrics["constraint"][v]) / constraint.size
+            if constraint.size and np.isfinite(metrics["constraint"][v]) else np.nan),
+        "effective_size": _finite(metrics["effective_size"][v]),
+        "effective_size_percentile": _finite(percentile_rank(
+            effective, metrics["effective_size"][v])),
+        "betweenness": _finite(metrics["betweenness"][v]),
+        "community": own_community,
+        "communities_bridged": [
+            {"community": c, "partners": k}
+            for c, k in sorted(partner_communities.items(), key=lambda x: (-x[1], x[0]))
+            if c != own_community],
+    }
+
+
+def _dynamics(G, v, partners, this_year):
+    if "first_year" not in G.es.attributes() or not partners:
+        return {"years": [], "new_total": 0, "lost_total": 0}
+    new, lost = Counter(), Counter()
+    for u in partners:
+        edge = G.es[G.get_eid(v, u)]
+        if edge["first_year"] is not None:
+            new[edge["first_year"]] += 1
+        if edge["last_year"] is not None and edge["last_year"] < this_year:
+            lost[edge["last_year"] + 1] += 1
+    years = sorted(set(new) | set(lost))
+    span = range(years[0], min(max(years), this_year) + 1) if years else range(0)
+    return {"years": [{"year": y, "new": new.get(y, 0), "lost": lost.get(y, 0)} for y in span],
+            "new_total": sum(new.values()), "lost_total": sum(lost.values())}
+
+
+def findings(diagnosis):
+    """Plain-language findings, each tied to the figure it rests on."""
+    found = []
+
+    def add(code, text, figure):
+        found.append({"code": code, "text": text, "figure": figure})
+
+    partners = diagnosis["partners"]
+    if partners == 0:
+        add("no_partners", "You have no recorded partners yet. Record your relationships or "
+            "import your projects to see your network.", 0)
+        return found
+    geography = diagnosis["geography"]
+    share = geography["largest_country_share"]
+    if geography["concentration"] == "high" and partners >= 3:
+        add("country_concentration",
+            f"{share:.0%} of your partners are in one country ({geography['largest_country']}): "
+            "a disruption there reaches most of your network.", round(share, 3))
+    if geography["domestic_share"] == 1.0 and partners >= 3:
+        add("no_foreign_partners", "All your partners are in your own country; foreign "
+            "partners bring markets and knowledge your home network cannot.", 1.0)
+    portfolio = {c["category"]: c["partners"] for c in diagnosis["portfolio"]["by_category"]}
+    if not any(portfolio[c] for c in KNOWLEDGE_CATEGORIES):
+        add("no_research_partners", "You have no university or research-organisation "
+            "partners; firms that cooperate with several kinds of partner innovate more.", 0)
+    breadth = diagnosis["portfolio"]["breadth"]
+    if breadth <= 2 and partners >= 3:
+        add("narrow_portfolio", f"Your partners are of only {breadth} kind(s); a broader mix "
+            "(customers, suppliers, research, public bodies) widens what you can learn.",
+            breadth)
+    top = diagnosis["portfolio"]["top_partner_share"]
+    if top >= DOMINANT_PARTNER_SHARE and partners >= 3:
+        add("dominant_partner", f"One partner carries {top:.0%} of your collaboration: "
+            "losing it would cut much of your network.", round(top, 3))
+    brokerage = diagnosis["brokerage"]
+    percentile = brokerage["effective_size_percentile"]
+    if percentile is not None and percentile >= BROKER_PERCENTILE and partners >= 3:
+        add("broker", f"Your partners are less tied to each other than those of "
+            f"{percentile:.0f}% of organisations: you bridge "
+            f"{len(brokerage['communities_bridged'])} other groups and hear news early.",
+            round(percentile, 1))
+    density = diagnosis["network_type"]["evidence"]["ego_density"]
+    if density >= 0.5 and partners >= 3:
+        add("closed_network", f"{density:.0%} of your partners work with each other: you "
+            "mostly hear what they all hear. A partner outside this circle would bring new "
+            "information.", round(density, 3))
+    recent = diagnosis["dynamics"]["years"][-3:]
+    gained = sum(y["new"] for y in recent)
+    lost = sum(y["lost"] for y in recent)
+    if recent and lost > gained:
+        add("shrinking", f"You lost {lost} partners and gained {gained} in the last "
+            f"{len(recent)} years: your network is shrinking.", lost - gained)
+    return found
