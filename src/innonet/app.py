@@ -70,13 +70,16 @@ def create_app(settings: Settings | None = None, *,
     from innonet.accounts import views as accounts_views
     from innonet.collaborations import api as collaborations_api
     from innonet.collaborations import views as collaborations_views
+    from innonet.network import api as network_api
+    from innonet.network import views as network_views
     from innonet.organisations import api as organisations_api
     from innonet.organisations import views as organisations_views
     from innonet.sharing import api as sharing_api
     from innonet.sharing import views as sharing_views
 
     for module in (organisations_api, collaborations_api, sharing_api, accounts_api,
-                   organisations_views, collaborations_views, sharing_views, accounts_views):
+                   network_api, organisations_views, collaborations_views, sharing_views,
+                   accounts_views, network_views):
         app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)

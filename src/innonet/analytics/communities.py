@@ -1,13 +1,8 @@
 """Communities: groups of organisations that work more with each other than with others."""
 
-import random
-import threading
-
-import igraph as ig
 import numpy as np
 
-# igraph draws its random numbers from one process-wide generator.
-_generator_lock = threading.Lock()
+from innonet.analytics.graph import seeded
 
 
 def communities(G, weight="weight", resolution=1.0, seed=0):
@@ -39,13 +34,9 @@ def communities(G, weight="weight", resolution=1.0, seed=0):
     n = G.vcount()
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    with _generator_lock:
-        ig.set_random_number_generator(random.Random(seed))
-        try:
-            found = G.community_leiden(objective_function="modularity", weights=weight,
-                                       resolution=resolution, n_iterations=2)
-        finally:
-            ig.set_random_number_generator(random)
+    with seeded(seed):
+        found = G.community_leiden(objective_function="modularity", weights=weight,
+                                   resolution=resolution, n_iterations=2)
     raw = np.asarray(found.membership, dtype=np.int64)
     sizes = np.bincount(raw)
     # Largest first, ties by first member, so numbering does not depend on Leiden's.

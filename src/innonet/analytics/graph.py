@@ -6,11 +6,48 @@ Vertices carry ``external_id``, ``name``, ``kind``, ``country`` and ``is_sme``; 
 records them) and ``first_year`` / ``last_year`` (when the tie was active).
 """
 
+import random
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import igraph as ig
 import numpy as np
 import scipy.sparse as sp
+
+# igraph draws its random numbers from one process-wide generator.
+_generator_lock = threading.Lock()
+
+
+@contextmanager
+def seeded(seed):
+    """Make igraph's randomised algorithms repeatable inside this block."""
+    with _generator_lock:
+        ig.set_random_number_generator(random.Random(seed))
+        try:
+            yield
+        finally:
+            ig.set_random_number_generator(random)
+
+
+def layout(G, weight="weight", seed=0):
+    """Positions for drawing, in [0, 1000]², from a seeded force-directed layout.
+
+    Examples
+    --------
+    >>> positions = layout(collaboration_graph(3, [0, 1], [1, 2]))
+    >>> positions.shape, bool((positions >= 0).all() and (positions <= 1000).all())
+    ((3, 2), True)
+    """
+    if G.vcount() == 0:
+        return np.zeros((0, 2))
+    with seeded(seed):
+        coords = np.asarray(G.layout_fruchterman_reingold(
+            weights=weight if G.ecount() else None, niter=300, grid=False).coords, dtype=float)
+    span = np.ptp(coords, axis=0)
+    span[span == 0] = 1.0
+    return (coords - coords.min(axis=0)) / span * 1000
+
 
 VERTEX_ATTRIBUTES = ("external_id", "name", "kind", "country", "is_sme")
 EDGE_ATTRIBUTES = ("weight", "projects", "kinds", "first_year", "last_year")

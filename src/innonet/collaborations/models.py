@@ -41,6 +41,20 @@ RELATIONSHIP_KINDS = {
     "public_funder": "Public funder",
     "other": "Other",
 }
+# What the organisation is to its partner, given what the partner is to the organisation.
+INVERSE_KINDS = {
+    "customer": "supplier",
+    "supplier": "customer",
+    "distributor": "supplier",
+    "consultant": "customer",
+    "competitor": "competitor",
+    "research_partner": "research_partner",
+    "licensing": "licensing",
+    "joint_venture": "joint_venture",
+    "investor": "other",
+    "public_funder": "other",
+    "other": "other",
+}
 # Which way value (goods, money, knowledge) flows between the organisation and its partner.
 DIRECTIONS = {
     "mutual": "Both ways",

@@ -1,0 +1,29 @@
+"""Network data version, so cached analyses are rebuilt after any change.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-25 10:30:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    table = op.create_table(
+        'network_version',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_network_version')),
+    )
+    op.bulk_insert(table, [{'id': 1, 'version': 0}])
+
+
+def downgrade() -> None:
+    op.drop_table('network_version')

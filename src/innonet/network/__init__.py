@@ -1,0 +1,1 @@
+"""Network diagnosis: the collaboration graph built from the database, analysed and cached."""

@@ -1,0 +1,99 @@
+"""The network report as a standalone HTML file or Markdown, and its network picture."""
+
+from importlib.resources import files
+
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
+
+from innonet.network import service
+from innonet.sharing.policy import Viewer
+from innonet.web import templates
+
+PICTURE_SIZE = 1000
+
+
+def picture(view: dict) -> Markup:
+    """An SVG drawing of a graph view (nodes with x/y from :func:`service.graph_view`)."""
+    if not view["nodes"]:
+        return Markup("")
+    position = {n["id"]: (40 + n["x"] * 0.92, 40 + n["y"] * 0.92) for n in view["nodes"]}
+    heaviest = max((link["weight"] for link in view["links"]), default=1) or 1
+    biggest = max((n.get("organisations") or n.get("degree") or 1 for n in view["nodes"]))
+    parts = [f'<svg viewBox="0 0 {PICTURE_SIZE + 80} {PICTURE_SIZE + 80}" role="img" '
+             f'class="picture" aria-label="Network picture: {len(view["nodes"])} '
+             f'{"communities" if view["view"] == "communities" else "organisations"}">']
+    for link in view["links"]:
+        (x1, y1), (x2, y2) = position[link["source"]], position[link["target"]]
+        width = 0.5 + 5 * link["weight"] / heaviest
+        parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                     f'stroke="#9aa5b1" stroke-opacity="0.6" stroke-width="{width:.2f}"/>')
+    for node in view["nodes"]:
+        x, y = position[node["id"]]
+        size = node.get("organisations") or node.get("degree") or 1
+        radius = 6 + 30 * (size / biggest) ** 0.5
+        colour = f"hsl({(node.get('community') or 0) * 47 % 360}, 60%, 45%)"
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{colour}" '
+                     f'fill-opacity="0.85"><title>{escape(node["label"] or "")}</title></circle>')
+        if radius > 14:
+            parts.append(f'<text x="{x:.1f}" y="{y + radius + 16:.1f}" font-size="18" '
+                         f'text-anchor="middle">{escape((node["label"] or "")[:40])}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def standalone_report(session: Session, viewer: Viewer, *, organisation: str | None = None,
+                      since: int | None = None, until: int | None = None) -> str:
+    """The network report (or one organisation's diagnosis) as one self-contained page."""
+    context = {"css": Markup(files("innonet").joinpath("static/app.css").read_text()),
+               "standalone": True}
+    if organisation:
+        context["d"] = service.diagnosis(session, viewer, external_id=organisation,
+                                         since=since, until=until)
+        return templates.get_template("diagnosis_standalone.html").render(context)
+    context["report"] = service.network_report(session, viewer, since=since, until=until)
+    context["picture"] = picture(service.graph_view(session, viewer, view="communities",
+                                                    limit=40))
+    return templates.get_template("report_standalone.html").render(context)
+
+
+def markdown_report(report: dict) -> str:
+    """The network report as Markdown."""
+    size, comps, comms = report["size"], report["components"], report["communities"]
+    lines = ["# Network report", "",
+             f"- Organisations: {size['organisations']:,}; links: {size['links']:,}; "
+             f"density: {size['density']:.5f}; isolated: {size['isolated']:,}",
+             f"- Components: {comps['count']:,}; the largest holds "
+             f"{comps['largest_share']:.1%} of organisations",
+             f"- Communities: {comms['count']:,}; modularity {comms['modularity']:.3f}",
+             f"- Core: {report['core_periphery']['core_size']:,} organisations in the "
+             f"{report['core_periphery']['max_core']}-core", "",
+             "## Hubs (PageRank)", "", "| Organisation | Country | Partners | PageRank |",
+             "|---|---|---:|---:|"]
+    lines += [f"| {h.get('name') or h['external_id']} | {h.get('country') or ''} | "
+              f"{h['degree']} | {h['pagerank']:.5f} |" for h in report["hubs"]]
+    lines += ["", "## Brokers (betweenness)", "",
+              "| Organisation | Country | Betweenness | Effective size |", "|---|---|---:|---:|"]
+    lines += [f"| {b.get('name') or b['external_id']} | {b.get('country') or ''} | "
+              f"{b['betweenness']:.5f} | {(b['effective_size'] or 0):.1f} |"
+              for b in report["brokers"]]
+    lines += ["", "## Largest communities", "", "| Community | Organisations | Led by |",
+              "|---:|---:|---|"]
+    lines += [f"| {c['community']} | {c['organisations']:,} | "
+              f"{(c['leading_members'][0].get('name') if c['leading_members'] else '')} |"
+              for c in comms["largest"]]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_diagnosis(d: dict) -> str:
+    """One organisation's diagnosis as Markdown."""
+    org, geo = d["organisation"], d["geography"]
+    lines = [f"# Network diagnosis: {org['name']}", "",
+             f"- Partners: {d['partners']:,}; network type: "
+             f"{d['network_type']['type'] or 'not classified'} ({d['network_type']['reason']})",
+             f"- Portfolio breadth: {d['portfolio']['breadth']} kinds; diversity (Blau) "
+             f"{d['portfolio']['diversity']:.2f}",
+             f"- Countries: {len(geo['countries'])}; largest {geo['largest_country']} "
+             f"({geo['largest_country_share']:.0%}); HHI {geo['hhi']:.2f} "
+             f"({geo['concentration']} concentration)", "", "## Findings", ""]
+    lines += [f"- {f['text']}" for f in d["findings"]] or ["- No findings."]
+    return "\n".join(lines) + "\n"

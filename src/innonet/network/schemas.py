@@ -1,0 +1,84 @@
+"""JSON shapes of the network diagnosis, report and graph (docs/methods.md explains each)."""
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class OrganisationMetrics(BaseModel):
+    external_id: str
+    name: str | None
+    degree: int
+    strength: float
+    pagerank: float
+    eigenvector: float
+    betweenness: float
+    closeness: float
+    clustering: float
+    constraint: float | None
+    effective_size: float | None
+    efficiency: float | None
+    hierarchy: float | None
+    core_number: int
+    community: int
+
+
+class Finding(BaseModel):
+    code: str
+    text: str
+    figure: float | int
+
+
+class Diagnosis(BaseModel):
+    organisation: dict[str, Any]
+    metrics: OrganisationMetrics
+    partners: int
+    portfolio: dict[str, Any]
+    geography: dict[str, Any]
+    network_type: dict[str, Any]
+    brokerage: dict[str, Any]
+    dynamics: dict[str, Any]
+    findings: list[Finding]
+
+
+class NetworkReport(BaseModel):
+    since: int | None
+    until: int | None
+    size: dict[str, Any]
+    components: dict[str, Any]
+    degree_distribution: list[dict[str, int]]
+    communities: dict[str, Any]
+    hubs: list[dict[str, Any]]
+    brokers: list[dict[str, Any]]
+    bridges: dict[str, Any]
+    core_periphery: dict[str, Any]
+    country_links: dict[str, Any]
+    kind_links: dict[str, Any]
+
+
+class GraphNode(BaseModel):
+    id: str
+    label: str | None
+    x: float
+    y: float
+    kind: str | None = None
+    country: str | None = None
+    is_sme: bool | None = None
+    community: int | None = None
+    organisations: int | None = None
+    degree: int | None = None
+    pagerank: float | None = None
+
+
+class GraphLink(BaseModel):
+    source: str
+    target: str
+    weight: float
+
+
+class GraphView(BaseModel):
+    view: str
+    matched: int
+    total: int
+    nodes: list[GraphNode]
+    links: list[GraphLink]

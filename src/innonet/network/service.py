@@ -1,0 +1,331 @@
+"""The collaboration graph as the viewer may see it, analysed once and cached.
+
+Organisations are linked by the projects they share (public data) and by the relationships
+the viewer may see (:func:`innonet.sharing.policy.visible_condition`; for a cluster
+manager's whole-network report, :func:`~innonet.sharing.policy.analytics_condition`). An
+analysis is cached under the network's data version, the time window and the exact set of
+relationships it used, so a change to the data or to what the viewer may see gives a fresh
+one, and viewers who see the same relationships share it.
+"""
+
+import hashlib
+import io
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+
+import igraph as ig
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from innonet import analytics
+from innonet.collaborations.models import INVERSE_KINDS, Participation, Project, Relationship
+from innonet.errors import InvalidInput, Problem
+from innonet.network.models import NetworkVersion
+from innonet.organisations import service as organisations
+from innonet.organisations.models import Organisation
+from innonet.sharing import policy
+from innonet.sharing.policy import Viewer
+
+# A relationship of default strength (3) weighs as much as one shared project.
+RELATIONSHIP_WEIGHT_PER_STRENGTH = 1 / 3
+CACHE_SIZE = 8
+MAX_LINKS_PER_NODE = 5
+EXPORT_FORMATS = ("gexf", "graphml")
+
+
+@dataclass
+class Analysis:
+    """A graph, every organisation's measures and (computed on first use) the report."""
+
+    graph: ig.Graph
+    metrics: dict[str, np.ndarray]
+    organisation_ids: np.ndarray
+    vertex_of: dict[int, int]
+    this_year: int
+    _report: dict | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def report(self) -> dict:
+        with self._lock:
+            if self._report is None:
+                self._report = analytics.network_report(self.graph, self.metrics)
+            return self._report
+
+    def community_leaders(self) -> dict[int, str]:
+        """Each community's name: its member with the highest PageRank."""
+        report = self.report["communities"]["largest"]
+        return {c["community"]: c["leading_members"][0].get("name") for c in report
+                if c["leading_members"]}
+
+
+_cache: OrderedDict = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def data_version(session: Session) -> int:
+    """The network's data version (bumped by every write to the tables that shape it)."""
+    return session.scalar(select(NetworkVersion.version).where(NetworkVersion.id == 1)) or 0
+
+
+def _window(since: int | None, until: int | None):
+    if since is not None and until is not None and since > until:
+        raise InvalidInput("since: must not be after 'until'.",
+                           [Problem("must not be after 'until'", field="since")])
+    conditions = []
+    if since is not None:
+        conditions.append(Project.start_date >= date(since, 1, 1))
+    if until is not None:
+        conditions.append(Project.start_date <= date(until, 12, 31))
+    return conditions
+
+
+def _visible_relationships(session: Session, viewer: Viewer, *, for_aggregates: bool,
+                           since: int | None, until: int | None):
+    condition = (policy.analytics_condition if for_aggregates
+                 else policy.visible_condition)(viewer, Relationship)
+    query = select(Relationship.id, Relationship.organisation_id, Relationship.partner_id,
+                   Relationship.kind, Relationship.strength, Relationship.start_date,
+                   Relationship.end_date).where(condition).order_by(Relationship.id)
+    rows = session.execute(query).all()
+    return [r for r in rows
+            if (since is None or r.end_date is None or r.end_date.year >= since)
+            and (until is None or r.start_date is None or r.start_date.year <= until)]
+
+
+def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
+             until: int | None = None, for_aggregates: bool = False) -> Analysis:
+    """The analysed graph for this viewer and time window (years of project start)."""
+    window = _window(since, until)
+    relationships = _visible_relationships(session, viewer, for_aggregates=for_aggregates,
+                                           since=since, until=until)
+    digest = hashlib.sha256(repr([tuple(r) for r in relationships]).encode()).hexdigest()
+    key = (str(session.get_bind().url), data_version(session), since, until, digest,
+           viewer.today.year)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+        built = _build(session, window, relationships, this_year=viewer.today.year)
+        _cache[key] = built
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+        return built
+
+
+def _first_per_key(keys, values):
+    """For each distinct key, the smallest value (keys and values as parallel arrays)."""
+    order = np.lexsort((values, keys))
+    unique, first = np.unique(keys[order], return_index=True)
+    return unique, values[order][first]
+
+
+def _build(session: Session, window, relationships, *, this_year: int) -> Analysis:
+    orgs = session.execute(
+        select(Organisation.id, Organisation.external_id, Organisation.name,
+               Organisation.short_name, Organisation.kind, Organisation.country,
+               Organisation.is_sme).order_by(Organisation.id)).all()
+    n = len(orgs)
+    organisation_ids = np.array([o.id for o in orgs], dtype=np.int64)
+    vertex_of = {int(o): v for v, o in enumerate(organisation_ids)}
+    rows = session.execute(
+        select(Participation.project_id, Participation.organisation_id, Project.start_date,
+               Project.end_date).join(Project, Project.id == Participation.project_id)
+        .where(*window)).all()
+    project = np.array([r.project_id for r in rows], dtype=np.int64)
+    member = np.array([vertex_of[r.organisation_id] for r in rows], dtype=np.int64)
+    start = np.array([r.start_date.year if r.start_date else -1 for r in rows], dtype=np.int64)
+    end = np.array([r.end_date.year if r.end_date else s for r, s in zip(rows, start)],
+                   dtype=np.int64)
+    _, project = np.unique(project, return_inverse=True) if rows else (None, project)
+    sources, targets, shared = analytics.co_participation_edges(project, member, n)
+    keys = [sources * n + targets]
+    firsts, lasts = [], []
+    for years, out, sign in ((start, firsts, 1), (end, lasts, -1)):
+        # Pairs per project year: the earliest start and the latest end of shared projects.
+        pair_keys, pair_years = [], []
+        for year in np.unique(years[years >= 0]):
+            s, t, _ = analytics.co_participation_edges(project[years == year],
+                                                       member[years == year], n)
+            pair_keys.append(s * n + t)
+            pair_years.append(np.full(s.size, sign * year))
+        if pair_keys:
+            out.append(_first_per_key(np.concatenate(pair_keys), np.concatenate(pair_years)))
+
+    partner_kinds: dict[tuple[int, int], list[str]] = {}
+    rel_keys, rel_weights, rel_first, rel_last = [], [], [], []
+    for r in relationships:
+        a, b = vertex_of[r.organisation_id], vertex_of[r.partner_id]
+        partner_kinds.setdefault((a, b), []).append(r.kind)
+        partner_kinds.setdefault((b, a), []).append(INVERSE_KINDS[r.kind])
+        rel_keys.append(min(a, b) * n + max(a, b))
+        rel_weights.append(r.strength * RELATIONSHIP_WEIGHT_PER_STRENGTH)
+        rel_first.append(r.start_date.year if r.start_date else -1)
+        rel_last.append(r.end_date.year if r.end_date else -1)
+
+    all_keys = np.concatenate(keys + [np.array(rel_keys, dtype=np.int64)])
+    unique, inverse = np.unique(all_keys, return_inverse=True)
+    weight = np.bincount(inverse, np.concatenate([shared, rel_weights]), minlength=unique.size)
+    projects = np.bincount(inverse, np.concatenate([shared, np.zeros(len(rel_keys))]),
+                           minlength=unique.size)
+    first = np.full(unique.size, 1 << 30)
+    last = np.full(unique.size, -1)
+    if firsts:
+        k, y = firsts[0]
+        first[np.searchsorted(unique, k)] = y
+    if lasts:
+        k, y = lasts[0]
+        last[np.searchsorted(unique, k)] = -y
+    ongoing = np.zeros(unique.size, dtype=bool)
+    if rel_keys:
+        positions = np.searchsorted(unique, np.array(rel_keys, dtype=np.int64))
+        for position, f, l in zip(positions, rel_first, rel_last):
+            if f >= 0:
+                first[position] = min(first[position], f)
+            if l < 0:
+                ongoing[position] = True
+            else:
+                last[position] = max(last[position], l)
+    graph = analytics.collaboration_graph(
+        n, unique // n, unique % n, weight=weight,
+        vertices={"external_id": [o.external_id for o in orgs],
+                  "name": [o.short_name or o.name for o in orgs],
+                  "kind": [o.kind for o in orgs], "country": [o.country for o in orgs],
+                  "is_sme": [o.is_sme for o in orgs]},
+        edges={"projects": projects.astype(np.int64).tolist(),
+               "first_year": [None if y == 1 << 30 else int(y) for y in first],
+               "last_year": [None if o or y < 0 else int(y) for y, o in zip(last, ongoing)]})
+    graph["partner_kinds"] = partner_kinds
+    return Analysis(graph, analytics.node_metrics(graph, seed=0), organisation_ids, vertex_of,
+                    this_year)
+
+
+def organisation_metrics(result: Analysis, vertex: int) -> dict:
+    """Every measure of one organisation, JSON-ready (NaN becomes None)."""
+    row = {"external_id": result.graph.vs[vertex]["external_id"],
+           "name": result.graph.vs[vertex]["name"]}
+    for name in analytics.METRICS:
+        value = result.metrics[name][vertex].item()
+        row[name] = None if isinstance(value, float) and not np.isfinite(value) else value
+    return row
+
+
+def all_organisation_metrics(result: Analysis) -> list[dict]:
+    return [organisation_metrics(result, v) for v in range(result.graph.vcount())]
+
+
+def diagnosis(session: Session, viewer: Viewer, *, external_id: str, since: int | None = None,
+              until: int | None = None) -> dict:
+    """One organisation's diagnosis as this viewer may see it (NotFound for unknown ids)."""
+    organisation = organisations.get_organisation(session, external_id=external_id)
+    result = analysis(session, viewer, since=since, until=until)
+    vertex = result.vertex_of[organisation.id]
+    found = analytics.diagnose(result.graph, vertex, result.metrics, this_year=result.this_year)
+    leaders = result.community_leaders()
+    for group in found["brokerage"]["communities_bridged"]:
+        group["leading_member"] = leaders.get(group["community"])
+    return {"organisation": {"external_id": organisation.external_id, "name": organisation.name,
+                             "kind": organisation.kind, "country": organisation.country,
+                             "is_sme": organisation.is_sme},
+            "metrics": organisation_metrics(result, vertex), **found}
+
+
+def network_report(session: Session, viewer: Viewer, *, since: int | None = None,
+                   until: int | None = None) -> dict:
+    """The whole-network report; a cluster manager's counts include consenting members'
+    relationships."""
+    result = analysis(session, viewer, since=since, until=until,
+                      for_aggregates=viewer.is_cluster_manager)
+    return {"since": since, "until": until, **result.report}
+
+
+def graph_view(session: Session, viewer: Viewer, *, q: str | None = None,
+               kind: str | None = None, country: str | None = None, sme: bool | None = None,
+               community: int | None = None, limit: int = 300, view: str = "auto") -> dict:
+    """Nodes (with positions) and links for drawing, filtered; communities when too many.
+
+    ``view`` is ``organisations``, ``communities`` or ``auto`` (communities when more
+    organisations match than ``limit`` and no text search narrows them).
+    """
+    result = analysis(session, viewer)
+    G, metrics = result.graph, result.metrics
+    n = G.vcount()
+    keep = np.ones(n, dtype=bool)
+    if kind:
+        keep &= np.array([k == kind for k in G.vs["kind"]], dtype=bool)
+    if country:
+        keep &= np.array([c == country.upper() for c in G.vs["country"]], dtype=bool)
+    if sme is not None:
+        keep &= np.array([s is sme for s in G.vs["is_sme"]], dtype=bool)
+    if community is not None:
+        keep &= metrics["community"] == community
+    if q:
+        needle = q.casefold()
+        keep &= np.array([needle in (name or "").casefold() or needle in eid.casefold()
+                          for name, eid in zip(G.vs["name"], G.vs["external_id"])], dtype=bool)
+    matched = np.flatnonzero(keep)
+    if view == "communities" or (view == "auto" and matched.size > limit and not q):
+        return _community_view(result, matched, limit)
+    chosen = matched[np.argsort(-metrics["pagerank"][matched], kind="stable")][:limit]
+    sub = G.induced_subgraph(chosen.tolist())
+    positions = analytics.layout(sub)
+    nodes = [{"id": G.vs[int(v)]["external_id"], "label": G.vs[int(v)]["name"],
+              "kind": G.vs[int(v)]["kind"], "country": G.vs[int(v)]["country"],
+              "is_sme": G.vs[int(v)]["is_sme"], "community": int(metrics["community"][v]),
+              "degree": int(metrics["degree"][v]), "pagerank": float(metrics["pagerank"][v]),
+              "x": float(x), "y": float(y)} for v, (x, y) in zip(chosen, positions)]
+    ids = [node["id"] for node in nodes]
+    sources, targets, weights = analytics.graph.edge_arrays(sub)
+    # The strongest links only, so a dense core stays drawable.
+    strongest = np.argsort(-weights, kind="stable")[:MAX_LINKS_PER_NODE * max(len(ids), 1)]
+    links = [{"source": ids[sources[e]], "target": ids[targets[e]], "weight": float(weights[e])}
+             for e in np.sort(strongest)]
+    return {"view": "organisations", "matched": int(matched.size), "total": n,
+            "nodes": nodes, "links": links}
+
+
+def _community_view(result: Analysis, matched: np.ndarray, limit: int) -> dict:
+    G, membership = result.graph, result.metrics["community"]
+    sizes = np.bincount(membership[matched], minlength=int(membership.max(initial=-1)) + 1)
+    shown = [int(c) for c in np.argsort(-sizes, kind="stable")[:min(limit, 100)] if sizes[c] > 1]
+    index = {c: i for i, c in enumerate(shown)}
+    in_view = np.zeros(G.vcount(), dtype=bool)
+    in_view[matched] = True
+    sources, targets, weights = analytics.graph.edge_arrays(G)
+    a, b = membership[sources], membership[targets]
+    mask = in_view[sources] & in_view[targets] & (a != b)
+    mask &= np.isin(a, shown) & np.isin(b, shown)
+    pairs = {}
+    for x, y, w in zip(np.minimum(a, b)[mask], np.maximum(a, b)[mask], weights[mask]):
+        pairs[(int(x), int(y))] = pairs.get((int(x), int(y)), 0.0) + float(w)
+    summary = analytics.collaboration_graph(
+        len(shown), [index[x] for x, _ in pairs], [index[y] for _, y in pairs],
+        weight=list(pairs.values()))
+    positions = analytics.layout(summary)
+    leaders = result.community_leaders()
+    nodes = [{"id": f"community-{c}", "community": c, "organisations": int(sizes[c]),
+              "label": f"{leaders.get(c) or 'Community ' + str(c)} and {int(sizes[c]) - 1} more",
+              "x": float(x), "y": float(y)} for c, (x, y) in zip(shown, positions)]
+    links = [{"source": f"community-{x}", "target": f"community-{y}", "weight": w}
+             for (x, y), w in pairs.items()]
+    return {"view": "communities", "matched": int(matched.size), "total": G.vcount(),
+            "nodes": nodes, "links": links}
+
+
+def export_graph(session: Session, viewer: Viewer, *, format: str) -> bytes:
+    """The viewer's graph as GEXF or GraphML, with every organisation's measures."""
+    if format not in EXPORT_FORMATS:
+        message = f"must be one of {', '.join(EXPORT_FORMATS)}"
+        raise InvalidInput(f"format: {message}.", [Problem(message, field="format")])
+    result = analysis(session, viewer)
+    G = result.graph.copy()
+    for name in analytics.METRICS:
+        values = result.metrics[name]
+        G.vs[name] = [None if isinstance(x, float) and not np.isfinite(x) else x
+                      for x in values.tolist()]
+    buffer = io.BytesIO()
+    (analytics.write_gexf if format == "gexf" else analytics.write_graphml)(G, buffer)
+    return buffer.getvalue()

@@ -1,0 +1,46 @@
+"""Pages: an organisation's diagnosis, the network explorer and the network report."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from innonet.network import service
+from innonet.network.report import picture, standalone_report
+from innonet.organisations import service as organisations
+from innonet.sharing.policy import Viewer
+from innonet.web import CurrentViewer, DbSession, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/orgs/{external_id}/diagnosis", response_class=HTMLResponse)
+def diagnosis_page(request: Request, external_id: str, session: Session = DbSession,
+                   viewer: Viewer = CurrentViewer):
+    found = service.diagnosis(session, viewer, external_id=external_id)
+    return render(request, "diagnosis.html", {"d": found})
+
+
+@router.get("/network", response_class=HTMLResponse)
+def explorer(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    return render(request, "explorer.html",
+                  {"countries": organisations.overview(session)["by_country"]})
+
+
+@router.get("/network/report", response_class=HTMLResponse)
+def report_page(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer,
+                since: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+                until: Annotated[int | None, Query(ge=1900, le=2100)] = None):
+    report = service.network_report(session, viewer, since=since, until=until)
+    return render(request, "report.html", {
+        "report": report, "picture": picture(service.graph_view(session, viewer,
+                                                                 view="communities", limit=40))})
+
+
+@router.get("/network/report.html")
+def report_download(session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """The report as one standalone HTML file (charts and network picture inside)."""
+    return Response(standalone_report(session, viewer), media_type="text/html",
+                    headers={"Content-Disposition":
+                             'attachment; filename="innonet-network-report.html"'})
