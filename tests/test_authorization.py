@@ -127,6 +127,15 @@ RULES = {
     ("GET", "/api/v1/orgs/{external_id}/audit"): org_admin,
     ("GET", "/api/v1/cluster/summary"): cluster_manager,
     ("GET", "/api/v1/me"): signed_in,
+    # Network analytics use only what the viewer may see (tests/network checks the counts).
+    ("GET", "/api/v1/orgs/{external_id}/diagnosis"): everyone,
+    ("GET", "/api/v1/network/report"): everyone,
+    ("GET", "/api/v1/network/graph"): everyone,
+    ("GET", "/api/v1/network/export"): everyone,
+    ("GET", "/orgs/{external_id}/diagnosis"): everyone,
+    ("GET", "/network"): everyone,
+    ("GET", "/network/report"): everyone,
+    ("GET", "/network/report.html"): everyone,
     ("GET", "/"): everyone,
     ("GET", "/orgs"): everyone,
     ("GET", "/orgs/suggest"): everyone,
@@ -252,6 +261,8 @@ def _path(path: str, world: World, role: str, side: str, visibility: str) -> str
     token = world.invitation if "invitations" in path else world.reset
     if path.startswith(("/projects/", "/api/v1/projects/")):
         return path.replace("{external_id}", "W-PROJECT")
+    if path == "/api/v1/network/export":
+        return path + "?format=graphml"
     return (path.replace("{external_id}", organisation.external_id)
             .replace("{relationship_id}", str(world.relationships[(side, visibility)].id))
             .replace("{agreement_id}", str(world.agreements[side].id))

@@ -20,7 +20,8 @@ VERSION = 1
 
 def _tables() -> list[Table]:
     load_models()
-    return list(Base.metadata.sorted_tables)  # parents before children
+    # Parents before children; derived bookkeeping tables are rebuilt, not backed up.
+    return [t for t in Base.metadata.sorted_tables if not t.info.get("derived")]
 
 
 def _encode(value: Any) -> Any:

@@ -103,7 +103,7 @@ def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
     relationships = _visible_relationships(session, viewer, for_aggregates=for_aggregates,
                                            since=since, until=until)
     digest = hashlib.sha256(repr([tuple(r) for r in relationships]).encode()).hexdigest()
-    key = (str(session.get_bind().url), data_version(session), since, until, digest,
+    key = (str(session.get_bind().engine.url), data_version(session), since, until, digest,
            viewer.today.year)
     with _cache_lock:
         if key in _cache:
@@ -269,7 +269,8 @@ def graph_view(session: Session, viewer: Viewer, *, q: str | None = None,
     matched = np.flatnonzero(keep)
     if view == "communities" or (view == "auto" and matched.size > limit and not q):
         return _community_view(result, matched, limit)
-    chosen = matched[np.argsort(-metrics["pagerank"][matched], kind="stable")][:limit]
+    # The most central first; sorted again because the subgraph keeps vertex order.
+    chosen = np.sort(matched[np.argsort(-metrics["pagerank"][matched], kind="stable")][:limit])
     sub = G.induced_subgraph(chosen.tolist())
     positions = analytics.layout(sub)
     nodes = [{"id": G.vs[int(v)]["external_id"], "label": G.vs[int(v)]["name"],

@@ -19,7 +19,7 @@ def upgrade() -> None:
     table = op.create_table(
         'network_version',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('version', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_network_version')),
     )
     op.bulk_insert(table, [{'id': 1, 'version': 0}])
