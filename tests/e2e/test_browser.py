@@ -1,5 +1,6 @@
 """End to end in a real Chromium: the demo data served by a real server."""
 
+import re
 import shutil
 import socket
 import threading
@@ -139,3 +140,41 @@ def test_a_script_typed_into_a_name_is_shown_as_text(site, page):
     page.goto(f"{site}/orgs?q=Evil")
     expect(page.get_by_role("link", name=hostile)).to_be_visible()
     assert page.evaluate("window.injected === undefined")
+
+
+def test_diagnosis_page_shows_charts_findings_and_the_ego_network(site, page):
+    page.goto(f"{site}/orgs/999984059/diagnosis")  # Fraunhofer
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Network diagnosis")
+    portfolio = page.locator("#portfolio-chart .bar")
+    assert portfolio.count() >= 5
+    widths = [b.bounding_box()["width"] for b in portfolio.all()]
+    assert max(widths) > 50  # the bars are drawn to scale, not empty
+    assert page.locator("#countries-chart .bar").count() >= 5
+    assert page.locator("#findings li, #findings .empty").count() >= 1
+    # Waiting with Playwright's locators: polling a JavaScript string would need eval,
+    # which the Content-Security-Policy forbids.
+    expect(page.locator("#ego-network")).to_have_attribute("data-node-count", re.compile(r"^[2-9]|\d\d"))
+    kinds = page.evaluate("[...new Set(window.innonetNetwork.nodes().map(n => n.data('colour')))].length")
+    assert kinds >= 2  # partners coloured by kind
+
+
+def test_explorer_draws_communities_then_filters_and_drills_down(site, page):
+    page.goto(f"{site}/network")
+    explorer = page.locator("#explorer")
+    expect(explorer).to_have_attribute("data-view", "communities")  # 2,016 is too many
+    expect(explorer).to_have_attribute("data-node-count", re.compile(r"^[1-9]"))
+    expect(page.locator("#explorer-status")).to_contain_text("communities")
+    page.get_by_label("Country").select_option("PT")
+    page.get_by_label("Show", exact=True).select_option("organisations")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(explorer).to_have_attribute("data-view", "organisations")
+    countries = page.evaluate("[...new Set(window.innonetExplorer.nodes().map(n => n.data('country')))]")
+    assert countries == ["PT"]
+    page.get_by_label("Search").fill("space agency")
+    page.get_by_label("Country").select_option("")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(explorer).to_have_attribute("data-node-count", "1")
+    node = page.evaluate("window.innonetExplorer.nodes()[0].id()")
+    page.evaluate("window.innonetExplorer.nodes()[0].emit('tap')")
+    page.wait_for_url(f"**/orgs/{node}/diagnosis")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("EUROPEAN SPACE AGENCY")

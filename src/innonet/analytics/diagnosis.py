@@ -320,6 +320,7 @@ def findings(diagnosis):
     gained = sum(y["new"] for y in recent)
     lost = sum(y["lost"] for y in recent)
     if recent and lost > gained:
-        add("shrinking", f"You lost {lost} partners and gained {gained} in the last "
-            f"{len(recent)} years: your network is shrinking.", lost - gained)
+        add("shrinking", f"{lost} partnerships ended and {gained} began in the last "
+            f"{len(recent)} years: your network is shrinking. Check which ties you want to "
+            "renew.", lost - gained)
     return found

@@ -33,20 +33,42 @@ def seeded(seed):
 def layout(G, weight="weight", seed=0):
     """Positions for drawing, in [0, 1000]², from a seeded force-directed layout.
 
+    Each connected component is laid out on its own, in a square whose side grows with the
+    square root of its size, and the squares are packed in rows, largest first, so small
+    islands do not push the main network into a corner.
+
     Examples
     --------
-    >>> positions = layout(collaboration_graph(3, [0, 1], [1, 2]))
+    >>> positions = layout(collaboration_graph(5, [0, 1, 3], [1, 2, 4]))
     >>> positions.shape, bool((positions >= 0).all() and (positions <= 1000).all())
-    ((3, 2), True)
+    ((5, 2), True)
     """
-    if G.vcount() == 0:
-        return np.zeros((0, 2))
+    n = G.vcount()
+    positions = np.zeros((n, 2))
+    if n == 0:
+        return positions
+    components = sorted(G.connected_components(), key=len, reverse=True)
+    sides = [np.sqrt(len(c)) for c in components]
+    row_width = max(sides[0], np.sqrt(sum(s * s for s in sides)))
+    x = y = row_height = 0.0
     with seeded(seed):
-        coords = np.asarray(G.layout_fruchterman_reingold(
-            weights=weight if G.ecount() else None, niter=300, grid=False).coords, dtype=float)
-    span = np.ptp(coords, axis=0)
-    span[span == 0] = 1.0
-    return (coords - coords.min(axis=0)) / span * 1000
+        for members, side in zip(components, sides):
+            if x > 0 and x + side > row_width:
+                x, y, row_height = 0.0, y + row_height * 1.15, 0.0
+            if len(members) == 1:
+                box = np.array([[0.5, 0.5]])
+            else:
+                part = G.induced_subgraph(members)
+                coords = np.asarray(part.layout_fruchterman_reingold(
+                    weights=weight if part.ecount() else None, niter=300, grid=False).coords)
+                span = np.ptp(coords, axis=0)
+                span[span == 0] = 1.0
+                box = (coords - coords.min(axis=0)) / span
+            positions[members] = box * side * 0.9 + [x, y]
+            x += side * 1.15
+            row_height = max(row_height, side)
+    span = max(np.ptp(positions, axis=0).max(), 1e-9)
+    return (positions - positions.min(axis=0)) / span * 1000
 
 
 VERTEX_ATTRIBUTES = ("external_id", "name", "kind", "country", "is_sme")

@@ -27,6 +27,8 @@ def picture(view: dict) -> Markup:
         width = 0.5 + 5 * link["weight"] / heaviest
         parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
                      f'stroke="#9aa5b1" stroke-opacity="0.6" stroke-width="{width:.2f}"/>')
+    labelled = {n["id"] for n in sorted(view["nodes"], key=lambda n: -(n.get("organisations")
+                                                                       or n.get("degree") or 1))[:8]}
     for node in view["nodes"]:
         x, y = position[node["id"]]
         size = node.get("organisations") or node.get("degree") or 1
@@ -34,7 +36,7 @@ def picture(view: dict) -> Markup:
         colour = f"hsl({(node.get('community') or 0) * 47 % 360}, 60%, 45%)"
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{colour}" '
                      f'fill-opacity="0.85"><title>{escape(node["label"] or "")}</title></circle>')
-        if radius > 14:
+        if node["id"] in labelled:  # the largest only, so labels stay readable
             parts.append(f'<text x="{x:.1f}" y="{y + radius + 16:.1f}" font-size="18" '
                          f'text-anchor="middle">{escape((node["label"] or "")[:40])}</text>')
     parts.append("</svg>")

@@ -57,9 +57,11 @@ class Analysis:
 
     def community_leaders(self) -> dict[int, str]:
         """Each community's name: its member with the highest PageRank."""
-        report = self.report["communities"]["largest"]
-        return {c["community"]: c["leading_members"][0].get("name") for c in report
-                if c["leading_members"]}
+        membership, rank = self.metrics["community"], self.metrics["pagerank"]
+        order = np.lexsort((-rank, membership))
+        communities, first = np.unique(membership[order], return_index=True)
+        names = self.graph.vs["name"]
+        return {int(c): names[int(order[i])] for c, i in zip(communities, first)}
 
 
 _cache: OrderedDict = OrderedDict()

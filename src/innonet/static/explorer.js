@@ -29,7 +29,10 @@
       textureOnViewport: true, hideEdgesOnViewport: graph.links.length > 3000,
       style: [
         { selector: "node", style: { "background-color": "data(colour)", width: "data(size)", height: "data(size)",
-          label: "data(label)", "font-size": 10, "min-zoomed-font-size": 12, "text-wrap": "ellipsis", "text-max-width": 120 } },
+          label: "data(label)", "font-size": graph.view === "communities" ? 16 : 10,
+          // Few communities: always labelled; many organisations: names appear as you zoom in.
+          "min-zoomed-font-size": graph.view === "communities" ? 0 : 12,
+          "text-wrap": "ellipsis", "text-max-width": 160 } },
         { selector: "edge", style: { width: "data(width)", "line-color": "#b6c0ca", opacity: 0.6 } },
       ],
     });
