@@ -221,6 +221,14 @@ def test_exports_read_back_by_networkx_and_igraph(session, client, network, tmp_
     assert got == pytest.approx(expected)
 
 
+def test_networkx_graph_from_python(session, network):
+    H = service.networkx_graph(session, VISITOR)
+    assert H.number_of_nodes() == 7 and H.has_edge("N-SME", "N-UNI")
+    assert H["N-SME"]["N-UNI"]["projects"] == 2
+    assert H.nodes["N-SME"]["degree"] == 3 and H.nodes["N-SME"]["kind"] == "company"
+    assert sum(nx.get_node_attributes(H, "pagerank").values()) == pytest.approx(1.0)
+
+
 def test_graph_view_filters_and_aggregates(session, client, network):
     only_de = client.get("/api/v1/network/graph?country=DE&view=organisations").json()
     assert {n["country"] for n in only_de["nodes"]} == {"DE"}
@@ -284,6 +292,12 @@ def test_analyze_command(empty_database_url, tmp_path):
     assert run("analyze", "--format", "html", "--out", html).exit_code == 0
     text = html.read_text()
     assert text.startswith("<!doctype html>") and "<svg" in text and "src=" not in text
+    hub = max(data["organisations"], key=lambda o: o["degree"])
+    diagnosis = tmp_path / "hub.html"
+    assert run("analyze", "--org", hub["external_id"], "--format", "html", "--out",
+               diagnosis).exit_code == 0
+    text = diagnosis.read_text()
+    assert "Partner portfolio" in text and text.count("<circle") > 1 and "src=" not in text
     gexf = tmp_path / "network.gexf"
     assert run("analyze", "--format", "gexf", "--out", gexf).exit_code == 0
     assert nx.read_gexf(gexf).number_of_nodes() == 2016

@@ -10,16 +10,25 @@ from innonet.sharing.policy import Viewer
 from innonet.web import templates
 
 PICTURE_SIZE = 1000
+PADDING = 160
+# The colours of organisation kinds in static/app.css.
+KIND_COLOURS = {"company": "#0b5cad", "higher_education": "#8250df",
+                "research_organisation": "#1a7f37", "public_body": "#b35900", "other": "#6e7781"}
 
 
 def picture(view: dict) -> Markup:
-    """An SVG drawing of a graph view (nodes with x/y from :func:`service.graph_view`)."""
+    """An SVG drawing of a graph view (nodes with x/y from :func:`service.graph_view`).
+
+    Communities are coloured by community; an ego network (``view == "ego"``) by kind.
+    """
     if not view["nodes"]:
         return Markup("")
-    position = {n["id"]: (40 + n["x"] * 0.92, 40 + n["y"] * 0.92) for n in view["nodes"]}
+    # Room around the drawing for labels of nodes at its edge.
+    position = {n["id"]: (PADDING + n["x"], PADDING + n["y"]) for n in view["nodes"]}
     heaviest = max((link["weight"] for link in view["links"]), default=1) or 1
     biggest = max((n.get("organisations") or n.get("degree") or 1 for n in view["nodes"]))
-    parts = [f'<svg viewBox="0 0 {PICTURE_SIZE + 80} {PICTURE_SIZE + 80}" role="img" '
+    parts = [f'<svg viewBox="0 0 {PICTURE_SIZE + 2 * PADDING} {PICTURE_SIZE + 2 * PADDING}" '
+             'role="img" '
              f'class="picture" aria-label="Network picture: {len(view["nodes"])} '
              f'{"communities" if view["view"] == "communities" else "organisations"}">']
     for link in view["links"]:
@@ -33,7 +42,8 @@ def picture(view: dict) -> Markup:
         x, y = position[node["id"]]
         size = node.get("organisations") or node.get("degree") or 1
         radius = 6 + 30 * (size / biggest) ** 0.5
-        colour = f"hsl({(node.get('community') or 0) * 47 % 360}, 60%, 45%)"
+        colour = (KIND_COLOURS.get(node.get("kind"), "#6e7781") if view["view"] == "ego"
+                  else f"hsl({(node.get('community') or 0) * 47 % 360}, 60%, 45%)")
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{colour}" '
                      f'fill-opacity="0.85"><title>{escape(node["label"] or "")}</title></circle>')
         if node["id"] in labelled:  # the largest only, so labels stay readable
@@ -51,6 +61,8 @@ def standalone_report(session: Session, viewer: Viewer, *, organisation: str | N
     if organisation:
         context["d"] = service.diagnosis(session, viewer, external_id=organisation,
                                          since=since, until=until)
+        context["picture"] = picture(service.ego_view(session, viewer,
+                                                      external_id=organisation))
         return templates.get_template("diagnosis_standalone.html").render(context)
     context["report"] = service.network_report(session, viewer, since=since, until=until)
     context["picture"] = picture(service.graph_view(session, viewer, view="communities",

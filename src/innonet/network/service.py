@@ -318,17 +318,46 @@ def _community_view(result: Analysis, matched: np.ndarray, limit: int) -> dict:
             "nodes": nodes, "links": links}
 
 
+def graph_with_measures(session: Session, viewer: Viewer) -> ig.Graph:
+    """A copy of the viewer's graph with every organisation's measures on its vertices."""
+    result = analysis(session, viewer)
+    G = result.graph.copy()
+    for name in analytics.METRICS:
+        G.vs[name] = [None if isinstance(x, float) and not np.isfinite(x) else x
+                      for x in result.metrics[name].tolist()]
+    return G
+
+
+def networkx_graph(session: Session, viewer: Viewer):
+    """The viewer's graph as a :class:`networkx.Graph` keyed by external id, with measures."""
+    return analytics.to_networkx(graph_with_measures(session, viewer))
+
+
 def export_graph(session: Session, viewer: Viewer, *, format: str) -> bytes:
     """The viewer's graph as GEXF or GraphML, with every organisation's measures."""
     if format not in EXPORT_FORMATS:
         message = f"must be one of {', '.join(EXPORT_FORMATS)}"
         raise InvalidInput(f"format: {message}.", [Problem(message, field="format")])
-    result = analysis(session, viewer)
-    G = result.graph.copy()
-    for name in analytics.METRICS:
-        values = result.metrics[name]
-        G.vs[name] = [None if isinstance(x, float) and not np.isfinite(x) else x
-                      for x in values.tolist()]
     buffer = io.BytesIO()
-    (analytics.write_gexf if format == "gexf" else analytics.write_graphml)(G, buffer)
+    writer = analytics.write_gexf if format == "gexf" else analytics.write_graphml
+    writer(graph_with_measures(session, viewer), buffer)
     return buffer.getvalue()
+
+
+def ego_view(session: Session, viewer: Viewer, *, external_id: str, size: int = 40) -> dict:
+    """The organisation and its ``size`` strongest partners, laid out for a picture."""
+    organisation = organisations.get_organisation(session, external_id=external_id)
+    result = analysis(session, viewer)
+    G, centre = result.graph, result.vertex_of[organisation.id]
+    partners = G.neighbors(centre)
+    strongest = sorted(partners, key=lambda u: -G.es[G.get_eid(centre, u)]["weight"])[:size]
+    chosen = sorted([centre, *strongest])
+    sub = G.induced_subgraph(chosen)
+    positions = analytics.layout(sub)
+    nodes = [{"id": G.vs[v]["external_id"], "label": G.vs[v]["name"], "kind": G.vs[v]["kind"],
+              "is_centre": v == centre, "degree": 1 + 3 * (v == centre), "x": float(x),
+              "y": float(y)} for v, (x, y) in zip(chosen, positions)]
+    links = [{"source": nodes[e.source]["id"], "target": nodes[e.target]["id"],
+              "weight": e["weight"]} for e in sub.es]
+    return {"view": "ego", "matched": len(partners), "total": G.vcount(), "nodes": nodes,
+            "links": links}
