@@ -119,11 +119,22 @@ def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
         return built
 
 
-def _first_per_key(keys, values):
-    """For each distinct key, the smallest value (keys and values as parallel arrays)."""
+def _pair_years(project, member, years, n, *, latest):
+    """For each pair sharing a dated project, the earliest (or latest) of those years.
+
+    Returns (pair keys ``a * n + b`` with a < b, years), sorted by key.
+    """
+    sign = -1 if latest else 1
+    keys, values = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for year in np.unique(years[years >= 0]):
+        s, t, _ = analytics.co_participation_edges(project[years == year],
+                                                   member[years == year], n)
+        keys.append(s * n + t)
+        values.append(np.full(s.size, sign * year, dtype=np.int64))
+    keys, values = np.concatenate(keys), np.concatenate(values)
     order = np.lexsort((values, keys))
     unique, first = np.unique(keys[order], return_index=True)
-    return unique, values[order][first]
+    return unique, sign * values[order][first]
 
 
 def _build(session: Session, window, relationships, *, this_year: int) -> Analysis:
@@ -145,18 +156,6 @@ def _build(session: Session, window, relationships, *, this_year: int) -> Analys
                    dtype=np.int64)
     _, project = np.unique(project, return_inverse=True) if rows else (None, project)
     sources, targets, shared = analytics.co_participation_edges(project, member, n)
-    keys = [sources * n + targets]
-    firsts, lasts = [], []
-    for years, out, sign in ((start, firsts, 1), (end, lasts, -1)):
-        # Pairs per project year: the earliest start and the latest end of shared projects.
-        pair_keys, pair_years = [], []
-        for year in np.unique(years[years >= 0]):
-            s, t, _ = analytics.co_participation_edges(project[years == year],
-                                                       member[years == year], n)
-            pair_keys.append(s * n + t)
-            pair_years.append(np.full(s.size, sign * year))
-        if pair_keys:
-            out.append(_first_per_key(np.concatenate(pair_keys), np.concatenate(pair_years)))
 
     partner_kinds: dict[tuple[int, int], list[str]] = {}
     rel_keys, rel_weights, rel_first, rel_last = [], [], [], []
@@ -169,19 +168,19 @@ def _build(session: Session, window, relationships, *, this_year: int) -> Analys
         rel_first.append(r.start_date.year if r.start_date else -1)
         rel_last.append(r.end_date.year if r.end_date else -1)
 
-    all_keys = np.concatenate(keys + [np.array(rel_keys, dtype=np.int64)])
+    all_keys = np.concatenate([sources * n + targets, np.array(rel_keys, dtype=np.int64)])
     unique, inverse = np.unique(all_keys, return_inverse=True)
     weight = np.bincount(inverse, np.concatenate([shared, rel_weights]), minlength=unique.size)
     projects = np.bincount(inverse, np.concatenate([shared, np.zeros(len(rel_keys))]),
                            minlength=unique.size)
+    # A tie's first year is the earliest start of its projects and relationships, its last
+    # year the latest end; a relationship without an end keeps it open.
     first = np.full(unique.size, 1 << 30)
     last = np.full(unique.size, -1)
-    if firsts:
-        k, y = firsts[0]
-        first[np.searchsorted(unique, k)] = y
-    if lasts:
-        k, y = lasts[0]
-        last[np.searchsorted(unique, k)] = -y
+    keys, years = _pair_years(project, member, start, n, latest=False)
+    first[np.searchsorted(unique, keys)] = years
+    keys, years = _pair_years(project, member, end, n, latest=True)
+    last[np.searchsorted(unique, keys)] = years
     ongoing = np.zeros(unique.size, dtype=bool)
     if rel_keys:
         positions = np.searchsorted(unique, np.array(rel_keys, dtype=np.int64))
