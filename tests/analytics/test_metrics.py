@@ -8,6 +8,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from innonet.analytics.centrality import (betweenness, clustering, core_number, degree,
                                           eigenvector_centrality, harmonic_closeness,
@@ -209,3 +211,36 @@ def test_empty_and_edgeless_graphs():
         everything = node_metrics(G)
         assert all(len(values) == G.vcount() for values in everything.values())
         assert np.all(np.isnan(everything["constraint"]))
+
+
+@st.composite
+def weighted_graphs(draw):
+    n = draw(st.integers(min_value=1, max_value=12))
+    pairs = [(u, v) for u in range(n) for v in range(u + 1, n)]
+    chosen = draw(st.lists(st.sampled_from(pairs), unique=True)) if pairs else []
+    H = nx.Graph()
+    H.add_nodes_from(range(n))
+    for u, v in chosen:
+        H.add_edge(u, v, weight=float(draw(st.integers(min_value=1, max_value=5))))
+    return H
+
+
+@settings(max_examples=80, deadline=None)
+@given(weighted_graphs())
+def test_every_measure_matches_networkx_on_random_weighted_graphs(H):
+    G = graph_from_networkx(H)
+    everything = node_metrics(G)
+    n = H.number_of_nodes()
+    assert_close(everything["degree"], as_array(dict(H.degree), H))
+    assert_close(everything["strength"], as_array(dict(H.degree(weight="weight")), H))
+    assert_close(everything["betweenness"], as_array(nx.betweenness_centrality(H), H))
+    if n > 1:
+        assert_close(everything["closeness"], as_array(nx.harmonic_centrality(H), H) / (n - 1))
+    assert_close(everything["clustering"], as_array(nx.clustering(H), H))
+    assert_close(everything["core_number"], as_array(nx.core_number(H), H))
+    assert_close(everything["constraint"], as_array(nx.constraint(H, list(H), weight="weight"), H))
+    assert_close(everything["effective_size"],
+                 as_array(nx.effective_size(H, list(H), weight="weight"), H))
+    assert_close(everything["hierarchy"], burt_hierarchy(H, list(H), "weight"))
+    reference = nx.pagerank(H, weight="weight", tol=1e-15, max_iter=100_000)
+    assert_close(everything["pagerank"], as_array(reference, H))

@@ -271,7 +271,13 @@ def _dynamics(G, v, partners, this_year):
 
 
 def findings(diagnosis):
-    """Plain-language findings, each tied to the figure it rests on."""
+    """Plain-language findings, each tied to the figure it rests on.
+
+    Examples
+    --------
+    >>> findings({"partners": 0})
+    [{'code': 'no_partners', 'text': 'You have no recorded partners yet. Record your relationships or import your projects to see your network.', 'figure': 0}]
+    """
     found = []
 
     def add(code, text, figure):

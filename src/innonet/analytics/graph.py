@@ -183,7 +183,16 @@ class RankedArcs:
 
 
 def ranked_arcs(G, weight="weight"):
-    """Index the graph for the compiled kernels (see :class:`RankedArcs`)."""
+    """Index the graph for the compiled kernels (see :class:`RankedArcs`).
+
+    Examples
+    --------
+    A path 0–1–2: vertex 1 has the highest degree, so the highest rank.
+
+    >>> arcs = ranked_arcs(collaboration_graph(3, [0, 1], [1, 2]))
+    >>> arcs.rank.tolist(), arcs.indptr.tolist(), arcs.indices.tolist()
+    ([0, 2, 1], [0, 1, 2, 4], [2, 2, 0, 1])
+    """
     n = G.vcount()
     sources, targets, weights = edge_arrays(G, weight)
     loops = sources == targets
@@ -236,14 +245,32 @@ def to_networkx(G):
 
 
 def write_gexf(G, path):
-    """Write the graph as GEXF 1.2 (opens in Gephi)."""
+    """Write the graph as GEXF 1.2 (opens in Gephi) to a path or a binary file.
+
+    Examples
+    --------
+    >>> import io
+    >>> buffer = io.BytesIO()
+    >>> write_gexf(collaboration_graph(2, [0], [1], vertices={"external_id": ["a", "b"]}), buffer)
+    >>> b'<node id="a"' in buffer.getvalue()
+    True
+    """
     import networkx as nx
 
     nx.write_gexf(to_networkx(G), path)
 
 
 def write_graphml(G, path):
-    """Write the graph as GraphML (opens in Gephi, yEd, igraph and networkx)."""
+    """Write the graph as GraphML (opens in Gephi, yEd, igraph and networkx).
+
+    Examples
+    --------
+    >>> import io
+    >>> buffer = io.BytesIO()
+    >>> write_graphml(collaboration_graph(2, [0], [1], vertices={"external_id": ["a", "b"]}), buffer)
+    >>> b'<edge source="a" target="b"' in buffer.getvalue()
+    True
+    """
     import networkx as nx
 
     nx.write_graphml(to_networkx(G), path)
