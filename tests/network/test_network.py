@@ -256,6 +256,9 @@ def test_pages_show_the_diagnosis_report_and_explorer(client, network, session):
         assert text in page.text
     report = client.get("/network/report")
     assert "Hubs" in report.text and "<svg" in report.text
+    window = client.get("/network/report?since=2022&until=2022")
+    assert 'href="/network/report.html?since=2022&amp;until=2022"' in window.text
+    assert 'value="2022"' in window.text
     download = client.get("/network/report.html")
     assert download.headers["content-disposition"].startswith("attachment")
     assert "<style>" in download.text and "src=" not in download.text

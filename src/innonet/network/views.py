@@ -39,8 +39,11 @@ def report_page(request: Request, session: Session = DbSession, viewer: Viewer =
 
 
 @router.get("/network/report.html")
-def report_download(session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def report_download(session: Session = DbSession, viewer: Viewer = CurrentViewer,
+                    since: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+                    until: Annotated[int | None, Query(ge=1900, le=2100)] = None):
     """The report as one standalone HTML file (charts and network picture inside)."""
-    return Response(standalone_report(session, viewer), media_type="text/html",
+    return Response(standalone_report(session, viewer, since=since, until=until),
+                    media_type="text/html",
                     headers={"Content-Disposition":
                              'attachment; filename="innonet-network-report.html"'})
