@@ -254,6 +254,9 @@ def test_pages_show_the_diagnosis_report_and_explorer(client, network, session):
     for text in ("Partner portfolio", "Countries of partners", "ego-network",
                  "in one country (DE)", "New and lost partners"):
         assert text in page.text
+    windowed = client.get("/orgs/N-SME/diagnosis?since=2022&until=2022")
+    assert 'value="2022"' in windowed.text and "Partner portfolio" in windowed.text
+    assert client.get("/orgs/N-SME/diagnosis?since=2023&until=2022").status_code == 422
     report = client.get("/network/report")
     assert "Hubs" in report.text and "<svg" in report.text
     window = client.get("/network/report?since=2022&until=2022")

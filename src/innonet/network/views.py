@@ -15,11 +15,15 @@ from innonet.web import CurrentViewer, DbSession, render
 router = APIRouter(include_in_schema=False)
 
 
+Year = Annotated[int | None, Query(ge=1900, le=2100)]
+
+
 @router.get("/orgs/{external_id}/diagnosis", response_class=HTMLResponse)
 def diagnosis_page(request: Request, external_id: str, session: Session = DbSession,
-                   viewer: Viewer = CurrentViewer):
-    found = service.diagnosis(session, viewer, external_id=external_id)
-    return render(request, "diagnosis.html", {"d": found})
+                   viewer: Viewer = CurrentViewer, since: Year = None, until: Year = None):
+    found = service.diagnosis(session, viewer, external_id=external_id, since=since,
+                              until=until)
+    return render(request, "diagnosis.html", {"d": found, "since": since, "until": until})
 
 
 @router.get("/network", response_class=HTMLResponse)
@@ -30,8 +34,7 @@ def explorer(request: Request, session: Session = DbSession, viewer: Viewer = Cu
 
 @router.get("/network/report", response_class=HTMLResponse)
 def report_page(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-                since: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-                until: Annotated[int | None, Query(ge=1900, le=2100)] = None):
+                since: Year = None, until: Year = None):
     report = service.network_report(session, viewer, since=since, until=until)
     return render(request, "report.html", {
         "report": report, "picture": picture(service.graph_view(session, viewer,
@@ -40,8 +43,7 @@ def report_page(request: Request, session: Session = DbSession, viewer: Viewer =
 
 @router.get("/network/report.html")
 def report_download(session: Session = DbSession, viewer: Viewer = CurrentViewer,
-                    since: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-                    until: Annotated[int | None, Query(ge=1900, le=2100)] = None):
+                    since: Year = None, until: Year = None):
     """The report as one standalone HTML file (charts and network picture inside)."""
     return Response(standalone_report(session, viewer, since=since, until=until),
                     media_type="text/html",
