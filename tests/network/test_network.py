@@ -215,6 +215,8 @@ def test_exports_read_back_by_networkx_and_igraph(session, client, network, tmp_
         got = {tuple(sorted((u, v))): d["weight"] for u, v, d in H.edges(data=True)}
         assert got == pytest.approx(expected)
         assert H.nodes["N-SME"]["degree"] == 3
+    windowed = client.get("/api/v1/network/export?format=graphml&since=2022&until=2022")
+    assert not nx.read_graphml(io.BytesIO(windowed.content)).has_edge("N-CUS", "N-UNI")
     G = ig.Graph.Read_GraphML(str(tmp_path / "network.graphml"))
     ids = G.vs["id"]
     got = {tuple(sorted((ids[e.source], ids[e.target]))): e["weight"] for e in G.es}

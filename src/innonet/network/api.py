@@ -52,9 +52,10 @@ def graph(
 @router.get("/network/export", response_class=Response,
             responses={200: {"content": {"application/xml": {}}}})
 def export(format: Literal["gexf", "graphml"], session: Session = DbSession,
-           viewer: Viewer = CurrentViewer):
+           viewer: Viewer = CurrentViewer, since: Year = None, until: Year = None):
     """The graph you may see, with every organisation's measures, as GEXF or GraphML."""
-    return Response(service.export_graph(session, viewer, format=format),
+    return Response(service.export_graph(session, viewer, format=format, since=since,
+                                         until=until),
                     media_type="application/xml",
                     headers={"Content-Disposition":
                              f'attachment; filename="innonet-network.{format}"'})

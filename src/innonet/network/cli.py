@@ -36,7 +36,8 @@ def analyze(
         with rt.sessions() as session, console.status("Analysing the network…"):
             viewer = rt.viewer
             if format in ("gexf", "graphml"):
-                content = service.export_graph(session, viewer, format=format).decode()
+                content = service.export_graph(session, viewer, format=format, since=since,
+                                               until=until).decode()
             elif format == "html":
                 content = standalone_report(session, viewer, organisation=org, since=since,
                                             until=until)

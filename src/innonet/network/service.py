@@ -318,9 +318,10 @@ def _community_view(result: Analysis, matched: np.ndarray, limit: int) -> dict:
             "nodes": nodes, "links": links}
 
 
-def graph_with_measures(session: Session, viewer: Viewer) -> ig.Graph:
+def graph_with_measures(session: Session, viewer: Viewer, *, since: int | None = None,
+                        until: int | None = None) -> ig.Graph:
     """A copy of the viewer's graph with every organisation's measures on its vertices."""
-    result = analysis(session, viewer)
+    result = analysis(session, viewer, since=since, until=until)
     G = result.graph.copy()
     for name in analytics.METRICS:
         G.vs[name] = [None if isinstance(x, float) and not np.isfinite(x) else x
@@ -333,14 +334,15 @@ def networkx_graph(session: Session, viewer: Viewer):
     return analytics.to_networkx(graph_with_measures(session, viewer))
 
 
-def export_graph(session: Session, viewer: Viewer, *, format: str) -> bytes:
+def export_graph(session: Session, viewer: Viewer, *, format: str, since: int | None = None,
+                 until: int | None = None) -> bytes:
     """The viewer's graph as GEXF or GraphML, with every organisation's measures."""
     if format not in EXPORT_FORMATS:
         message = f"must be one of {', '.join(EXPORT_FORMATS)}"
         raise InvalidInput(f"format: {message}.", [Problem(message, field="format")])
     buffer = io.BytesIO()
     writer = analytics.write_gexf if format == "gexf" else analytics.write_graphml
-    writer(graph_with_measures(session, viewer), buffer)
+    writer(graph_with_measures(session, viewer, since=since, until=until), buffer)
     return buffer.getvalue()
 
 
