@@ -7,7 +7,7 @@ arrays indexed by vertex id; networkx is their reference in the tests.
 from innonet.analytics.centrality import (betweenness, clustering, core_number, degree,
                                           eigenvector_centrality, harmonic_closeness,
                                           pagerank, strength)
-from innonet.analytics.communities import communities, modularity
+from innonet.analytics.communities import communities, community_links, modularity
 from innonet.analytics.diagnosis import diagnose
 from innonet.analytics.graph import (co_participation_edges, collaboration_graph, layout,
                                      to_networkx, write_gexf, write_graphml)
@@ -17,7 +17,7 @@ from innonet.analytics.structural_holes import constraint, effective_size, struc
 
 __all__ = [
     "METRICS", "betweenness", "clustering", "co_participation_edges", "collaboration_graph",
-    "communities", "constraint", "core_number", "degree", "diagnose", "effective_size",
+    "communities", "community_links", "constraint", "core_number", "degree", "diagnose", "effective_size",
     "eigenvector_centrality", "harmonic_closeness", "layout", "modularity", "network_report",
     "node_metrics", "pagerank", "strength", "structural_holes", "to_networkx", "write_gexf",
     "write_graphml",

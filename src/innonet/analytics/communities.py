@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from innonet.analytics.graph import seeded
+from innonet.analytics.graph import edge_arrays, seeded
 
 
 def communities(G, weight="weight", resolution=1.0, seed=0):
@@ -61,3 +61,40 @@ def modularity(G, membership, weight="weight", resolution=1.0):
     if G.ecount() == 0:
         return 0.0
     return float(G.modularity(list(membership), weights=weight, resolution=resolution))
+
+
+def community_links(G, membership, weight="weight", keep=None):
+    """Total link weight between each pair of different communities.
+
+    Parameters
+    ----------
+    G : igraph.Graph
+    membership : array_like of int
+        The community of each vertex.
+    keep : array_like of bool, optional
+        Count only links whose both ends are marked here.
+
+    Returns
+    -------
+    a, b, weights : numpy.ndarray
+        Community pairs (a < b) and their total weight, in order of (a, b).
+
+    Examples
+    --------
+    >>> from innonet.analytics.graph import collaboration_graph
+    >>> G = collaboration_graph(4, [0, 1, 2, 0], [1, 2, 3, 3], weight=[1.0, 2.0, 1.0, 0.5])
+    >>> [x.tolist() for x in community_links(G, [0, 0, 1, 1])]
+    [[0], [1], [2.5]]
+    """
+    membership = np.asarray(membership, dtype=np.int64)
+    sources, targets, weights = edge_arrays(G, weight)
+    a, b = membership[sources], membership[targets]
+    across = a != b
+    if keep is not None:
+        keep = np.asarray(keep, dtype=bool)
+        across &= keep[sources] & keep[targets]
+    groups = int(membership.max(initial=0)) + 1
+    pairs, position = np.unique(np.minimum(a, b)[across] * groups + np.maximum(a, b)[across],
+                                return_inverse=True)
+    totals = np.bincount(position, weights[across], minlength=pairs.size)
+    return pairs // groups, pairs % groups, totals

@@ -4,6 +4,7 @@ from collections import Counter
 
 import numpy as np
 
+from innonet.analytics.communities import community_links
 from innonet.analytics.graph import edge_arrays
 
 TOP = 10
@@ -112,7 +113,7 @@ def network_report(G, metrics, *, modularity=None):
                  for v in _top(metrics["pagerank"])],
         "brokers": [_vertex_summary(G, v, metrics, "betweenness", "effective_size",
                                     "constraint") for v in _top(metrics["betweenness"])],
-        "bridges": _bridges(G, sources, targets, weights, membership, metrics),
+        "bridges": _bridges(G, sources, targets, membership, metrics),
         "core_periphery": _core_periphery(G, sources, targets, metrics["core_number"]),
         "country_links": _pair_matrix(G, sources, targets, "country"),
         "kind_links": _pair_matrix(G, sources, targets, "kind"),
@@ -146,24 +147,21 @@ def _communities(G, metrics, modularity):
             "largest": largest}
 
 
-def _bridges(G, sources, targets, weights, membership, metrics):
+def _bridges(G, sources, targets, membership, metrics):
     """Links between communities, and the organisations that reach most other communities."""
     if sources.size == 0:
         return {"between_communities": [], "organisations": []}
-    a, b = membership[sources], membership[targets]
-    across = a != b
-    groups = int(membership.max()) + 1
-    pair = np.minimum(a, b)[across] * groups + np.maximum(a, b)[across]
-    codes, position = np.unique(pair, return_inverse=True)
-    pair_weight = np.bincount(position, weights[across])
+    a, b, pair_weight = community_links(G, membership)
     busiest = np.argsort(-pair_weight, kind="stable")[:TOP]
     # Distinct (organisation, other community) pairs, counted per organisation.
-    ends = np.concatenate([sources[across], targets[across]])
-    other = np.concatenate([b[across], a[across]])
-    reached = np.unique(ends * groups + other) // groups
+    ends, other = membership[sources], membership[targets]
+    across = ends != other
+    groups = int(membership.max()) + 1
+    reached = np.unique(np.concatenate([sources[across] * groups + other[across],
+                                        targets[across] * groups + ends[across]])) // groups
     communities_reached = np.bincount(reached, minlength=G.vcount()).astype(float)
     return {
-        "between_communities": [{"a": int(codes[i] // groups), "b": int(codes[i] % groups),
+        "between_communities": [{"a": int(a[i]), "b": int(b[i]),
                                  "weight": float(pair_weight[i])} for i in busiest],
         "organisations": [
             {**_vertex_summary(G, v, metrics, "betweenness"),

@@ -297,13 +297,9 @@ def _community_view(result: Analysis, matched: np.ndarray, limit: int) -> dict:
     index = {c: i for i, c in enumerate(shown)}
     in_view = np.zeros(G.vcount(), dtype=bool)
     in_view[matched] = True
-    sources, targets, weights = analytics.graph.edge_arrays(G)
-    a, b = membership[sources], membership[targets]
-    mask = in_view[sources] & in_view[targets] & (a != b)
-    mask &= np.isin(a, shown) & np.isin(b, shown)
-    pairs = {}
-    for x, y, w in zip(np.minimum(a, b)[mask], np.maximum(a, b)[mask], weights[mask]):
-        pairs[(int(x), int(y))] = pairs.get((int(x), int(y)), 0.0) + float(w)
+    a, b, weights = analytics.community_links(G, membership, keep=in_view)
+    drawn = np.isin(a, shown) & np.isin(b, shown)
+    pairs = {(int(x), int(y)): float(w) for x, y, w in zip(a[drawn], b[drawn], weights[drawn])}
     summary = analytics.collaboration_graph(
         len(shown), [index[x] for x, _ in pairs], [index[y] for _, y in pairs],
         weight=list(pairs.values()))
