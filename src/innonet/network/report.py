@@ -5,7 +5,10 @@ from importlib.resources import files
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
+from innonet import analytics
+from innonet.collaborations import service as collaborations
 from innonet.network import service
+from innonet.organisations import service as organisations
 from innonet.sharing.policy import Viewer
 from innonet.web import templates
 
@@ -53,6 +56,22 @@ def picture(view: dict) -> Markup:
     return Markup("".join(parts))
 
 
+def ego_view(session: Session, viewer: Viewer, *, external_id: str) -> dict:
+    """The organisation's ego network (as its page draws it), laid out for :func:`picture`."""
+    organisation = organisations.get_organisation(session, external_id=external_id)
+    ego = collaborations.ego_network(session, viewer, organisation_id=organisation.id)
+    index = {node["id"]: i for i, node in enumerate(ego["nodes"])}
+    # A link from a relationship alone has no shared project; draw it as one.
+    weights = [max(edge["weight"], 1) for edge in ego["edges"]]
+    G = analytics.collaboration_graph(
+        len(index), [index[e["source"]] for e in ego["edges"]],
+        [index[e["target"]] for e in ego["edges"]], weight=weights)
+    nodes = [{**node, "degree": 4 if node["is_centre"] else 1, "x": float(x), "y": float(y)}
+             for node, (x, y) in zip(ego["nodes"], analytics.layout(G))]
+    links = [{**edge, "weight": w} for edge, w in zip(ego["edges"], weights)]
+    return {"view": "ego", "nodes": nodes, "links": links}
+
+
 def standalone_report(session: Session, viewer: Viewer, *, organisation: str | None = None,
                       since: int | None = None, until: int | None = None) -> str:
     """The network report (or one organisation's diagnosis) as one self-contained page."""
@@ -61,8 +80,7 @@ def standalone_report(session: Session, viewer: Viewer, *, organisation: str | N
     if organisation:
         context["d"] = service.diagnosis(session, viewer, external_id=organisation,
                                          since=since, until=until)
-        context["picture"] = picture(service.ego_view(session, viewer,
-                                                      external_id=organisation))
+        context["picture"] = picture(ego_view(session, viewer, external_id=organisation))
         return templates.get_template("diagnosis_standalone.html").render(context)
     context["report"] = service.network_report(session, viewer, since=since, until=until)
     context["picture"] = picture(service.graph_view(session, viewer, view="communities",

@@ -340,22 +340,3 @@ def export_graph(session: Session, viewer: Viewer, *, format: str, since: int | 
     writer = analytics.write_gexf if format == "gexf" else analytics.write_graphml
     writer(graph_with_measures(session, viewer, since=since, until=until), buffer)
     return buffer.getvalue()
-
-
-def ego_view(session: Session, viewer: Viewer, *, external_id: str, size: int = 40) -> dict:
-    """The organisation and its ``size`` strongest partners, laid out for a picture."""
-    organisation = organisations.get_organisation(session, external_id=external_id)
-    result = analysis(session, viewer)
-    G, centre = result.graph, result.vertex_of[organisation.id]
-    partners = G.neighbors(centre)
-    strongest = sorted(partners, key=lambda u: -G.es[G.get_eid(centre, u)]["weight"])[:size]
-    chosen = sorted([centre, *strongest])
-    sub = G.induced_subgraph(chosen)
-    positions = analytics.layout(sub)
-    nodes = [{"id": G.vs[v]["external_id"], "label": G.vs[v]["name"], "kind": G.vs[v]["kind"],
-              "is_centre": v == centre, "degree": 1 + 3 * (v == centre), "x": float(x),
-              "y": float(y)} for v, (x, y) in zip(chosen, positions)]
-    links = [{"source": nodes[e.source]["id"], "target": nodes[e.target]["id"],
-              "weight": e["weight"]} for e in sub.es]
-    return {"view": "ego", "matched": len(partners), "total": G.vcount(), "nodes": nodes,
-            "links": links}
