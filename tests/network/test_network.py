@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from innonet.cli import app as cli_app
 from innonet.collaborations import service as collaborations
+from innonet.errors import InvalidInput
 from innonet.network import service
 from innonet.sharing.policy import Viewer
 from tests.conftest import CONSORTIA
@@ -76,7 +77,7 @@ def test_time_window_keeps_projects_starting_in_those_years(session, network):
     edges = edges_of(result)
     assert edges[("N-SME", "N-UNI")]["projects"] == 1
     assert ("N-RIV", "N-UNI") not in edges
-    with pytest.raises(Exception, match="since"):
+    with pytest.raises(InvalidInput, match="since"):
         service.analysis(session, VISITOR, since=2023, until=2022)
 
 

@@ -8,6 +8,7 @@ function it names, so networkx serves as the reference in the tests.
 import random
 import warnings
 
+import igraph as ig
 import numpy as np
 
 from innonet.analytics._kernels import inverse_distance_sums
@@ -78,8 +79,6 @@ def eigenvector_centrality(G, weight="weight"):
 
 
 def _exact_arpack():
-    import igraph as ig
-
     options = ig.ARPACKOptions()
     options.tol = 0  # machine precision
     options.mxiter = 10_000

@@ -8,8 +8,6 @@ from collections import Counter
 
 import numpy as np
 
-from innonet.analytics.metrics import percentile_rank
-
 # The cooperation-partner types of the Community Innovation Survey, plus the project kinds.
 PARTNER_CATEGORIES = {
     "customers": "Customers",
@@ -163,9 +161,11 @@ def diagnose(G, v, metrics, *, this_year):
     (2, 0.5)
     """
     attributes = G.vs.attributes()
-    partners = G.neighbors(v)
-    partner_kinds = (G.attributes() and "partner_kinds" in G.attributes()
-                     and G["partner_kinds"]) or {}
+    # The organisation's ties, once: each partner with the edge that links them.
+    ties = [(edge.target if edge.source == v else edge.source, edge)
+            for edge in G.es[G.incident(v)]]
+    partners = [u for u, _ in ties]
+    partner_kinds = G["partner_kinds"] if "partner_kinds" in G.attributes() else {}
 
     def attribute(name, vertex):
         return G.vs[vertex][name] if name in attributes else None
@@ -197,7 +197,7 @@ def diagnose(G, v, metrics, *, this_year):
                                     if partners else 0.0),
     }
     kind, reason = network_type(features)
-    weights = [G.es[G.get_eid(v, u)]["weight"] for u in partners]
+    weights = [edge["weight"] for _, edge in ties]
     total_weight = sum(weights)
 
     diagnosis = {
@@ -221,10 +221,24 @@ def diagnose(G, v, metrics, *, this_year):
         },
         "network_type": {"type": kind, "reason": reason, "evidence": features},
         "brokerage": _brokerage(v, metrics, partner_communities, own_community),
-        "dynamics": _dynamics(G, v, partners, this_year),
+        "dynamics": _dynamics(G, ties, this_year),
     }
     diagnosis["findings"] = findings(diagnosis)
     return diagnosis
+
+
+def percentile_rank(values, value):
+    """Share of the finite ``values`` at or below ``value``, in percent (NaN if none).
+
+    Examples
+    --------
+    >>> percentile_rank(np.array([1.0, 2.0, 3.0, np.nan]), 2.0)
+    66.66666666666667
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0 or not np.isfinite(value):
+        return float("nan")
+    return float(np.count_nonzero(finite <= value) * 100 / finite.size)
 
 
 def _finite(value):
@@ -254,12 +268,11 @@ def _brokerage(v, metrics, partner_communities, own_community):
     }
 
 
-def _dynamics(G, v, partners, this_year):
-    if "first_year" not in G.es.attributes() or not partners:
+def _dynamics(G, ties, this_year):
+    if "first_year" not in G.es.attributes() or not ties:
         return {"years": [], "new_total": 0, "lost_total": 0}
     new, lost = Counter(), Counter()
-    for u in partners:
-        edge = G.es[G.get_eid(v, u)]
+    for _, edge in ties:
         if edge["first_year"] is not None:
             new[edge["first_year"]] += 1
         if edge["last_year"] is not None and edge["last_year"] < this_year:

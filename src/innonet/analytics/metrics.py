@@ -69,17 +69,3 @@ def node_metrics(G, weight="weight", k=SAMPLED_SOURCES, seed=0, exact_up_to=EXAC
     result.update(measures_from_sums(arcs, n, p, indirect, redundancy))
     result["closeness"] = closeness_from_sums(arcs.per_vertex(inverse_distances), n, sources)
     return {name: result[name] for name in METRICS}
-
-
-def percentile_rank(values, value):
-    """Share of the finite ``values`` at or below ``value``, in percent (NaN if none).
-
-    Examples
-    --------
-    >>> percentile_rank(np.array([1.0, 2.0, 3.0, np.nan]), 2.0)
-    66.66666666666667
-    """
-    finite = values[np.isfinite(values)]
-    if finite.size == 0 or not np.isfinite(value):
-        return float("nan")
-    return float(np.count_nonzero(finite <= value) * 100 / finite.size)
