@@ -158,10 +158,11 @@ def register() -> None:
     from innonet.accounts.cli import register as accounts
     from innonet.backup.cli import register as backup
     from innonet.imports.cli import register as imports
+    from innonet.matching.cli import register as matching
     from innonet.network.cli import register as network
     from innonet.organisations.cli import register as organisations
 
-    for add in (imports, organisations, network, accounts, backup):
+    for add in (imports, organisations, network, matching, accounts, backup):
         add(app)
 
 

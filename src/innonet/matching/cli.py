@@ -1,0 +1,96 @@
+"""``innonet evaluate …``: the partner finder measured by the validation protocols."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from innonet.errors import InnonetError
+
+evaluate = typer.Typer(help="Measure the partner finder on the shared H2020 files.",
+                       no_args_is_help=True)
+
+SHARED_DATA = Path("../shared/data")
+PARTICIPATIONS = SHARED_DATA / "h2020-participations-2014-2018.csv.gz"
+TEXTS_NAME = "h2020-project-texts-2014-2018.csv.gz"
+FileOption = Annotated[Path | None, typer.Option(exists=True, dir_okay=False, readable=True)]
+
+
+def _read(participations: Path, texts: Path | None):
+    from innonet.cli import console
+    from innonet.matching import evaluation
+
+    texts = texts or participations.with_name(TEXTS_NAME)
+    with console.status("Reading the files…"):
+        with participations.open("rb") as f:
+            rows = evaluation.read_participations(f)
+        words = {}
+        if texts.is_file():
+            with texts.open("rb") as f:
+                words = evaluation.read_project_texts(f)
+        else:
+            console.print(f"No project texts at {texts}: innonet ranks without words.")
+    return rows, words
+
+
+def _print_table(results: dict, references, metrics) -> None:
+    from innonet.matching.evaluation import INNONET, ratios
+
+    width = max(len(name) for name in results) + 2
+    typer.echo("method".ljust(width) + "".join(m.rjust(11) for m in metrics))
+    for name in (INNONET, *references):
+        typer.echo(name.ljust(width) + "".join(f"{results[name][m]:11.4f}" for m in metrics))
+    ratio = ratios(results, references)
+    typer.echo("innonet ÷ best".ljust(width) + "".join(f"{ratio[m]:10.2f}×" for m in metrics))
+
+
+@evaluate.command("linkpred")
+def evaluate_linkpred(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="The H2020 participations file")],
+    texts: FileOption = None,
+) -> None:
+    """New partners, 2017 → 2018: innonet against the classic link predictors.
+
+    The project texts are read from --texts, else from h2020-project-texts-2014-2018.csv.gz
+    beside FILE.
+    """
+    from innonet.cli import console, fail
+    from innonet.matching import evaluation
+
+    try:
+        rows, words = _read(file, texts)
+        with console.status("Training on 2015 → 2016 and 2016 → 2017, testing on 2018…"):
+            protocol = evaluation.link_prediction_protocol(rows, words)
+            results = evaluation.evaluate_link_prediction(protocol)
+    except InnonetError as error:
+        fail(error)
+    _print_table(results, evaluation.BASELINES, ("recall@20", "mrr@50", "hits@10"))
+
+
+@evaluate.command("needs")
+def evaluate_needs(
+    ctx: typer.Context,
+    participations: FileOption = PARTICIPATIONS,
+    texts: FileOption = None,
+) -> None:
+    """Who joins this consortium, 2018 projects: innonet against the reference methods.
+
+    Reads ../shared/data/ unless --participations (and --texts) say otherwise.
+    """
+    from innonet.cli import console, fail
+    from innonet.matching import evaluation
+
+    try:
+        rows, words = _read(participations, texts)
+        with console.status("Training on 2016 and 2017 projects, testing on 2018…"):
+            protocol = evaluation.need_protocol(rows, words)
+            results = evaluation.evaluate_needs(protocol)
+    except InnonetError as error:
+        fail(error)
+    _print_table(results, evaluation.REFERENCES, ("recall@20", "mrr@50"))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(evaluate, name="evaluate")

@@ -1,0 +1,131 @@
+"""What the partner finder knows about each candidate for one asking organisation: the
+candidate pool and, for each candidate, the features the learned ranker reads.
+
+Every feature uses only the history (projects up to its last year), so a ranker trained
+on an earlier history and tested on a later year never sees the future.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from innonet.matching.history import History
+
+# How many candidates each pool source contributes: the closest in the network, in words,
+# by similar projects, by shared projects, and the busiest organisations of late.
+POOL_SIZES = {"walk": 300, "profile_fit": 300, "similar_projects": 300,
+              "shared_projects": 300, "recent_activity": 200}
+SIMILAR_PROJECTS = 50
+
+# Features of a pair (asker, candidate), in the order the ranker reads them.
+PAIR_FEATURES = {
+    "shared_projects": "projects the two have done together",
+    "recent_shared": "projects done together, each counted by its age (half per year)",
+    "coordinated_together": "projects the asker coordinated with the candidate in them",
+    "common_partners": "partners the two have in common",
+    "adamic_adar": "common partners, each counted more when it has few partners",
+    "walk": "personalised PageRank from the asker (α 0.85)",
+    "recent_two_steps": "chance of reaching the candidate through a partner's recent project",
+    "profile_fit": "word similarity between the need and the candidate's profile",
+    "best_project_fit": "word similarity between the need and the candidate's closest project",
+    "similar_projects": "how often the candidate took part in the 50 projects closest to the need",
+    "shared_project_fit": "word similarity between the need and the closest project the two shared",
+}
+CANDIDATE_FEATURES = {
+    "partners": "the candidate's number of partners",
+    "projects": "the candidate's number of projects",
+    "projects_last_year": "projects it started in the history's last year",
+    "projects_year_before": "projects it started the year before",
+    "coordinated": "projects it coordinated",
+    "years_active": "years since its first project",
+    "kind": "its kind (company, university, …)",
+    "same_country": "1 when it is in the asker's country",
+    "asker_partners": "the asker's number of partners",
+    "asker_kind": "the asker's kind",
+}
+# Each pair feature also enters relative to the pool: value / best value, and log(1 + rank).
+FEATURES = ([*PAIR_FEATURES, *CANDIDATE_FEATURES]
+            + [f"{name}/best" for name in PAIR_FEATURES]
+            + [f"{name} rank" for name in PAIR_FEATURES])
+
+
+@dataclass
+class Candidates:
+    """The pool for one asker, its features (one row each) and the pair features by name."""
+
+    asker: int
+    ids: np.ndarray
+    features: np.ndarray
+
+    def feature(self, name: str) -> np.ndarray:
+        return self.features[:, FEATURES.index(name)]
+
+
+def pair_scores(history: History, q: int, need, walk: np.ndarray) -> dict[str, np.ndarray]:
+    """Every pair feature for q and every organisation (dense vectors of length n)."""
+    B, Bq = history.members, history.members[q]
+    similarity = np.asarray((history.project_vectors @ need.T).todense()).ravel()
+    closest = np.argpartition(-similarity, min(SIMILAR_PROJECTS, history.m - 1))[:SIMILAR_PROJECTS] \
+        if history.m else np.zeros(0, dtype=np.int64)
+    asker_projects = np.zeros(history.m)
+    asker_projects[Bq.indices] = 1.0
+    coordinated = np.zeros(history.m)
+    coordinated[history.coordinators[q].indices] = 1.0
+    partners = history.adjacency[q]
+    return {
+        "shared_projects": history.shared[q].toarray().ravel(),
+        "recent_shared": B @ (asker_projects * history.recency),
+        "coordinated_together": B @ coordinated,
+        "common_partners": (partners @ history.adjacency).toarray().ravel(),
+        "adamic_adar": (partners.multiply(history.inverse_log_degree) @ history.adjacency)
+        .toarray().ravel(),
+        "walk": walk,
+        "recent_two_steps": (history.recent_step[q] @ history.recent_step).toarray().ravel(),
+        "profile_fit": np.asarray((history.profiles @ need.T).todense()).ravel(),
+        "best_project_fit": _max_over_projects(B, similarity),
+        "similar_projects": B[:, closest] @ similarity[closest] ** 2,
+        "shared_project_fit": _max_over_projects(B, similarity * asker_projects),
+    }
+
+
+def _max_over_projects(B: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
+    """For each organisation, the largest value among its projects (0 without any)."""
+    picked = sp.csr_matrix((values[B.indices], B.indices, B.indptr), shape=B.shape)
+    return picked.max(axis=1).toarray().ravel()
+
+
+def candidates(history: History, q: int, need, walk: np.ndarray, *,
+               exclude_partners: bool, allowed: np.ndarray | None = None) -> Candidates:
+    """The pool for asker q and its feature rows.
+
+    ``exclude_partners`` leaves out q's existing partners (the "new partners" question);
+    ``allowed`` (a boolean mask) keeps only the organisations a user's filters let through.
+    """
+    scores = pair_scores(history, q, need, walk)
+    scores["recent_activity"] = history.projects_last_year + history.projects_year_before
+    blocked = np.zeros(history.n, dtype=bool) if allowed is None else ~allowed
+    blocked[q] = True
+    if exclude_partners:
+        blocked[history.partners(q)] = True
+    picked = []
+    for source, size in POOL_SIZES.items():
+        value = np.where(blocked, -np.inf, scores[source])
+        size = min(size, history.n - 1)
+        if size > 0:
+            top = np.argpartition(-value, size)[:size]
+            picked.append(top[np.isfinite(value[top]) & (value[top] > 0)])
+    ids = np.unique(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int64)
+    pair = np.column_stack([scores[name][ids] for name in PAIR_FEATURES]) if ids.size \
+        else np.zeros((0, len(PAIR_FEATURES)))
+    kinds, countries = history.kinds, history.countries
+    same_country = (countries[ids] == countries[q]) & (countries[ids] != "")
+    candidate = np.column_stack([
+        history.degree[ids], history.projects[ids], history.projects_last_year[ids],
+        history.projects_year_before[ids], history.coordinated[ids],
+        history.years_active[ids], kinds[ids], same_country,
+        np.full(ids.size, history.degree[q]), np.full(ids.size, kinds[q])]).astype(float)
+    best = pair.max(axis=0, initial=0.0)
+    relative = pair / np.where(best > 0, best, 1.0)
+    rank = np.log1p(np.argsort(np.argsort(-pair, axis=0, kind="stable"), axis=0))
+    return Candidates(q, ids, np.hstack([pair, candidate, relative, rank]))

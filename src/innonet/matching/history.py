@@ -1,0 +1,159 @@
+"""The collaboration history the partner finder learns from: who took part in which
+project, when, with what words. Built the same way from the shared CORDIS files (for the
+validation protocols) and from the database (for live recommendations).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from innonet.analytics import linkpred
+from innonet.organisations.models import KINDS
+
+KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
+# How fast an old project stops counting as a sign of a live tie: half per year.
+RECENCY_HALF_LIFE_YEARS = 1.0
+
+
+@dataclass
+class History:
+    """Organisations 0…n−1 and projects 0…m−1 with the participations between them.
+
+    ``members`` is the organisations × projects 0/1 matrix, ``coordinators`` the same for
+    coordinators only; ``project_years`` and ``project_texts`` describe each project;
+    ``kinds`` (codes of organisations.KINDS) and ``countries`` (any code, "" if unknown) each
+    organisation. ``extra_texts`` are words an organisation wrote about itself (profile,
+    capabilities), added to its project words.
+    """
+
+    members: sp.csr_matrix
+    coordinators: sp.csr_matrix
+    project_years: np.ndarray
+    project_texts: list[str]
+    kinds: np.ndarray
+    countries: np.ndarray
+    extra_texts: dict[int, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        B = self.members
+        self.n, self.m = B.shape
+        self.last_year = int(self.project_years.max()) if self.m else 0
+        W = (B @ B.T).tocsr()
+        W.setdiag(0)
+        W.eliminate_zeros()
+        self.shared = W  # shared projects between two organisations
+        A = W.copy()
+        A.data[:] = 1.0
+        self.adjacency = A
+        self.degree = np.asarray(A.sum(axis=1)).ravel()
+        self.projects = np.asarray(B.sum(axis=1)).ravel()
+        self.projects_last_year = self._count(self.project_years == self.last_year)
+        self.projects_year_before = self._count(self.project_years == self.last_year - 1)
+        self.coordinated = np.asarray(self.coordinators.sum(axis=1)).ravel()
+        first_year = np.full(self.n, float(self.last_year))
+        active = np.diff(B.indptr) > 0
+        first_year[active] = np.minimum.reduceat(self.project_years[B.indices],
+                                                 B.indptr[:-1][active])
+        self.years_active = self.last_year - first_year
+        self.project_sizes = np.asarray(B.sum(axis=0)).ravel()
+        self.recency = 0.5 ** ((self.last_year - self.project_years) / RECENCY_HALF_LIFE_YEARS)
+        inverse_log_degree = np.zeros(self.n)
+        inverse_log_degree[self.degree > 1] = 1 / np.log(self.degree[self.degree > 1])
+        self.inverse_log_degree = inverse_log_degree
+        # One random step organisation → project (newer projects likelier) → organisation.
+        weighted = B @ sp.diags(self.recency)
+        to_project = sp.diags(1 / np.maximum(np.asarray(weighted.sum(axis=1)).ravel(), 1e-12)) @ weighted
+        to_member = sp.diags(1 / np.maximum(self.project_sizes, 1)) @ B.T
+        self.recent_step = (to_project @ to_member).tocsr()
+        self._fit_words()
+
+    def _count(self, projects_mask):
+        return np.asarray(self.members[:, projects_mask].sum(axis=1)).ravel()
+
+    def _fit_words(self):
+        """TF-IDF of project texts (sublinear tf, min_df 2, English stop words); an
+        organisation's profile is the L2-normalised sum of its projects' vectors plus its
+        own words. A history whose texts share no word has an empty vocabulary."""
+        # Projects without words count as documents too: that is how the reference
+        # method of the need-based protocol weighs words.
+        corpus = self.project_texts + list(self.extra_texts.values())
+        self.vectoriser = TfidfVectorizer(sublinear_tf=True, min_df=2, stop_words="english")
+        try:
+            self.vectoriser.fit(corpus)
+        except ValueError:  # no word in two texts, or no text at all
+            self.vectoriser = None
+            self.project_vectors = sp.csr_matrix((self.m, 1))
+            self.profiles = sp.csr_matrix((self.n, 1))
+            return
+        self.project_vectors = self.vectoriser.transform(self.project_texts)
+        profiles = self.members @ self.project_vectors
+        if self.extra_texts:
+            rows = np.fromiter(self.extra_texts, dtype=np.int64)
+            own = self.vectoriser.transform(list(self.extra_texts.values()))
+            profiles = profiles + sp.csr_matrix(
+                (np.ones(rows.size), (rows, np.arange(rows.size))), shape=(self.n, rows.size)) @ own
+        self.profiles = normalize(sp.csr_matrix(profiles))
+
+    def partners(self, q: int) -> np.ndarray:
+        A = self.adjacency
+        return A.indices[A.indptr[q]:A.indptr[q + 1]]
+
+    def need_vector(self, text: str | None, q: int):
+        """The words of a need; without any, the asking organisation's own profile."""
+        if text and text.strip() and self.vectoriser is not None:
+            vector = self.vectoriser.transform([text])
+            if vector.nnz:
+                return normalize(vector)
+        return self.profiles[q]
+
+    def walks(self, queries, iterations=20):
+        """Personalised PageRank from each query (one column each)."""
+        return linkpred.personalised_pagerank(self.adjacency, queries, iterations=iterations)
+
+
+def build_history(participations, *, project_years, project_texts, kinds, countries,
+                  extra_texts=None) -> History:
+    """A History from (organisation, project, is coordinator) index triples."""
+    organisation = np.fromiter((p[0] for p in participations), dtype=np.int64)
+    project = np.fromiter((p[1] for p in participations), dtype=np.int64)
+    coordinator = np.fromiter((p[2] for p in participations), dtype=bool)
+    shape = (len(kinds), len(project_years))
+    members = sp.csr_matrix((np.ones(organisation.size), (organisation, project)), shape=shape)
+    members.data[:] = 1.0  # an organisation listed twice in a project counts once
+    coordinators = sp.csr_matrix((coordinator.astype(float), (organisation, project)), shape=shape)
+    coordinators.eliminate_zeros()
+    coordinators.data[:] = 1.0
+    return History(members, coordinators, np.asarray(project_years, dtype=float),
+                   list(project_texts), np.asarray(kinds), np.asarray(countries),
+                   dict(extra_texts or {}))
+
+
+def history_until(rows, texts: dict, year: int, extra_texts: dict | None = None):
+    """The History of the projects starting up to ``year``, and its organisation keys.
+
+    ``rows`` are participations as dicts with ``org``, ``project`` (any keys), ``coordinator``,
+    ``year``, ``kind`` (a code of KIND_CODES) and ``country``; ``texts`` maps a project key
+    to its words; ``extra_texts`` an organisation key to its own words. Organisations are
+    numbered in key order.
+    """
+    past = [r for r in rows if r["year"] <= year]
+    keys = sorted({r["org"] for r in past})
+    index = {key: i for i, key in enumerate(keys)}
+    projects = sorted({r["project"] for r in past})
+    project_index = {key: i for i, key in enumerate(projects)}
+    years = np.zeros(len(projects))
+    kinds = np.zeros(len(keys), dtype=np.int64)
+    countries = np.full(len(keys), "", dtype=object)
+    for r in past:
+        years[project_index[r["project"]]] = r["year"]
+        kinds[index[r["org"]]] = r["kind"]
+        countries[index[r["org"]]] = r["country"] or ""
+    history = build_history(
+        [(index[r["org"]], project_index[r["project"]], r["coordinator"]) for r in past],
+        project_years=years, project_texts=[texts.get(p, "") for p in projects],
+        kinds=kinds, countries=countries,
+        extra_texts={index[k]: t for k, t in (extra_texts or {}).items() if k in index and t})
+    return history, keys

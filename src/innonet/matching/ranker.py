@@ -1,0 +1,126 @@
+"""The learned ranker: which candidates an organisation is likeliest to work with next.
+
+It learns from the history alone, with a strict temporal split: for each of the two
+latest years before the history's end, the features come from the projects up to the
+year before and the answers (who did work together) from that year. Two questions are
+learned separately: "new partners" (existing partners left out, no need text: the
+asker's own words stand in for it) and "who joins this consortium" (a need text; existing
+partners may come back).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import lightgbm
+import numpy as np
+
+from innonet.matching import features
+from innonet.matching.history import History, history_until
+
+NEW_PARTNERS, CONSORTIUM = "new_partners", "consortium"
+TRAINING_YEARS = 2
+# LambdaMART with small trees and many examples per leaf: the signal is spread over many
+# weak features, and small trees keep the model from learning one year's accidents.
+PARAMETERS = {"objective": "lambdarank", "n_estimators": 500, "learning_rate": 0.05,
+              "num_leaves": 7, "min_child_samples": 500, "lambdarank_truncation_level": 50,
+              "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8,
+              "random_state": 0, "deterministic": True, "force_row_wise": True, "verbose": -1}
+BATCH = 100
+
+
+@dataclass
+class Query:
+    asker: int
+    need: str | None
+    truth: set[int]
+
+
+def new_partner_queries(rows, history: History, keys: list, year: int) -> list[Query]:
+    """Every organisation of the history with a partner there and a new one in ``year``."""
+    index = {key: i for i, key in enumerate(keys)}
+    members = defaultdict(set)
+    for r in rows:
+        if r["year"] == year and r["org"] in index:
+            members[r["project"]].add(index[r["org"]])
+    found = defaultdict(set)
+    for group in members.values():
+        for q in group:
+            found[q] |= group - {q}
+    queries = []
+    for q in sorted(found):
+        known = set(history.partners(q).tolist())
+        if known and (truth := found[q] - known):
+            queries.append(Query(q, None, truth))
+    return queries
+
+
+def consortium_queries(rows, texts: dict, keys: list, year: int) -> list[Query]:
+    """Every project starting in ``year`` with words, exactly one coordinator in the
+    history and two other participants there: the coordinator asks with the project's
+    words, the others are the answer."""
+    index = {key: i for i, key in enumerate(keys)}
+    projects = defaultdict(list)
+    for r in rows:
+        if r["year"] == year:
+            projects[r["project"]].append(r)
+    queries = []
+    for project in sorted(projects):
+        if not texts.get(project):
+            continue
+        coordinators = [r["org"] for r in projects[project] if r["coordinator"]]
+        if len(coordinators) != 1 or coordinators[0] not in index:
+            continue
+        q = index[coordinators[0]]
+        others = {index[r["org"]] for r in projects[project] if r["org"] in index} - {q}
+        if len(others) >= 2:
+            queries.append(Query(q, texts[project], others))
+    return queries
+
+
+def candidate_sets(history: History, queries: list[Query], *, exclude_partners: bool):
+    """The candidates of each query, computing the walks a hundred queries at a time."""
+    for start in range(0, len(queries), BATCH):
+        batch = queries[start:start + BATCH]
+        walks = history.walks([query.asker for query in batch])
+        for column, query in enumerate(batch):
+            yield features.candidates(history, query.asker,
+                                      history.need_vector(query.need, query.asker),
+                                      walks[:, column], exclude_partners=exclude_partners)
+
+
+def fit(rows, texts: dict, last_year: int, question: str,
+        max_queries: int = 2000) -> lightgbm.LGBMRanker | None:
+    """Train on the TRAINING_YEARS years before ``last_year`` (history up to the year
+    before each). None when the history is too short to hold one such year."""
+    tables, labels, groups = [], [], []
+    for year in range(last_year - TRAINING_YEARS + 1, last_year + 1):
+        history, keys = history_until(rows, texts, year - 1)
+        if history.m == 0:
+            continue
+        if question == NEW_PARTNERS:
+            queries = new_partner_queries(rows, history, keys, year)
+        else:
+            queries = consortium_queries(rows, texts, keys, year)
+        if len(queries) > max_queries:  # enough to learn from; keeps training quick
+            chosen = np.random.default_rng(year).choice(len(queries), max_queries, replace=False)
+            queries = [queries[i] for i in sorted(chosen)]
+        for query, pool in zip(queries, candidate_sets(history, queries,
+                                                       exclude_partners=question == NEW_PARTNERS)):
+            if pool.ids.size:
+                tables.append(pool.features)
+                labels.append(np.isin(pool.ids, list(query.truth)).astype(int))
+                groups.append(pool.ids.size)
+    if not groups or not any(label.any() for label in labels):
+        return None
+    model = lightgbm.LGBMRanker(**PARAMETERS)
+    model.fit(np.vstack(tables), np.concatenate(labels), group=groups)
+    return model
+
+
+def order(model, pool: features.Candidates) -> tuple[np.ndarray, np.ndarray]:
+    """The pool's candidates best first, with their scores."""
+    if pool.ids.size == 0:
+        return pool.ids, np.zeros(0)
+    scores = model.predict(pool.features) if model is not None else pool.feature("walk")
+    best_first = np.argsort(-scores, kind="stable")
+    return pool.ids[best_first], scores[best_first]
