@@ -1,4 +1,5 @@
-"""``innonet evaluate …``: the partner finder measured by the validation protocols."""
+"""``innonet recommend-batch`` and ``innonet evaluate …``: the partner finder in bulk
+and measured by the validation protocols."""
 
 from pathlib import Path
 from typing import Annotated
@@ -92,5 +93,60 @@ def evaluate_needs(
     _print_table(results, evaluation.REFERENCES, ("recall@20", "mrr@50"))
 
 
+def recommend_batch(
+    ctx: typer.Context,
+    k: Annotated[int, typer.Option("--k", help="Recommendations per query (1–200)")],
+    out: Annotated[Path, typer.Option("--out", dir_okay=False, help="The CSV file to write")],
+    queries: FileOption = None,
+    needs: FileOption = None,
+) -> None:
+    """Recommend partners for many organisations at once, CSV in and out.
+
+    --queries FILE (header ``org_id``) writes ``org_id,rank,partner_id,score``: new
+    partners only. --needs FILE (header ``query_id,org_id,need``) writes
+    ``query_id,rank,partner_id,score``: existing partners may come back. Unknown
+    organisations are reported and skipped.
+    """
+    import csv
+
+    from innonet.cli import console, fail, runtime
+    from innonet.imports.readers import read_csv
+    from innonet.matching import service
+
+    if (queries is None) == (needs is None):
+        console.print("[bold red]Error:[/] give exactly one of --queries and --needs.")
+        raise typer.Exit(2)
+    warned = []
+
+    def warn(message: str) -> None:
+        warned.append(message)
+        console.print(message, highlight=False, markup=False)
+
+    try:
+        service.check_k(k)
+        with (queries or needs).open("rb") as f:
+            if queries:
+                asked = [row["org_id"] for _, row in read_csv(f, required=("org_id",))]
+            else:
+                asked = [(row["query_id"], row["org_id"], row["need"])
+                         for _, row in read_csv(f, required=("query_id", "org_id", "need"))]
+        with runtime(ctx).sessions() as session, console.status("Recommending…"):
+            if queries:
+                rows = service.batch_new_partners(session, asked, k, warn)
+            else:
+                rows = service.batch_needs(session, asked, k, warn)
+    except InnonetError as error:
+        fail(error)
+    answered = len(asked) - len(warned)
+    with out.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["org_id" if queries else "query_id", "rank", "partner_id", "score"])
+        writer.writerows(rows)
+    console.print(f"Answered {answered:,} of {len(asked):,} queries: {len(rows):,} rows in {out}")
+    if answered == 0:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
+    app.command("recommend-batch")(recommend_batch)
     app.add_typer(evaluate, name="evaluate")

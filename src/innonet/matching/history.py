@@ -131,7 +131,8 @@ def build_history(participations, *, project_years, project_texts, kinds, countr
                    dict(extra_texts or {}))
 
 
-def history_until(rows, texts: dict, year: int, extra_texts: dict | None = None):
+def history_until(rows, texts: dict, year: int, extra_texts: dict | None = None,
+                  organisations: dict | None = None):
     """The History of the projects starting up to ``year``, and its organisation keys.
 
     ``rows`` are participations as dicts with ``org``, ``project`` (any keys), ``coordinator``,
@@ -151,6 +152,8 @@ def history_until(rows, texts: dict, year: int, extra_texts: dict | None = None)
         years[project_index[r["project"]]] = r["year"]
         kinds[index[r["org"]]] = r["kind"]
         countries[index[r["org"]]] = r["country"] or ""
+    for key, (kind, country) in (organisations or {}).items():
+        kinds[index[key]], countries[index[key]] = kind, country or ""
     history = build_history(
         [(index[r["org"]], project_index[r["project"]], r["coordinator"]) for r in past],
         project_years=years, project_texts=[texts.get(p, "") for p in projects],
