@@ -25,6 +25,7 @@ test: install
 bench: install
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_analytics.py
+	$(BIN)/python benchmarks/bench_recommend.py
 
 clean:
 	rm -rf $(VENV) innonet-demo.db* .pytest_cache
