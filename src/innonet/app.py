@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, *,
     from innonet.accounts import views as accounts_views
     from innonet.collaborations import api as collaborations_api
     from innonet.collaborations import views as collaborations_views
+    from innonet.matching import api as matching_api
     from innonet.network import api as network_api
     from innonet.network import views as network_views
     from innonet.organisations import api as organisations_api
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None, *,
     from innonet.sharing import views as sharing_views
 
     for module in (organisations_api, collaborations_api, sharing_api, accounts_api,
-                   network_api, organisations_views, collaborations_views, sharing_views,
+                   network_api, matching_api, organisations_views, collaborations_views, sharing_views,
                    accounts_views, network_views):
         app.include_router(module.router)
 

@@ -147,6 +147,68 @@ def recommend_batch(
         raise typer.Exit(1)
 
 
+def recommend(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Option("--org", help="The asking organisation's id (PIC for EU data)")],
+    need: Annotated[str | None, typer.Option(help="What you look for; empty: the organisation's "
+                                             "stated needs, else its profile")] = None,
+    k: Annotated[int, typer.Option("--k", help="How many partners (1–200)")] = 20,
+    preset: Annotated[str, typer.Option(help="balanced, research_partner, new_market or "
+                                        "diversify_suppliers")] = "balanced",
+    new_only: Annotated[bool, typer.Option("--new-only", help="Leave out existing partners")] = False,
+    format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
+) -> None:
+    """Partners for one organisation, with each factor's score and the introduction path."""
+    import csv
+    import sys
+
+    from pydantic import ValidationError
+    from rich.table import Table
+
+    from innonet.cli import console, fail, print_json, runtime
+    from innonet.errors import InvalidInput
+    from innonet.matching import service
+    from innonet.matching.factors import FACTORS
+    from innonet.matching.schemas import NeedQuery
+
+    try:
+        if format not in ("table", "json", "csv"):
+            raise InvalidInput.for_field("format", "must be table, json or csv")
+        try:
+            query = NeedQuery(need=need, k=k, preset=preset, new_partners_only=new_only)
+        except ValidationError as error:
+            raise InvalidInput.from_validation(error.errors()) from None
+        rt = runtime(ctx)
+        with rt.sessions() as session, console.status("Finding partners…"):
+            found = service.recommendations(session, rt.viewer, external_id=org, query=query)
+    except InnonetError as error:
+        fail(error)
+    if format == "json":
+        print_json(found)
+        return
+    path = [" → ".join(step["name"] for step in r["introduction_path"][1:-1])
+            for r in found["results"]]
+    if format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["rank", "partner_id", "name", "kind", "country", "score", *FACTORS,
+                         "introduced_by"])
+        for r, via in zip(found["results"], path, strict=True):
+            writer.writerow([r["rank"], r["external_id"], r["name"], r["kind"], r["country"] or "",
+                             r["score"], *(f["score"] for f in r["factors"]), via])
+        return
+    table = Table("#", "id", "name", "kind", "country", "score", "fit", "near", "likely",
+                  "introduced by",
+                  title=f"Partners for {found['organisation']['name']} "
+                        f"({found['need_source'].replace('_', ' ')}: {found['need'][:60]})")
+    for r, via in zip(found["results"], path, strict=True):
+        factor = {f["name"]: f["score"] for f in r["factors"]}
+        table.add_row(str(r["rank"]), r["external_id"], r["name"], r["kind"], r["country"] or "",
+                      f"{r['score']:.2f}", f"{factor['capability_fit']:.2f}",
+                      f"{factor['proximity']:.2f}", f"{factor['likelihood']:.2f}", via)
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
+    app.command("recommend")(recommend)
     app.command("recommend-batch")(recommend_batch)
     app.add_typer(evaluate, name="evaluate")

@@ -101,13 +101,18 @@ class History:
         A = self.adjacency
         return A.indices[A.indptr[q]:A.indptr[q + 1]]
 
-    def need_vector(self, text: str | None, q: int):
-        """The words of a need; without any, the asking organisation's own profile."""
+    def text_vector(self, text: str | None):
+        """The normalised TF-IDF vector of a text; None when no word of it is known."""
         if text and text.strip() and self.vectoriser is not None:
             vector = self.vectoriser.transform([text])
             if vector.nnz:
                 return normalize(vector)
-        return self.profiles[q]
+        return None
+
+    def need_vector(self, text: str | None, q: int):
+        """The words of a need; without any, the asking organisation's own profile."""
+        vector = self.text_vector(text)
+        return self.profiles[q] if vector is None else vector
 
     def walks(self, queries, iterations=20):
         """Personalised PageRank from each query (one column each)."""
@@ -137,11 +142,12 @@ def history_until(rows, texts: dict, year: int, extra_texts: dict | None = None,
 
     ``rows`` are participations as dicts with ``org``, ``project`` (any keys), ``coordinator``,
     ``year``, ``kind`` (a code of KIND_CODES) and ``country``; ``texts`` maps a project key
-    to its words; ``extra_texts`` an organisation key to its own words. Organisations are
-    numbered in key order.
+    to its words; ``extra_texts`` an organisation key to its own words; ``organisations``
+    an organisation key to its (kind code, country), which also brings in organisations
+    without a project yet. Organisations are numbered in key order.
     """
     past = [r for r in rows if r["year"] <= year]
-    keys = sorted({r["org"] for r in past})
+    keys = sorted({r["org"] for r in past} | set(organisations or ()))
     index = {key: i for i, key in enumerate(keys)}
     projects = sorted({r["project"] for r in past})
     project_index = {key: i for i, key in enumerate(projects)}

@@ -16,11 +16,14 @@ from sqlalchemy.orm import Session
 
 from innonet.collaborations.models import Participation, Project
 from innonet.errors import InvalidInput, Problem
-from innonet.matching import features, ranker
+from innonet.matching import factors, features, ranker
 from innonet.matching.history import KIND_CODES, History, history_until
+from innonet.matching.schemas import NeedQuery
+from innonet.network import service as network
 from innonet.network.service import data_version
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
+from innonet.sharing.policy import Viewer
 
 MAX_K = 200
 
@@ -34,6 +37,8 @@ class Finder:
     history: History
     organisation_ids: list[int]
     external_ids: list[str]
+    is_sme: np.ndarray  # True for organisations known to be SMEs
+    statements: dict[int, factors.Statement]
     _models: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -79,8 +84,8 @@ def finder(session: Session) -> Finder:
 def _build(session: Session) -> Finder:
     orgs = session.execute(select(
         Organisation.id, Organisation.external_id, Organisation.kind, Organisation.country,
-        Organisation.description, Organisation.capabilities, Organisation.sectors)
-        .order_by(Organisation.id)).all()
+        Organisation.description, Organisation.capabilities, Organisation.sectors,
+        Organisation.values_statement, Organisation.is_sme).order_by(Organisation.id)).all()
     profile = {o.id: (KIND_CODES[o.kind], o.country or "") for o in orgs}
     this_year = date.today().year
     rows = [{"project": r.project_id, "org": r.organisation_id,
@@ -98,7 +103,15 @@ def _build(session: Session) -> Finder:
                  for o in orgs}
     last_year = max((r["year"] for r in rows), default=this_year)
     history, keys = history_until(rows, texts, last_year, own_words, organisations=profile)
-    return Finder(rows, texts, history, keys, [o.external_id for o in orgs])
+    by_id = {o.id: o for o in orgs}
+    statements = {}
+    for i, key in enumerate(keys):
+        o = by_id[key]
+        if o.sectors or o.values_statement:
+            statements[i] = factors.Statement(factors.sector_set(o.sectors), set(),
+                                              factors.word_set(o.values_statement))
+    return Finder(rows, texts, history, keys, [by_id[key].external_id for key in keys],
+                  np.array([by_id[key].is_sme is True for key in keys]), statements)
 
 
 def check_k(k: int) -> int:
@@ -141,3 +154,124 @@ def _batch(session, questions, k, warn, *, new_partners_only) -> list[tuple]:
             out.extend((query, rank, found.external_ids[candidate], round(score, 6))
                        for rank, (candidate, score) in enumerate(ranked, start=1))
     return out
+
+
+# What a complete profile has, in the words the due-diligence panel uses.
+PROFILE_FIELDS = {"description": "description", "capabilities": "capabilities",
+                  "sectors": "sectors", "website": "website", "country": "country",
+                  "city": "city", "is_sme": "SME status", "identifier": "PIC or VAT number"}
+
+
+def recommendations(session: Session, viewer: Viewer, *, external_id: str,
+                    query: NeedQuery) -> dict:
+    """Ranked partners for one organisation and need, each with its factors, reasons,
+    introduction path and due-diligence panel. Proximity, introducers and the portfolio
+    come from the graph the viewer may see; everything else from public data."""
+    organisation = organisations.get_organisation(session, external_id=external_id)
+    weights = query.weight_of()
+    if not any(value > 0 for value in weights.values()):
+        raise InvalidInput.for_field("weights", "at least one weight must be above 0")
+    found = finder(session)
+    history, q = found.history, found.index_of[organisation.id]
+    need, need_text, source = None, "", "profile"
+    for text, origin in ((query.need, "need"), (organisation.needs, "stated_needs")):
+        if text and (need := history.text_vector(text)) is not None:
+            need_text, source = text, origin
+            break
+    if need is None:
+        need = history.profiles[q]
+
+    result = network.analysis(session, viewer)
+    G = result.graph
+    vertices = np.array([result.vertex_of[key] for key in found.organisation_ids], dtype=np.int64)
+    allowed = _allowed(found, q, query, G, vertices)
+    question = ranker.NEW_PARTNERS if query.new_partners_only else ranker.CONSORTIUM
+    walk = history.walks([q])[:, 0]
+    pool = features.candidates(history, q, need, walk, exclude_partners=query.new_partners_only,
+                               allowed=allowed)
+    model = found.model(question)
+    ids, scores = ranker.order(model, pool)
+    assessment = factors.assess(history, q, need, ids, scores, G=G, vertices=vertices,
+                                statements=found.statements)
+    weight = np.array([weights[name] for name in factors.FACTORS], dtype=float)
+    total = assessment.matrix() @ weight / weight.sum()
+    preferred = np.isin(history.countries[ids], query.preferred_countries)
+    chosen = np.lexsort((-total, ~preferred))[:query.k]
+
+    shown = organisations.organisations_by_id(
+        session, ids=[found.organisation_ids[int(ids[row])] for row in chosen])
+    names = G.vs["name"]
+    before = factors.portfolio(G, int(vertices[q]))
+    results = []
+    for rank, row in enumerate(chosen.tolist(), start=1):
+        candidate = int(ids[row])
+        other = shown[found.organisation_ids[candidate]]
+        why = factors.reasons(assessment, row, history=history, q=q, candidate=candidate,
+                              pool_size=ids.size, names=names, vertices=vertices,
+                              statements=found.statements, portfolio_before=before)
+        steps = assessment.steps[row]
+        path = (factors.introduction_path(G, int(vertices[q]), int(vertices[candidate]),
+                                          assessment.common[row] if steps == 2 else [])
+                if np.isfinite(steps) else [])
+        results.append({
+            "rank": rank, "external_id": other.external_id, "name": other.name,
+            "kind": other.kind, "country": other.country, "is_sme": other.is_sme,
+            "score": round(float(total[row]), 4), "already_partner": bool(steps == 1),
+            "preferred_country": bool(preferred[row]),
+            "factors": [{"name": name, "label": label,
+                         "score": round(float(assessment.values[name][row]), 4),
+                         "weight": weights[name], "reason": why[name]}
+                        for name, label in factors.FACTORS.items()],
+            "introduction_path": [{"external_id": G.vs[u]["external_id"], "name": names[u]}
+                                  for u in path],
+            "due_diligence": _due_diligence(other, history, candidate)})
+    return {"organisation": {"external_id": organisation.external_id, "name": organisation.name},
+            "need": need_text, "need_source": source, "preset": query.preset,
+            "weights": weights, "candidates_considered": int(ids.size),
+            "learned_ranker": model is not None, "results": results}
+
+
+def _allowed(found: Finder, q: int, query: NeedQuery, G, vertices: np.ndarray) -> np.ndarray:
+    """The organisations the need's filters let through (a boolean mask)."""
+    history = found.history
+    allowed = np.ones(history.n, dtype=bool)
+    kinds = query.kinds or factors.PRESET_KINDS.get(query.preset, ())
+    if kinds:
+        allowed &= np.isin(history.kinds, [KIND_CODES[kind] for kind in kinds])
+    if query.excluded_countries:
+        allowed &= ~np.isin(history.countries, query.excluded_countries)
+    if query.sme_only:
+        allowed &= found.is_sme
+    if query.exclude_competitors:
+        # Recorded as a competitor in a relationship the viewer may see, or of the same
+        # kind with a stated sector in common.
+        index_of_vertex = np.empty(len(vertices), dtype=np.int64)
+        index_of_vertex[vertices] = np.arange(len(vertices))
+        v = int(vertices[q])
+        partner_kinds = G["partner_kinds"] if "partner_kinds" in G.attributes() else {}
+        for (a, b), kinds_recorded in partner_kinds.items():
+            if a == v and "competitor" in kinds_recorded:
+                allowed[index_of_vertex[b]] = False
+        mine = found.statements.get(q)
+        if mine and mine.sectors:
+            for i, theirs in found.statements.items():
+                if history.kinds[i] == history.kinds[q] and mine.sectors & theirs.sectors:
+                    allowed[i] = False
+    return allowed
+
+
+def _due_diligence(organisation: Organisation, history, i: int) -> dict:
+    filled = {"description": organisation.description, "capabilities": organisation.capabilities,
+              "sectors": organisation.sectors, "website": organisation.website,
+              "country": organisation.country, "city": organisation.city,
+              "is_sme": organisation.is_sme is not None or None,
+              "identifier": organisation.pic or organisation.vat}
+    missing = [PROFILE_FIELDS[name] for name, value in filled.items() if not value]
+    B = history.members
+    years = history.project_years[B.indices[B.indptr[i]:B.indptr[i + 1]]]
+    return {"profile_completeness": round(1 - len(missing) / len(filled), 2),
+            "missing": missing, "has_pic": bool(organisation.pic),
+            "has_vat": bool(organisation.vat), "website": organisation.website,
+            "projects": int(history.projects[i]), "coordinated": int(history.coordinated[i]),
+            "first_year": int(years.min()) if years.size else None,
+            "last_year": int(years.max()) if years.size else None}

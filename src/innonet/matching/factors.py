@@ -1,0 +1,336 @@
+"""The factors of a recommendation, each between 0 and 1 with its reason in plain words.
+
+The learned ranker says who is likely to work with the asker; the factors say why a
+candidate fits and let the user weigh what matters to them. docs/matching.md explains
+each one to the reader; the numbers below are the ones it quotes.
+"""
+
+import re
+from dataclasses import dataclass
+from importlib.resources import files
+
+import igraph as ig
+import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from innonet.analytics import culture
+from innonet.analytics.diagnosis import PARTNER_CATEGORIES, herfindahl, partner_category
+from innonet.countries import country_name
+from innonet.matching.history import History
+from innonet.organisations.models import KINDS
+
+FACTORS = {
+    "capability_fit": "Capability fit",
+    "complementarity": "Complementarity",
+    "proximity": "Network proximity and trust",
+    "likelihood": "Likelihood of collaborating",
+    "cultural_closeness": "Cultural closeness",
+    "diversification": "Diversification gain",
+    "alignment": "Strategic and values alignment",
+}
+# Weights of each preset; a preset may also narrow the partner kinds when the user has not.
+PRESETS = {
+    "balanced": {"capability_fit": 3, "complementarity": 1.5, "proximity": 1.5,
+                 "likelihood": 2.5, "cultural_closeness": 0, "diversification": 1,
+                 "alignment": 0.5},
+    "research_partner": {"capability_fit": 4, "complementarity": 2.5, "proximity": 1,
+                         "likelihood": 1.5, "cultural_closeness": 0, "diversification": 0.5,
+                         "alignment": 0.5},
+    "new_market": {"capability_fit": 2.5, "complementarity": 1, "proximity": 2,
+                   "likelihood": 1.5, "cultural_closeness": 0, "diversification": 3,
+                   "alignment": 0.5},
+    "diversify_suppliers": {"capability_fit": 3, "complementarity": 1, "proximity": 1,
+                            "likelihood": 1.5, "cultural_closeness": 0, "diversification": 3.5,
+                            "alignment": 0.5},
+}
+PRESET_LABELS = {"balanced": "Balanced", "research_partner": "Find a research partner",
+                 "new_market": "Enter a new market",
+                 "diversify_suppliers": "Diversify my suppliers"}
+PRESET_KINDS = {"research_partner": ("higher_education", "research_organisation"),
+                "diversify_suppliers": ("company",)}
+
+# A TF-IDF cosine of 0.4 between a need and a profile is already a very close match: fit
+# is the cosine over 0.4, or over the best candidate's cosine when that is higher.
+FULL_FIT = 0.4
+# How well a candidate's kind complements the asker's (asker kind → candidate kind).
+KIND_COMPLEMENT = {
+    "company": {"company": 0.5, "higher_education": 1.0, "research_organisation": 1.0,
+                "public_body": 0.6, "other": 0.5},
+    "higher_education": {"company": 1.0, "higher_education": 0.5, "research_organisation": 0.7,
+                         "public_body": 0.6, "other": 0.5},
+    "research_organisation": {"company": 1.0, "higher_education": 0.7,
+                              "research_organisation": 0.5, "public_body": 0.6, "other": 0.5},
+    "public_body": {"company": 0.8, "higher_education": 0.8, "research_organisation": 0.8,
+                    "public_body": 0.4, "other": 0.5},
+    "other": {"company": 0.6, "higher_education": 0.6, "research_organisation": 0.6,
+              "public_body": 0.6, "other": 0.4},
+}
+KIND_SHARE_OF_COMPLEMENTARITY = 0.4
+KIND_NOUNS = {"company": "a company", "higher_education": "a university or college",
+              "research_organisation": "a research organisation",
+              "public_body": "a public body", "other": "another kind of organisation"}
+# Proximity by distance in the network: a partner, two steps (plus up to 0.3 for five or
+# more common partners), three steps, four steps; further or unconnected is 0.
+PROXIMITY_BY_STEPS = {1: 1.0, 2: 0.6, 3: 0.35, 4: 0.2}
+COMMON_PARTNERS_FOR_FULL_BONUS = 5
+TRACK_RECORD_SHARE = 0.3
+PROJECTS_FOR_FULL_RECORD = 30
+COORDINATIONS_FOR_FULL_RECORD = 5
+COUNTRY_SHARE_OF_DIVERSIFICATION = 0.6
+# A country missing from the Hofstede data neither helps nor hurts.
+UNKNOWN_CULTURE = 0.5
+SHOWN_WORDS = 6
+SHOWN_INTRODUCERS = 3
+WORD = re.compile(r"[a-z][a-z0-9-]{2,}")
+LIST_SEPARATOR = re.compile(r"[,;\n]+")
+
+
+def hofstede() -> dict[str, np.ndarray]:
+    return culture.read_hofstede(
+        files("innonet.matching").joinpath("hofstede-6d-2015.csv").read_text(encoding="utf-8"))
+
+
+HOFSTEDE = hofstede()
+HOFSTEDE_VARIANCES = culture.dimension_variances(HOFSTEDE)
+
+
+def sector_set(text: str | None) -> set[str]:
+    """Sectors as the user listed them (comma, semicolon or line separated), lower case."""
+    return {s.strip().casefold() for s in LIST_SEPARATOR.split(text or "") if s.strip()}
+
+
+def word_set(text: str | None) -> set[str]:
+    """The distinctive words of a statement (English stop words left out)."""
+    return {w for w in WORD.findall((text or "").casefold()) if w not in ENGLISH_STOP_WORDS}
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+@dataclass
+class Statement:
+    """What an organisation says about itself, for alignment."""
+
+    sectors: set[str]
+    goals: set[str]
+    values: set[str]
+
+
+@dataclass
+class Portfolio:
+    """The asker's current partners as the viewer may see them (from the diagnosis graph)."""
+
+    countries: dict[str, int]
+    categories: dict[str, int]
+    partners: int
+
+
+def portfolio(G: ig.Graph, v: int) -> Portfolio:
+    partner_kinds = G["partner_kinds"] if "partner_kinds" in G.attributes() else {}
+    countries, categories = {}, {}
+    neighbours = G.neighbors(v)
+    for u in neighbours:
+        country = G.vs[u]["country"] or "unknown"
+        category = partner_category(partner_kinds.get((v, u), ()), G.vs[u]["kind"])
+        countries[country] = countries.get(country, 0) + 1
+        categories[category] = categories.get(category, 0) + 1
+    return Portfolio(countries, categories, len(neighbours))
+
+
+@dataclass
+class Assessment:
+    """Every factor for every candidate of a pool, and what the reasons need."""
+
+    values: dict[str, np.ndarray]
+    steps: np.ndarray
+    common: list[list[int]]
+    shared_words: list[list[str]]
+    lacking_words: list[list[str]]
+    culture_distance: list[float | None]
+
+    def matrix(self) -> np.ndarray:
+        return np.column_stack([self.values[name] for name in FACTORS])
+
+
+def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.ndarray, *,
+           G: ig.Graph, vertices: np.ndarray, statements: dict[int, Statement]) -> Assessment:
+    """All factors for candidates ``ids`` (history indices) of asker ``q``.
+
+    ``vertices`` maps a history index to its vertex in ``G``, the graph the viewer may see;
+    ``statements`` holds the stated sectors, goals and values of the asker and candidates.
+    """
+    values = {}
+    # Capability fit and the words behind it.
+    candidate_profiles = history.profiles[ids]
+    cosine = np.asarray((candidate_profiles @ need.T).todense()).ravel()
+    values["capability_fit"] = cosine / max(cosine.max(initial=0.0), FULL_FIT)
+    need_terms = need.indices
+    need_weights = need.data
+    asker_has = np.asarray(history.profiles[q, need_terms].todense()).ravel() > 0 \
+        if need_terms.size else np.zeros(0, dtype=bool)
+    candidate_has = (candidate_profiles[:, need_terms].toarray() > 0) if need_terms.size \
+        else np.zeros((ids.size, 0), dtype=bool)
+    names = (history.vectoriser.get_feature_names_out() if history.vectoriser is not None
+             else np.zeros(0, dtype=object))
+    by_weight = np.argsort(-need_weights, kind="stable")
+    shared_words = [[str(names[need_terms[t]]) for t in by_weight if row[t]][:SHOWN_WORDS]
+                    for row in candidate_has]
+    lacking = ~asker_has
+    lacking_words = [[str(names[need_terms[t]]) for t in by_weight if row[t] and lacking[t]]
+                     [:SHOWN_WORDS] for row in candidate_has]
+
+    # Complementarity: the kinds, and the need's words the candidate covers that the asker
+    # lacks; when the asker lacks none of them, how little the candidate duplicates it.
+    kinds = list(KINDS)
+    asker_kind = kinds[int(history.kinds[q])]
+    kind_fit = np.array([KIND_COMPLEMENT[asker_kind][kinds[int(c)]] for c in history.kinds[ids]])
+    if lacking.any():
+        covered = (candidate_has[:, lacking] * need_weights[lacking]).sum(axis=1) \
+            / need_weights[lacking].sum()
+    else:
+        covered = 1.0 - np.asarray((candidate_profiles @ history.profiles[q].T).todense()).ravel()
+    values["complementarity"] = (KIND_SHARE_OF_COMPLEMENTARITY * kind_fit
+                                 + (1 - KIND_SHARE_OF_COMPLEMENTARITY) * np.clip(covered, 0, 1))
+
+    # Proximity in the graph the viewer may see, and track record.
+    v = int(vertices[q])
+    targets = vertices[ids].tolist()
+    steps = np.array(G.distances(source=v, target=targets)[0], dtype=float)
+    own = set(G.neighbors(v))
+    common = [sorted(own & set(G.neighbors(t))) for t in targets]
+    proximity = np.array([PROXIMITY_BY_STEPS.get(int(s), 0.0) if np.isfinite(s) else 0.0
+                          for s in steps])
+    two_steps = steps == 2
+    proximity[two_steps] += 0.3 * np.minimum(
+        np.array([len(c) for c in common])[two_steps] / COMMON_PARTNERS_FOR_FULL_BONUS, 1.0)
+    record = 0.5 * np.minimum(np.log1p(history.projects[ids]) / np.log1p(PROJECTS_FOR_FULL_RECORD), 1) \
+        + 0.5 * np.minimum(history.coordinated[ids] / COORDINATIONS_FOR_FULL_RECORD, 1)
+    values["proximity"] = (1 - TRACK_RECORD_SHARE) * proximity + TRACK_RECORD_SHARE * record
+
+    # Likelihood: the share of the pool the learned ranker puts below the candidate.
+    order = np.argsort(np.argsort(-ranker_scores, kind="stable"), kind="stable")
+    values["likelihood"] = 1.0 - order / max(ids.size, 1)
+
+    # Cultural closeness: 1 / (1 + Kogut–Singh distance).
+    home = history.countries[q]
+    distance = [culture.kogut_singh(HOFSTEDE, home, c, HOFSTEDE_VARIANCES) if home and c else None
+                for c in history.countries[ids]]
+    values["cultural_closeness"] = np.array(
+        [UNKNOWN_CULTURE if d is None else 1 / (1 + d) for d in distance])
+
+    # Diversification: how little of the current portfolio is already in the candidate's
+    # country and partner category.
+    mine = portfolio(G, v)
+    total = max(mine.partners, 1)
+    country_share = np.array([mine.countries.get(c or "unknown", 0) / total
+                              for c in history.countries[ids]])
+    category_share = np.array([mine.categories.get(partner_category((), kinds[int(c)]), 0) / total
+                               for c in history.kinds[ids]])
+    values["diversification"] = (COUNTRY_SHARE_OF_DIVERSIFICATION * (1 - country_share)
+                                 + (1 - COUNTRY_SHARE_OF_DIVERSIFICATION) * (1 - category_share))
+
+    # Alignment: stated sectors, goals and values that overlap (only what both stated).
+    asker = statements.get(q) or Statement(set(), set(), set())
+    alignment = np.zeros(ids.size)
+    for row, candidate in enumerate(ids.tolist()):
+        theirs = statements.get(candidate)
+        if theirs is None:
+            continue
+        parts = [jaccard(a, b) for a, b in ((asker.sectors, theirs.sectors),
+                                            (asker.goals | asker.values,
+                                             theirs.goals | theirs.values)) if a and b]
+        alignment[row] = float(np.mean(parts)) if parts else 0.0
+    values["alignment"] = alignment
+    return Assessment(values, steps, common, shared_words, lacking_words, distance)
+
+
+def reasons(assessment: Assessment, row: int, *, history: History, q: int, candidate: int,
+            pool_size: int, names: list[str], vertices: np.ndarray,
+            statements: dict[int, Statement], portfolio_before: Portfolio) -> dict[str, str]:
+    """The plain-language reason of each factor for one candidate (``row`` of the pool).
+
+    ``names`` holds the graph's vertex names, for the introducers.
+    """
+    values = assessment.values
+    words = assessment.shared_words[row]
+    fit = (f"Their profile and projects share the need's words: {', '.join(words)}."
+           if words else "Their profile shares none of the need's distinctive words.")
+    kinds = list(KINDS)
+    asker_kind, kind = kinds[int(history.kinds[q])], kinds[int(history.kinds[candidate])]
+    lacking = assessment.lacking_words[row]
+    complement = (f"{KIND_NOUNS[kind].capitalize()} beside {KIND_NOUNS[asker_kind]} "
+                  f"({KIND_COMPLEMENT[asker_kind][kind]:.0%} complementary kinds).")
+    complement += (f" They bring what your profile lacks: {', '.join(lacking)}." if lacking
+                   else " They add little that your profile lacks.")
+    steps = assessment.steps[row]
+    common = assessment.common[row]
+    if steps == 1:
+        proximity = "Already your partner."
+    elif steps == 2:
+        who = ", ".join(names[u] for u in common[:SHOWN_INTRODUCERS])
+        more = len(common) - SHOWN_INTRODUCERS
+        proximity = (f"Two steps away: {who}{f' and {more} more' if more > 0 else ''} "
+                     f"can introduce you ({plural(len(common), 'common partner')}).")
+    elif np.isfinite(steps):
+        proximity = f"{int(steps)} steps away in the network."
+    else:
+        proximity = "Not connected to your network yet."
+    proximity += (f" Track record: {plural(int(history.projects[candidate]), 'project')}, "
+                  f"{int(history.coordinated[candidate])} coordinated.")
+    likelihood = (f"Ranked above {values['likelihood'][row]:.0%} of the {pool_size} candidates "
+                  "considered by the model learned from past collaborations.")
+    distance = assessment.culture_distance[row]
+    home, country = history.countries[q], history.countries[candidate]
+    if distance is None:
+        culture_reason = ("No Hofstede scores to compare "
+                          f"{country_name(home) or 'your country'} with "
+                          f"{country_name(country) or 'theirs'}.")
+    else:
+        culture_reason = (f"Kogut–Singh distance {distance:.2f} between {country_name(home)} and "
+                          f"{country_name(country)} (0 = same national profile). National "
+                          "averages, not a judgement of this organisation.")
+    before = portfolio_before
+    after = dict(before.countries)
+    after[country or "unknown"] = after.get(country or "unknown", 0) + 1
+    category = partner_category((), kind)
+    if before.partners == 0:
+        diversification = "You have no partners yet: any partner broadens the portfolio."
+    else:
+        in_country = before.countries.get(country or "unknown", 0)
+        diversification = (
+            (f"A new country for you ({country_name(country)})." if in_country == 0 and country
+             else f"{in_country} of your {before.partners} partners are in "
+                  f"{country_name(country) or 'an unknown country'}.")
+            + f" Country concentration (HHI) {herfindahl(before.countries.values()):.2f} → "
+              f"{herfindahl(after.values()):.2f}; {before.categories.get(category, 0)} of your "
+              f"partners are {PARTNER_CATEGORIES[category].lower()}.")
+    asker, theirs = statements.get(q), statements.get(candidate)
+    if not asker or not theirs:
+        alignment = "Goals, values or sectors not stated on both sides."
+    else:
+        shared = sorted(asker.sectors & theirs.sectors)
+        common_words = sorted((asker.goals | asker.values) & (theirs.goals | theirs.values))
+        parts = [f"sectors {', '.join(shared)}" if shared else "",
+                 f"goals and values: {', '.join(common_words[:SHOWN_WORDS])}" if common_words
+                 else ""]
+        alignment = ("You share " + "; ".join(p for p in parts if p) + "."
+                     if any(parts) else "No stated sector, goal or value in common.")
+    return {"capability_fit": fit, "complementarity": complement, "proximity": proximity,
+            "likelihood": likelihood, "cultural_closeness": culture_reason,
+            "diversification": diversification, "alignment": alignment}
+
+
+def introduction_path(G: ig.Graph, source: int, target: int, common: list[int]) -> list[int]:
+    """Vertices from the asker to the candidate through the best-connected introducer: for
+    two steps the common partner with the strongest ties to both, else a shortest path."""
+    if common:
+        def strength(u):
+            return G.es[G.get_eid(source, u)]["weight"] + G.es[G.get_eid(u, target)]["weight"]
+        return [source, max(common, key=strength), target]
+    path = G.get_shortest_path(source, to=target)
+    return path if len(path) >= 2 else []

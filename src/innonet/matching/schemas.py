@@ -1,0 +1,118 @@
+"""Pydantic shapes of a partner search: the need with its filters and weights, and the
+recommendations with their factors, reasons, introduction path and due diligence."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from innonet.countries import normalise_country
+from innonet.matching.factors import PRESETS
+from innonet.organisations.schemas import Kind
+
+Preset = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
+
+
+class Weights(BaseModel):
+    """How much each factor counts (any non-negative numbers; they are normalised)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    capability_fit: float | None = Field(default=None, ge=0, le=100)
+    complementarity: float | None = Field(default=None, ge=0, le=100)
+    proximity: float | None = Field(default=None, ge=0, le=100)
+    likelihood: float | None = Field(default=None, ge=0, le=100)
+    cultural_closeness: float | None = Field(default=None, ge=0, le=100)
+    diversification: float | None = Field(default=None, ge=0, le=100)
+    alignment: float | None = Field(default=None, ge=0, le=100)
+
+
+class NeedQuery(BaseModel):
+    """An innovation need and how to search for partners for it."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    need: str | None = Field(default=None, max_length=5000, description=(
+        "What you are looking for; empty uses the organisation's stated needs, else its "
+        "profile and projects"))
+    k: int = Field(default=20, ge=1, le=200, description="How many partners to return")
+    preset: Preset = "balanced"
+    weights: Weights = Field(default_factory=Weights, description=(
+        "Overrides of the preset's weights, factor by factor"))
+    kinds: list[Kind] = Field(default_factory=list, max_length=len(Kind.__args__),
+                              description="Only these partner kinds (empty: the preset's, "
+                              "else all)")
+    preferred_countries: list[str] = Field(default_factory=list, max_length=300, description=(
+        "Partners in these countries come first"))
+    excluded_countries: list[str] = Field(default_factory=list, max_length=300)
+    sme_only: bool = False
+    exclude_competitors: bool = Field(default=False, description=(
+        "Leave out organisations recorded as your competitors, and companies that share a "
+        "stated sector with you"))
+    new_partners_only: bool = Field(default=False, description="Leave out existing partners")
+
+    @field_validator("preferred_countries", "excluded_countries")
+    @classmethod
+    def _countries(cls, values: list[str]) -> list[str]:
+        return sorted({normalise_country(v) for v in values if v and v.strip()})
+
+    def weight_of(self) -> dict[str, float]:
+        """The preset's weights with the user's overrides."""
+        chosen = dict(PRESETS[self.preset])
+        chosen.update({name: value for name, value in self.weights.model_dump().items()
+                       if value is not None})
+        return chosen
+
+
+class Factor(BaseModel):
+    name: str
+    label: str
+    score: float = Field(ge=0, le=1)
+    weight: float
+    reason: str
+
+
+class PathStep(BaseModel):
+    external_id: str
+    name: str
+
+
+class DueDiligence(BaseModel):
+    """Shown beside every candidate, never used to filter silently."""
+
+    profile_completeness: float = Field(description="Share of profile fields filled in")
+    missing: list[str]
+    has_pic: bool
+    has_vat: bool
+    website: str | None
+    projects: int
+    coordinated: int
+    first_year: int | None
+    last_year: int | None
+
+
+class Recommendation(BaseModel):
+    rank: int
+    external_id: str
+    name: str
+    kind: str
+    country: str | None
+    is_sme: bool | None
+    score: float
+    already_partner: bool
+    preferred_country: bool
+    factors: list[Factor]
+    introduction_path: list[PathStep]
+    due_diligence: DueDiligence
+
+
+class Recommendations(BaseModel):
+    organisation: PathStep
+    need: str = Field(description="The words searched for")
+    need_source: Literal["need", "stated_needs", "profile"]
+    preset: str
+    weights: dict[str, float]
+    candidates_considered: int
+    learned_ranker: bool = Field(description="False while the history is too short to learn "
+                                 "from: likelihood then comes from the network walk")
+    results: list[Recommendation]
+

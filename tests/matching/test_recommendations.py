@@ -1,0 +1,196 @@
+"""Partner recommendations through the API: factors, reasons, introductions, filters,
+weights, bad input, and what a viewer may not see."""
+
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+
+from innonet.matching import service
+from innonet.matching.factors import FACTORS
+from innonet.matching.schemas import NeedQuery
+from tests.factories import OPERATOR, make_organisation, make_project, make_relationship
+
+NEED = "barrier coating from cellulose for food packaging"
+
+
+@pytest.fixture
+def world(session):
+    """An SME in food packaging; a university it works with; a research organisation two
+    steps away (through the university) that knows barrier coatings; an Italian SME and a
+    Polish company with the same know-how but no tie; a competitor; and a company tied to
+    the SME's partner only through a private relationship."""
+    org = {}
+
+    def add(key, **fields):
+        org[key] = make_organisation(session, external_id=key, name=key.title(), **fields)
+
+    add("sme", country="AT", is_sme=True, sectors="packaging; food",
+        values_statement="circular economy and fair sourcing",
+        needs="cellulose barrier coating")
+    add("university", kind="higher_education", country="DE", is_sme=False)
+    add("research", kind="research_organisation", country="FR", is_sme=False,
+        capabilities="barrier coating, cellulose nanofibres")
+    add("italian", country="IT", is_sme=True, sectors="packaging",
+        values_statement="circular economy")
+    add("polish", country="PL", is_sme=False)
+    add("rival", country="AT", is_sme=True, sectors="Packaging")
+    add("hidden", country="ES", is_sme=True)
+    add("friend", country="SE", is_sme=False)
+    projects = [
+        ("sme", "university", "Biodegradable packaging film for food", 2019),
+        ("university", "research", "Cellulose nanofibres as barrier coating", 2020),
+        ("italian", "polish", "Barrier coating for paper food packaging", 2021),
+        ("rival", "polish", "Packaging film recycling", 2021),
+        ("hidden", "polish", "Cellulose coating lines", 2022),
+        ("sme", "friend", "Food packaging film pilot line", 2022),
+    ]
+    for number, (a, b, title, year) in enumerate(projects):
+        make_project(session, org[a], org[b], external_id=f"RP-{number}", title=title,
+                     start_date=date(year, 1, 1), end_date=date(year + 2, 12, 31))
+    make_relationship(session, org["friend"], org["hidden"], kind="supplier",
+                      visibility="private")
+    make_relationship(session, org["sme"], org["rival"], kind="competitor",
+                      visibility="public")
+    session.flush()
+    return org
+
+
+def by_id(answer) -> dict:
+    return {r["external_id"]: r for r in answer["results"]}
+
+
+def test_every_recommendation_is_explained(client, world):
+    response = client.get("/api/v1/orgs/sme/recommendations", params={"need": NEED, "k": 10})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["need_source"] == "need" and answer["need"] == NEED
+    found = by_id(answer)
+    assert "sme" not in found
+    scores = [r["score"] for r in answer["results"]]
+    assert scores == sorted(scores, reverse=True)
+    assert [r["rank"] for r in answer["results"]] == list(range(1, len(scores) + 1))
+    for result in answer["results"]:
+        assert [f["name"] for f in result["factors"]] == list(FACTORS)
+        assert all(0 <= f["score"] <= 1 and f["reason"] for f in result["factors"])
+    research = found["research"]
+    factor = {f["name"]: f for f in research["factors"]}
+    assert "barrier" in factor["capability_fit"]["reason"]
+    assert "Two steps away: University can introduce you" in factor["proximity"]["reason"]
+    assert [step["external_id"] for step in research["introduction_path"]] == \
+        ["sme", "university", "research"]
+    assert "A research organisation beside a company" in factor["complementarity"]["reason"]
+    assert "Kogut–Singh distance" in factor["cultural_closeness"]["reason"]
+    assert "A new country for you (France)" in factor["diversification"]["reason"]
+    # The Swedish partner's only project shares "food" and "packaging", not the coating.
+    assert factor["capability_fit"]["score"] > \
+        {f["name"]: f for f in found["friend"]["factors"]}["capability_fit"]["score"]
+    # An existing partner may come back, marked as such, unless new partners only.
+    assert found["university"]["already_partner"]
+    panel = found["italian"]["due_diligence"]
+    assert panel["projects"] == 1 and panel["first_year"] == 2021
+    assert panel["has_pic"] is False and "PIC or VAT number" in panel["missing"]
+    italian = {f["name"]: f for f in found["italian"]["factors"]}
+    assert italian["alignment"]["score"] > 0
+    assert "packaging" in italian["alignment"]["reason"]
+
+
+def test_empty_need_uses_the_stated_needs_then_the_profile(client, world, session):
+    answer = client.get("/api/v1/orgs/sme/recommendations").json()
+    assert answer["need_source"] == "stated_needs"
+    assert answer["need"] == "cellulose barrier coating" and answer["results"]
+    answer = client.get("/api/v1/orgs/university/recommendations", params={"need": " "}).json()
+    assert answer["need_source"] == "profile" and answer["results"]
+
+
+def test_filters_presets_and_weights(client, world):
+    def post(**body):
+        response = client.post("/api/v1/orgs/sme/recommendations", json={"need": NEED, **body})
+        assert response.status_code == 200, response.text
+        return response.json()["results"]
+
+    assert {r["kind"] for r in post(kinds=["company"])} == {"company"}
+    assert {r["kind"] for r in post(preset="research_partner")} <= \
+        {"higher_education", "research_organisation"}
+    assert "FR" not in {r["country"] for r in post(excluded_countries=["fr"])}
+    assert all(r["is_sme"] for r in post(sme_only=True))
+    assert "rival" in {r["external_id"] for r in post()}
+    # Recorded as a competitor, and a company with a stated sector in common.
+    without = {r["external_id"] for r in post(exclude_competitors=True)}
+    assert "rival" not in without and "italian" not in without and "research" in without
+    assert "university" not in {r["external_id"] for r in post(new_partners_only=True)}
+    first = post(preferred_countries=["PL"])
+    assert first[0]["country"] == "PL" and first[0]["preferred_country"]
+    # Only cultural closeness counts: the Austrian rival first, then the German university.
+    only_culture = post(weights={name: 0 for name in FACTORS} | {"cultural_closeness": 1})
+    closeness = [next(f["score"] for f in r["factors"] if f["name"] == "cultural_closeness")
+                 for r in only_culture]
+    assert closeness == sorted(closeness, reverse=True)
+    assert [r["country"] for r in only_culture[:2]] == ["AT", "DE"]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"k": 0}, "k"), ({"k": 201}, "k"), ({"weights": {"capability_fit": -1}},
+                                         "weights.capability_fit"),
+    ({"weights": {name: 0 for name in FACTORS}}, "weights"),
+    ({"weights": {"luck": 1}}, "weights.luck"), ({"kinds": ["pirate"]}, "kinds.0"),
+    ({"preferred_countries": ["XX"]}, "preferred_countries"),
+])
+def test_bad_input_names_the_field(client, world, body, field):
+    response = client.post("/api/v1/orgs/sme/recommendations", json=body)
+    assert response.status_code == 422
+    assert field in [p["field"] for p in response.json()["error"]["problems"]]
+
+
+def test_unknown_organisation_and_bad_k(client, world):
+    assert client.get("/api/v1/orgs/nobody/recommendations").status_code == 404
+    assert client.post("/api/v1/orgs/nobody/recommendations", json={}).status_code == 404
+    response = client.get("/api/v1/orgs/sme/recommendations", params={"k": 500})
+    assert response.status_code == 422
+    assert [p["field"] for p in response.json()["error"]["problems"]] == ["k"]
+
+
+def test_private_ties_shape_only_the_answers_of_who_may_see_them(client, world, session):
+    visitor = by_id(client.get("/api/v1/orgs/sme/recommendations",
+                               params={"need": NEED, "k": 50}).json())
+    assert "Friend" not in str(visitor["hidden"])
+    assert [s["external_id"] for s in visitor["hidden"]["introduction_path"]] != \
+        ["sme", "friend", "hidden"]
+    operator = by_id(service.recommendations(session, OPERATOR, external_id="sme",
+                                             query=NeedQuery(need=NEED, k=50)))
+    assert [s["external_id"] for s in operator["hidden"]["introduction_path"]] == \
+        ["sme", "friend", "hidden"]
+
+
+def test_recommend_command(empty_database_url):
+    from typer.testing import CliRunner
+
+    from innonet.cli import app as cli_app
+    from tests.conftest import CONSORTIA
+    from tests.matching.test_recommend_batch import partners_in_consortia
+
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli_app, ["--db", empty_database_url, *map(str, args)])
+
+    assert run("import", "dashboard", CONSORTIA).exit_code == 0
+    asker = "999984059"  # Fraunhofer, in many of the 2021 consortia
+    result = run("recommend", "--org", asker, "--need", "hydrogen fuel cells", "--k", 4,
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert len(answer["results"]) == 4 and answer["need"] == "hydrogen fuel cells"
+    assert asker not in {r["external_id"] for r in answer["results"]}
+    result = run("recommend", "--org", asker, "--k", 3, "--format", "csv", "--new-only")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0][:6] == ["rank", "partner_id", "name", "kind", "country", "score"]
+    assert [row[0] for row in rows[1:]] == ["1", "2", "3"]
+    assert not {row[1] for row in rows[1:]} & partners_in_consortia()[asker]
+    result = run("recommend", "--org", "nobody")
+    assert result.exit_code == 1 and "No organisation with id 'nobody'" in result.output
+    result = run("recommend", "--org", asker, "--k", 0)
+    assert result.exit_code == 1 and "k:" in result.output
