@@ -136,6 +136,7 @@ RULES = {
     ("GET", "/api/v1/orgs/{external_id}/recommendations"): everyone,
     ("POST", "/api/v1/orgs/{external_id}/recommendations"): everyone,
     ("GET", "/orgs/{external_id}/diagnosis"): everyone,
+    ("GET", "/orgs/{external_id}/partners"): everyone,
     ("GET", "/network"): everyone,
     ("GET", "/network/report"): everyone,
     ("GET", "/network/report.html"): everyone,

@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *,
     from innonet.collaborations import api as collaborations_api
     from innonet.collaborations import views as collaborations_views
     from innonet.matching import api as matching_api
+    from innonet.matching import views as matching_views
     from innonet.network import api as network_api
     from innonet.network import views as network_views
     from innonet.organisations import api as organisations_api
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None, *,
 
     for module in (organisations_api, collaborations_api, sharing_api, accounts_api,
                    network_api, matching_api, organisations_views, collaborations_views, sharing_views,
-                   accounts_views, network_views):
+                   accounts_views, network_views, matching_views):
         app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)

@@ -22,6 +22,7 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.browser
 ESA = "999644559"  # the European Space Agency in the demo data
 ESA_ADMIN = "admin@esa.example.org"
+FRAUNHOFER = "999984059"  # in many of the demo consortia
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Pages are awaited through locators: polling a JavaScript string (wait_for_function) needs
 # eval, which our Content-Security-Policy forbids.
@@ -179,3 +180,39 @@ def test_explorer_draws_communities_then_filters_and_drills_down(site, page):
     page.evaluate("window.innonetExplorer.nodes()[0].emit('tap')")
     page.wait_for_url(f"**/orgs/{node}/diagnosis")
     expect(page.get_by_role("heading", level=1)).to_contain_text("EUROPEAN SPACE AGENCY")
+
+
+def test_find_partners_explains_each_result_and_draws_the_introduction(site, page):
+    page.goto(f"{site}/orgs/{FRAUNHOFER}")
+    page.get_by_role("link", name="Find partners").click()
+    page.wait_for_url(f"**/orgs/{FRAUNHOFER}/partners")
+    page.get_by_label("What are you looking for?").fill("hydrogen fuel cells for heavy-duty trucks")
+    page.get_by_label("Goal").select_option("research_partner")
+    page.locator("summary", has_text="What counts").click()
+    # The goal sets the sliders to its weights.
+    expect(page.locator("#w_complementarity")).to_have_value("2.5")
+    page.locator("#w_cultural_closeness").fill("1")
+    expect(page.locator("output[for=w_cultural_closeness]")).to_have_text("1")
+    page.get_by_role("button", name="Find partners").click()
+    results = page.locator("#results li.partner")
+    # The first search of a data version learns the ranker: allow it time.
+    expect(results.first).to_be_visible(timeout=60_000)
+    assert "need=hydrogen" in page.url  # the search can be shared and bookmarked
+    assert results.count() >= 5
+    first = results.first
+    assert first.locator("tr[data-factor]").count() == 7
+    assert "share the need's words" in first.locator("tr[data-factor=capability_fit] .reason").inner_text()
+    assert first.locator("tr[data-factor=cultural_closeness] td.num").inner_text() == "1"
+    for kind in page.locator("#results li.partner .partner-facts").all_inner_texts():
+        assert kind.startswith(("Higher education", "Research organisation"))
+    drawn = page.locator("#results .intro-path svg").first
+    expect(drawn).to_be_visible()
+    assert drawn.locator("circle").count() >= 2
+    assert drawn.get_attribute("aria-label").startswith("Introduction path: FRAUNHOFER")
+    assert drawn.bounding_box()["width"] > 300
+
+    # The browser itself refuses k = 0 in the form; a hand-edited address gets the message.
+    page.goto(f"{site}/orgs/{FRAUNHOFER}/partners?need=fuel+cells&k=0&w_likelihood=-1")
+    alert = page.locator("#results [role=alert]")
+    expect(alert).to_contain_text("k Input should be greater than or equal to 1")
+    expect(alert).to_contain_text("weights.likelihood")

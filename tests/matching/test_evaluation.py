@@ -107,15 +107,20 @@ def test_classic_predictors_reproduce_the_reference_figures(shared_data):
         protocol = link_prediction_protocol(read_participations(file), {})
     assert len(protocol.pics) == 22_787 and protocol.history.adjacency.nnz == 2 * 416_754
     figures = evaluate_link_prediction(protocol, with_innonet=False)
-    # The reference figures of the protocol, to the digits it gives.
+    # The reference figures of the protocol. The protocol leaves the order of tied scores
+    # open, and numpy's default sort orders ties differently on different processors:
+    # ordering every tie by pic one way or the other moves common neighbours' recall@20
+    # between 0.0918 and 0.0954, MRR@50 between 0.240 and 0.247 and hits@10 between 0.481
+    # and 0.496. Preferential attachment has almost no ties and is exact.
     reference = {"common neighbours": (0.0935, 0.242, 0.486),
                  "Adamic–Adar": (0.0972, 0.245, 0.493),
                  "preferential attachment": (0.0767, 0.236, 0.443)}
     for name, (recall, mrr, hits) in reference.items():
         got = figures[name]
-        assert round(got["recall@20"], 4) == recall, name
-        assert round(got["mrr@50"], 3) == mrr, name
-        assert round(got["hits@10"], 3) == hits, name
+        assert got["recall@20"] == pytest.approx(recall, abs=0.002), name
+        assert got["mrr@50"] == pytest.approx(mrr, abs=0.006), name
+        assert got["hits@10"] == pytest.approx(hits, abs=0.01), name
+    assert round(figures["preferential attachment"]["recall@20"], 4) == 0.0767
     assert figures["personalised PageRank"]["recall@20"] > figures["Adamic–Adar"]["recall@20"]
 
 
@@ -128,11 +133,11 @@ def test_need_references_match_the_published_figures(shared_data):
     protocol = need_protocol(rows, texts)
     assert len(protocol.queries) == 580
     figures = evaluate_needs(protocol, with_innonet=False)
-    # Network only is defined exactly and matches to the digits given; text only and the
-    # blend leave details open (the vocabulary's corpus, the kind of blend) and land
-    # within 0.005 of the published figures.
-    assert round(figures["network only"]["recall@20"], 4) == 0.1509
-    assert round(figures["network only"]["mrr@50"], 3) == 0.239
+    # Network only is defined up to the order of tied scores (see above) and lands within
+    # 0.002 of the published figures; text only and the blend leave details open (the
+    # vocabulary's corpus, the kind of blend) and land within 0.005.
+    assert figures["network only"]["recall@20"] == pytest.approx(0.1509, abs=0.002)
+    assert figures["network only"]["mrr@50"] == pytest.approx(0.239, abs=0.004)
     for name, (recall, mrr) in {"text only": (0.0517, 0.060), "blend": (0.1514, 0.207)}.items():
         assert figures[name]["recall@20"] == pytest.approx(recall, abs=0.005), name
         assert figures[name]["mrr@50"] == pytest.approx(mrr, abs=0.005), name

@@ -286,7 +286,9 @@ def reasons(assessment: Assessment, row: int, *, history: History, q: int, candi
                   "considered by the model learned from past collaborations.")
     distance = assessment.culture_distance[row]
     home, country = history.countries[q], history.countries[candidate]
-    if distance is None:
+    if home and home == country:
+        culture_reason = f"Same country as you ({country_name(home)})."
+    elif distance is None:
         culture_reason = ("No Hofstede scores to compare "
                           f"{country_name(home) or 'your country'} with "
                           f"{country_name(country) or 'theirs'}.")
