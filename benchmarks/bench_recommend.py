@@ -2,24 +2,36 @@
 
 Imports the participations and project texts into a new SQLite database, then times, in
 one process: building the finder's history from the database, learning the two rankers
-(once per data version), and 1,000 batch queries (new partners, k = 20) for 1,000
-companies drawn at random. Prints the figures; asserts nothing about time.
+(once per data version), 1,000 batch queries (new partners, k = 20) for 1,000 companies
+drawn at random, and one organisation's recommendations through the API of a real
+server (k = 20, with and without a need text). Prints the figures; asserts nothing about
+time.
 
     .venv/bin/python benchmarks/bench_recommend.py
 """
 
 import random
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+import httpx
+import uvicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 PARTICIPATIONS = DATA / "h2020-participations-2014-2018.csv.gz"
 TEXTS = DATA / "h2020-project-texts-2014-2018.csv.gz"
 QUERIES = 1000
+API_REQUESTS = 200
+NEEDS = ("hydrogen fuel cells for heavy-duty trucks", "bio-based barrier coating for food "
+         "packaging", "satellite data for crop monitoring", "", "machine learning for "
+         "predictive maintenance of wind turbines")
 
 
 def timed(function, *args, **kwargs):
@@ -55,6 +67,39 @@ def main():
             seconds, rows = timed(service.batch_new_partners, session, asked, 20, print)
             print(f"{QUERIES:,} batch queries (k = 20): {seconds:.1f} s "
                   f"({seconds / QUERIES * 1000:.0f} ms each, {len(rows):,} rows)")
+        api_latency(url, asked[:API_REQUESTS])
+
+
+def api_latency(url: str, asked: list[str]) -> None:
+    """p50 and p95 of GET /api/v1/orgs/{id}/recommendations on a real server, after one
+    warm-up request (which builds the visitor's network analysis, once per data version)."""
+    from innonet.app import create_app
+    from innonet.config import Settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings(database_url=url)),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
+        seconds, _ = timed(client.get, f"/api/v1/orgs/{asked[0]}/recommendations")
+        print(f"first API request (network analysis for the viewer): {seconds:.1f} s")
+        for with_need in (False, True):
+            times = []
+            for i, org in enumerate(asked):
+                params = {"k": 20, "need": NEEDS[i % len(NEEDS)]} if with_need else {"k": 20}
+                seconds, response = timed(client.get, f"/api/v1/orgs/{org}/recommendations",
+                                          params=params)
+                response.raise_for_status()
+                times.append(seconds * 1000)
+            p95 = statistics.quantiles(times, n=20)[-1]
+            print(f"API recommendations {'with a need' if with_need else 'from the profile'}: "
+                  f"p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms "
+                  f"({len(times)} requests, k = 20)")
+    server.should_exit = True
 
 
 if __name__ == "__main__":
