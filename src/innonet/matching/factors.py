@@ -11,6 +11,7 @@ from importlib.resources import files
 
 import igraph as ig
 import numpy as np
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from innonet.analytics import culture
@@ -148,50 +149,64 @@ class Assessment:
 
     values: dict[str, np.ndarray]
     steps: np.ndarray
-    common: list[list[int]]
-    shared_words: list[list[str]]
-    lacking_words: list[list[str]]
     culture_distance: list[float | None]
+    need_terms: np.ndarray  # the need's words (vocabulary indices), most distinctive first
+    asker_lacks: np.ndarray  # for each of them, True when the asker's words lack it
 
     def matrix(self) -> np.ndarray:
         return np.column_stack([self.values[name] for name in FACTORS])
 
 
+def steps_within(A: sp.csr_matrix, v: int, targets: np.ndarray, most: int) -> np.ndarray:
+    """Steps from v to each target in the graph of adjacency A, inf beyond ``most``.
+
+    >>> A = sp.csr_matrix(np.array([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]]))
+    >>> steps_within(A, 0, np.array([1, 2, 3]), most=4).tolist()
+    [1.0, 2.0, inf]
+    """
+    distance = np.full(A.shape[0], np.inf)
+    distance[v] = 0
+    frontier = np.zeros(A.shape[0])
+    frontier[v] = 1.0
+    for step in range(1, most + 1):
+        reached = ((A @ frontier) > 0) & np.isinf(distance)
+        if not reached.any():
+            break
+        distance[reached] = step
+        frontier = reached.astype(float)
+    return distance[targets]
+
+
 def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.ndarray, *,
-           G: ig.Graph, vertices: np.ndarray, statements: dict[int, Statement]) -> Assessment:
+           G: ig.Graph, A: sp.csr_matrix, vertices: np.ndarray,
+           statements: dict[int, Statement]) -> Assessment:
     """All factors for candidates ``ids`` (history indices) of asker ``q``.
 
-    ``vertices`` maps a history index to its vertex in ``G``, the graph the viewer may see;
-    ``statements`` holds the stated sectors, goals and values of the asker and candidates.
+    ``G`` is the graph the viewer may see and ``A`` its 0/1 adjacency; ``vertices`` maps a
+    history index to its vertex there. ``statements`` holds the stated sectors, goals and
+    values of the asker and candidates.
     """
     values = {}
-    # Capability fit and the words behind it.
+    # Capability fit.
     candidate_profiles = history.profiles[ids]
     cosine = np.asarray((candidate_profiles @ need.T).todense()).ravel()
     values["capability_fit"] = cosine / max(cosine.max(initial=0.0), FULL_FIT)
-    need_terms = need.indices
-    need_weights = need.data
-    asker_has = np.asarray(history.profiles[q, need_terms].todense()).ravel() > 0 \
-        if need_terms.size else np.zeros(0, dtype=bool)
-    candidate_has = (candidate_profiles[:, need_terms].toarray() > 0) if need_terms.size \
-        else np.zeros((ids.size, 0), dtype=bool)
-    names = (history.vectoriser.get_feature_names_out() if history.vectoriser is not None
-             else np.zeros(0, dtype=object))
-    by_weight = np.argsort(-need_weights, kind="stable")
-    shared_words = [[str(names[need_terms[t]]) for t in by_weight if row[t]][:SHOWN_WORDS]
-                    for row in candidate_has]
-    lacking = ~asker_has
-    lacking_words = [[str(names[need_terms[t]]) for t in by_weight if row[t] and lacking[t]]
-                     [:SHOWN_WORDS] for row in candidate_has]
 
     # Complementarity: the kinds, and the need's words the candidate covers that the asker
     # lacks; when the asker lacks none of them, how little the candidate duplicates it.
+    need_terms = need.indices[np.argsort(-need.data, kind="stable")]
+    need_weights = np.zeros(candidate_profiles.shape[1])
+    need_weights[need.indices] = need.data
+    asker_has = np.zeros(candidate_profiles.shape[1], dtype=bool)
+    asker_has[history.profiles[q].indices] = True
+    lacking = need_weights * ~asker_has
     kinds = list(KINDS)
     asker_kind = kinds[int(history.kinds[q])]
     kind_fit = np.array([KIND_COMPLEMENT[asker_kind][kinds[int(c)]] for c in history.kinds[ids]])
-    if lacking.any():
-        covered = (candidate_has[:, lacking] * need_weights[lacking]).sum(axis=1) \
-            / need_weights[lacking].sum()
+    if lacking.sum() > 0:
+        has_word = candidate_profiles.copy()
+        has_word.data[:] = 1.0
+        covered = (has_word @ lacking) / lacking.sum()
     else:
         covered = 1.0 - np.asarray((candidate_profiles @ history.profiles[q].T).todense()).ravel()
     values["complementarity"] = (KIND_SHARE_OF_COMPLEMENTARITY * kind_fit
@@ -199,15 +214,15 @@ def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.nd
 
     # Proximity in the graph the viewer may see, and track record.
     v = int(vertices[q])
-    targets = vertices[ids].tolist()
-    steps = np.array(G.distances(source=v, target=targets)[0], dtype=float)
-    own = set(G.neighbors(v))
-    common = [sorted(own & set(G.neighbors(t))) for t in targets]
+    targets = vertices[ids]
+    steps = steps_within(A, v, targets, most=max(PROXIMITY_BY_STEPS))
     proximity = np.array([PROXIMITY_BY_STEPS.get(int(s), 0.0) if np.isfinite(s) else 0.0
                           for s in steps])
+    mine = np.zeros(A.shape[0])
+    mine[A[v].indices] = 1.0
+    common = A[targets] @ mine
     two_steps = steps == 2
-    proximity[two_steps] += 0.3 * np.minimum(
-        np.array([len(c) for c in common])[two_steps] / COMMON_PARTNERS_FOR_FULL_BONUS, 1.0)
+    proximity[two_steps] += 0.3 * np.minimum(common[two_steps] / COMMON_PARTNERS_FOR_FULL_BONUS, 1)
     record = 0.5 * np.minimum(np.log1p(history.projects[ids]) / np.log1p(PROJECTS_FOR_FULL_RECORD), 1) \
         + 0.5 * np.minimum(history.coordinated[ids] / COORDINATIONS_FOR_FULL_RECORD, 1)
     values["proximity"] = (1 - TRACK_RECORD_SHARE) * proximity + TRACK_RECORD_SHARE * record
@@ -216,59 +231,69 @@ def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.nd
     order = np.argsort(np.argsort(-ranker_scores, kind="stable"), kind="stable")
     values["likelihood"] = 1.0 - order / max(ids.size, 1)
 
-    # Cultural closeness: 1 / (1 + Kogut–Singh distance).
+    # Cultural closeness: 1 / (1 + Kogut–Singh distance), once per country.
     home = history.countries[q]
-    distance = [culture.kogut_singh(HOFSTEDE, home, c, HOFSTEDE_VARIANCES) if home and c else None
-                for c in history.countries[ids]]
+    by_country = {c: culture.kogut_singh(HOFSTEDE, home, c, HOFSTEDE_VARIANCES) if home and c
+                  else None for c in set(history.countries[ids].tolist())}
+    distance = [by_country[c] for c in history.countries[ids]]
     values["cultural_closeness"] = np.array(
         [UNKNOWN_CULTURE if d is None else 1 / (1 + d) for d in distance])
 
     # Diversification: how little of the current portfolio is already in the candidate's
     # country and partner category.
-    mine = portfolio(G, v)
-    total = max(mine.partners, 1)
-    country_share = np.array([mine.countries.get(c or "unknown", 0) / total
+    current = portfolio(G, v)
+    total = max(current.partners, 1)
+    country_share = np.array([current.countries.get(c or "unknown", 0) / total
                               for c in history.countries[ids]])
-    category_share = np.array([mine.categories.get(partner_category((), kinds[int(c)]), 0) / total
+    category_share = np.array([current.categories.get(partner_category((), kinds[int(c)]), 0) / total
                                for c in history.kinds[ids]])
     values["diversification"] = (COUNTRY_SHARE_OF_DIVERSIFICATION * (1 - country_share)
                                  + (1 - COUNTRY_SHARE_OF_DIVERSIFICATION) * (1 - category_share))
 
     # Alignment: stated sectors, goals and values that overlap (only what both stated).
-    asker = statements.get(q) or Statement(set(), set(), set())
+    asker = statements.get(q)
     alignment = np.zeros(ids.size)
-    for row, candidate in enumerate(ids.tolist()):
-        theirs = statements.get(candidate)
-        if theirs is None:
-            continue
-        parts = [jaccard(a, b) for a, b in ((asker.sectors, theirs.sectors),
-                                            (asker.goals | asker.values,
-                                             theirs.goals | theirs.values)) if a and b]
-        alignment[row] = float(np.mean(parts)) if parts else 0.0
+    if asker is not None:
+        for row, candidate in enumerate(ids.tolist()):
+            theirs = statements.get(candidate)
+            if theirs is None:
+                continue
+            parts = [jaccard(a, b) for a, b in ((asker.sectors, theirs.sectors),
+                                                (asker.goals | asker.values,
+                                                 theirs.goals | theirs.values)) if a and b]
+            alignment[row] = float(np.mean(parts)) if parts else 0.0
     values["alignment"] = alignment
-    return Assessment(values, steps, common, shared_words, lacking_words, distance)
+    return Assessment(values, steps, distance, need_terms, ~asker_has[need_terms])
+
+
+def common_partners(G: ig.Graph, a: int, b: int) -> list[int]:
+    return sorted(set(G.neighbors(a)) & set(G.neighbors(b)))
 
 
 def reasons(assessment: Assessment, row: int, *, history: History, q: int, candidate: int,
-            pool_size: int, names: list[str], vertices: np.ndarray,
+            pool_size: int, G: ig.Graph, names: list[str], vertices: np.ndarray,
             statements: dict[int, Statement], portfolio_before: Portfolio) -> dict[str, str]:
     """The plain-language reason of each factor for one candidate (``row`` of the pool).
 
     ``names`` holds the graph's vertex names, for the introducers.
     """
     values = assessment.values
-    words = assessment.shared_words[row]
+    has = set(history.profiles[candidate].indices.tolist())
+    names_of_words = history.words()
+    words = [str(names_of_words[t]) for t in assessment.need_terms if t in has][:SHOWN_WORDS]
+    lacking = [str(names_of_words[t]) for t, lacks in
+               zip(assessment.need_terms, assessment.asker_lacks, strict=True)
+               if lacks and t in has][:SHOWN_WORDS]
     fit = (f"Their profile and projects share the need's words: {', '.join(words)}."
            if words else "Their profile shares none of the need's distinctive words.")
     kinds = list(KINDS)
     asker_kind, kind = kinds[int(history.kinds[q])], kinds[int(history.kinds[candidate])]
-    lacking = assessment.lacking_words[row]
     complement = (f"{KIND_NOUNS[kind].capitalize()} beside {KIND_NOUNS[asker_kind]} "
                   f"({KIND_COMPLEMENT[asker_kind][kind]:.0%} complementary kinds).")
     complement += (f" They bring what your profile lacks: {', '.join(lacking)}." if lacking
                    else " They add little that your profile lacks.")
     steps = assessment.steps[row]
-    common = assessment.common[row]
+    common = common_partners(G, int(vertices[q]), int(vertices[candidate])) if steps == 2 else []
     if steps == 1:
         proximity = "Already your partner."
     elif steps == 2:
@@ -279,7 +304,7 @@ def reasons(assessment: Assessment, row: int, *, history: History, q: int, candi
     elif np.isfinite(steps):
         proximity = f"{int(steps)} steps away in the network."
     else:
-        proximity = "Not connected to your network yet."
+        proximity = "More than four steps away, or not connected to your network yet."
     proximity += (f" Track record: {plural(int(history.projects[candidate]), 'project')}, "
                   f"{int(history.coordinated[candidate])} coordinated.")
     likelihood = (f"Ranked above {values['likelihood'][row]:.0%} of the {pool_size} candidates "
@@ -327,12 +352,24 @@ def reasons(assessment: Assessment, row: int, *, history: History, q: int, candi
             "diversification": diversification, "alignment": alignment}
 
 
-def introduction_path(G: ig.Graph, source: int, target: int, common: list[int]) -> list[int]:
-    """Vertices from the asker to the candidate through the best-connected introducer: for
-    two steps the common partner with the strongest ties to both, else a shortest path."""
-    if common:
-        def strength(u):
-            return G.es[G.get_eid(source, u)]["weight"] + G.es[G.get_eid(u, target)]["weight"]
-        return [source, max(common, key=strength), target]
-    path = G.get_shortest_path(source, to=target)
-    return path if len(path) >= 2 else []
+def introduction_paths(G: ig.Graph, source: int, targets: list[int], steps: list[float]) -> list[list[int]]:
+    """For each target, the vertices from the asker to it: direct; through the common
+    partner with the strongest ties to both; or a shortest path (one search for all);
+    empty when further than four steps."""
+    paths: list[list[int]] = [[] for _ in targets]
+    far = [i for i, s in enumerate(steps) if np.isfinite(s) and s >= 3]
+    if far:
+        found = G.get_shortest_paths(source, to=[targets[i] for i in far])
+        for i, path in zip(far, found, strict=True):
+            paths[i] = path
+
+    def strength(u, target):
+        return G.es[G.get_eid(source, u)]["weight"] + G.es[G.get_eid(u, target)]["weight"]
+
+    for i, (target, s) in enumerate(zip(targets, steps, strict=True)):
+        if s == 1:
+            paths[i] = [source, target]
+        elif s == 2:
+            introducer = max(common_partners(G, source, target), key=lambda u: strength(u, target))
+            paths[i] = [source, introducer, target]
+    return paths

@@ -68,6 +68,7 @@ class History:
         to_project = sp.diags(1 / np.maximum(np.asarray(weighted.sum(axis=1)).ravel(), 1e-12)) @ weighted
         to_member = sp.diags(1 / np.maximum(self.project_sizes, 1)) @ B.T
         self.recent_step = (to_project @ to_member).tocsr()
+        self._walk = self._words = None  # made on first use
         self._fit_words()
 
     def _count(self, projects_mask):
@@ -116,7 +117,17 @@ class History:
 
     def walks(self, queries, iterations=20):
         """Personalised PageRank from each query (one column each)."""
-        return linkpred.personalised_pagerank(self.adjacency, queries, iterations=iterations)
+        if self._walk is None:
+            self._walk = linkpred.transition_matrix(self.adjacency)
+        return linkpred.personalised_pagerank(self.adjacency, queries, iterations=iterations,
+                                              walk=self._walk)
+
+    def words(self) -> np.ndarray:
+        """The vocabulary, by index (empty without one)."""
+        if self._words is None:
+            self._words = (self.vectoriser.get_feature_names_out() if self.vectoriser is not None
+                           else np.zeros(0, dtype=object))
+        return self._words
 
 
 def build_history(participations, *, project_years, project_texts, kinds, countries,

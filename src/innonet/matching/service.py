@@ -44,6 +44,7 @@ class Finder:
 
     def __post_init__(self):
         self.index_of = {org: i for i, org in enumerate(self.organisation_ids)}
+        self.id_array = np.asarray(self.organisation_ids, dtype=np.int64)
 
     def model(self, question: str):
         """The ranker for a question, learned on first use; None when the history is too
@@ -183,7 +184,8 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
 
     result = network.analysis(session, viewer)
     G = result.graph
-    vertices = np.array([result.vertex_of[key] for key in found.organisation_ids], dtype=np.int64)
+    # Both number the organisations in the order of their ids.
+    vertices = np.searchsorted(result.organisation_ids, found.id_array)
     allowed = _allowed(found, q, query, G, vertices)
     question = ranker.NEW_PARTNERS if query.new_partners_only else ranker.CONSORTIUM
     walk = history.walks([q])[:, 0]
@@ -191,8 +193,8 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
                                allowed=allowed)
     model = found.model(question)
     ids, scores = ranker.order(model, pool)
-    assessment = factors.assess(history, q, need, ids, scores, G=G, vertices=vertices,
-                                statements=found.statements)
+    assessment = factors.assess(history, q, need, ids, scores, G=G, A=result.adjacency(),
+                                vertices=vertices, statements=found.statements)
     weight = np.array([weights[name] for name in factors.FACTORS], dtype=float)
     total = assessment.matrix() @ weight / weight.sum()
     preferred = np.isin(history.countries[ids], query.preferred_countries)
@@ -202,17 +204,16 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
         session, ids=[found.organisation_ids[int(ids[row])] for row in chosen])
     names = G.vs["name"]
     before = factors.portfolio(G, int(vertices[q]))
+    paths = factors.introduction_paths(G, int(vertices[q]), vertices[ids[chosen]].tolist(),
+                                       assessment.steps[chosen].tolist())
     results = []
-    for rank, row in enumerate(chosen.tolist(), start=1):
+    for rank, (row, path) in enumerate(zip(chosen.tolist(), paths, strict=True), start=1):
         candidate = int(ids[row])
         other = shown[found.organisation_ids[candidate]]
         why = factors.reasons(assessment, row, history=history, q=q, candidate=candidate,
-                              pool_size=ids.size, names=names, vertices=vertices,
+                              pool_size=ids.size, G=G, names=names, vertices=vertices,
                               statements=found.statements, portfolio_before=before)
         steps = assessment.steps[row]
-        path = (factors.introduction_path(G, int(vertices[q]), int(vertices[candidate]),
-                                          assessment.common[row] if steps == 2 else [])
-                if np.isfinite(steps) else [])
         results.append({
             "rank": rank, "external_id": other.external_id, "name": other.name,
             "kind": other.kind, "country": other.country, "is_sme": other.is_sme,

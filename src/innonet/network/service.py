@@ -17,6 +17,7 @@ from datetime import date
 
 import igraph as ig
 import numpy as np
+import scipy.sparse as sp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,7 +48,20 @@ class Analysis:
     vertex_of: dict[int, int]
     this_year: int
     _report: dict | None = field(default=None, repr=False)
+    _adjacency: sp.csr_matrix | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def adjacency(self) -> sp.csr_matrix:
+        """The graph's 0/1 adjacency matrix, both directions (made on first use)."""
+        with self._lock:
+            if self._adjacency is None:
+                n = self.graph.vcount()
+                sources, targets, _ = analytics.graph.edge_arrays(self.graph)
+                ones = np.ones(2 * sources.size)
+                self._adjacency = sp.csr_matrix(
+                    (ones, (np.concatenate([sources, targets]), np.concatenate([targets, sources]))),
+                    shape=(n, n))
+            return self._adjacency
 
     @property
     def report(self) -> dict:
