@@ -15,6 +15,8 @@ import pytest
 from starlette.routing import Mount
 
 from innonet.accounts import service as accounts
+from innonet.matching import service as matching
+from innonet.matching.schemas import NeedIn
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import AgreementIn
 from tests.factories import (
@@ -135,8 +137,15 @@ RULES = {
     # Recommendations read public data plus the relationships the viewer may see.
     ("GET", "/api/v1/orgs/{external_id}/recommendations"): everyone,
     ("POST", "/api/v1/orgs/{external_id}/recommendations"): everyone,
+    ("GET", "/api/v1/orgs/{external_id}/needs"): everyone,  # holds only what the viewer may see
+    ("POST", "/api/v1/needs"): org_writer,
+    ("GET", "/api/v1/needs/{need_id}"): item_reader,
+    ("PATCH", "/api/v1/needs/{need_id}"): item_writer,
+    ("DELETE", "/api/v1/needs/{need_id}"): item_writer,
+    ("GET", "/api/v1/needs/{need_id}/recommendations"): item_reader,
     ("GET", "/orgs/{external_id}/diagnosis"): everyone,
     ("GET", "/orgs/{external_id}/partners"): everyone,
+    ("POST", "/orgs/{external_id}/needs"): org_writer,
     ("GET", "/network"): everyone,
     ("GET", "/network/report"): everyone,
     ("GET", "/network/report.html"): everyone,
@@ -202,6 +211,7 @@ class World:
     users: dict
     credentials: dict  # role -> headers (API) or cookie (pages)
     relationships: dict  # (side, visibility) -> relationship
+    needs: dict  # (side, visibility) -> need
     agreements: dict  # side -> agreement
     memberships: dict  # side -> membership id
     tokens: dict  # (role, side) -> token id
@@ -237,6 +247,13 @@ def world(session):
             relationships[(side, visibility)] = make_relationship(
                 session, owner, partner, notes=note(side, visibility), visibility=visibility,
                 shared_with=[counterpart.external_id] if visibility == "partners" else [])
+    needs = {
+        (side, visibility): matching.create_need(session, OPERATOR, data=NeedIn(
+            organisation=owner.external_id, title=f"Need {side} {visibility}",
+            description=note(side, visibility), visibility=visibility,
+            shared_with=[counterpart.external_id] if visibility == "partners" else []))
+        for side, owner, counterpart in (("own", own, other), ("other", other, own))
+        for visibility in VISIBILITIES}
     agreements = {
         side: sharing.create_agreement(session, OPERATOR, data=AgreementIn(
             owner=owner.external_id, parties=[third.external_id], kind="nda",
@@ -256,8 +273,8 @@ def world(session):
                                     email="newcomer@example.org", role="member")
     _, reset = accounts.request_password_reset(session, email=stranger.email)
     session.commit()
-    return World(own, other, third, users, credentials, relationships, agreements, memberships,
-                 tokens, invitation, reset)
+    return World(own, other, third, users, credentials, relationships, needs, agreements,
+                 memberships, tokens, invitation, reset)
 
 
 def _path(path: str, world: World, role: str, side: str, visibility: str) -> str:
@@ -269,6 +286,7 @@ def _path(path: str, world: World, role: str, side: str, visibility: str) -> str
         return path + "?format=graphml"
     return (path.replace("{external_id}", organisation.external_id)
             .replace("{relationship_id}", str(world.relationships[(side, visibility)].id))
+            .replace("{need_id}", str(world.needs[(side, visibility)].id))
             .replace("{agreement_id}", str(world.agreements[side].id))
             .replace("{membership_id}", str(world.memberships[side]))
             .replace("{token_id}", str(world.tokens.get((role, side), world.tokens[("member", side)])))
@@ -291,6 +309,9 @@ def _body(method: str, path: str, world: World, side: str) -> dict:
         ("PATCH", "/api/v1/agreements/{agreement_id}"): {"status": "terminated"},
         ("PUT", "/api/v1/orgs/{external_id}/cluster-consent"): {"consent": True},
         ("POST", "/api/v1/orgs/{external_id}/recommendations"): {"need": "a partner", "k": 5},
+        ("POST", "/api/v1/needs"): {"organisation": organisation.external_id, "title": "Coating"},
+        ("PATCH", "/api/v1/needs/{need_id}"): {"title": "Barrier coating"},
+        ("POST", "/orgs/{external_id}/needs"): {"title": "Coating", "need": "barrier coating"},
         ("POST", "/orgs/new"): {"name": "New organisation", "kind": "company"},
         ("POST", "/orgs/{external_id}/edit"): {"name": organisation.name, "kind": "company", "city": "Graz"},
         ("POST", "/orgs/{external_id}/relationships/new"): {

@@ -216,3 +216,25 @@ def test_find_partners_explains_each_result_and_draws_the_introduction(site, pag
     alert = page.locator("#results [role=alert]")
     expect(alert).to_contain_text("k Input should be greater than or equal to 1")
     expect(alert).to_contain_text("weights.likelihood")
+
+
+def test_a_member_saves_a_need_and_finds_it_again(site, page):
+    sign_in(site, page)
+    page.goto(f"{site}/orgs/{ESA}/partners")
+    page.get_by_label("What are you looking for?").fill("earth observation data for farming")
+    page.get_by_label("Research organisation").check()
+    page.get_by_role("button", name="Save need").click()
+    expect(page.locator("#title-error")).to_be_visible()  # a need needs a title
+    page.get_by_label("What are you looking for?").fill("earth observation data for farming")
+    page.get_by_label("Title").fill("Crop monitoring from space")
+    page.get_by_role("button", name="Save need").click()
+    page.wait_for_url("**need_id=*")
+    expect(page.get_by_role("status")).to_contain_text("Need saved")
+    expect(page.get_by_label("What are you looking for?")).to_have_value(
+        "Crop monitoring from space. earth observation data for farming")
+    expect(page.get_by_label("Research organisation")).to_be_checked()
+    expect(page.locator("#results li.partner").first).to_be_visible(timeout=60_000)
+    kinds = page.locator("#results li.partner .partner-facts").all_inner_texts()
+    assert kinds and all(k.startswith("Research organisation") for k in kinds)
+    saved = page.get_by_role("navigation", name="Saved needs")
+    expect(saved.get_by_role("link", name="Crop monitoring from space")).to_be_visible()

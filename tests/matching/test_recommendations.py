@@ -11,7 +11,8 @@ import pytest
 from innonet.matching import service
 from innonet.matching.factors import FACTORS
 from innonet.matching.schemas import NeedQuery
-from tests.factories import OPERATOR, make_organisation, make_project, make_relationship
+from tests.factories import (OPERATOR, bearer, make_organisation, make_project,
+                             make_relationship, make_user)
 
 NEED = "barrier coating from cellulose for food packaging"
 
@@ -194,3 +195,61 @@ def test_recommend_command(empty_database_url):
     assert result.exit_code == 1 and "No organisation with id 'nobody'" in result.output
     result = run("recommend", "--org", asker, "--k", 0)
     assert result.exit_code == 1 and "k:" in result.output
+
+
+def test_a_stored_need_is_private_until_shared_and_searches_with_its_filters(client, world,
+                                                                              session):
+    member = make_user(session, world["sme"], "member")
+    headers = bearer(session, member)
+    body = {"organisation": "sme", "title": "Barrier coating", "description": NEED,
+            "partner_kinds": ["research_organisation", "higher_education"],
+            "excluded_countries": ["de"]}
+    response = client.post("/api/v1/needs", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    need = response.json()
+    assert need["visibility"] == "private" and need["excluded_countries"] == ["DE"]
+    path = f"/api/v1/needs/{need['id']}"
+    assert client.get(path).status_code == 404  # a visitor: as if it did not exist
+    assert client.get("/api/v1/orgs/sme/needs").json() == []
+    assert client.get(path, headers=headers).json()["title"] == "Barrier coating"
+    answer = client.get(f"{path}/recommendations", headers=headers, params={"k": 5}).json()
+    assert answer["need"] == f"Barrier coating. {NEED}"
+    assert answer["results"] and all(r["kind"] in {"research_organisation", "higher_education"}
+                                     and r["country"] != "DE" for r in answer["results"])
+    assert client.get(f"{path}/recommendations").status_code == 404
+
+    changed = client.patch(path, json={"visibility": "public", "title": "Coatings"},
+                           headers=headers)
+    assert changed.status_code == 200 and changed.json()["title"] == "Coatings"
+    assert [n["id"] for n in client.get("/api/v1/orgs/sme/needs").json()] == [need["id"]]
+    assert client.patch(path, json={"title": ""}, headers=headers).status_code == 422
+    assert client.delete(path, headers=headers).status_code == 204
+    assert client.get(path, headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"title": ""}, "title"), ({"title": "x", "preferred_countries": ["XX"]},
+                               "preferred_countries"),
+    ({"title": "x", "partner_kinds": ["pirate"]}, "partner_kinds.0"),
+    ({"title": "x", "visibility": "partners"}, "shared_with"),
+])
+def test_a_bad_need_names_the_field_and_writes_nothing(client, world, session, body, field):
+    headers = bearer(session, make_user(session, world["sme"], "member"))
+    response = client.post("/api/v1/needs", json={"organisation": "sme", **body},
+                           headers=headers)
+    assert response.status_code == 422
+    assert field in [p["field"] for p in response.json()["error"]["problems"]]
+    assert client.get("/api/v1/orgs/sme/needs", headers=headers).json() == []
+
+
+def test_stated_goals_count_for_alignment(client, world, session):
+    from innonet.organisations import service as organisations
+
+    for key in ("sme", "research"):
+        organisations.update_organisation(session, OPERATOR, external_id=key,
+                                          changes={"goals": "Carbon-neutral packaging by 2030"})
+    session.flush()
+    found = by_id(client.get("/api/v1/orgs/sme/recommendations",
+                             params={"need": NEED, "k": 10}).json())
+    alignment = next(f for f in found["research"]["factors"] if f["name"] == "alignment")
+    assert alignment["score"] > 0 and "carbon-neutral" in alignment["reason"]

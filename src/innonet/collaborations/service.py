@@ -247,18 +247,7 @@ def update_relationship(session: Session, viewer: Viewer, *, relationship_id: in
     for field, value in data.model_dump().items():
         setattr(rel, field, value)
     _ensure_no_duplicate(session, rel=rel)
-    if any(k in changes for k in SharingFields.model_fields):
-        current_sharing = sharing.sharing_view(session, viewer, items=[rel])[rel.id]
-        merged = {"visibility": current_sharing["visibility"], "agreement": current_sharing["agreement"],
-                  "shared_with": [o.external_id for o in current_sharing["shared_with"]]}
-        if changes.get("visibility", merged["visibility"]) != "partners":
-            merged |= {"shared_with": [], "agreement": None}
-        try:
-            wanted = SharingFields.model_validate(
-                merged | {k: v for k, v in changes.items() if k in SharingFields.model_fields})
-        except ValidationError as error:
-            raise InvalidInput.from_validation(error.errors()) from None
-        sharing.apply_sharing(session, item=rel, sharing=wanted)
+    sharing.change_sharing(session, viewer, item=rel, changes=changes)
     session.flush()
     sharing.record(session, viewer, action="update", items=[rel])
     return rel

@@ -2,14 +2,21 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from innonet.errors import API_ERROR_RESPONSES
 from innonet.matching import service
-from innonet.matching.schemas import NeedQuery, Preset, Recommendations
+from innonet.matching.schemas import (
+    NeedIn,
+    NeedOut,
+    NeedPatch,
+    NeedQuery,
+    Preset,
+    Recommendations,
+)
 from innonet.sharing.policy import Viewer
-from innonet.web import CurrentViewer, DbSession
+from innonet.web import CurrentViewer, DbSession, RecordId
 
 router = APIRouter(prefix="/api/v1", responses=API_ERROR_RESPONSES, tags=["partner finder"])
 
@@ -38,3 +45,54 @@ def search_partners(external_id: str, query: NeedQuery, session: Session = DbSes
     """The same for a full need: partner kinds, preferred and excluded countries, SMEs
     only, competitors left out, and the weight of each factor. Nothing is stored."""
     return service.recommendations(session, viewer, external_id=external_id, query=query)
+
+
+def _need_out(session: Session, viewer: Viewer, need) -> dict:
+    return service.need_view(session, viewer, needs=[need])[0]
+
+
+@router.get("/orgs/{external_id}/needs", response_model=list[NeedOut])
+def list_needs(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """An organisation's innovation needs that you may see, newest first."""
+    return service.need_view(session, viewer,
+                             needs=service.list_needs(session, viewer, external_id=external_id))
+
+
+@router.post("/needs", response_model=NeedOut, status_code=201)
+def create_need(data: NeedIn, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """Record an innovation need (members of the organisation, write token); private
+    unless ``visibility`` says otherwise."""
+    return _need_out(session, viewer, service.create_need(session, viewer, data=data))
+
+
+@router.get("/needs/{need_id}", response_model=NeedOut)
+def get_need(need_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """One need, if you may see it (404 otherwise)."""
+    return _need_out(session, viewer, service.get_need(session, viewer, need_id=need_id))
+
+
+@router.patch("/needs/{need_id}", response_model=NeedOut)
+def update_need(need_id: RecordId, changes: NeedPatch, session: Session = DbSession,
+                viewer: Viewer = CurrentViewer):
+    """Change some fields or the sharing of a need (the owner's members)."""
+    need = service.update_need(session, viewer, need_id=need_id,
+                               changes=changes.model_dump(exclude_unset=True))
+    return _need_out(session, viewer, need)
+
+
+@router.delete("/needs/{need_id}", status_code=204)
+def delete_need(need_id: RecordId, session: Session = DbSession,
+                viewer: Viewer = CurrentViewer) -> Response:
+    """Delete a need (the owner's members)."""
+    service.delete_need(session, viewer, need_id=need_id)
+    return Response(status_code=204)
+
+
+@router.get("/needs/{need_id}/recommendations", response_model=Recommendations)
+def need_recommendations(need_id: RecordId, session: Session = DbSession,
+                         viewer: Viewer = CurrentViewer,
+                         k: Annotated[int, Query(ge=1, le=service.MAX_K)] = 20,
+                         preset: Preset = "balanced", new_partners_only: bool = False):
+    """Partners for a stored need you may see, with the need's own filters."""
+    return service.need_recommendations(session, viewer, need_id=need_id, k=k, preset=preset,
+                                        new_partners_only=new_partners_only)

@@ -1,15 +1,22 @@
 """Pydantic shapes of a partner search: the need with its filters and weights, and the
 recommendations with their factors, reasons, introduction path and due diligence."""
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from innonet.countries import normalise_country
 from innonet.matching.factors import PRESETS
-from innonet.organisations.schemas import Kind
+from innonet.organisations.schemas import Kind, OrganisationSummary
+from innonet.sharing.schemas import SharingFields, SharingOut
 
 Preset = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
+
+
+def country_list(values: list[str]) -> list[str]:
+    """ISO codes, each once, sorted (EL and UK accepted); ValueError names an unknown one."""
+    return sorted({normalise_country(v) for v in values if v and v.strip()})
 
 
 class Weights(BaseModel):
@@ -50,10 +57,8 @@ class NeedQuery(BaseModel):
         "stated sector with you"))
     new_partners_only: bool = Field(default=False, description="Leave out existing partners")
 
-    @field_validator("preferred_countries", "excluded_countries")
-    @classmethod
-    def _countries(cls, values: list[str]) -> list[str]:
-        return sorted({normalise_country(v) for v in values if v and v.strip()})
+    _countries = field_validator("preferred_countries", "excluded_countries")(
+        lambda values: country_list(values))
 
     def weight_of(self) -> dict[str, float]:
         """The preset's weights with the user's overrides."""
@@ -116,3 +121,53 @@ class Recommendations(BaseModel):
                                  "from: likelihood then comes from the network walk")
     results: list[Recommendation]
 
+
+
+class NeedFields(BaseModel):
+    """An innovation need as an organisation records it, with its search filters."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, from_attributes=True)
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    partner_kinds: list[Kind] = Field(default_factory=list, max_length=len(Kind.__args__))
+    preferred_countries: list[str] = Field(default_factory=list, max_length=300)
+    excluded_countries: list[str] = Field(default_factory=list, max_length=300)
+    sme_only: bool = False
+    exclude_competitors: bool = False
+
+    _countries = field_validator("preferred_countries", "excluded_countries")(
+        lambda values: country_list(values))
+
+    def words(self) -> str:
+        return ". ".join(t for t in (self.title, self.description) if t)
+
+
+class NeedIn(NeedFields, SharingFields):
+    """A new need; private (the organisation's members only) until shared."""
+
+    organisation: str = Field(description="External id of the organisation that has the need")
+
+
+class NeedPatch(BaseModel):
+    """The fields to change; sharing as for relationships."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = None
+    description: str | None = None
+    partner_kinds: list[str] | None = None
+    preferred_countries: list[str] | None = None
+    excluded_countries: list[str] | None = None
+    sme_only: bool | None = None
+    exclude_competitors: bool | None = None
+    visibility: str | None = None
+    shared_with: list[str] | None = None
+    agreement: int | None = None
+
+
+class NeedOut(NeedFields, SharingOut):
+    id: int
+    organisation: OrganisationSummary
+    created_at: datetime
+    updated_at: datetime

@@ -11,19 +11,24 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from innonet.collaborations.models import Participation, Project
-from innonet.errors import InvalidInput, Problem
+from innonet.errors import InvalidInput, NotFound, Problem
 from innonet.matching import factors, features, ranker
 from innonet.matching.history import KIND_CODES, History, history_until
-from innonet.matching.schemas import NeedQuery
+from innonet.matching.models import Need
+from innonet.matching.schemas import NeedFields, NeedIn, NeedQuery
 from innonet.network import service as network
 from innonet.network.service import data_version
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
+from innonet.sharing import policy
+from innonet.sharing import service as sharing
 from innonet.sharing.policy import Viewer
+from innonet.sharing.schemas import SharingFields
 
 MAX_K = 200
 
@@ -86,7 +91,8 @@ def _build(session: Session) -> Finder:
     orgs = session.execute(select(
         Organisation.id, Organisation.external_id, Organisation.kind, Organisation.country,
         Organisation.description, Organisation.capabilities, Organisation.sectors,
-        Organisation.values_statement, Organisation.is_sme).order_by(Organisation.id)).all()
+        Organisation.goals, Organisation.values_statement, Organisation.is_sme)
+        .order_by(Organisation.id)).all()
     profile = {o.id: (KIND_CODES[o.kind], o.country or "") for o in orgs}
     this_year = date.today().year
     rows = [{"project": r.project_id, "org": r.organisation_id,
@@ -108,8 +114,9 @@ def _build(session: Session) -> Finder:
     statements = {}
     for i, key in enumerate(keys):
         o = by_id[key]
-        if o.sectors or o.values_statement:
-            statements[i] = factors.Statement(factors.sector_set(o.sectors), set(),
+        if o.sectors or o.goals or o.values_statement:
+            statements[i] = factors.Statement(factors.sector_set(o.sectors),
+                                              factors.word_set(o.goals),
                                               factors.word_set(o.values_statement))
     return Finder(rows, texts, history, keys, [by_id[key].external_id for key in keys],
                   np.array([by_id[key].is_sme is True for key in keys]), statements)
@@ -276,3 +283,96 @@ def _due_diligence(organisation: Organisation, history, i: int) -> dict:
             "projects": int(history.projects[i]), "coordinated": int(history.coordinated[i]),
             "first_year": int(years.min()) if years.size else None,
             "last_year": int(years.max()) if years.size else None}
+
+
+# ---------------------------------------------------------------- needs
+
+
+def create_need(session: Session, viewer: Viewer, *, data: NeedIn) -> Need:
+    """Record an innovation need of an organisation (its members may)."""
+    organisation = organisations.get_organisation(session, external_id=data.organisation)
+    policy.ensure_insider(viewer, organisation.id)
+    need = Need(organisation_id=organisation.id,
+                **data.model_dump(include=set(NeedFields.model_fields)))
+    session.add(need)
+    session.flush()
+    sharing.apply_sharing(session, item=need, sharing=SharingFields.model_validate(
+        data.model_dump(include=set(SharingFields.model_fields))))
+    sharing.record(session, viewer, action="create", items=[need])
+    return need
+
+
+def get_need(session: Session, viewer: Viewer, *, need_id: int, for_change: bool = False) -> Need:
+    """A need the viewer may see (NotFound otherwise, as if it did not exist)."""
+    need = session.get(Need, need_id)
+    if need is None or not policy.can_see(session, viewer, need):
+        raise NotFound(f"No need with id {need_id}.")
+    if for_change:
+        policy.ensure_insider(viewer, need.organisation_id)
+    else:
+        sharing.record(session, viewer, action="read", items=[need])
+    return need
+
+
+def update_need(session: Session, viewer: Viewer, *, need_id: int, changes: dict) -> Need:
+    """Change the given fields (and sharing) of a need, validated as a whole."""
+    need = get_need(session, viewer, need_id=need_id, for_change=True)
+    current = {name: getattr(need, name) for name in NeedFields.model_fields}
+    try:
+        data = NeedFields(**current | {k: v for k, v in changes.items()
+                                       if k in NeedFields.model_fields})
+    except ValidationError as error:
+        raise InvalidInput.from_validation(error.errors()) from None
+    for name, value in data.model_dump().items():
+        setattr(need, name, value)
+    sharing.change_sharing(session, viewer, item=need, changes=changes)
+    session.flush()
+    sharing.record(session, viewer, action="update", items=[need])
+    return need
+
+
+def delete_need(session: Session, viewer: Viewer, *, need_id: int) -> None:
+    need = get_need(session, viewer, need_id=need_id, for_change=True)
+    sharing.record(session, viewer, action="delete", items=[need])
+    sharing.remove_shares(session, item=need)
+    session.delete(need)
+    session.flush()
+
+
+def list_needs(session: Session, viewer: Viewer, *, external_id: str) -> list[Need]:
+    """An organisation's needs that the viewer may see, newest first."""
+    organisation = organisations.get_organisation(session, external_id=external_id)
+    needs = list(session.scalars(select(Need).where(
+        Need.organisation_id == organisation.id, policy.visible_condition(viewer, Need))
+        .order_by(Need.created_at.desc(), Need.id.desc())))
+    sharing.record(session, viewer, action="read", items=needs)
+    return needs
+
+
+def need_view(session: Session, viewer: Viewer, *, needs: list[Need]) -> list[dict]:
+    """Needs with their organisation and sharing, shaped like NeedOut."""
+    by_id = organisations.organisations_by_id(session, ids=[n.organisation_id for n in needs])
+    shares = sharing.sharing_view(session, viewer, items=needs)
+    return [{name: getattr(need, name) for name in (*NeedFields.model_fields, "id", "created_at",
+                                                     "updated_at")}
+            | shares[need.id] | {"organisation": by_id[need.organisation_id]} for need in needs]
+
+
+def query_for_need(need: Need, **options) -> NeedQuery:
+    """The partner search a stored need stands for (k, preset, weights from ``options``)."""
+    fields = NeedFields.model_validate(need)
+    return NeedQuery(need=fields.words(), kinds=fields.partner_kinds,
+                     preferred_countries=fields.preferred_countries,
+                     excluded_countries=fields.excluded_countries, sme_only=fields.sme_only,
+                     exclude_competitors=fields.exclude_competitors, **options)
+
+
+def need_recommendations(session: Session, viewer: Viewer, *, need_id: int, **options) -> dict:
+    """Recommendations for a stored need the viewer may see, with its filters."""
+    need = get_need(session, viewer, need_id=need_id)
+    owner = organisations.organisations_by_id(session, ids=[need.organisation_id])[need.organisation_id]
+    try:
+        query = query_for_need(need, **options)
+    except ValidationError as error:
+        raise InvalidInput.from_validation(error.errors()) from None
+    return recommendations(session, viewer, external_id=owner.external_id, query=query)

@@ -1,16 +1,25 @@
 """Pages: Find partners — a need, filters and weights in; explained partners out."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from innonet.countries import all_countries
+from innonet.errors import InnonetError
 from innonet.matching import factors, service
-from innonet.matching.schemas import NeedQuery
+from innonet.matching.schemas import NeedIn, NeedQuery
 from innonet.organisations import service as organisations
+from innonet.sharing import policy
 from innonet.sharing.policy import Viewer
-from innonet.web import CurrentViewer, DbSession, field_errors, is_htmx, render
+from innonet.web import (
+    CurrentViewer,
+    DbSession,
+    field_errors,
+    is_htmx,
+    redirect_with_flash,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -18,10 +27,9 @@ FLAGS = ("sme_only", "exclude_competitors", "new_partners_only")
 LISTS = ("kinds", "preferred_countries", "excluded_countries")
 
 
-def _query_from(request: Request) -> dict:
-    """The form's fields as NeedQuery input: repeated fields as lists, boxes as booleans,
-    one ``w_<factor>`` field per weight."""
-    params = request.query_params
+def _query_from(params) -> dict:
+    """The form's fields (query string or posted form) as NeedQuery input: repeated fields
+    as lists, boxes as booleans, one ``w_<factor>`` field per weight."""
     data = {name: params.getlist(name) for name in LISTS}
     data |= {name: params.get(name) in ("on", "true", "1") for name in FLAGS}
     data |= {name: params[name] for name in ("need", "k", "preset") if params.get(name)}
@@ -34,18 +42,72 @@ def _query_from(request: Request) -> dict:
 def find_partners(request: Request, external_id: str, session: Session = DbSession,
                   viewer: Viewer = CurrentViewer):
     organisation = organisations.get_organisation(session, external_id=external_id)
-    searched = "need" in request.query_params
-    data = _query_from(request)
-    errors, found, status = {}, None, 200
+    data = _query_from(request.query_params)
+    if need_id := request.query_params.get("need_id", "").strip():
+        # A saved need fills the form; the goal, weights and k stay as given.
+        need = service.get_need(session, viewer, need_id=int(need_id) if need_id.isdigit() else 0)
+        stored = service.query_for_need(need).model_dump(include={
+            "need", "kinds", "preferred_countries", "excluded_countries", "sme_only",
+            "exclude_competitors"})
+        data |= stored
+    searched = "need" in data and ("need" in request.query_params or bool(need_id))
+    return _page(request, session, viewer, organisation, data, searched=searched)
+
+
+def _page(request, session, viewer, organisation, data, *, searched, save_errors=None,
+          status_code=200, fragment=None):
+    errors, found = {}, None
     try:
         query = NeedQuery(**data)
     except ValidationError as error:
-        errors, status, query = field_errors(error), 422, NeedQuery()
+        errors, status_code, query = field_errors(error), 422, NeedQuery()
     if searched and not errors:
-        found = service.recommendations(session, viewer, external_id=external_id, query=query)
+        found = service.recommendations(session, viewer, external_id=organisation.external_id,
+                                        query=query)
+    insider = viewer.is_operator or organisation.id in viewer.member_of
     context = {"org": organisation, "query": query, "form": data, "errors": errors,
                "found": found, "FACTORS": factors.FACTORS, "PRESETS": factors.PRESETS,
                "PRESET_LABELS": factors.PRESET_LABELS, "countries": all_countries(),
-               "searched": searched}
-    template = "_partner_results.html" if is_htmx(request) else "find_partners.html"
-    return render(request, template, context, status_code=status)
+               "searched": searched, "can_save": insider and viewer.can_write,
+               "save_errors": save_errors or {},
+               "needs": service.list_needs(session, viewer, external_id=organisation.external_id)}
+    fragment = is_htmx(request) if fragment is None else fragment
+    template = "_partner_results.html" if fragment else "find_partners.html"
+    return render(request, template, context, status_code=status_code)
+
+
+@router.post("/orgs/{external_id}/needs", response_class=HTMLResponse)
+async def save_need(request: Request, external_id: str, session: Session = DbSession,
+                    viewer: Viewer = CurrentViewer):
+    """Save the need in the search form (its words and filters) for the organisation."""
+    organisation = organisations.get_organisation(session, external_id=external_id)
+    policy.ensure_insider(viewer, organisation.id)
+    form = await request.form()
+    data = {"organisation": external_id, "title": form.get("title", ""),
+            "description": form.get("need") or None, "partner_kinds": form.getlist("kinds"),
+            "preferred_countries": form.getlist("preferred_countries"),
+            "excluded_countries": form.getlist("excluded_countries"),
+            "sme_only": form.get("sme_only") == "on",
+            "exclude_competitors": form.get("exclude_competitors") == "on",
+            "visibility": form.get("visibility") or "private"}
+    try:
+        with session.begin_nested():  # a refused share leaves no half-written need
+            need = service.create_need(session, viewer, data=NeedIn(**data))
+    except ValidationError as error:
+        return _page(request, session, viewer, organisation, _query_from(form), searched=False,
+                     save_errors=field_errors(error), status_code=422, fragment=False)
+    except InnonetError as error:
+        if error.status_code in (401, 403, 404):
+            raise
+        return _page(request, session, viewer, organisation, _query_from(form), searched=False,
+                     save_errors={p.field or "title": p.message for p in error.problems}
+                     or {"title": error.message}, status_code=error.status_code, fragment=False)
+    url = f"/orgs/{external_id}/partners?need_id={need.id}"
+    message = f"Need saved (#{need.id}): {need.title}."
+    if is_htmx(request):  # the browser goes to the saved need's page itself
+        response = redirect_with_flash(request, url, message)
+        redirect = Response(status_code=200, headers={"HX-Redirect": url})
+        redirect.raw_headers.extend(h for h in response.raw_headers if h[0] == b"set-cookie")
+        return redirect
+    return redirect_with_flash(request, url, message)
+

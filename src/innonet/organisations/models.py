@@ -49,6 +49,7 @@ class Organisation(Base):
     capabilities: Mapped[str | None] = mapped_column(Text)
     needs: Mapped[str | None] = mapped_column(Text)
     sectors: Mapped[str | None] = mapped_column(Text)
+    goals: Mapped[str | None] = mapped_column(Text)
     values_statement: Mapped[str | None] = mapped_column(Text)
     # Set while the organisation lets the cluster manager count its network in aggregates.
     cluster_consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

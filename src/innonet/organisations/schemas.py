@@ -38,11 +38,12 @@ class OrganisationFields(BaseModel):
     capabilities: str | None = Field(default=None, description="What the organisation offers")
     needs: str | None = Field(default=None, description="What the organisation seeks")
     sectors: str | None = None
+    goals: str | None = Field(default=None, description="Strategic goals, for alignment")
     values_statement: str | None = None
 
     _blanks = field_validator(
         "short_name", "pic", "vat", "country", "region", "city", "website", "description",
-        "capabilities", "needs", "sectors", "values_statement", mode="before",
+        "capabilities", "needs", "sectors", "goals", "values_statement", mode="before",
     )(_blank_to_none)
 
     @field_validator("country")
@@ -95,6 +96,7 @@ class OrganisationPatch(BaseModel):
     capabilities: str | None = None
     needs: str | None = None
     sectors: str | None = None
+    goals: str | None = None
     values_statement: str | None = None
 
 
@@ -119,6 +121,7 @@ class OrganisationOut(OrganisationSummary):
     capabilities: str | None
     needs: str | None
     sectors: str | None
+    goals: str | None
     values_statement: str | None
     created_at: datetime
     updated_at: datetime

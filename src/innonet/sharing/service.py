@@ -4,6 +4,7 @@ import csv
 import io
 from collections import defaultdict
 
+from pydantic import ValidationError
 from sqlalchemy import delete, insert, select, true
 from sqlalchemy.orm import Session
 
@@ -76,6 +77,24 @@ def replace_shares(session: Session, *, item_type: str, shares: dict[int, list[i
 
 def remove_shares(session: Session, *, item) -> None:
     session.execute(delete(Share).where(Share.item_type == item.share_type, Share.item_id == item.id))
+
+
+def change_sharing(session: Session, viewer: Viewer, *, item, changes: dict) -> None:
+    """Apply the sharing fields among ``changes`` (if any) on top of the item's current
+    sharing; leaving "partners" drops the names and the agreement."""
+    if not any(k in changes for k in SharingFields.model_fields):
+        return
+    current = sharing_view(session, viewer, items=[item])[item.id]
+    merged = {"visibility": current["visibility"], "agreement": current["agreement"],
+              "shared_with": [o.external_id for o in current["shared_with"]]}
+    if changes.get("visibility", merged["visibility"]) != "partners":
+        merged |= {"shared_with": [], "agreement": None}
+    try:
+        wanted = SharingFields.model_validate(
+            merged | {k: v for k, v in changes.items() if k in SharingFields.model_fields})
+    except ValidationError as error:
+        raise InvalidInput.from_validation(error.errors()) from None
+    apply_sharing(session, item=item, sharing=wanted)
 
 
 def sharing_view(session: Session, viewer: Viewer, *, items: list) -> dict[int, dict]:
