@@ -7,7 +7,6 @@ share) and by relationships that a person or an import recorded.
 from collections import Counter, defaultdict
 from itertools import combinations
 
-from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
@@ -181,13 +180,6 @@ def ego_network(session: Session, viewer: Viewer, *, organisation_id: int, size:
 # ---------------------------------------------------------------- relationships
 
 
-def _validated(data: dict) -> RelationshipFields:
-    try:
-        return RelationshipFields(**data)
-    except ValidationError as error:
-        raise InvalidInput.from_validation(error.errors()) from None
-
-
 def _partner_for(session: Session, *, organisation: Organisation, partner_external_id: str) -> Organisation:
     partner = session.scalar(
         select(Organisation).where(Organisation.external_id == partner_external_id))
@@ -228,22 +220,15 @@ def create_relationship(session: Session, viewer: Viewer, *, data: RelationshipI
 def get_relationship(session: Session, viewer: Viewer, *, relationship_id: int,
                      for_change: bool = False) -> Relationship:
     """A relationship the viewer may see (NotFound otherwise, as if it did not exist)."""
-    rel = session.get(Relationship, relationship_id)
-    if rel is None or not policy.can_see(session, viewer, rel):
-        raise NotFound(f"No relationship with id {relationship_id}.")
-    if for_change:
-        policy.ensure_insider(viewer, rel.organisation_id)
-    else:
-        sharing.record(session, viewer, action="read", items=[rel])
-    return rel
+    return sharing.get_visible(session, viewer, Relationship, relationship_id,
+                               label="relationship", for_change=for_change)
 
 
 def update_relationship(session: Session, viewer: Viewer, *, relationship_id: int,
                         changes: dict) -> Relationship:
     """Change the given fields (and sharing) of a relationship, validated as a whole."""
     rel = get_relationship(session, viewer, relationship_id=relationship_id, for_change=True)
-    current = {field: getattr(rel, field) for field in RelationshipFields.model_fields}
-    data = _validated(current | {k: v for k, v in changes.items() if k in RelationshipFields.model_fields})
+    data = sharing.changed_fields(rel, RelationshipFields, changes)
     for field, value in data.model_dump().items():
         setattr(rel, field, value)
     _ensure_no_duplicate(session, rel=rel)
@@ -255,10 +240,7 @@ def update_relationship(session: Session, viewer: Viewer, *, relationship_id: in
 
 def delete_relationship(session: Session, viewer: Viewer, *, relationship_id: int) -> None:
     rel = get_relationship(session, viewer, relationship_id=relationship_id, for_change=True)
-    sharing.record(session, viewer, action="delete", items=[rel])
-    sharing.remove_shares(session, item=rel)
-    session.delete(rel)
-    session.flush()
+    sharing.delete_item(session, viewer, item=rel)
 
 
 def list_relationships(session: Session, viewer: Viewer, *,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from innonet.collaborations.models import Participation, Project
-from innonet.errors import InvalidInput, NotFound, Problem
+from innonet.errors import InvalidInput, Problem
 from innonet.matching import factors, features, ranker
 from innonet.matching.history import KIND_CODES, History, history_until
 from innonet.matching.models import Need
@@ -304,25 +304,14 @@ def create_need(session: Session, viewer: Viewer, *, data: NeedIn) -> Need:
 
 def get_need(session: Session, viewer: Viewer, *, need_id: int, for_change: bool = False) -> Need:
     """A need the viewer may see (NotFound otherwise, as if it did not exist)."""
-    need = session.get(Need, need_id)
-    if need is None or not policy.can_see(session, viewer, need):
-        raise NotFound(f"No need with id {need_id}.")
-    if for_change:
-        policy.ensure_insider(viewer, need.organisation_id)
-    else:
-        sharing.record(session, viewer, action="read", items=[need])
-    return need
+    return sharing.get_visible(session, viewer, Need, need_id, label="need",
+                               for_change=for_change)
 
 
 def update_need(session: Session, viewer: Viewer, *, need_id: int, changes: dict) -> Need:
     """Change the given fields (and sharing) of a need, validated as a whole."""
     need = get_need(session, viewer, need_id=need_id, for_change=True)
-    current = {name: getattr(need, name) for name in NeedFields.model_fields}
-    try:
-        data = NeedFields(**current | {k: v for k, v in changes.items()
-                                       if k in NeedFields.model_fields})
-    except ValidationError as error:
-        raise InvalidInput.from_validation(error.errors()) from None
+    data = sharing.changed_fields(need, NeedFields, changes)
     for name, value in data.model_dump().items():
         setattr(need, name, value)
     sharing.change_sharing(session, viewer, item=need, changes=changes)
@@ -332,11 +321,8 @@ def update_need(session: Session, viewer: Viewer, *, need_id: int, changes: dict
 
 
 def delete_need(session: Session, viewer: Viewer, *, need_id: int) -> None:
-    need = get_need(session, viewer, need_id=need_id, for_change=True)
-    sharing.record(session, viewer, action="delete", items=[need])
-    sharing.remove_shares(session, item=need)
-    session.delete(need)
-    session.flush()
+    sharing.delete_item(session, viewer, item=get_need(session, viewer, need_id=need_id,
+                                                       for_change=True))
 
 
 def list_needs(session: Session, viewer: Viewer, *, external_id: str) -> list[Need]:

@@ -79,6 +79,38 @@ def remove_shares(session: Session, *, item) -> None:
     session.execute(delete(Share).where(Share.item_type == item.share_type, Share.item_id == item.id))
 
 
+def get_visible(session: Session, viewer: Viewer, model, item_id: int, *, label: str,
+                for_change: bool = False):
+    """A shareable record the viewer may see (NotFound otherwise, as if it did not exist);
+    for a change, the viewer must also be one of the owner's members. Reads are logged."""
+    item = session.get(model, item_id)
+    if item is None or not policy.can_see(session, viewer, item):
+        raise NotFound(f"No {label} with id {item_id}.")
+    if for_change:
+        policy.ensure_insider(viewer, getattr(item, item.owner_column))
+    else:
+        record(session, viewer, action="read", items=[item])
+    return item
+
+
+def changed_fields(item, fields_model, changes: dict):
+    """The record's fields with ``changes`` applied, validated as a whole (InvalidInput)."""
+    current = {name: getattr(item, name) for name in fields_model.model_fields}
+    try:
+        return fields_model(**current | {k: v for k, v in changes.items()
+                                          if k in fields_model.model_fields})
+    except ValidationError as error:
+        raise InvalidInput.from_validation(error.errors()) from None
+
+
+def delete_item(session: Session, viewer: Viewer, *, item) -> None:
+    """Delete a shareable record with its shares, and log it."""
+    record(session, viewer, action="delete", items=[item])
+    remove_shares(session, item=item)
+    session.delete(item)
+    session.flush()
+
+
 def change_sharing(session: Session, viewer: Viewer, *, item, changes: dict) -> None:
     """Apply the sharing fields among ``changes`` (if any) on top of the item's current
     sharing; leaving "partners" drops the names and the agreement."""
