@@ -7,8 +7,11 @@ import json
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from innonet.matching import service
+from innonet.matching.models import RankerModel
+from innonet.organisations import service as organisations
 from innonet.matching.factors import FACTORS
 from innonet.matching.schemas import NeedQuery
 from tests.factories import (OPERATOR, bearer, make_organisation, make_project,
@@ -243,8 +246,6 @@ def test_a_bad_need_names_the_field_and_writes_nothing(client, world, session, b
 
 
 def test_stated_goals_count_for_alignment(client, world, session):
-    from innonet.organisations import service as organisations
-
     for key in ("sme", "research"):
         organisations.update_organisation(session, OPERATOR, external_id=key,
                                           changes={"goals": "Carbon-neutral packaging by 2030"})
@@ -253,3 +254,27 @@ def test_stated_goals_count_for_alignment(client, world, session):
                              params={"need": NEED, "k": 10}).json())
     alignment = next(f for f in found["research"]["factors"] if f["name"] == "alignment")
     assert alignment["score"] > 0 and "carbon-neutral" in alignment["reason"]
+
+
+def test_stored_rankers_serve_the_same_history_without_learning_again(world, session):
+    learned = service.train_rankers(session)
+    assert set(learned) == {"new_partners", "consortium"}
+    stored = session.scalars(select(RankerModel.question)).all()
+    assert sorted(stored) == ["consortium", "new_partners"]
+    digest = service.finder(session).digest
+    # A new process: nothing learned in memory, nothing cached.
+    service._learned.clear()
+    service._cache.clear()
+    fresh = service.finder(session)
+    assert fresh.digest == digest and set(fresh._models) == {"new_partners", "consortium"}
+    # A profile change keeps the history, so the stored rankers still serve it.
+    organisations.update_organisation(session, OPERATOR, external_id="sme",
+                                      changes={"city": "Graz"})
+    session.flush()
+    assert service.finder(session) is not fresh and service.finder(session).digest == digest
+    # A new project changes the history: the stored rankers no longer apply.
+    make_project(session, world["sme"], world["polish"], external_id="RP-new",
+                 title="Paper coatings", start_date=date(2023, 1, 1))
+    session.flush()
+    assert service.finder(session).digest != digest
+    assert service.finder(session)._models == {}

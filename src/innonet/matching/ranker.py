@@ -117,6 +117,16 @@ def fit(rows, texts: dict, last_year: int, question: str,
     return model
 
 
+def to_text(model) -> str:
+    """The model in LightGBM's text format, "" for None (nothing to learn from)."""
+    return "" if model is None else model.booster_.model_to_string()
+
+
+def from_text(text: str):
+    """A model stored with to_text (it predicts like the trained one); None for ""."""
+    return lightgbm.Booster(model_str=text) if text else None
+
+
 def order(model, pool: features.Candidates) -> tuple[np.ndarray, np.ndarray]:
     """The pool's candidates best first, with their scores."""
     if pool.ids.size == 0:

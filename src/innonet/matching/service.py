@@ -6,20 +6,21 @@ reveal what the asking user may not see. It is built once per data version and k
 with the rankers it has learned.
 """
 
+import hashlib
 import threading
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from innonet.collaborations.models import Participation, Project
 from innonet.errors import InvalidInput, Problem
 from innonet.matching import factors, features, ranker
 from innonet.matching.history import KIND_CODES, History, history_until
-from innonet.matching.models import Need
+from innonet.matching.models import Need, RankerModel
 from innonet.matching.schemas import NeedFields, NeedIn, NeedQuery
 from innonet.network import service as network
 from innonet.network.service import data_version
@@ -35,8 +36,14 @@ MAX_K = 200
 
 @dataclass
 class Finder:
-    """The history of the database at one data version, and the rankers learned from it."""
+    """The history of the database at one data version, and the rankers learned from it.
 
+    Rankers depend on the history alone (participations, years, project words), named by
+    ``digest``: a change to profiles or relationships keeps them, and the rankers stored
+    by ``innonet train-rankers`` for the same history are used without learning again.
+    """
+
+    digest: str
     rows: list[dict]
     texts: dict
     history: History
@@ -56,8 +63,11 @@ class Finder:
         short to learn from (the finder then orders by the network walk)."""
         with self._lock:
             if question not in self._models:
-                self._models[question] = ranker.fit(self.rows, self.texts,
-                                                    self.history.last_year, question)
+                key = (self.digest, question)
+                if key not in _learned:
+                    _remember(key, ranker.fit(self.rows, self.texts, self.history.last_year,
+                                              question))
+                self._models[question] = _learned[key]
             return self._models[question]
 
     def recommend(self, asker: int, need: str | None, k: int, *, new_partners_only: bool,
@@ -75,16 +85,48 @@ class Finder:
 
 _cache: dict[int, Finder] = {}
 _cache_lock = threading.Lock()
+# Rankers learned in this process, by (history digest, question); the newest history only.
+_learned: dict[tuple[str, str], object] = {}
+
+
+def _remember(key: tuple[str, str], model) -> None:
+    for old in [k for k in _learned if k[0] != key[0]]:
+        del _learned[old]
+    _learned[key] = model
 
 
 def finder(session: Session) -> Finder:
-    """The finder for the database's current data (only the newest is kept)."""
+    """The finder for the database's current data (only the newest is kept), with the
+    rankers stored for its history."""
     version = data_version(session)
     with _cache_lock:
         if version not in _cache:
             _cache.clear()
-            _cache[version] = _build(session)
+            built = _build(session)
+            for stored in session.scalars(select(RankerModel).where(
+                    RankerModel.history_digest == built.digest)):
+                built._models[stored.question] = ranker.from_text(stored.model)
+            _cache[version] = built
         return _cache[version]
+
+
+def train_rankers(session: Session) -> dict[str, bool]:
+    """Learn both rankers for the database's history and store them (replacing those of
+    older histories), so that no request waits for learning. Returns, for each question,
+    whether there was enough history to learn from."""
+    found = finder(session)
+    session.execute(delete(RankerModel))
+    learned = {}
+    for question in (ranker.NEW_PARTNERS, ranker.CONSORTIUM):
+        model = ranker.fit(found.rows, found.texts, found.history.last_year, question)
+        session.add(RankerModel(history_digest=found.digest, question=question,
+                                model=ranker.to_text(model)))
+        with found._lock:
+            _remember((found.digest, question), model)
+            found._models[question] = model
+        learned[question] = model is not None
+    session.flush()
+    return learned
 
 
 def _build(session: Session) -> Finder:
@@ -109,6 +151,9 @@ def _build(session: Session) -> Finder:
     own_words = {o.id: " ".join(t for t in (o.description, o.capabilities, o.sectors) if t)
                  for o in orgs}
     last_year = max((r["year"] for r in rows), default=this_year)
+    learned_from = sorted((r["project"], r["org"], r["coordinator"], r["year"]) for r in rows)
+    digest = hashlib.sha256(repr((learned_from, sorted(
+        (p, texts.get(p, "")) for p in {r["project"] for r in rows}))).encode()).hexdigest()
     history, keys = history_until(rows, texts, last_year, own_words, organisations=profile)
     by_id = {o.id: o for o in orgs}
     statements = {}
@@ -118,7 +163,7 @@ def _build(session: Session) -> Finder:
             statements[i] = factors.Statement(factors.sector_set(o.sectors),
                                               factors.word_set(o.goals),
                                               factors.word_set(o.values_statement))
-    return Finder(rows, texts, history, keys, [by_id[key].external_id for key in keys],
+    return Finder(digest, rows, texts, history, keys, [by_id[key].external_id for key in keys],
                   np.array([by_id[key].is_sme is True for key in keys]), statements)
 
 
