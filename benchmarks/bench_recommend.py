@@ -1,8 +1,8 @@
 """Partner finder speed on the full H2020 participations (27,411 organisations).
 
 Imports the participations and project texts into a new SQLite database, then times, in
-one process: building the finder's history from the database, learning the two rankers
-(once per data version), 1,000 batch queries (new partners, k = 20) for 1,000 companies
+one process: building the finder's history from the database, learning and storing the
+two rankers (``innonet train-rankers``, once per history), 1,000 batch queries (new partners, k = 20) for 1,000 companies
 drawn at random, and one organisation's recommendations through the API of a real
 server (k = 20, with and without a need text). Prints the figures; asserts nothing about
 time.
@@ -16,12 +16,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -42,7 +40,7 @@ def timed(function, *args, **kwargs):
 
 def main():
     from innonet.db import make_engine, make_session_factory
-    from innonet.matching import ranker, service
+    from innonet.matching import service
     from innonet.organisations.models import Organisation
     from sqlalchemy import select
 
@@ -61,9 +59,9 @@ def main():
             seconds, finder = timed(service.finder, session)
             print(f"history from the database: {seconds:.1f} s "
                   f"({finder.history.n:,} organisations, {finder.history.m:,} projects)")
-            for question in (ranker.NEW_PARTNERS, ranker.CONSORTIUM):
-                seconds, _ = timed(finder.model, question)
-                print(f"learning the {question} ranker (once per data version): {seconds:.1f} s")
+            seconds, _ = timed(service.train_rankers, session)
+            session.commit()
+            print(f"innonet train-rankers, both rankers (once per history): {seconds:.1f} s")
             seconds, rows = timed(service.batch_new_partners, session, asked, 20, print)
             print(f"{QUERIES:,} batch queries (k = 20): {seconds:.1f} s "
                   f"({seconds / QUERIES * 1000:.0f} ms each, {len(rows):,} rows)")
@@ -71,35 +69,40 @@ def main():
 
 
 def api_latency(url: str, asked: list[str]) -> None:
-    """p50 and p95 of GET /api/v1/orgs/{id}/recommendations on a real server, after one
-    warm-up request (which builds the visitor's network analysis, once per data version)."""
-    from innonet.app import create_app
-    from innonet.config import Settings
-
+    """p50 and p95 of GET /api/v1/orgs/{id}/recommendations on ``innonet serve`` in its
+    own process, after one warm-up request (which builds the visitor's network analysis,
+    once per data version)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(database_url=url)),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
-        seconds, _ = timed(client.get, f"/api/v1/orgs/{asked[0]}/recommendations")
-        print(f"first API request (network analysis for the viewer): {seconds:.1f} s")
-        for with_need in (False, True):
-            times = []
-            for i, org in enumerate(asked):
-                params = {"k": 20, "need": NEEDS[i % len(NEEDS)]} if with_need else {"k": 20}
-                seconds, response = timed(client.get, f"/api/v1/orgs/{org}/recommendations",
-                                          params=params)
-                response.raise_for_status()
-                times.append(seconds * 1000)
-            p95 = statistics.quantiles(times, n=20)[-1]
-            print(f"API recommendations {'with a need' if with_need else 'from the profile'}: "
-                  f"p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms "
-                  f"({len(times)} requests, k = 20)")
-    server.should_exit = True
+    server = subprocess.Popen([str(Path(sys.executable).parent / "innonet"), "--db", url,
+                               "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
+            while True:
+                try:
+                    client.get("/api/v1/stats")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            seconds, _ = timed(client.get, f"/api/v1/orgs/{asked[0]}/recommendations")
+            print(f"first API request (network analysis for the viewer): {seconds:.1f} s")
+            for with_need in (False, True):
+                times = []
+                for i, org in enumerate(asked):
+                    params = {"k": 20, "need": NEEDS[i % len(NEEDS)]} if with_need else {"k": 20}
+                    seconds, response = timed(client.get, f"/api/v1/orgs/{org}/recommendations",
+                                              params=params)
+                    response.raise_for_status()
+                    times.append(seconds * 1000)
+                p95 = statistics.quantiles(times, n=20)[-1]
+                print(f"API recommendations {'with a need' if with_need else 'from the profile'}: "
+                      f"p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms "
+                      f"({len(times)} requests, k = 20)")
+    finally:
+        server.terminate()
+        server.wait()
 
 
 if __name__ == "__main__":

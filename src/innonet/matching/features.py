@@ -66,8 +66,7 @@ def pair_scores(history: History, q: int, need, walk: np.ndarray) -> dict[str, n
     """Every pair feature for q and every organisation (dense vectors of length n)."""
     B, Bq = history.members, history.members[q]
     similarity = np.asarray((history.project_vectors @ need.T).todense()).ravel()
-    closest = np.argpartition(-similarity, min(SIMILAR_PROJECTS, history.m - 1))[:SIMILAR_PROJECTS] \
-        if history.m else np.zeros(0, dtype=np.int64)
+    closest = top_indices(similarity, SIMILAR_PROJECTS)
     asker_projects = np.zeros(history.m)
     asker_projects[Bq.indices] = 1.0
     coordinated = np.zeros(history.m)
@@ -87,6 +86,23 @@ def pair_scores(history: History, q: int, need, walk: np.ndarray) -> dict[str, n
         "similar_projects": B[:, closest] @ similarity[closest] ** 2,
         "shared_project_fit": _max_over_projects(B, similarity * asker_projects),
     }
+
+
+def top_indices(values: np.ndarray, size: int) -> np.ndarray:
+    """The indices of the ``size`` largest values; among equal values at the cut the
+    lowest indices, so the choice is the same on every machine (a plain partition's is
+    not).
+
+    >>> top_indices(np.array([0.2, 0.5, 0.5, 0.1, 0.5]), 2).tolist()
+    [1, 2]
+    """
+    size = min(size, values.size)
+    if size <= 0:
+        return np.zeros(0, dtype=np.int64)
+    cut = np.partition(values, values.size - size)[values.size - size]
+    above = np.flatnonzero(values > cut)
+    at_cut = np.flatnonzero(values == cut)[:size - above.size]
+    return np.sort(np.concatenate([above, at_cut]))
 
 
 def _max_over_projects(B: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
@@ -113,7 +129,7 @@ def candidates(history: History, q: int, need, walk: np.ndarray, *,
         value = np.where(blocked, -np.inf, scores[source])
         size = min(size, history.n - 1)
         if size > 0:
-            top = np.argpartition(-value, size)[:size]
+            top = top_indices(value, size)
             picked.append(top[np.isfinite(value[top]) & (value[top] > 0)])
     ids = np.unique(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int64)
     pair = np.column_stack([scores[name][ids] for name in PAIR_FEATURES]) if ids.size \
