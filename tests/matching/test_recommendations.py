@@ -71,6 +71,9 @@ def test_every_recommendation_is_explained(client, world):
     assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["need_source"] == "need" and answer["need"] == NEED
+    # Asked again (the walk now comes from the finder's memory): the same answer.
+    assert client.get("/api/v1/orgs/sme/recommendations",
+                      params={"need": NEED, "k": 10}).json() == answer
     found = by_id(answer)
     assert "sme" not in found
     scores = [r["score"] for r in answer["results"]]

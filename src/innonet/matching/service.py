@@ -8,6 +8,7 @@ with the rankers it has learned.
 
 import hashlib
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -32,6 +33,8 @@ from innonet.sharing.policy import Viewer
 from innonet.sharing.schemas import SharingFields
 
 MAX_K = 200
+# About 220 kB each on the 27,411-organisation network.
+WALKS_KEPT = 256
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Finder:
     is_sme: np.ndarray  # True for organisations known to be SMEs
     statements: dict[int, factors.Statement]
     _models: dict = field(default_factory=dict)
+    _walks: OrderedDict = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self):
@@ -70,13 +74,27 @@ class Finder:
                 self._models[question] = _learned[key]
             return self._models[question]
 
+    def walk(self, asker: int) -> np.ndarray:
+        """The network walk from one organisation, kept for the last WALKS_KEPT askers:
+        someone refining a search (weights, filters, words) asks again and again."""
+        with self._lock:
+            if asker in self._walks:
+                self._walks.move_to_end(asker)
+                return self._walks[asker]
+        walk = self.history.walks([asker])[:, 0]
+        with self._lock:
+            self._walks[asker] = walk
+            while len(self._walks) > WALKS_KEPT:
+                self._walks.popitem(last=False)
+        return walk
+
     def recommend(self, asker: int, need: str | None, k: int, *, new_partners_only: bool,
                   allowed: np.ndarray | None = None, walk: np.ndarray | None = None):
         """(candidate index, ranker score) pairs, best first, at most k."""
         question = ranker.NEW_PARTNERS if new_partners_only else ranker.CONSORTIUM
         history = self.history
         if walk is None:
-            walk = history.walks([asker])[:, 0]
+            walk = self.walk(asker)
         pool = features.candidates(history, asker, history.need_vector(need, asker), walk,
                                    exclude_partners=new_partners_only, allowed=allowed)
         ids, scores = ranker.order(self.model(question), pool)
@@ -240,7 +258,7 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
     vertices = np.searchsorted(result.organisation_ids, found.id_array)
     allowed = _allowed(found, q, query, G, vertices)
     question = ranker.NEW_PARTNERS if query.new_partners_only else ranker.CONSORTIUM
-    walk = history.walks([q])[:, 0]
+    walk = found.walk(q)
     pool = features.candidates(history, q, need, walk, exclude_partners=query.new_partners_only,
                                allowed=allowed)
     model = found.model(question)
