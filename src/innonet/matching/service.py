@@ -1,9 +1,10 @@
-"""Partner recommendations from the database.
+"""Partner recommendations from the database, and the innovation needs they answer.
 
-The finder reads public data only: organisations, projects and participations. No
-relationship, share or private note enters it, so no recommendation and no reason can
-reveal what the asking user may not see. It is built once per data version and kept
-with the rankers it has learned.
+The finder (candidates, learned ranker, words) reads public data only: organisations,
+projects and participations. Proximity, introducers and the partner portfolio come from
+the graph the asking user may see (network.service.analysis). So no recommendation and
+no reason can reveal what that user may not see. The finder is built once per data
+version and kept with the rankers learned for its history.
 """
 
 import hashlib
