@@ -26,7 +26,6 @@ from innonet.organisations.schemas import OrganisationOut
 from innonet.sharing import policy
 from innonet.sharing import service as sharing
 from innonet.sharing.policy import Viewer
-from innonet.sharing.schemas import SharingFields
 
 # ---------------------------------------------------------------- projects
 
@@ -209,11 +208,7 @@ def create_relationship(session: Session, viewer: Viewer, *, data: RelationshipI
     fields = data.model_dump(include=set(RelationshipFields.model_fields))
     rel = Relationship(organisation_id=organisation.id, partner_id=partner.id, source=source, **fields)
     _ensure_no_duplicate(session, rel=rel)
-    session.add(rel)
-    session.flush()
-    sharing.apply_sharing(session, item=rel, sharing=SharingFields.model_validate(
-        data.model_dump(include=set(SharingFields.model_fields))))
-    sharing.record(session, viewer, action="create", items=[rel])
+    sharing.add_item(session, viewer, item=rel, data=data)
     return rel
 
 

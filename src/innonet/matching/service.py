@@ -31,7 +31,6 @@ from innonet.organisations.models import Organisation
 from innonet.sharing import policy
 from innonet.sharing import service as sharing
 from innonet.sharing.policy import Viewer
-from innonet.sharing.schemas import SharingFields
 
 MAX_K = 200
 # About 220 kB each on the 27,411-organisation network.
@@ -358,11 +357,7 @@ def create_need(session: Session, viewer: Viewer, *, data: NeedIn) -> Need:
     policy.ensure_insider(viewer, organisation.id)
     need = Need(organisation_id=organisation.id,
                 **data.model_dump(include=set(NeedFields.model_fields)))
-    session.add(need)
-    session.flush()
-    sharing.apply_sharing(session, item=need, sharing=SharingFields.model_validate(
-        data.model_dump(include=set(SharingFields.model_fields))))
-    sharing.record(session, viewer, action="create", items=[need])
+    sharing.add_item(session, viewer, item=need, data=data)
     return need
 
 

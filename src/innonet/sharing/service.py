@@ -79,6 +79,16 @@ def remove_shares(session: Session, *, item) -> None:
     session.execute(delete(Share).where(Share.item_type == item.share_type, Share.item_id == item.id))
 
 
+def add_item(session: Session, viewer: Viewer, *, item, data) -> None:
+    """Store a new shareable record with the sharing fields of ``data`` (an input model
+    that includes SharingFields), and log its creation."""
+    session.add(item)
+    session.flush()
+    apply_sharing(session, item=item, sharing=SharingFields.model_validate(
+        data.model_dump(include=set(SharingFields.model_fields))))
+    record(session, viewer, action="create", items=[item])
+
+
 def get_visible(session: Session, viewer: Viewer, model, item_id: int, *, label: str,
                 for_change: bool = False):
     """A shareable record the viewer may see (NotFound otherwise, as if it did not exist);
