@@ -166,9 +166,12 @@ def set_session_cookie(request: Request, response: Response, token: str | None) 
                         secure=request.url.scheme == "https", max_age=14 * 24 * 3600)
 
 
-def redirect_with_flash(request: Request, url: str, message: str) -> RedirectResponse:
-    """Go to ``url`` (303, so the browser GETs it) and show ``message`` there once."""
-    response = RedirectResponse(url, status_code=303)
+def redirect_with_flash(request: Request, url: str, message: str) -> Response:
+    """Go to ``url`` (303, so the browser GETs it) and show ``message`` there once. An
+    HTMX request is told to go there itself (HX-Redirect): following a 303 would swap the
+    whole next page into a part of this one."""
+    response = (Response(status_code=200, headers={"HX-Redirect": url}) if is_htmx(request)
+                else RedirectResponse(url, status_code=303))
     response.set_cookie(FLASH_COOKIE, _serializer(request).dumps(message), httponly=True,
                         samesite="lax", max_age=60)
     return response

@@ -1,7 +1,7 @@
 """Pages: Find partners — a need, filters and weights in; explained partners out."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -102,12 +102,6 @@ async def save_need(request: Request, external_id: str, session: Session = DbSes
         return _page(request, session, viewer, organisation, _query_from(form), searched=False,
                      save_errors={p.field or "title": p.message for p in error.problems}
                      or {"title": error.message}, status_code=error.status_code, fragment=False)
-    url = f"/orgs/{external_id}/partners?need_id={need.id}"
-    message = f"Need saved (#{need.id}): {need.title}."
-    if is_htmx(request):  # the browser goes to the saved need's page itself
-        response = redirect_with_flash(request, url, message)
-        redirect = Response(status_code=200, headers={"HX-Redirect": url})
-        redirect.raw_headers.extend(h for h in response.raw_headers if h[0] == b"set-cookie")
-        return redirect
-    return redirect_with_flash(request, url, message)
+    return redirect_with_flash(request, f"/orgs/{external_id}/partners?need_id={need.id}",
+                               f"Need saved (#{need.id}): {need.title}.")
 
