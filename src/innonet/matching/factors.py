@@ -152,6 +152,7 @@ class Assessment:
     culture_distance: list[float | None]
     need_terms: np.ndarray  # the need's words (vocabulary indices), most distinctive first
     asker_lacks: np.ndarray  # for each of them, True when the asker's words lack it
+    portfolio: Portfolio  # the asker's current partners
 
     def matrix(self) -> np.ndarray:
         return np.column_stack([self.values[name] for name in FACTORS])
@@ -263,19 +264,24 @@ def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.nd
                                                  theirs.goals | theirs.values)) if a and b]
             alignment[row] = float(np.mean(parts)) if parts else 0.0
     values["alignment"] = alignment
-    return Assessment(values, steps, distance, need_terms, ~asker_has[need_terms])
+    return Assessment(values, steps, distance, need_terms, ~asker_has[need_terms], current)
 
 
-def common_partners(G: ig.Graph, a: int, b: int) -> list[int]:
-    return sorted(set(G.neighbors(a)) & set(G.neighbors(b)))
+def introducers(G: ig.Graph, source: int, target: int) -> list[int]:
+    """The partners source and target have in common, strongest ties to both first."""
+    def strength(u):
+        return G.es[G.get_eid(source, u)]["weight"] + G.es[G.get_eid(u, target)]["weight"]
+    return sorted(set(G.neighbors(source)) & set(G.neighbors(target)),
+                  key=lambda u: (-strength(u), u))
 
 
 def reasons(assessment: Assessment, row: int, *, history: History, q: int, candidate: int,
-            pool_size: int, G: ig.Graph, names: list[str], vertices: np.ndarray,
-            statements: dict[int, Statement], portfolio_before: Portfolio) -> dict[str, str]:
+            pool_size: int, names: list[str], common: list[int],
+            statements: dict[int, Statement]) -> dict[str, str]:
     """The plain-language reason of each factor for one candidate (``row`` of the pool).
 
-    ``names`` holds the graph's vertex names, for the introducers.
+    ``names`` holds the graph's vertex names; ``common`` the candidate's introducers
+    (see :func:`introducers`) when it is two steps away.
     """
     values = assessment.values
     has = set(history.profiles[candidate].indices.tolist())
@@ -293,7 +299,6 @@ def reasons(assessment: Assessment, row: int, *, history: History, q: int, candi
     complement += (f" They bring what your profile lacks: {', '.join(lacking)}." if lacking
                    else " They add little that your profile lacks.")
     steps = assessment.steps[row]
-    common = common_partners(G, int(vertices[q]), int(vertices[candidate])) if steps == 2 else []
     if steps == 1:
         proximity = "Already your partner."
     elif steps == 2:
@@ -321,7 +326,7 @@ def reasons(assessment: Assessment, row: int, *, history: History, q: int, candi
         culture_reason = (f"Kogut–Singh distance {distance:.2f} between {country_name(home)} and "
                           f"{country_name(country)} (0 = same national profile). National "
                           "averages, not a judgement of this organisation.")
-    before = portfolio_before
+    before = assessment.portfolio
     after = dict(before.countries)
     after[country or "unknown"] = after.get(country or "unknown", 0) + 1
     category = partner_category((), kind)
@@ -352,24 +357,20 @@ def reasons(assessment: Assessment, row: int, *, history: History, q: int, candi
             "diversification": diversification, "alignment": alignment}
 
 
-def introduction_paths(G: ig.Graph, source: int, targets: list[int], steps: list[float]) -> list[list[int]]:
-    """For each target, the vertices from the asker to it: direct; through the common
-    partner with the strongest ties to both; or a shortest path (one search for all);
-    empty when further than four steps."""
+def introduction_paths(G: ig.Graph, source: int, targets: list[int], steps: list[float],
+                       common: list[list[int]]) -> list[list[int]]:
+    """For each target, the vertices from the asker to it: direct; through its first
+    introducer (``common``, see :func:`introducers`); or a shortest path (one search for
+    all); empty when further than four steps."""
     paths: list[list[int]] = [[] for _ in targets]
     far = [i for i, s in enumerate(steps) if np.isfinite(s) and s >= 3]
     if far:
         found = G.get_shortest_paths(source, to=[targets[i] for i in far])
         for i, path in zip(far, found, strict=True):
             paths[i] = path
-
-    def strength(u, target):
-        return G.es[G.get_eid(source, u)]["weight"] + G.es[G.get_eid(u, target)]["weight"]
-
     for i, (target, s) in enumerate(zip(targets, steps, strict=True)):
         if s == 1:
             paths[i] = [source, target]
         elif s == 2:
-            introducer = max(common_partners(G, source, target), key=lambda u: strength(u, target))
-            paths[i] = [source, introducer, target]
+            paths[i] = [source, common[i][0], target]
     return paths

@@ -273,16 +273,19 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
     shown = organisations.organisations_by_id(
         session, ids=[found.organisation_ids[int(ids[row])] for row in chosen])
     names = G.vs["name"]
-    before = factors.portfolio(G, int(vertices[q]))
-    paths = factors.introduction_paths(G, int(vertices[q]), vertices[ids[chosen]].tolist(),
-                                       assessment.steps[chosen].tolist())
+    v, targets = int(vertices[q]), vertices[ids[chosen]].tolist()
+    steps_shown = assessment.steps[chosen].tolist()
+    common = [factors.introducers(G, v, t) if s == 2 else []
+              for t, s in zip(targets, steps_shown, strict=True)]
+    paths = factors.introduction_paths(G, v, targets, steps_shown, common)
     results = []
-    for rank, (row, path) in enumerate(zip(chosen.tolist(), paths, strict=True), start=1):
+    for rank, (row, path, introducers) in enumerate(zip(chosen.tolist(), paths, common,
+                                                        strict=True), start=1):
         candidate = int(ids[row])
         other = shown[found.organisation_ids[candidate]]
         why = factors.reasons(assessment, row, history=history, q=q, candidate=candidate,
-                              pool_size=ids.size, G=G, names=names, vertices=vertices,
-                              statements=found.statements, portfolio_before=before)
+                              pool_size=ids.size, names=names, common=introducers,
+                              statements=found.statements)
         steps = assessment.steps[row]
         results.append({
             "rank": rank, "external_id": other.external_id, "name": other.name,
