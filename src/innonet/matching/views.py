@@ -83,25 +83,24 @@ async def save_need(request: Request, external_id: str, session: Session = DbSes
     organisation = organisations.get_organisation(session, external_id=external_id)
     policy.ensure_insider(viewer, organisation.id)
     form = await request.form()
+    search = _query_from(form)
     data = {"organisation": external_id, "title": form.get("title", ""),
-            "description": form.get("need") or None, "partner_kinds": form.getlist("kinds"),
-            "preferred_countries": form.getlist("preferred_countries"),
-            "excluded_countries": form.getlist("excluded_countries"),
-            "sme_only": form.get("sme_only") == "on",
-            "exclude_competitors": form.get("exclude_competitors") == "on",
-            "visibility": form.get("visibility") or "private"}
+            "description": search.get("need"), "partner_kinds": search["kinds"],
+            "visibility": form.get("visibility") or "private"} | {
+        name: search[name] for name in ("preferred_countries", "excluded_countries",
+                                         "sme_only", "exclude_competitors")}
     try:
         with session.begin_nested():  # a refused share leaves no half-written need
             need = service.create_need(session, viewer, data=NeedIn(**data))
-    except ValidationError as error:
-        return _page(request, session, viewer, organisation, _query_from(form), searched=False,
-                     save_errors=field_errors(error), status_code=422, fragment=False)
     except InnonetError as error:
         if error.status_code in (401, 403, 404):
             raise
-        return _page(request, session, viewer, organisation, _query_from(form), searched=False,
-                     save_errors={p.field or "title": p.message for p in error.problems}
-                     or {"title": error.message}, status_code=error.status_code, fragment=False)
+        problems = {p.field or "title": p.message for p in error.problems} or {"title": error.message}
+        return _page(request, session, viewer, organisation, search, searched=False,
+                     save_errors=problems, status_code=error.status_code, fragment=False)
+    except ValidationError as error:
+        return _page(request, session, viewer, organisation, search, searched=False,
+                     save_errors=field_errors(error), status_code=422, fragment=False)
     return redirect_with_flash(request, f"/orgs/{external_id}/partners?need_id={need.id}",
                                f"Need saved (#{need.id}): {need.title}.")
 
