@@ -126,12 +126,10 @@ def candidates(history: History, q: int, need, walk: np.ndarray, *,
         blocked[history.partners(q)] = True
     picked = []
     for source, size in POOL_SIZES.items():
-        value = np.where(blocked, -np.inf, scores[source])
-        size = min(size, history.n - 1)
-        if size > 0:
-            top = top_indices(value, size)
-            picked.append(top[np.isfinite(value[top]) & (value[top] > 0)])
-    ids = np.unique(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int64)
+        # Only organisations with a positive score can join; most sources score few.
+        positive = np.flatnonzero((scores[source] > 0) & ~blocked)
+        picked.append(positive[top_indices(scores[source][positive], size)])
+    ids = np.unique(np.concatenate(picked))
     pair = np.column_stack([scores[name][ids] for name in PAIR_FEATURES]) if ids.size \
         else np.zeros((0, len(PAIR_FEATURES)))
     kinds, countries = history.kinds, history.countries

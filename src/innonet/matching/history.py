@@ -116,9 +116,10 @@ class History:
         return self.profiles[q] if vector is None else vector
 
     def walks(self, queries, iterations=20):
-        """Personalised PageRank from each query (one column each)."""
+        """Personalised PageRank from each query (one column each), in single precision:
+        a request waits for it, and the ranker needs its order, not its last digits."""
         if self._walk is None:
-            self._walk = linkpred.transition_matrix(self.adjacency)
+            self._walk = linkpred.transition_matrix(self.adjacency).astype(np.float32)
         return linkpred.personalised_pagerank(self.adjacency, queries, iterations=iterations,
                                               walk=self._walk)
 
