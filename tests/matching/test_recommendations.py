@@ -183,7 +183,9 @@ def test_recommend_command(empty_database_url):
     def run(*args):
         return runner.invoke(cli_app, ["--db", empty_database_url, *map(str, args)])
 
-    assert run("import", "dashboard", CONSORTIA).exit_code == 0
+    imported = run("import", "dashboard", CONSORTIA)
+    assert imported.exit_code == 0 and "run `innonet train-rankers`" in imported.output
+    assert "train-rankers" not in run("import", "dashboard", CONSORTIA, "--dry-run").output
     asker = "999984059"  # Fraunhofer, in many of the 2021 consortia
     result = run("recommend", "--org", asker, "--need", "hydrogen fuel cells", "--k", 4,
                  "--format", "json")

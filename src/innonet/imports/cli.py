@@ -17,6 +17,8 @@ templates = typer.Typer(help="The CSV/XLSX template for entering a network by ha
 
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Check and count, write nothing")]
+# What the partner finder learns from; a change to these makes its stored rankers stale.
+HISTORY_COUNTS = ("projects", "participations")
 
 
 def run_import(ctx: typer.Context, files: list[Path], dry_run: bool, importer: Callable) -> None:
@@ -50,6 +52,10 @@ def run_import(ctx: typer.Context, files: list[Path], dry_run: bool, importer: C
     console.print(f"{verb}: " + ", ".join(f"{added:,} {name}" for name, (added, _) in report.counts.items())
                   + "; updated: " + ", ".join(f"{upd:,}" for _, upd in report.counts.values())
                   + (" (dry run: nothing written)" if dry_run else ""))
+    if not dry_run and any(added or updated for name, (added, updated) in report.counts.items()
+                           if name in HISTORY_COUNTS):
+        console.print("The collaboration history changed: run `innonet train-rankers` so that "
+                      "partner recommendations learn from it without keeping anyone waiting.")
 
 
 @imports.command("cordis")
