@@ -31,6 +31,10 @@ PAIR_FEATURES = {
     "best_project_fit": "word similarity between the need and the candidate's closest project",
     "similar_projects": "how often the candidate took part in the 50 projects closest to the need",
     "shared_project_fit": "word similarity between the need and the closest project the two shared",
+    "meaning_fit": "closeness in meaning (word embeddings) of the need and the candidate's profile",
+    "best_project_meaning": "closeness in meaning of the need and the candidate's closest project",
+    "similar_meaning_projects": "how often the candidate took part in the 50 projects closest "
+                                "in meaning to the need",
 }
 CANDIDATE_FEATURES = {
     "partners": "the candidate's number of partners",
@@ -62,11 +66,15 @@ class Candidates:
         return self.features[:, FEATURES.index(name)]
 
 
-def pair_scores(history: History, q: int, need, walk: np.ndarray) -> dict[str, np.ndarray]:
-    """Every pair feature for q and every organisation (dense vectors of length n)."""
+def pair_scores(history: History, q: int, need, meaning: np.ndarray,
+                walk: np.ndarray) -> dict[str, np.ndarray]:
+    """Every pair feature for q and every organisation (dense vectors of length n).
+    ``need`` is the need's TF-IDF row, ``meaning`` its embedding."""
     B, Bq = history.members, history.members[q]
     similarity = np.asarray((history.project_vectors @ need.T).todense()).ravel()
     closest = top_indices(similarity, SIMILAR_PROJECTS)
+    closeness = history.project_meanings @ meaning
+    closest_in_meaning = top_indices(closeness, SIMILAR_PROJECTS)
     asker_projects = np.zeros(history.m)
     asker_projects[Bq.indices] = 1.0
     coordinated = np.zeros(history.m)
@@ -85,6 +93,10 @@ def pair_scores(history: History, q: int, need, walk: np.ndarray) -> dict[str, n
         "best_project_fit": _max_over_projects(B, similarity),
         "similar_projects": B[:, closest] @ similarity[closest] ** 2,
         "shared_project_fit": _max_over_projects(B, similarity * asker_projects),
+        "meaning_fit": history.profile_meanings @ meaning,
+        "best_project_meaning": _max_over_projects(B, closeness),
+        "similar_meaning_projects": B[:, closest_in_meaning]
+        @ np.maximum(closeness[closest_in_meaning], 0) ** 2,
     }
 
 
@@ -111,14 +123,15 @@ def _max_over_projects(B: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
     return picked.max(axis=1).toarray().ravel()
 
 
-def candidates(history: History, q: int, need, walk: np.ndarray, *,
+def candidates(history: History, q: int, need, meaning: np.ndarray, walk: np.ndarray, *,
                exclude_partners: bool, allowed: np.ndarray | None = None) -> Candidates:
-    """The pool for asker q and its feature rows.
+    """The pool for asker q and its feature rows (``need`` and ``meaning`` as in
+    pair_scores).
 
     ``exclude_partners`` leaves out q's existing partners (the "new partners" question);
     ``allowed`` (a boolean mask) keeps only the organisations a user's filters let through.
     """
-    scores = pair_scores(history, q, need, walk)
+    scores = pair_scores(history, q, need, meaning, walk)
     scores["recent_activity"] = history.projects_last_year + history.projects_year_before
     blocked = np.zeros(history.n, dtype=bool) if allowed is None else ~allowed
     blocked[q] = True

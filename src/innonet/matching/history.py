@@ -11,6 +11,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from innonet.analytics import linkpred
+from innonet.matching import embeddings
 from innonet.organisations.models import KINDS
 
 KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
@@ -70,6 +71,7 @@ class History:
         self.recent_step = (to_project @ to_member).tocsr()
         self._walk = self._words = None  # made on first use
         self._fit_words()
+        self._fit_meanings()
 
     def _count(self, projects_mask):
         return np.asarray(self.members[:, projects_mask].sum(axis=1)).ravel()
@@ -98,6 +100,17 @@ class History:
                 (np.ones(rows.size), (rows, np.arange(rows.size))), shape=(self.n, rows.size)) @ own
         self.profiles = normalize(sp.csr_matrix(profiles))
 
+    def _fit_meanings(self):
+        """Word embeddings of each project and, like the TF-IDF profile, of each
+        organisation: the normalised sum of its projects' plus its own words'."""
+        self.project_meanings = embeddings.embed(self.project_texts)
+        meanings = self.members @ self.project_meanings
+        if self.extra_texts:
+            rows = np.fromiter(self.extra_texts, dtype=np.int64)
+            meanings[rows] += embeddings.embed(list(self.extra_texts.values()))
+        length = np.linalg.norm(meanings, axis=1, keepdims=True)
+        self.profile_meanings = meanings / np.where(length > 0, length, 1)
+
     def partners(self, q: int) -> np.ndarray:
         A = self.adjacency
         return A.indices[A.indptr[q]:A.indptr[q + 1]]
@@ -114,6 +127,11 @@ class History:
         """The words of a need; without any, the asking organisation's own profile."""
         vector = self.text_vector(text)
         return self.profiles[q] if vector is None else vector
+
+    def need_meaning(self, text: str | None, q: int) -> np.ndarray:
+        """The embedding of a need; without words, the asking organisation's profile."""
+        meaning = embeddings.embed([text or ""])[0]
+        return self.profile_meanings[q] if not meaning.any() else meaning
 
     def walks(self, queries, iterations=20):
         """Personalised PageRank from each query (one column each), in single precision:

@@ -85,6 +85,7 @@ def candidate_sets(history: History, queries: list[Query], *, exclude_partners: 
         for column, query in enumerate(batch):
             yield features.candidates(history, query.asker,
                                       history.need_vector(query.need, query.asker),
+                                      history.need_meaning(query.need, query.asker),
                                       walks[:, column], exclude_partners=exclude_partners)
 
 

@@ -95,7 +95,8 @@ class Finder:
         history = self.history
         if walk is None:
             walk = self.walk(asker)
-        pool = features.candidates(history, asker, history.need_vector(need, asker), walk,
+        pool = features.candidates(history, asker, history.need_vector(need, asker),
+                                   history.need_meaning(need, asker), walk,
                                    exclude_partners=new_partners_only, allowed=allowed)
         ids, scores = ranker.order(self.model(question), pool)
         return list(zip(ids[:k].tolist(), scores[:k].tolist()))
@@ -170,7 +171,8 @@ def _build(session: Session) -> Finder:
                  for o in orgs}
     last_year = max((r["year"] for r in rows), default=this_year)
     learned_from = sorted((r["project"], r["org"], r["coordinator"], r["year"]) for r in rows)
-    digest = hashlib.sha256(repr((learned_from, sorted(
+    # The features are part of what a stored ranker was learned on.
+    digest = hashlib.sha256(repr((features.FEATURES, learned_from, sorted(
         (p, texts.get(p, "")) for p in {r["project"] for r in rows}))).encode()).hexdigest()
     history, keys = history_until(rows, texts, last_year, own_words, organisations=profile)
     by_id = {o.id: o for o in orgs}
@@ -259,8 +261,8 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
     allowed = _allowed(found, q, query, G, vertices)
     question = ranker.NEW_PARTNERS if query.new_partners_only else ranker.CONSORTIUM
     walk = found.walk(q)
-    pool = features.candidates(history, q, need, walk, exclude_partners=query.new_partners_only,
-                               allowed=allowed)
+    pool = features.candidates(history, q, need, history.need_meaning(need_text, q), walk,
+                               exclude_partners=query.new_partners_only, allowed=allowed)
     model = found.model(question)
     ids, scores = ranker.order(model, pool)
     assessment = factors.assess(history, q, need, ids, scores, G=G, A=result.adjacency(),

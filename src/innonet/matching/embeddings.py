@@ -1,0 +1,33 @@
+"""What a text means beyond its exact words: word embeddings for capability fit.
+
+WordLlama's small static model (256 dimensions, MIT licence) ships inside its wheel, so
+this works offline and never downloads a model. On the consortium protocol it finds
+partners by words better than TF-IDF does (docs/matching.md).
+"""
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+DIMENSIONS = 256
+
+
+@cache
+def _model():
+    import wordllama
+
+    # The package looks for its bundled tokenizer in a folder that does not exist, then
+    # online; its cache pointed at the package folder finds both bundled files.
+    return wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent,
+                                    disable_download=True)
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """One unit vector per text (float32); zeros for a text without words."""
+    meanings = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    filled = [i for i, text in enumerate(texts) if text and text.strip()]
+    if filled:
+        vectors = _model().embed([texts[i] for i in filled], norm=True)
+        meanings[filled] = np.nan_to_num(vectors)  # a text of unknown tokens has no direction
+    return meanings
