@@ -1,5 +1,9 @@
 """Word embeddings: offline, and closer for texts that mean the same thing."""
 
+import logging
+import subprocess
+import sys
+
 import numpy as np
 import requests
 
@@ -17,6 +21,15 @@ def test_the_model_loads_from_the_package_without_the_network(monkeypatch):
     assert meanings.shape == (3, embeddings.DIMENSIONS) and meanings.dtype == np.float32
     assert np.isclose(np.linalg.norm(meanings[0]), 1.0)
     assert not meanings[1:].any()  # no words, no direction
+
+
+def test_loading_the_model_leaves_the_logging_set_up_alone():
+    # In a fresh process: pytest's own log handlers would hide the library's basicConfig.
+    code = ("import logging; from innonet.matching import embeddings; embeddings.embed(['x']); "
+            "root = logging.getLogger(); print(len(root.handlers), root.level)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["0", str(logging.WARNING)]
 
 
 def test_texts_that_mean_the_same_are_closer_than_unrelated_ones():

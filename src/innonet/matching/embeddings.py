@@ -5,6 +5,7 @@ this works offline and never downloads a model. On the consortium protocol it fi
 partners by words better than TF-IDF does (docs/matching.md).
 """
 
+import logging
 from functools import cache
 from pathlib import Path
 
@@ -15,7 +16,14 @@ DIMENSIONS = 256
 
 @cache
 def _model():
-    import wordllama
+    # wordllama calls logging.basicConfig(level=INFO) when imported, which would print
+    # every library's INFO lines; with a handler in place that call does nothing.
+    root, guard = logging.getLogger(), logging.NullHandler()
+    root.addHandler(guard)
+    try:
+        import wordllama
+    finally:
+        root.removeHandler(guard)
 
     # The package looks for its bundled tokenizer in a folder that does not exist, then
     # online; its cache pointed at the package folder finds both bundled files.
