@@ -1,4 +1,5 @@
-"""What a text means beyond its exact words: word embeddings for capability fit.
+"""What a text means beyond its exact words: word embeddings for the learned ranker, so
+that a need worded as "lorries" still meets projects about "heavy-duty trucks".
 
 WordLlama's small static model (256 dimensions, MIT licence) ships inside its wheel, so
 this works offline and never downloads a model. On the consortium protocol it finds
