@@ -108,6 +108,7 @@ class History:
         if self.extra_texts:
             rows = np.fromiter(self.extra_texts, dtype=np.int64)
             meanings[rows] += embeddings.embed(list(self.extra_texts.values()))
+        # By hand: sklearn's normalize refuses a history without organisations.
         length = np.linalg.norm(meanings, axis=1, keepdims=True)
         self.profile_meanings = meanings / np.where(length > 0, length, 1)
 
