@@ -12,11 +12,15 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
 
+import logging
+
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+
 from innonet import __version__
 from innonet.config import Settings, get_settings
-from innonet.db import make_engine, make_session_factory, migrate
+from innonet.db import integrity_problem, make_engine, make_session_factory, migrate
 from innonet.errors import InnonetError, InvalidInput, Problem, TooManyRequests, Unauthorized
-from innonet.web import check_csrf, is_htmx, render
+from innonet.web import check_csrf, check_input, is_htmx, render
 
 # script-src 'self' only: no inline script anywhere, so an injected <script> cannot run.
 # Inline style attributes carry computed bar widths, hence 'unsafe-inline' for styles only.
@@ -32,6 +36,8 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 
+logger = logging.getLogger("innonet")
+
 API_DESCRIPTION = """The innonet REST API: organisations, projects, participations and
 relationships of an innovation network. Errors always have the shape
 `{"error": {"status": 422, "message": "...", "problems": [{"field": "...", "message": "..."}]}}`."""
@@ -46,22 +52,30 @@ def create_app(settings: Settings | None = None, *,
     """
     settings = settings or get_settings()
     if sessions is None:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, statement_timeout=settings.statement_timeout,
+                             lock_timeout=settings.lock_timeout)
         migrate(engine)
         sessions = make_session_factory(engine)
     app = FastAPI(title="innonet", version=__version__, description=API_DESCRIPTION,
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
-                  dependencies=[Depends(check_csrf)])
+                  dependencies=[Depends(check_input), Depends(check_csrf)])
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.clock = clock
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception:
+            # Still the error shape and the headers below; the log has what happened.
+            logger.exception("%s %s failed", request.method, request.url.path)
+            response = _error_response(request, 500, "Something went wrong on our side; "
+                                       "it has been logged. Try again later.", [])
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if request.url.path.startswith(("/api/v1", "/account", "/orgs/")) or request.method != "GET":
+        if not request.url.path.startswith("/static/"):
+            # Pages carry form tokens and what this viewer may see: never cache them.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
     app.mount("/static", StaticFiles(directory=str(files("innonet") / "static")), name="static")
@@ -89,7 +103,37 @@ def create_app(settings: Settings | None = None, *,
         return render(request, "api_docs.html")
 
     _add_error_handlers(app)
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     return app
+
+
+class RequestSizeLimit:
+    """Refuse a request body larger than ``max_bytes`` (413) before it is held in memory:
+    at once when Content-Length says so, else as soon as the streamed body passes the limit."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        too_large = HTTPException(413, f"The request is larger than {self.max_bytes:,} bytes, "
+                                       "the most this server accepts.")
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        declared_too_large = not declared.isdigit() or int(declared) > self.max_bytes
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            if declared_too_large:
+                raise too_large
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise too_large
+            return message
+
+        return await self.app(scope, limited_receive, send)
 
 
 def _error_response(request: Request, status: int, message: str, problems: list[Problem],
@@ -123,6 +167,29 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, error: RequestValidationError):
         invalid = InvalidInput.from_validation(error.errors())
         return _error_response(request, 422, invalid.message or "Invalid request.", invalid.problems)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(request: Request, error: SQLAlchemyError):
+        """What the database refused, said plainly; never a 500 for a clash or a busy moment."""
+        if isinstance(error, IntegrityError):
+            kind, field = integrity_problem(error)
+            if kind in ("check", "not null"):
+                problem = Problem("this value is not allowed (too long or empty)", field=field)
+                return _error_response(request, 422, str(problem), [problem])
+            message = ("another record already has this value; it may have been saved a moment ago"
+                       if kind == "unique" else "it refers to a record that no longer exists")
+            problem = Problem(message, field=field)
+            return _error_response(request, 409, str(problem), [problem])
+        if isinstance(error, OperationalError) or (isinstance(error, DBAPIError)
+                                                   and error.connection_invalidated):
+            logger.warning("database busy or unreachable on %s %s: %s", request.method,
+                           request.url.path, type(error.orig).__name__)
+            return _error_response(request, 503, "The database is busy or unreachable right now; "
+                                   "nothing was saved. Try again in a moment.", [],
+                                   {"Retry-After": "5"})
+        if isinstance(error, DataError):
+            return _error_response(request, 422, "A value is out of range or malformed.", [])
+        raise error
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException):

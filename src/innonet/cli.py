@@ -116,7 +116,7 @@ def serve(
 
     rt = runtime(ctx)
     host, port = host or rt.settings.host, port or rt.settings.port
-    application = create_app(rt.settings, sessions=rt.sessions)
+    application = create_app(rt.settings)
     console.print(f"innonet is running at [bold]http://{host}:{port}/[/]  (Ctrl+C stops it)")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 

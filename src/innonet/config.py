@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_from: str = "innonet@localhost"
     smtp_starttls: bool = True
+    # Limits that keep one client from starving the others (docs/security.md lists them).
+    max_request_bytes: int = 1_000_000
+    # PostgreSQL: the longest a statement may run, and may wait for a lock, in seconds;
+    # SQLite: how long a writer waits for the one before it.
+    statement_timeout: float = 30.0
+    lock_timeout: float = 10.0
 
 
 @lru_cache

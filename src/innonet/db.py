@@ -1,5 +1,7 @@
 """Engine, declarative base, sessions and schema migrations."""
 
+import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -7,8 +9,9 @@ from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CheckConstraint, DateTime, MetaData, Table, TypeDecorator, create_engine, event, inspect, select, update
+from sqlalchemy import CheckConstraint, DateTime, MetaData, Table, TypeDecorator, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names so that Alembic migrations are the same on SQLite and PostgreSQL.
@@ -48,10 +51,23 @@ class UtcDateTime(TypeDecorator):
         return value
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
+# Option on a session's connection: this transaction will write (see ``transaction``).
+WRITES = "innonet_writes"
+# Under it, SQLite read transactions keep their audit rows until the read has ended.
+_DEFERRED = "innonet_deferred_writes"
+
+
+def make_engine(url: str, *, statement_timeout: float | None = None,
+                lock_timeout: float | None = None) -> Engine:
+    """An engine for ``url``. SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL
+    gets the statement and lock timeouts given (in seconds), so that no request waits for
+    ever. Statement parameters never appear in errors or logs: they may hold private notes."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(url, hide_parameters=True,
+                               **({} if in_memory else {"pool_size": 20, "max_overflow": 20}),
+                               connect_args={"check_same_thread": False,
+                                             "timeout": lock_timeout or 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -65,20 +81,45 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):
-            connection.exec_driver_sql("BEGIN")
+            # A transaction that will write takes the write lock first (waiting its turn):
+            # one that read first could not upgrade after another writer committed.
+            immediate = connection.get_execution_options().get(WRITES, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    options = [f"-c {name}={int(seconds * 1000)}" for name, seconds in (
+        ("statement_timeout", statement_timeout), ("lock_timeout", lock_timeout),
+        # A transaction left open by a stuck client frees its locks after this long.
+        ("idle_in_transaction_session_timeout", statement_timeout and statement_timeout * 2))
+        if seconds]
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, pool_size=20,
+                         max_overflow=20, pool_timeout=30,
+                         connect_args={"options": " ".join(options)} if options else {})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    """Sessions that may write (on SQLite they wait for the write lock first); a read
+    opts out with ``transaction(..., writes=False)``."""
+    return sessionmaker(bind=engine, expire_on_commit=False, execution_options={WRITES: True})
+
+
+def is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit when the block succeeds, roll back when it raises."""
-    session = factory()
+def transaction(factory: sessionmaker[Session], *, writes: bool = True) -> Iterator[Session]:
+    """One unit of work: commit when the block succeeds, roll back when it raises.
+
+    ``writes=False`` promises a read. On SQLite the read then runs beside the one writer
+    instead of waiting for it, and what it must still write (audit rows, see
+    :func:`write_after_read`) is written in a short transaction of its own once the read
+    has ended, before the caller answers.
+    """
+    session = factory(execution_options={WRITES: writes})
+    deferred: list = []
+    if not writes and is_sqlite(session):
+        session.info[_DEFERRED] = deferred
     try:
         yield session
         session.commit()
@@ -87,6 +128,49 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+    if deferred:
+        with transaction(factory) as writer:
+            for statement, parameters in deferred:
+                writer.execute(statement, parameters)
+
+
+def integrity_problem(error: IntegrityError) -> tuple[str, str | None]:
+    """What a refused write is about, from either database: the kind of constraint
+    ("unique", "check", "not null" or "foreign key") and the column, when it can be told."""
+    orig, message = error.orig, str(error.orig)
+    kind = next((k for k in ("unique", "check", "not null", "foreign key")
+                 if k in message.lower() or (k == "unique" and "duplicate key" in message)), "unique")
+    if (match := re.search(r"constraint failed: \w+\.(\w+)", message)) \
+            or (match := re.search(r"Key \(([\w, ]+)\)=", message)):
+        return kind, match.group(1).split(",")[-1].strip()
+    name = getattr(getattr(orig, "diag", None), "constraint_name", None) or \
+        (message.rsplit(": ", 1)[-1] if "constraint failed" in message else None)
+    # Our constraints are named uq_<table>_<column> and ck_<table>_<column>.
+    for table in sorted(Base.metadata.tables, key=len, reverse=True):
+        for prefix in (f"uq_{table}_", f"ck_{table}_"):
+            if name and name.startswith(prefix):
+                return kind, name.removeprefix(prefix)
+    return kind, None
+
+
+def serialise(session: Session, *keys: str) -> None:
+    """Make concurrent transactions that name one of the same ``keys`` run one after the
+    other from here to their end: PostgreSQL takes an advisory lock per key; SQLite already
+    lets one write transaction run at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):  # always in the same order: no deadlock
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
+
+
+def write_after_read(session: Session, statement, parameters=None) -> None:
+    """Execute a small insert or update that a read must leave behind (an audit row):
+    at once, or, in a SQLite read transaction, right after it (see ``transaction``)."""
+    if (deferred := session.info.get(_DEFERRED)) is not None:
+        deferred.append((statement, parameters))
+    else:
+        session.execute(statement, parameters)
 
 
 def alembic_config(engine: Engine) -> Config:

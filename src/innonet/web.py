@@ -13,6 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import ChoiceLoader, FileSystemLoader
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from innonet import __version__
 from innonet.collaborations.models import DIRECTIONS, PARTICIPATION_ROLES, RELATIONSHIP_KINDS
@@ -22,6 +23,7 @@ from innonet.errors import Forbidden, InvalidInput, Unauthorized
 from innonet.organisations.models import KINDS
 from innonet.sharing.models import VISIBILITIES
 from innonet.sharing.policy import Viewer
+from innonet.text import CONTROL_MESSAGE, MAX_ID, has_control_characters
 
 PACKAGE = Path(__file__).parent
 templates = Jinja2Templates(directory=PACKAGE / "templates")
@@ -39,7 +41,7 @@ templates.env.filters["money"] = lambda v: "" if v is None else f"€{v:,.0f}"
 templates.env.filters["thousands"] = lambda v: f"{v:,}"
 
 # Database ids in paths: larger numbers cannot exist (PostgreSQL integer), so they are a 422.
-RecordId = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
+RecordId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 FLASH_COOKIE = "innonet_flash"
 SESSION_COOKIE = "innonet_session"
@@ -50,8 +52,9 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed before the response goes out, else rolled back."""
-    with transaction(request.app.state.sessions) as session:
+    """One transaction per request: committed before the response goes out, else rolled back.
+    GET and HEAD only read (and leave audit rows); the other methods write."""
+    with transaction(request.app.state.sessions, writes=request.method in UNSAFE_METHODS) as session:
         yield session
 
 
@@ -142,6 +145,27 @@ def _valid_csrf(request: Request, token: str) -> bool:
     except BadSignature:
         return False
     return True
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form, read here (on the event loop) so that the page handler can be a plain
+    function that runs in the thread pool: database work never blocks the loop."""
+    return await request.form()
+
+
+PostedForm = Depends(read_form)
+
+
+async def check_input(request: Request) -> None:
+    """No path segment, query value or form field may carry a control character (one rule
+    for all ways in: see innonet.text); JSON bodies are checked by their models."""
+    named = [*request.path_params.items(), *request.query_params.multi_items()]
+    if request.method in UNSAFE_METHODS and "form" in request.headers.get("content-type", ""):
+        named += [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
+    for name, value in named:
+        if has_control_characters(str(value)) or has_control_characters(name):
+            raise InvalidInput.for_field(name if not has_control_characters(name) else "form",
+                                         CONTROL_MESSAGE)
 
 
 async def check_csrf(request: Request) -> None:

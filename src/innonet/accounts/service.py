@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import threading
 from datetime import date, timedelta
 
 from argon2 import PasswordHasher
@@ -18,7 +19,7 @@ from innonet.accounts.models import (
     PasswordReset,
     User,
 )
-from innonet.db import utcnow
+from innonet.db import serialise, utcnow, write_after_read
 from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from innonet.organisations.models import Organisation
 from innonet.sharing import policy
@@ -35,6 +36,9 @@ MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "inn_"
 
 _hasher = PasswordHasher()
+# Each check of a password takes 64 MiB and a core for a moment: a burst of sign-ins waits
+# for a slot instead of exhausting memory.
+_hashing_slots = threading.BoundedSemaphore(4)
 # Verifying against this when the account does not exist takes as long as a real check,
 # so timing does not tell which e-mail addresses have accounts.
 _DUMMY_HASH = _hasher.hash("innonet-no-such-account")
@@ -68,7 +72,8 @@ def check_password_rules(password: str, *, field: str = "password") -> None:
 def set_password(session: Session, *, user: User, password: str, field: str = "password") -> None:
     """Store a new password (Argon2id) and sign out every session and reset link of the user."""
     check_password_rules(password, field=field)
-    user.password_hash = _hasher.hash(password)
+    with _hashing_slots:
+        user.password_hash = _hasher.hash(password)
     session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
     session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id,
                                                 PasswordReset.used_at.is_(None))
@@ -78,8 +83,9 @@ def set_password(session: Session, *, user: User, password: str, field: str = "p
 
 def _password_matches(user: User | None, password: str) -> bool:
     try:
-        return _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH,
-                              password) and user is not None and user.password_hash is not None
+        with _hashing_slots:
+            return _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH,
+                                  password) and user is not None and user.password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -222,9 +228,17 @@ def accept_invitation(session: Session, *, token: str, password: str, name: str 
 # ---------------------------------------------------------------- signing in
 
 
-def authenticate(session: Session, *, email: str, password: str, address: str) -> User:
-    """The user with this e-mail and password, or Unauthorized (or TooManyRequests)."""
+def reserve_sign_in(session: Session, *, email: str, address: str) -> int:
+    """Count a sign-in attempt as failed before checking it, or refuse it (TooManyRequests).
+
+    Run it in a transaction of its own and commit: the check and the count are then one
+    step, whatever the burst (on PostgreSQL under a lock per account and address; SQLite
+    has one writer at a time), so exactly the limit of guesses is ever checked.
+    :func:`authenticate` takes the count back when the password is right.
+    """
     email = (email or "").strip().lower()[:320]
+    address = address[:64]
+    serialise(session, f"sign-in:{email}", f"sign-in-from:{address}")
     since = utcnow() - FAILURE_WINDOW
     for column, value, limit, whom in ((LoginFailure.email, email, FAILURES_PER_ACCOUNT, "this account"),
                                        (LoginFailure.address, address, FAILURES_PER_ADDRESS, "your address")):
@@ -234,11 +248,20 @@ def authenticate(session: Session, *, email: str, password: str, address: str) -
             wait = int((failures[1] + FAILURE_WINDOW - utcnow()).total_seconds()) + 1
             raise TooManyRequests(f"Too many failed sign-ins for {whom}; try again in "
                                   f"{max(1, -(-wait // 60))} minutes.", retry_after=max(wait, 1))
+    attempt = LoginFailure(email=email, address=address)
+    session.add(attempt)
+    session.flush()
+    return attempt.id
+
+
+def authenticate(session: Session, *, email: str, password: str, attempt_id: int) -> User:
+    """The user with this e-mail and password, or Unauthorized. ``attempt_id`` is the
+    attempt counted by :func:`reserve_sign_in`; it stays counted unless the password is right."""
+    email = (email or "").strip().lower()[:320]
     user = session.scalar(select(User).where(User.email == email))
     if not _password_matches(user, password) or not user.is_active:
-        session.add(LoginFailure(email=email, address=address[:64]))
-        session.flush()
         raise Unauthorized("The e-mail address or the password is wrong.")
+    session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     user.last_login_at = utcnow()
@@ -327,7 +350,8 @@ def user_for_token(session: Session, *, token: str) -> tuple[User, str]:
     now = utcnow()
     # Write the last use at most every few minutes, so reading does not mean writing.
     if api_token.last_used_at is None or api_token.last_used_at < now - timedelta(minutes=5):
-        api_token.last_used_at = now
+        write_after_read(session, update(ApiToken).where(ApiToken.id == api_token.id)
+                         .values(last_used_at=now))
     return user, api_token.scope
 
 

@@ -6,14 +6,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from innonet.accounts import mail, service
 from innonet.accounts.models import ORG_ROLES, TOKEN_SCOPES, User
+from innonet.db import transaction
 from innonet.errors import InnonetError
 from innonet.organisations import service as organisations
 from innonet.sharing import policy
 from innonet.sharing.policy import Viewer
 from innonet.web import (
+    PostedForm,
     RecordId,
     CurrentViewer,
     DbSession,
@@ -56,15 +59,18 @@ def login_page(request: Request, next: str | None = None):
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, session: Session = DbSession):
-    form = await request.form()
+def login(request: Request, session: Session = DbSession,
+          form: FormData = PostedForm):
     values = {"email": str(form.get("email", ""))[:320], "next": _safe_next(form.get("next"))}
     address = request.client.host if request.client else "unknown"
     try:
-        user = service.authenticate(session, email=values["email"],
-                                    password=str(form.get("password", "")), address=address)
+        # Counted in a transaction of its own, committed before the password is checked:
+        # a failure counts even though the answer is an error, and a burst cannot slip by.
+        with transaction(request.app.state.sessions) as counter:
+            attempt_id = service.reserve_sign_in(counter, email=values["email"], address=address)
+        user = service.authenticate(session, email=values["email"], password=str(form.get("password", "")),
+                                    attempt_id=attempt_id)
     except InnonetError as error:
-        # Returned, not raised: the failure must be committed to count towards the limit.
         response = render(request, "login.html", {"values": values, "errors": {"form": error.message}},
                           status_code=error.status_code)
         if retry := getattr(error, "retry_after", None):
@@ -102,9 +108,9 @@ def _invitation_form(request, session, invitation, *, errors, status_code=200):
 
 
 @router.post("/invitations/{token}", response_class=HTMLResponse)
-async def accept_invitation(request: Request, token: str, session: Session = DbSession):
+def accept_invitation(request: Request, token: str, session: Session = DbSession,
+                      form: FormData = PostedForm):
     invitation = service.open_invitation(session, token=token)
-    form = await request.form()
     password = str(form.get("password", ""))
     if form.get("password_again") is not None and form.get("password_again") != password:
         return _invitation_form(request, session, invitation, status_code=422,
@@ -128,8 +134,8 @@ def forgot_page(request: Request):
 
 
 @router.post("/password/forgot", response_class=HTMLResponse)
-async def forgot(request: Request, session: Session = DbSession):
-    form = await request.form()
+def forgot(request: Request, session: Session = DbSession,
+           form: FormData = PostedForm):
     found = service.request_password_reset(session, email=str(form.get("email", ""))[:320])
     if found:
         user, secret = found
@@ -149,9 +155,9 @@ def reset_page(request: Request, token: str, session: Session = DbSession):
 
 
 @router.post("/password/reset/{token}", response_class=HTMLResponse)
-async def reset(request: Request, token: str, session: Session = DbSession):
+def reset(request: Request, token: str, session: Session = DbSession,
+          form: FormData = PostedForm):
     service.open_password_reset(session, token=token)
-    form = await request.form()
     password = str(form.get("password", ""))
     if form.get("password_again") != password:
         return render(request, "password_reset.html",
@@ -182,10 +188,10 @@ def account(request: Request, session: Session = DbSession, viewer: Viewer = Cur
 
 
 @router.post("/account/password", response_class=HTMLResponse)
-async def change_password(request: Request, session: Session = DbSession,
-                          viewer: Viewer = CurrentViewer):
+def change_password(request: Request, session: Session = DbSession,
+                    viewer: Viewer = CurrentViewer,
+                    form: FormData = PostedForm):
     policy.ensure_signed_in(viewer)
-    form = await request.form()
     user = session.get(User, viewer.user_id)
     try:
         service.change_password(session, user=user, current=str(form.get("current_password", "")),
@@ -198,9 +204,9 @@ async def change_password(request: Request, session: Session = DbSession,
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
-async def create_token(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def create_token(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer,
+                 form: FormData = PostedForm):
     policy.ensure_can_write(viewer)
-    form = await request.form()
     user = session.get(User, viewer.user_id)
     try:
         _, secret = service.create_token(session, user=user, name=str(form.get("name", "")),
@@ -238,11 +244,11 @@ def members(request: Request, external_id: str, session: Session = DbSession,
 
 
 @router.post("/orgs/{external_id}/members", response_class=HTMLResponse)
-async def invite(request: Request, external_id: str, session: Session = DbSession,
-                 viewer: Viewer = CurrentViewer):
+def invite(request: Request, external_id: str, session: Session = DbSession,
+           viewer: Viewer = CurrentViewer,
+           form: FormData = PostedForm):
     organisation = organisations.get_organisation(session, external_id=external_id)
     policy.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
-    form = await request.form()
     try:
         invitation, secret = service.invite(session, viewer, organisation_id=organisation.id,
                                             email=str(form.get("email", "")),

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from innonet.collaborations import service
 from innonet.collaborations.schemas import RelationshipFields, RelationshipIn
@@ -13,7 +14,7 @@ from innonet.sharing import policy
 from innonet.sharing import service as sharing
 from innonet.sharing.policy import Viewer
 from innonet.sharing.schemas import SharingFields
-from innonet.web import RecordId, CurrentViewer, DbSession, field_errors, is_htmx, redirect_with_flash, render
+from innonet.web import PostedForm, RecordId, CurrentViewer, DbSession, field_errors, is_htmx, redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 25
@@ -61,11 +62,12 @@ def new_relationship(request: Request, external_id: str, session: Session = DbSe
 
 
 @router.post("/orgs/{external_id}/relationships/new", response_class=HTMLResponse)
-async def create_relationship(request: Request, external_id: str, session: Session = DbSession,
-                              viewer: Viewer = CurrentViewer):
+def create_relationship(request: Request, external_id: str, session: Session = DbSession,
+                        viewer: Viewer = CurrentViewer,
+                        form: FormData = PostedForm):
     organisation = organisations.get_organisation(session, external_id=external_id)
     policy.ensure_insider(viewer, organisation.id)
-    values = _clean(await request.form()) | {"organisation": external_id}
+    values = _clean(form) | {"organisation": external_id}
     try:
         data = RelationshipIn(**{k: v for k, v in values.items() if v is not None})
         with session.begin_nested():  # a refused share leaves no half-written relationship
@@ -90,11 +92,12 @@ def edit_relationship(request: Request, relationship_id: RecordId, session: Sess
 
 
 @router.post("/relationships/{relationship_id}/edit", response_class=HTMLResponse)
-async def update_relationship(request: Request, relationship_id: RecordId, session: Session = DbSession,
-                              viewer: Viewer = CurrentViewer):
+def update_relationship(request: Request, relationship_id: RecordId, session: Session = DbSession,
+                        viewer: Viewer = CurrentViewer,
+                        form: FormData = PostedForm):
     view = _editable(session, viewer, relationship_id)
-    form = _clean(await request.form())
-    values = {k: form.get(k) for k in (*RelationshipFields.model_fields, *SharingFields.model_fields)}
+    cleaned = _clean(form)
+    values = {k: cleaned.get(k) for k in (*RelationshipFields.model_fields, *SharingFields.model_fields)}
     values["visibility"] = values["visibility"] or "private"
     try:
         with session.begin_nested():  # all of the change, or none of it

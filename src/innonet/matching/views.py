@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from innonet.countries import all_countries
 from innonet.errors import InnonetError
@@ -13,6 +14,7 @@ from innonet.organisations import service as organisations
 from innonet.sharing import policy
 from innonet.sharing.policy import Viewer
 from innonet.web import (
+    PostedForm,
     CurrentViewer,
     DbSession,
     field_errors,
@@ -77,12 +79,12 @@ def _page(request, session, viewer, organisation, data, *, searched, save_errors
 
 
 @router.post("/orgs/{external_id}/needs", response_class=HTMLResponse)
-async def save_need(request: Request, external_id: str, session: Session = DbSession,
-                    viewer: Viewer = CurrentViewer):
+def save_need(request: Request, external_id: str, session: Session = DbSession,
+              viewer: Viewer = CurrentViewer,
+              form: FormData = PostedForm):
     """Save the need in the search form (its words and filters) for the organisation."""
     organisation = organisations.get_organisation(session, external_id=external_id)
     policy.ensure_insider(viewer, organisation.id)
-    form = await request.form()
     search = _query_from(form)
     data = {"organisation": external_id, "title": form.get("title", ""),
             "description": search.get("need"), "partner_kinds": search["kinds"],

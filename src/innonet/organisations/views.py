@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from innonet.collaborations import service as collaborations
 from innonet.countries import all_countries
@@ -12,7 +13,7 @@ from innonet.organisations import service
 from innonet.organisations.schemas import OrganisationFields, OrganisationIn
 from innonet.sharing import policy
 from innonet.sharing.policy import Viewer
-from innonet.web import CurrentViewer, DbSession, field_errors, is_htmx, redirect_with_flash, render
+from innonet.web import PostedForm, CurrentViewer, DbSession, field_errors, is_htmx, redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 25
@@ -76,10 +77,11 @@ def new_organisation(request: Request, viewer: Viewer = CurrentViewer):
 
 
 @router.post("/orgs/new", response_class=HTMLResponse)
-async def create_organisation(request: Request, session: Session = DbSession,
-                              viewer: Viewer = CurrentViewer):
+def create_organisation(request: Request, session: Session = DbSession,
+                        viewer: Viewer = CurrentViewer,
+                        form: FormData = PostedForm):
     policy.ensure_network_member(viewer)
-    values = _form_values(await request.form())
+    values = _form_values(form)
     try:
         organisation = service.create_organisation(session, viewer, data=OrganisationIn(**values))
     except ValidationError as error:
@@ -117,11 +119,12 @@ def edit_organisation(request: Request, external_id: str, session: Session = DbS
 
 
 @router.post("/orgs/{external_id}/edit", response_class=HTMLResponse)
-async def update_organisation(request: Request, external_id: str, session: Session = DbSession,
-                              viewer: Viewer = CurrentViewer):
+def update_organisation(request: Request, external_id: str, session: Session = DbSession,
+                        viewer: Viewer = CurrentViewer,
+                        form: FormData = PostedForm):
     organisation = service.get_organisation(session, external_id=external_id)
     policy.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
-    values = _form_values(await request.form())
+    values = _form_values(form)
     values.pop("external_id", None)
     try:
         service.update_organisation(session, viewer, external_id=external_id, changes=values)

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, insert, select, true
 from sqlalchemy.orm import Session
 
-from innonet.db import utcnow
+from innonet.db import utcnow, write_after_read
 from innonet.errors import Forbidden, InvalidInput, NotFound
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
@@ -171,7 +171,7 @@ def record(session: Session, viewer: Viewer, *, action: str, items: list) -> Non
         for item in items if action != "read" or item.visibility != "public"
     ]
     if rows:
-        session.execute(insert(AuditEvent), rows)
+        write_after_read(session, insert(AuditEvent), rows)
 
 
 def audit_events(session: Session, viewer: Viewer, *, organisation_id: int,

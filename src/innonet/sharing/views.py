@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from innonet.collaborations import service as collaborations
 from innonet.errors import InnonetError
@@ -13,7 +14,7 @@ from innonet.sharing import policy, service
 from innonet.sharing.models import AGREEMENT_KINDS, AGREEMENT_STATUSES
 from innonet.sharing.policy import Viewer
 from innonet.sharing.schemas import AgreementIn, AgreementPatch
-from innonet.web import RecordId, CurrentViewer, DbSession, field_errors, redirect_with_flash, render
+from innonet.web import PostedForm, RecordId, CurrentViewer, DbSession, field_errors, redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,10 +43,11 @@ def audit_csv(external_id: str, session: Session = DbSession, viewer: Viewer = C
 
 
 @router.post("/orgs/{external_id}/cluster-consent")
-async def cluster_consent(request: Request, external_id: str, session: Session = DbSession,
-                          viewer: Viewer = CurrentViewer):
+def cluster_consent(request: Request, external_id: str, session: Session = DbSession,
+                    viewer: Viewer = CurrentViewer,
+                    form: FormData = PostedForm):
     organisation = organisations.get_organisation(session, external_id=external_id)
-    consent = (await request.form()).get("consent") == "yes"
+    consent = form.get("consent") == "yes"
     service.set_cluster_consent(session, viewer, organisation=organisation, consent=consent)
     return redirect_with_flash(request, f"/orgs/{external_id}/members",
                                "Consent given." if consent else "Consent withdrawn.")
@@ -79,10 +81,10 @@ def agreements(request: Request, session: Session = DbSession, viewer: Viewer = 
 
 
 @router.post("/agreements", response_class=HTMLResponse)
-async def create_agreement(request: Request, session: Session = DbSession,
-                           viewer: Viewer = CurrentViewer):
+def create_agreement(request: Request, session: Session = DbSession,
+                     viewer: Viewer = CurrentViewer,
+                     form: FormData = PostedForm):
     policy.ensure_can_write(viewer)
-    form = await request.form()
     values = {k: (str(v).strip() or None) for k, v in form.items() if k != "csrf_token"}
     data = values | {"parties": (values.get("parties") or "").replace(",", " ").split()}
     try:
@@ -102,9 +104,10 @@ async def create_agreement(request: Request, session: Session = DbSession,
 
 
 @router.post("/agreements/{agreement_id}/status")
-async def change_agreement_status(request: Request, agreement_id: RecordId, session: Session = DbSession,
-                                  viewer: Viewer = CurrentViewer):
-    status = (await request.form()).get("status")
+def change_agreement_status(request: Request, agreement_id: RecordId, session: Session = DbSession,
+                            viewer: Viewer = CurrentViewer,
+                            form: FormData = PostedForm):
+    status = form.get("status")
     try:
         changes = AgreementPatch(status=status)
     except ValidationError:

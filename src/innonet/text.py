@@ -1,0 +1,60 @@
+"""What text may enter innonet: no control characters, every field bounded.
+
+One rule for every way in (forms, JSON, query strings, paths, imported files): C0 control
+characters other than tab, line feed and carriage return, DEL, lone surrogates and the
+non-characters U+FFFE and U+FFFF are refused. PostgreSQL cannot store NUL, XML (the GEXF
+and GraphML exports) cannot carry the others, and a terminal obeys ESC.
+"""
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, field_validator
+
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+CONTROL_MESSAGE = "contains a control character (such as NUL or ESC); remove it"
+
+# Database ids: larger numbers cannot exist (PostgreSQL integer), so they are refused.
+MAX_ID = 2_147_483_647
+RecordIdField = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+# Lengths of free-text fields, in characters (the database checks them too).
+SHORT_TEXT = 2_000
+LONG_TEXT = 10_000
+
+
+def has_control_characters(value: str) -> bool:
+    return CONTROL_CHARACTERS.search(value) is not None
+
+
+def strip_control_characters(value: str) -> str:
+    """The text without the characters that are refused on input (for exports of old data)."""
+    return CONTROL_CHARACTERS.sub("", value)
+
+
+def parse_record_id(value: str) -> int | None:
+    """A database id typed in a query string, or None when it cannot be one."""
+    value = value.strip()
+    if value.isascii() and value.isdigit() and len(value) <= 10 and 1 <= int(value) <= MAX_ID:
+        return int(value)
+    return None
+
+
+def _check_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        if has_control_characters(value):
+            raise ValueError(CONTROL_MESSAGE)
+    elif isinstance(value, (list, tuple, set)):
+        for item in value:
+            _check_strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key)
+            _check_strings(item)
+    return value
+
+
+class InputModel(BaseModel):
+    """Base of every model that reads input: no field may hold a control character."""
+
+    _no_control_characters = field_validator("*", mode="before")(_check_strings)
