@@ -38,6 +38,14 @@ def check_one_of(column: str, values) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})", name=column)
 
 
+def check_length(table: str, column: str) -> CheckConstraint:
+    """A check that the text in ``column`` is no longer than innonet.text.TEXT_LIMITS says."""
+    from innonet.text import TEXT_LIMITS
+
+    return CheckConstraint(f"length({column}) <= {TEXT_LIMITS[f'{table}.{column}']}",
+                           name=f"{column}_length")
+
+
 class UtcDateTime(TypeDecorator):
     """A moment in UTC. SQLite forgets the time zone; this gives it back on reading."""
 
@@ -149,7 +157,7 @@ def integrity_problem(error: IntegrityError) -> tuple[str, str | None]:
     for table in sorted(Base.metadata.tables, key=len, reverse=True):
         for prefix in (f"uq_{table}_", f"ck_{table}_"):
             if name and name.startswith(prefix):
-                return kind, name.removeprefix(prefix)
+                return kind, name.removeprefix(prefix).removesuffix("_length")
     return kind, None
 
 

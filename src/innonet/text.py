@@ -18,9 +18,22 @@ CONTROL_MESSAGE = "contains a control character (such as NUL or ESC); remove it"
 MAX_ID = 2_147_483_647
 RecordIdField = Annotated[int, Field(ge=1, le=MAX_ID)]
 
-# Lengths of free-text fields, in characters (the database checks them too).
-SHORT_TEXT = 2_000
-LONG_TEXT = 10_000
+# The longest each free-text column may be, in characters. The schemas refuse longer input
+# and the database checks them too (migration 0005). Imported cells have the same bound.
+TEXT_LIMITS = {
+    "organisation.description": 10_000,
+    "organisation.capabilities": 5_000,
+    "organisation.needs": 5_000,
+    "organisation.sectors": 1_000,
+    "organisation.goals": 2_000,
+    "organisation.values_statement": 2_000,
+    "project.title": 20_000,
+    "project.description": 20_000,
+    "relationship.notes": 5_000,
+    "need.description": 5_000,
+    "agreement.notes": 5_000,
+}
+MAX_CELL = 20_000  # characters in one cell of an imported file
 
 
 def has_control_characters(value: str) -> bool:
@@ -30,6 +43,28 @@ def has_control_characters(value: str) -> bool:
 def strip_control_characters(value: str) -> str:
     """The text without the characters that are refused on input (for exports of old data)."""
     return CONTROL_CHARACTERS.sub("", value)
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value safe to put in a CSV file that people open in a spreadsheet: text that would
+    start a formula gets a leading apostrophe (numbers stay numbers)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def from_csv_cell(value: str) -> str:
+    """The value :func:`csv_cell` protected, when a file we wrote is read back."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
 def parse_record_id(value: str) -> int | None:

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from innonet.db import Base, UtcDateTime, check_one_of, utcnow
+from innonet.db import Base, UtcDateTime, check_length, check_one_of, utcnow
 from innonet.sharing.models import Shareable, visibility_constraint
 
 PARTICIPATION_ROLES = {
@@ -67,6 +67,7 @@ SOURCES = ("manual", "import")
 
 class Project(Base):
     __tablename__ = "project"
+    __table_args__ = (check_length("project", "title"), check_length("project", "description"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The grant number where known (CORDIS projectID), else "rcn:<record number>".
@@ -111,6 +112,7 @@ class Relationship(Shareable, Base):
         UniqueConstraint("organisation_id", "partner_id", "kind"),
         CheckConstraint("organisation_id <> partner_id", name="not_self"),
         check_one_of("kind", RELATIONSHIP_KINDS),
+        check_length("relationship", "notes"),
         check_one_of("direction", DIRECTIONS),
         check_one_of("source", SOURCES),
         CheckConstraint("strength BETWEEN 1 AND 5", name="strength"),

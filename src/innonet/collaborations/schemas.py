@@ -8,13 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from innonet.collaborations.models import DIRECTIONS, PARTICIPATION_ROLES, RELATIONSHIP_KINDS
 from innonet.organisations.schemas import OrganisationOut, OrganisationSummary
 from innonet.sharing.schemas import SharingFields, SharingOut, Visibility
+from innonet.text import InputModel, RecordIdField
 
 RelationshipKind = Literal[tuple(RELATIONSHIP_KINDS)]  # type: ignore[valid-type]
 Direction = Literal[tuple(DIRECTIONS)]  # type: ignore[valid-type]
 Role = Literal[tuple(PARTICIPATION_ROLES)]  # type: ignore[valid-type]
 
 
-class RelationshipFields(BaseModel):
+class RelationshipFields(InputModel):
     """What describes a tie, apart from the two organisations it joins."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
@@ -38,7 +39,7 @@ class RelationshipIn(RelationshipFields, SharingFields):
     partner: str = Field(min_length=1, description="External id of the partner")
 
 
-class RelationshipPatch(BaseModel):
+class RelationshipPatch(InputModel):
     """A partial update of a relationship: only the fields sent are changed."""
 
     model_config = ConfigDict(extra="forbid")
@@ -51,7 +52,7 @@ class RelationshipPatch(BaseModel):
     notes: str | None = Field(default=None, max_length=5000)
     visibility: Visibility | None = None
     shared_with: list[str] | None = Field(default=None, max_length=200)
-    agreement: int | None = None
+    agreement: RecordIdField | None = None
 
 
 class RelationshipOut(RelationshipFields, SharingOut):

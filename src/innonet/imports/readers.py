@@ -8,6 +8,7 @@ import csv
 import gzip
 import io
 import itertools
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,18 +16,57 @@ from datetime import date, datetime
 from typing import BinaryIO
 
 from innonet.errors import InvalidInput, Problem
+from innonet.text import CONTROL_MESSAGE, MAX_CELL, has_control_characters
 
 DELIMITERS = ";,\t|"
-# Fields in CORDIS dumps can hold whole abstracts.
-csv.field_size_limit(16 * 1024 * 1024)
+csv.field_size_limit(MAX_CELL + 1)
+# No data file has lines this long; a longer one is refused before it fills the memory.
+MAX_LINE = 1_000_000
+# Data files compress five to fifteen times; far more means a file built to explode.
+MAX_RATIO = 100
+MAX_UNPACKED = 2_000_000_000
+
+
+class _BoundedGzip(io.RawIOBase):
+    """A gzip stream that stops, with a clear message, once it unpacks to more than
+    MAX_RATIO times its packed size (after the first megabytes) or MAX_UNPACKED bytes."""
+
+    def __init__(self, packed: io.BufferedReader):
+        self.packed, self.unpacked = packed, 0
+        self.gzip = gzip.GzipFile(fileobj=packed)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.gzip.readinto(buffer)
+        self.unpacked += n
+        try:
+            ratio_too_high = self.unpacked > 10_000_000 and self.unpacked > MAX_RATIO * self.packed.tell()
+        except OSError:  # a stream without positions: the absolute bound still holds
+            ratio_too_high = False
+        if ratio_too_high or self.unpacked > MAX_UNPACKED:
+            raise InvalidInput("The gzip file unpacks to far more than a data file of its size "
+                               f"(over {MAX_RATIO} times); it was not read further.")
+        return n
 
 
 def text_stream(raw: BinaryIO) -> io.TextIOWrapper:
     """Decode a (possibly gzipped) byte stream as UTF-8, dropping a byte-order mark."""
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)
     if buffered.peek(2)[:2] == b"\x1f\x8b":
-        buffered = gzip.GzipFile(fileobj=buffered)
+        buffered = io.BufferedReader(_BoundedGzip(buffered))
     return io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
+
+
+def _bounded_lines(stream: io.TextIOWrapper) -> Iterator[str]:
+    number = 0
+    while line := stream.readline(MAX_LINE + 1):
+        number += 1
+        if len(line) > MAX_LINE:
+            raise InvalidInput(f"Line {number}: longer than {MAX_LINE:,} characters; not a data file "
+                               "this importer can read.", [Problem("line too long", line=number)])
+        yield line
 
 
 def sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
@@ -50,8 +90,9 @@ def sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
 
 def read_csv(raw: BinaryIO, *, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) for each record of a CSV file; rejects a header missing ``required``."""
-    stream = text_stream(raw)
+    stream = _bounded_lines(text_stream(raw))
     line = 1
+    bad_text = Problems()
     try:
         head = list(itertools.islice(stream, 50))  # enough lines to sniff the dialect
         reader = csv.reader(itertools.chain(head, stream), sniff_dialect("".join(head)))
@@ -63,12 +104,18 @@ def read_csv(raw: BinaryIO, *, required: tuple[str, ...]) -> Iterator[tuple[int,
         for values in reader:
             if any(v.strip() for v in values):
                 cells = [v.strip() for v in values] + [""] * (len(header) - len(values))
-                yield line, dict(zip(header, cells, strict=False))
+                row = dict(zip(header, cells, strict=False))
+                bad_text.check_text(line, row)
+                yield line, row
             line = reader.line_num + 1
     except UnicodeDecodeError:
         raise InvalidInput(f"Line {line}: not UTF-8 text.", [Problem("not UTF-8 text", line=line)]) from None
     except csv.Error as error:
         raise InvalidInput(f"Line {line}: {error}.", [Problem(str(error), line=line)]) from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise InvalidInput(f"Line {line}: the gzip file is damaged or cut short ({error}); "
+                           "nothing was imported.", [Problem("damaged or truncated gzip file", line=line)]) from None
+    bad_text.raise_if_any("File")
 
 
 def check_columns(header: list[str], required: tuple[str, ...]) -> None:
@@ -92,6 +139,14 @@ class Problems:
         """Every field a Pydantic ValidationError names, on this line."""
         for problem in InvalidInput.from_validation(error.errors()).problems:
             self.add(line, problem.field, problem.message)
+
+    def check_text(self, line: int, row: dict[str, str]) -> None:
+        """Every cell within MAX_CELL characters and free of control characters."""
+        for column, value in row.items():
+            if len(value) > MAX_CELL:
+                self.add(line, column, f"longer than {MAX_CELL:,} characters")
+            elif has_control_characters(value):
+                self.add(line, column, CONTROL_MESSAGE)
 
     def raise_if_any(self, what: str) -> None:
         if self.items:

@@ -11,6 +11,7 @@ imported again. Organisations are matched on ``external_id``; relationships on
 
 import csv
 import io
+import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,12 +32,15 @@ from innonet.organisations.schemas import OrganisationFields
 from innonet.sharing import service as sharing
 from innonet.sharing.policy import Viewer
 from innonet.sharing.schemas import SharingFields
+from innonet.text import csv_cell, from_csv_cell
 
 ORGANISATION_COLUMNS = ("external_id", *OrganisationFields.model_fields)
 RELATIONSHIP_COLUMNS = ("partner", "kind", "direction", "start_date", "end_date", "strength", "notes",
                         "visibility", "shared_with")
 COLUMNS = ("record", *dict.fromkeys(ORGANISATION_COLUMNS + RELATIONSHIP_COLUMNS))
 SHEET = "network"
+# A filled-in template is a few megabytes unpacked; far more is a file built to explode.
+MAX_UNPACKED_XLSX = 100_000_000
 
 INSTRUCTIONS = [
     ("record", "organisation or relationship"),
@@ -88,23 +92,43 @@ def read_rows(file: BinaryIO) -> list[tuple[int, dict[str, str]]]:
     """(line, row) from a template in XLSX (sheet 'network') or CSV."""
     if file.read(2) != b"PK":  # XLSX files are zip archives
         file.seek(0)
-        return list(read_csv(file, required=("record", "external_id")))
+        return [(line, {k: from_csv_cell(v) for k, v in row.items()})
+                for line, row in read_csv(file, required=("record", "external_id"))]
     file.seek(0)
+    data = io.BytesIO(file.read())
     try:
-        workbook = load_workbook(io.BytesIO(file.read()), read_only=True, data_only=True)
+        _check_unpacked_size(data)
+        workbook = load_workbook(data, read_only=True, data_only=True)
+    except InvalidInput:
+        raise
     except Exception as error:  # openpyxl raises many types for a damaged file
         raise InvalidInput(f"Not a readable XLSX file: {error}.") from None
     if SHEET not in workbook.sheetnames:
         raise InvalidInput(f"The workbook has no sheet named {SHEET!r}.")
-    rows = workbook[SHEET].iter_rows(values_only=True)
+    sheet = workbook[SHEET]
+    # The size a workbook states for its sheet can be stale; read every row there is.
+    sheet.reset_dimensions()
+    rows = sheet.iter_rows(values_only=True)
     header = [_cell(v) for v in next(rows, ())]
     check_columns(header, ("record", "external_id"))
-    out = []
+    out, bad_text = [], Problems()
     for line, values in enumerate(rows, start=2):
         row = {name: _cell(value) for name, value in zip(header, values, strict=False) if name}
         if any(row.values()):
+            bad_text.check_text(line, row)
             out.append((line, row))
+    bad_text.raise_if_any("Workbook")
     return out
+
+
+def _check_unpacked_size(data: io.BytesIO) -> None:
+    """Refuse a workbook that unpacks to more than MAX_UNPACKED_XLSX bytes before reading it."""
+    with zipfile.ZipFile(data) as archive:
+        unpacked = sum(member.file_size for member in archive.infolist())
+    data.seek(0)
+    if unpacked > MAX_UNPACKED_XLSX:
+        raise InvalidInput(f"The workbook unpacks to {unpacked / 1e6:,.0f} MB; the most accepted "
+                           f"is {MAX_UNPACKED_XLSX / 1e6:,.0f} MB (split it into several files).")
 
 
 def import_template(session: Session, *, file: BinaryIO) -> ImportReport:
@@ -233,7 +257,7 @@ def template_csv(rows: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows({c: row.get(c, "") for c in COLUMNS} for row in rows)
+    writer.writerows({c: csv_cell(row.get(c, "")) for c in COLUMNS} for row in rows)
     return out.getvalue()
 
 

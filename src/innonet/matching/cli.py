@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from innonet.errors import InnonetError
+from innonet.text import csv_cell
 
 evaluate = typer.Typer(help="Measure the partner finder on the shared H2020 files.",
                        no_args_is_help=True)
@@ -193,8 +194,9 @@ def recommend(
         writer.writerow(["rank", "partner_id", "name", "kind", "country", "score", *FACTORS,
                          "introduced_by"])
         for r, via in zip(found["results"], path, strict=True):
-            writer.writerow([r["rank"], r["external_id"], r["name"], r["kind"], r["country"] or "",
-                             r["score"], *(f["score"] for f in r["factors"]), via])
+            writer.writerow([r["rank"], csv_cell(r["external_id"]), csv_cell(r["name"]), r["kind"],
+                             r["country"] or "", r["score"], *(f["score"] for f in r["factors"]),
+                             csv_cell(via)])
         return
     table = Table("#", "id", "name", "kind", "country", "score", "fit", "near", "likely",
                   "introduced by",

@@ -13,6 +13,9 @@ from pathlib import Path
 import numpy as np
 
 DIMENSIONS = 256
+# The model holds about 1 KB per character of a text while embedding it, so only the
+# beginning of a long text is read: a profile's meaning is clear long before this.
+MAX_CHARACTERS = 10_000
 
 
 @cache
@@ -33,10 +36,11 @@ def _model():
 
 
 def embed(texts: list[str]) -> np.ndarray:
-    """One unit vector per text (float32); zeros for a text without words."""
+    """One unit vector per text (float32) from its first MAX_CHARACTERS; zeros for a text
+    without words."""
     meanings = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     filled = [i for i, text in enumerate(texts) if text and text.strip()]
     if filled:
-        vectors = _model().embed([texts[i] for i in filled], norm=True)
+        vectors = _model().embed([texts[i][:MAX_CHARACTERS] for i in filled], norm=True)
         meanings[filled] = np.nan_to_num(vectors)  # a text of unknown tokens has no direction
     return meanings

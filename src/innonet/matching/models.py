@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from innonet.db import Base, UtcDateTime, utcnow
+from innonet.db import Base, UtcDateTime, check_length, utcnow
 from innonet.sharing.models import Shareable, visibility_constraint
 
 
@@ -15,7 +15,8 @@ class Need(Shareable, Base):
     __tablename__ = "need"
     share_type = "need"
     owner_column = "organisation_id"
-    __table_args__ = (visibility_constraint(), Index("ix_need_organisation_id", "organisation_id"))
+    __table_args__ = (visibility_constraint(), check_length("need", "description"),
+                      Index("ix_need_organisation_id", "organisation_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))

@@ -10,6 +10,7 @@ from innonet.countries import normalise_country
 from innonet.matching.factors import PRESETS
 from innonet.organisations.schemas import Kind, OrganisationSummary
 from innonet.sharing.schemas import SharingFields, SharingOut
+from innonet.text import InputModel, RecordIdField
 
 Preset = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
 
@@ -19,7 +20,7 @@ def country_list(values: list[str]) -> list[str]:
     return sorted({normalise_country(v) for v in values if v and v.strip()})
 
 
-class Weights(BaseModel):
+class Weights(InputModel):
     """How much each factor counts (any non-negative numbers; they are normalised)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -33,7 +34,7 @@ class Weights(BaseModel):
     alignment: float | None = Field(default=None, ge=0, le=100)
 
 
-class NeedQuery(BaseModel):
+class NeedQuery(InputModel):
     """An innovation need and how to search for partners for it."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
@@ -123,7 +124,7 @@ class Recommendations(BaseModel):
 
 
 
-class NeedFields(BaseModel):
+class NeedFields(InputModel):
     """An innovation need as an organisation records it, with its search filters."""
 
     model_config = ConfigDict(str_strip_whitespace=True, from_attributes=True)
@@ -149,7 +150,7 @@ class NeedIn(NeedFields, SharingFields):
     organisation: str = Field(description="External id of the organisation that has the need")
 
 
-class NeedPatch(BaseModel):
+class NeedPatch(InputModel):
     """The fields to change; sharing as for relationships."""
 
     model_config = ConfigDict(extra="forbid")
@@ -163,7 +164,7 @@ class NeedPatch(BaseModel):
     exclude_competitors: bool | None = None
     visibility: str | None = None
     shared_with: list[str] | None = None
-    agreement: int | None = None
+    agreement: RecordIdField | None = None
 
 
 class NeedOut(NeedFields, SharingOut):

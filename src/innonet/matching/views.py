@@ -7,12 +7,13 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from innonet.countries import all_countries
-from innonet.errors import InnonetError
+from innonet.errors import InnonetError, InvalidInput
 from innonet.matching import factors, service
 from innonet.matching.schemas import NeedIn, NeedQuery
 from innonet.organisations import service as organisations
 from innonet.sharing import policy
 from innonet.sharing.policy import Viewer
+from innonet.text import parse_record_id
 from innonet.web import (
     PostedForm,
     CurrentViewer,
@@ -47,7 +48,9 @@ def find_partners(request: Request, external_id: str, session: Session = DbSessi
     data = _query_from(request.query_params)
     if need_id := request.query_params.get("need_id", "").strip():
         # A saved need fills the form; the goal, weights and k stay as given.
-        need = service.get_need(session, viewer, need_id=int(need_id) if need_id.isdigit() else 0)
+        if (record_id := parse_record_id(need_id)) is None:
+            raise InvalidInput.for_field("need_id", "not the number of a saved need")
+        need = service.get_need(session, viewer, need_id=record_id)
         stored = service.query_for_need(need).model_dump(include={
             "need", "kinds", "preferred_countries", "excluded_countries", "sme_only",
             "exclude_competitors"})

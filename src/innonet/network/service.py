@@ -29,6 +29,7 @@ from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.sharing import policy
 from innonet.sharing.policy import Viewer
+from innonet.text import strip_control_characters
 
 # A relationship of default strength (3) weighs as much as one shared project.
 RELATIONSHIP_WEIGHT_PER_STRENGTH = 1 / 3
@@ -352,5 +353,9 @@ def export_graph(session: Session, viewer: Viewer, *, format: str, since: int | 
         raise InvalidInput(f"format: {message}.", [Problem(message, field="format")])
     buffer = io.BytesIO()
     writer = analytics.write_gexf if format == "gexf" else analytics.write_graphml
-    writer(graph_with_measures(session, viewer, since=since, until=until), buffer)
+    graph = graph_with_measures(session, viewer, since=since, until=until)
+    # XML cannot carry control characters; records from before they were refused may hold one.
+    for name in graph.vs.attributes():
+        graph.vs[name] = [strip_control_characters(x) if isinstance(x, str) else x for x in graph.vs[name]]
+    writer(graph, buffer)
     return buffer.getvalue()

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from innonet.db import Base, UtcDateTime, check_one_of, utcnow
+from innonet.db import Base, UtcDateTime, check_length, check_one_of, utcnow
 
 # What an organisation is, in plain words, and the CORDIS activity type each comes from.
 KINDS = {
@@ -28,6 +28,8 @@ class Organisation(Base):
     __tablename__ = "organisation"
     __table_args__ = (
         check_one_of("kind", KINDS),
+        *(check_length("organisation", c) for c in (
+            "description", "capabilities", "needs", "sectors", "goals", "values_statement")),
         Index("ix_organisation_country", "country"),
         Index("ix_organisation_kind", "kind"),
     )

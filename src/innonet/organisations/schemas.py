@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from innonet.countries import normalise_country
 from innonet.organisations.models import KINDS
+from innonet.text import TEXT_LIMITS, InputModel
 
 Kind = Literal[tuple(KINDS)]  # type: ignore[valid-type]
 
@@ -19,7 +20,7 @@ def _blank_to_none(value):
     return value
 
 
-class OrganisationFields(BaseModel):
+class OrganisationFields(InputModel):
     """Everything a person may write about an organisation."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
@@ -34,12 +35,16 @@ class OrganisationFields(BaseModel):
     region: str | None = Field(default=None, max_length=10, description="NUTS code")
     city: str | None = Field(default=None, max_length=120)
     website: str | None = Field(default=None, max_length=300)
-    description: str | None = None
-    capabilities: str | None = Field(default=None, description="What the organisation offers")
-    needs: str | None = Field(default=None, description="What the organisation seeks")
-    sectors: str | None = None
-    goals: str | None = Field(default=None, description="Strategic goals, for alignment")
-    values_statement: str | None = None
+    description: str | None = Field(default=None, max_length=TEXT_LIMITS["organisation.description"])
+    capabilities: str | None = Field(default=None, max_length=TEXT_LIMITS["organisation.capabilities"],
+                                     description="What the organisation offers")
+    needs: str | None = Field(default=None, max_length=TEXT_LIMITS["organisation.needs"],
+                              description="What the organisation seeks")
+    sectors: str | None = Field(default=None, max_length=TEXT_LIMITS["organisation.sectors"])
+    goals: str | None = Field(default=None, max_length=TEXT_LIMITS["organisation.goals"],
+                              description="Strategic goals, for alignment")
+    values_statement: str | None = Field(default=None,
+                                         max_length=TEXT_LIMITS["organisation.values_statement"])
 
     _blanks = field_validator(
         "short_name", "pic", "vat", "country", "region", "city", "website", "description",
@@ -77,7 +82,7 @@ class OrganisationIn(OrganisationFields):
     )
 
 
-class OrganisationPatch(BaseModel):
+class OrganisationPatch(InputModel):
     """A partial update: only the fields sent are changed."""
 
     model_config = ConfigDict(extra="forbid")

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from innonet.db import Base, UtcDateTime, check_one_of, utcnow
+from innonet.db import Base, UtcDateTime, check_length, check_one_of, utcnow
 
 VISIBILITIES = {
     "private": "Private: only our members",
@@ -83,6 +83,7 @@ class Agreement(Base):
         check_one_of("status", AGREEMENT_STATUSES),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="dates"),
+        check_length("agreement", "notes"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,13 +7,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from innonet.organisations.schemas import OrganisationSummary
 from innonet.sharing.models import AGREEMENT_KINDS, AGREEMENT_STATUSES, VISIBILITIES
+from innonet.text import InputModel, RecordIdField
 
 Visibility = Literal[tuple(VISIBILITIES)]  # type: ignore[valid-type]
 AgreementKind = Literal[tuple(AGREEMENT_KINDS)]  # type: ignore[valid-type]
 AgreementStatus = Literal[tuple(AGREEMENT_STATUSES)]  # type: ignore[valid-type]
 
 
-class SharingFields(BaseModel):
+class SharingFields(InputModel):
     """Who may see a record. New records are private until their owner shares them."""
 
     visibility: Visibility = Field(default="private", description=(
@@ -21,7 +22,7 @@ class SharingFields(BaseModel):
         "network: every member of the platform; public: everyone"))
     shared_with: list[str] = Field(default_factory=list, max_length=200, description=(
         "External ids of the organisations that see the record when visibility is 'partners'"))
-    agreement: int | None = Field(default=None, description=(
+    agreement: RecordIdField | None = Field(default=None, description=(
         "With 'partners': they see it only while this agreement is in force and they are party to it"))
 
 
@@ -32,7 +33,7 @@ class SharingOut(BaseModel):
     agreement: int | None
 
 
-class DocumentFields(BaseModel):
+class DocumentFields(InputModel):
     model_config = ConfigDict(from_attributes=True, str_strip_whitespace=True)
 
     title: str = Field(min_length=1, max_length=300)
@@ -43,7 +44,7 @@ class DocumentFields(BaseModel):
                                  description="Where the signed file is kept (not stored here)")
 
 
-class AgreementFields(BaseModel):
+class AgreementFields(InputModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     kind: AgreementKind
@@ -67,7 +68,7 @@ class AgreementIn(AgreementFields):
         "External ids of the other parties (the owner is always a party)"))
 
 
-class AgreementPatch(BaseModel):
+class AgreementPatch(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, min_length=1, max_length=300)
@@ -87,7 +88,7 @@ class AgreementOut(AgreementFields):
     updated_at: datetime
 
 
-class ClusterConsentIn(BaseModel):
+class ClusterConsentIn(InputModel):
     consent: bool = Field(description="Let the cluster manager count our network in aggregates")
 
 

@@ -22,6 +22,7 @@ from innonet.sharing.models import (
 )
 from innonet.sharing.policy import Viewer
 from innonet.sharing.schemas import AgreementIn, AgreementPatch, SharingFields
+from innonet.text import csv_cell
 
 # ---------------------------------------------------------------- sharing settings
 
@@ -193,7 +194,7 @@ def audit_csv(events: list[AuditEvent]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(AUDIT_CSV_COLUMNS)
     for event in events:
-        writer.writerow([event.at.isoformat() if c == "at" else getattr(event, c)
+        writer.writerow([event.at.isoformat() if c == "at" else csv_cell(getattr(event, c))
                          for c in AUDIT_CSV_COLUMNS])
     return out.getvalue()
 
