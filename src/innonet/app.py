@@ -18,7 +18,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 
 from innonet import __version__
 from innonet.config import Settings, get_settings
-from innonet.db import integrity_problem, make_engine, make_session_factory, migrate
+from innonet.db import describe_error, integrity_problem, make_engine, make_session_factory, migrate
 from innonet.errors import InnonetError, InvalidInput, Problem, TooManyRequests, Unauthorized
 from innonet.web import check_csrf, check_input, is_htmx, render
 
@@ -63,13 +63,18 @@ def create_app(settings: Settings | None = None, *,
     app.state.sessions = sessions
     app.state.clock = clock
 
+    # Added first, so it sits inside the middleware below: its 413 gets the error shape.
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         try:
             response = await call_next(request)
-        except Exception:
-            # Still the error shape and the headers below; the log has what happened.
-            logger.exception("%s %s failed", request.method, request.url.path)
+        except Exception as error:
+            # Still the error shape and the headers below; the log has what happened, in
+            # words that never carry a statement's parameters.
+            logger.error("%s %s failed: %s", request.method, request.url.path, describe_error(error),
+                         exc_info=not isinstance(error, SQLAlchemyError))
             response = _error_response(request, 500, "Something went wrong on our side; "
                                        "it has been logged. Try again later.", [])
         for name, value in SECURITY_HEADERS.items():
@@ -103,13 +108,15 @@ def create_app(settings: Settings | None = None, *,
         return render(request, "api_docs.html")
 
     _add_error_handlers(app)
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     return app
 
 
 class RequestSizeLimit:
     """Refuse a request body larger than ``max_bytes`` (413) before it is held in memory:
-    at once when Content-Length says so, else as soon as the streamed body passes the limit."""
+    at once when Content-Length says so, else as soon as the streamed body passes the limit.
+
+    Starlette's own limit answers in plain text, without the error shape of the API and pages.
+    """
 
     def __init__(self, app, max_bytes: int):
         self.app, self.max_bytes = app, max_bytes
@@ -117,21 +124,19 @@ class RequestSizeLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        too_large = HTTPException(413, f"The request is larger than {self.max_bytes:,} bytes, "
-                                       "the most this server accepts.")
         declared = dict(scope["headers"]).get(b"content-length", b"0")
         declared_too_large = not declared.isdigit() or int(declared) > self.max_bytes
         received = 0
 
         async def limited_receive():
             nonlocal received
-            if declared_too_large:
-                raise too_large
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise too_large
-            return message
+            if not declared_too_large:
+                message = await receive()
+                received += len(message.get("body", b""))
+                if received <= self.max_bytes:
+                    return message
+            raise HTTPException(413, f"The request is larger than {self.max_bytes:,} bytes, "
+                                     "the most this server accepts.")
 
         return await self.app(scope, limited_receive, send)
 
@@ -183,7 +188,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         if isinstance(error, OperationalError) or (isinstance(error, DBAPIError)
                                                    and error.connection_invalidated):
             logger.warning("database busy or unreachable on %s %s: %s", request.method,
-                           request.url.path, type(error.orig).__name__)
+                           request.url.path, describe_error(error))
             return _error_response(request, 503, "The database is busy or unreachable right now; "
                                    "nothing was saved. Try again in a moment.", [],
                                    {"Retry-After": "5"})

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from innonet.config import Settings, get_settings
@@ -34,7 +35,14 @@ class Runtime:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         """Sessions on a database brought up to the newest schema."""
-        migrate(self.engine)  # a no-op when it is already up to date
+        try:
+            migrate(self.engine)  # a no-op when it is already up to date
+        except (ArgumentError, NoSuchModuleError, OperationalError, InterfaceError) as error:
+            url = make_url_safe(self.settings.database_url)
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            console.print(f"[bold red]Error:[/] cannot open the database {url}: {reason}. "
+                          "Check --db or INNONET_DATABASE_URL.", highlight=False)
+            raise typer.Exit(1) from None
         return make_session_factory(self.engine)
 
     @property
@@ -43,6 +51,14 @@ class Runtime:
         from innonet.sharing.policy import operator
 
         return operator(date.today())
+
+
+def make_url_safe(url: str) -> str:
+    """The database URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
 
 
 def runtime(ctx: typer.Context) -> Runtime:
@@ -79,7 +95,7 @@ def print_json(data) -> None:
 def init(ctx: typer.Context) -> None:
     """Create the database schema, or upgrade it to the newest version."""
     rt = runtime(ctx)
-    migrate(rt.engine)
+    rt.sessions  # noqa: B018 - creates or upgrades the schema, or says in one line why not
     console.print(f"Database ready: {rt.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -116,6 +132,7 @@ def serve(
 
     rt = runtime(ctx)
     host, port = host or rt.settings.host, port or rt.settings.port
+    rt.sessions  # noqa: B018 - opens and upgrades the database, or says in one line why not
     application = create_app(rt.settings)
     console.print(f"innonet is running at [bold]http://{host}:{port}/[/]  (Ctrl+C stops it)")
     uvicorn.run(application, host=host, port=port, log_level="warning")

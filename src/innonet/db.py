@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import CheckConstraint, DateTime, MetaData, Table, TypeDecorator, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names so that Alembic migrations are the same on SQLite and PostgreSQL.
@@ -159,6 +159,16 @@ def integrity_problem(error: IntegrityError) -> tuple[str, str | None]:
             if name and name.startswith(prefix):
                 return kind, name.removeprefix(prefix).removesuffix("_length")
     return kind, None
+
+
+def describe_error(error: BaseException) -> str:
+    """An error in words fit for the log: for a failed statement, the database's first line
+    and the statement, never its parameters nor the row the database quotes back (which
+    may hold private notes or e-mail addresses)."""
+    if isinstance(error, DBAPIError):
+        first_line = (str(error.orig).strip().splitlines() or [""])[0]
+        return f"{type(error.orig).__name__}: {first_line} [SQL: {error.statement}]"
+    return f"{type(error).__name__}: {error}"
 
 
 def serialise(session: Session, *keys: str) -> None:

@@ -4,7 +4,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Annotated
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Path as PathParam, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -194,6 +194,8 @@ def redirect_with_flash(request: Request, url: str, message: str) -> Response:
     """Go to ``url`` (303, so the browser GETs it) and show ``message`` there once. An
     HTMX request is told to go there itself (HX-Redirect): following a 303 would swap the
     whole next page into a part of this one."""
+    # Percent-encoded, so that what a user typed (a space, an accent) cannot break the header.
+    url = quote(url, safe="/?&=#%:@!$'()*+,;~-._")
     response = (Response(status_code=200, headers={"HX-Redirect": url}) if is_htmx(request)
                 else RedirectResponse(url, status_code=303))
     response.set_cookie(FLASH_COOKIE, _serializer(request).dumps(message), httponly=True,

@@ -143,6 +143,11 @@ def test_cluster_managers_count_consenting_members_private_ties_only_in_the_repo
     assert client.get("/api/v1/network/report", headers=headers).json()["size"]["links"] == 5
     network["N-RIV"].cluster_consent_at = network["N-RIV"].created_at
     session.commit()
+    # Its private tie is to N-SEC, which has not consented: the tie says something about
+    # N-SEC too, so it is not counted yet.
+    assert client.get("/api/v1/network/report", headers=headers).json()["size"]["links"] == 5
+    network["N-SEC"].cluster_consent_at = network["N-SEC"].created_at
+    session.commit()
     assert client.get("/api/v1/network/report", headers=headers).json()["size"]["links"] == 6
     graph = client.get("/api/v1/network/graph?view=organisations", headers=headers).json()
     assert ("N-RIV", "N-SEC") not in {(l["source"], l["target"]) for l in graph["links"]}

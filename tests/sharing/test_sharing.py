@@ -152,6 +152,11 @@ def test_cluster_manager_counts_only_consenting_organisations(client, session):
     consent = client.put(f"/api/v1/orgs/{a.external_id}/cluster-consent", json={"consent": True},
                          headers=admin_headers)
     assert consent.status_code == 200 and consent.json()["consent"] is True
+    # Alpha's private tie is to Partner, which has not consented: not counted yet.
+    summary = client.get("/api/v1/cluster/summary", headers=manager_headers)
+    assert summary.json()["relationships_by_kind"]["supplier"] == 0
+    partner.cluster_consent_at = partner.created_at
+    session.commit()
     summary = client.get("/api/v1/cluster/summary", headers=manager_headers)
     assert summary.json()["relationships_by_kind"]["supplier"] == 1
     assert summary.json()["relationships_by_kind"]["customer"] == 0  # Beta did not consent

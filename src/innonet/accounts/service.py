@@ -28,6 +28,9 @@ from innonet.sharing.policy import Viewer
 SESSION_LIFETIME = timedelta(days=14)
 INVITATION_LIFETIME = timedelta(days=14)
 RESET_LIFETIME = timedelta(hours=1)
+# At most this many reset links per account in this window.
+RESETS_PER_WINDOW = 3
+RESET_WINDOW = timedelta(hours=1)
 # Failed sign-ins counted over this window; beyond the limits, sign-in waits.
 FAILURE_WINDOW = timedelta(minutes=15)
 FAILURES_PER_ACCOUNT = 5
@@ -301,6 +304,11 @@ def request_password_reset(session: Session, *, email: str) -> tuple[User, str] 
     user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
     if user is None or not user.is_active:
         return None
+    serialise(session, f"password-reset:{user.id}")
+    recent = session.scalar(select(func.count()).where(
+        PasswordReset.user_id == user.id, PasswordReset.created_at >= utcnow() - RESET_WINDOW))
+    if recent >= RESETS_PER_WINDOW:
+        return None  # enough links are on their way; a flood of mail helps nobody
     secret, hashed = new_secret()
     session.add(PasswordReset(token_hash=hashed, user_id=user.id, expires_at=utcnow() + RESET_LIFETIME))
     session.flush()

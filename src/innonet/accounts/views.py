@@ -1,8 +1,9 @@
 """Pages: sign in and out, invitations, password reset and change, API tokens, members."""
 
+import logging
 import smtplib
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from innonet.web import (
 )
 
 router = APIRouter(include_in_schema=False)
+logger = logging.getLogger("innonet")
 
 
 def _errors(error: InnonetError, default_field: str) -> dict[str, str]:
@@ -34,7 +36,8 @@ def _errors(error: InnonetError, default_field: str) -> dict[str, str]:
 
 def _safe_next(target: str | None) -> str:
     """Only go back to a page of this site after signing in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and len(target) <= 2000 and target.isprintable():
         return target
     return "/"
 
@@ -134,18 +137,26 @@ def forgot_page(request: Request):
 
 
 @router.post("/password/forgot", response_class=HTMLResponse)
-def forgot(request: Request, session: Session = DbSession,
+def forgot(request: Request, background: BackgroundTasks, session: Session = DbSession,
            form: FormData = PostedForm):
     found = service.request_password_reset(session, email=str(form.get("email", ""))[:320])
     if found:
         user, secret = found
-        try:
-            mail.deliver(request.app.state.settings, to=user.email, subject="Reset your innonet password",
-                         body=f"Choose a new password within an hour: {_link(request, '/password/reset/' + secret)}")
-        except (OSError, smtplib.SMTPException):
-            pass  # the answer must not tell whether the account exists; the log has the error
-    # The same answer whether or not the account exists.
+        # Sent after the answer, so that the answer takes as long whether or not the
+        # account exists.
+        background.add_task(_send_quietly, request.app.state.settings, to=user.email,
+                            subject="Reset your innonet password",
+                            body=f"Choose a new password within an hour: "
+                                 f"{_link(request, '/password/reset/' + secret)}")
+    # The same answer whether or not the account exists (or was sent too many links).
     return render(request, "password_forgot.html", {"sent": True})
+
+
+def _send_quietly(settings, **message) -> None:
+    try:
+        mail.deliver(settings, **message)
+    except (OSError, smtplib.SMTPException):
+        logger.exception("the password reset mail could not be sent")
 
 
 @router.get("/password/reset/{token}", response_class=HTMLResponse)

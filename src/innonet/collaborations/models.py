@@ -107,6 +107,7 @@ class Relationship(Shareable, Base):
     __tablename__ = "relationship"
     share_type = "relationship"
     owner_column = "organisation_id"
+    counterpart_column = "partner_id"
     __table_args__ = (
         visibility_constraint(),
         UniqueConstraint("organisation_id", "partner_id", "kind"),

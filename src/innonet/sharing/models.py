@@ -44,11 +44,13 @@ class Shareable:
     """Mixin for every record an organisation owns and decides who sees.
 
     A class sets ``share_type`` (its name in the share and audit tables) and
-    ``owner_column`` (the column holding the owning organisation's id).
+    ``owner_column`` (the column holding the owning organisation's id); a record about a
+    second organisation (a relationship's partner) names it in ``counterpart_column``.
     """
 
     share_type: str
     owner_column: str
+    counterpart_column: str | None = None
 
     visibility: Mapped[str] = mapped_column(String(10), default="private")
     # With visibility "partners": the named organisations see the record only while this

@@ -114,14 +114,18 @@ def visible_condition(viewer: Viewer, model) -> ColumnElement[bool]:
 def analytics_condition(viewer: Viewer, model) -> ColumnElement[bool]:
     """Rows that may be counted in network analytics and aggregates for this viewer.
 
-    What the viewer may read, and for a cluster manager also every record of the
-    organisations that consented to share their network with the cluster.
+    What the viewer may read, and for a cluster manager also the records of the
+    organisations that consented to share their network with the cluster, when the record
+    is about consenting organisations only: a consenting member's private tie to one that
+    did not consent says something about the latter, so it does not count.
     """
     if not viewer.is_cluster_manager:
         return visible_condition(viewer, model)
     consenting = select(Organisation.id).where(Organisation.cluster_consent_at.is_not(None))
-    return or_(visible_condition(viewer, model),
-               getattr(model, model.owner_column).in_(consenting))
+    consented = getattr(model, model.owner_column).in_(consenting)
+    if model.counterpart_column:
+        consented = and_(consented, getattr(model, model.counterpart_column).in_(consenting))
+    return or_(visible_condition(viewer, model), consented)
 
 
 def can_see(session: Session, viewer: Viewer, item) -> bool:
