@@ -26,6 +26,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_analytics.py
 	$(BIN)/python benchmarks/bench_recommend.py
+	$(BIN)/python benchmarks/bench_concurrency.py
+	$(BIN)/python benchmarks/bench_bounds.py
 
 clean:
 	rm -rf $(VENV) innonet-demo.db* .pytest_cache

@@ -1,0 +1,220 @@
+"""Many people at once: 50 clients for 120 s against ``innonet serve`` on loopback.
+
+Loads the bundled 2021 consortia (2,016 real organisations) into a new database (SQLite,
+and PostgreSQL when INNONET_TEST_POSTGRESQL_URL names a server), starts the server in its
+own process, and lets each client, signed in as the admin of its own organisation, mix:
+pages (home, directory search, an organisation, its diagnosis, Find partners), form saves
+of relationships, API writes of relationships, and wrong passwords against one account.
+Then checks that every acknowledged write is in the database and that the sign-in limit
+was exact. Prints the figures; asserts nothing about time.
+
+    .venv/bin/python benchmarks/bench_concurrency.py [--clients 50] [--seconds 120]
+"""
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+CONSORTIA = ROOT / "src" / "innonet" / "demo" / "h2020-2021-consortia.csv.gz"
+INNONET = str(Path(sys.executable).parent / "innonet")
+TIMEOUT = 30  # seconds; an answer slower than this counts as a freeze
+KINDS = ("supplier", "customer", "university", "research_organisation", "consultant")
+PAGES = ("/", "/orgs?q=energy", "/orgs/{org}", "/orgs/{org}/diagnosis", "/projects?q=hydrogen",
+         "/orgs/{org}/partners")
+TARGET = "target@bench.example.org"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(url: str, clients: int):
+    """Load the demo data and make one admin per client; returns (users, organisations)."""
+    from innonet.accounts import service as accounts
+    from innonet.db import make_engine, make_session_factory, migrate, transaction
+    from innonet.organisations.models import Organisation
+
+    subprocess.run([INNONET, "--db", url, "import", "dashboard", str(CONSORTIA)], check=True,
+                   capture_output=True)
+    engine = make_engine(url)
+    migrate(engine)
+    sessions = make_session_factory(engine)
+    with transaction(sessions) as session:
+        organisations = session.scalars(select(Organisation).order_by(Organisation.external_id)).all()
+        users = []
+        for n, organisation in enumerate(organisations[:clients]):
+            user = accounts.create_user(session, email=f"client{n}@bench.example.org")
+            accounts.set_membership(session, user=user, organisation_id=organisation.id, role="admin")
+            _, token = accounts.create_token(session, user=user, name="bench", scope="write")
+            users.append({"org": organisation.external_id, "session": accounts.start_session(session, user=user),
+                          "token": token})
+        accounts.create_user(session, email=TARGET, password="the right password here")
+        ids = [o.external_id for o in organisations]
+    engine.dispose()
+    return users, ids
+
+
+class Client(threading.Thread):
+    def __init__(self, base: str, user: dict, partners: list[str], deadline: float, seed: int):
+        super().__init__(daemon=True)
+        self.base, self.user, self.deadline = base, user, deadline
+        self.random = random.Random(seed)
+        # Each client writes ties to its own partners, each (partner, kind) once.
+        self.ties = [(p, k) for p in partners for k in KINDS if p != user["org"]]
+        self.random.shuffle(self.ties)
+        self.latency = defaultdict(list)
+        self.statuses = defaultdict(Counter)
+        self.errors, self.freezes = [], 0
+        self.acknowledged = []
+
+    def run(self):
+        browser = httpx.Client(base_url=self.base, timeout=TIMEOUT)
+        browser.cookies.set("innonet_session", self.user["session"])
+        browser.get("/login")
+        csrf = browser.cookies["innonet_csrf"]
+        api = httpx.Client(base_url=self.base, timeout=TIMEOUT,
+                           headers={"Authorization": f"Bearer {self.user['token']}"})
+        guesser = httpx.Client(base_url=self.base, timeout=TIMEOUT)
+        guesser.get("/login")
+        while time.perf_counter() < self.deadline:
+            action = self.random.choices(("page", "form", "api", "sign-in"), (70, 12, 12, 6))[0]
+            try:
+                start = time.perf_counter()
+                if action == "page":
+                    path = self.random.choice(PAGES).format(org=self.user["org"])
+                    status = browser.get(path).status_code
+                elif action in ("form", "api") and self.ties:
+                    partner, kind = self.ties.pop()
+                    if action == "form":
+                        status = browser.post(f"/orgs/{self.user['org']}/relationships/new",
+                                              follow_redirects=False, data={
+                                                  "csrf_token": csrf, "partner": partner,
+                                                  "kind": kind, "notes": "bench"}).status_code
+                        ok = status == 303
+                    else:
+                        status = api.post("/api/v1/relationships", json={
+                            "organisation": self.user["org"], "partner": partner, "kind": kind,
+                            "notes": "bench"}).status_code
+                        ok = status == 201
+                    if ok:
+                        self.acknowledged.append((self.user["org"], partner, kind))
+                else:
+                    action = "sign-in"
+                    status = guesser.post("/login", data={
+                        "email": TARGET, "password": f"guess {self.random.random()}",
+                        "csrf_token": guesser.cookies["innonet_csrf"]}).status_code
+                self.latency[action].append((time.perf_counter() - start) * 1000)
+                self.statuses[action][status] += 1
+                expected = {"page": {200}, "form": {303}, "api": {201}, "sign-in": {401, 429}}[action]
+                if status not in expected:
+                    self.errors.append(f"{action} answered {status}")
+            except httpx.TimeoutException:
+                self.freezes += 1
+            except httpx.HTTPError as error:
+                self.errors.append(f"{action}: {type(error).__name__}")
+
+
+def run(url: str, clients: int, seconds: float) -> None:
+    from innonet.accounts.models import LoginFailure
+    from innonet.collaborations.models import Relationship
+    from innonet.organisations.models import Organisation
+
+    users, ids = prepare(url, clients)
+    port = free_port()
+    server = subprocess.Popen([INNONET, "--db", url, "serve", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            try:
+                httpx.get(f"{base}/api/v1/stats", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        deadline = time.perf_counter() + seconds
+        threads = [Client(base, user, [ids[(clients + 37 * n + j) % len(ids)] for j in range(40)],
+                          deadline, n) for n, user in enumerate(users)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.terminate()
+        _, log = server.communicate(timeout=30)
+
+    latency, statuses = defaultdict(list), defaultdict(Counter)
+    for thread in threads:
+        for action, values in thread.latency.items():
+            latency[action] += values
+            statuses[action].update(thread.statuses[action])
+    errors = Counter(e for thread in threads for e in thread.errors)
+    freezes = sum(thread.freezes for thread in threads)
+    acknowledged = {tie for thread in threads for tie in thread.acknowledged}
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        organisation = {o.id: o.external_id for o in connection.execute(
+            select(Organisation.id, Organisation.external_id))}
+        stored = {(organisation[r.organisation_id], organisation[r.partner_id], r.kind)
+                  for r in connection.execute(select(Relationship.organisation_id,
+                                                     Relationship.partner_id, Relationship.kind))}
+        failures = connection.scalar(select(func.count()).where(LoginFailure.email == TARGET))
+    engine.dispose()
+
+    total = sum(len(v) for v in latency.values())
+    print(f"{make_url(url).get_backend_name()}: {clients} clients for {seconds:.0f} s, "
+          f"{total:,} requests ({total / seconds:.0f} per second)")
+    for action, values in sorted(latency.items()):
+        p95 = statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+        print(f"  {action:8} {len(values):6,} requests  p50 {statistics.median(values):6.0f} ms  "
+              f"p95 {p95:6.0f} ms  answers {dict(statuses[action])}")
+    print(f"  errors: {sum(errors.values())} {dict(errors) if errors else ''}")
+    print(f"  freezes (no answer within {TIMEOUT} s): {freezes}")
+    print(f"  acknowledged writes: {len(acknowledged):,}; missing from the database: "
+          f"{len(acknowledged - stored)}")
+    wrong = statuses["sign-in"]
+    print(f"  wrong passwords against one account: {sum(wrong.values())} sent, {wrong[401]} checked "
+          f"(401), {wrong[429]} refused (429); failures stored: {failures} (limit 5)")
+    server_errors = [line for line in log.splitlines() if "Traceback" in line or " 500" in line]
+    print(f"  server log: {len(log.splitlines())} lines, {len(server_errors)} tracebacks or 500s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=120)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        run(f"sqlite:///{directory}/bench.db", args.clients, args.seconds)
+    if server := os.environ.get("INNONET_TEST_POSTGRESQL_URL"):
+        name = f"innonet_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            run(make_url(server).set(database=name).render_as_string(hide_password=False),
+                args.clients, args.seconds)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
