@@ -13,7 +13,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from innonet.accounts.models import LoginFailure
-from innonet.db import describe_error
+from innonet.db import describe_error, integrity_problem
 from innonet.errors import InvalidInput
 from innonet.imports import service as imports
 from innonet.imports import template
@@ -87,9 +87,10 @@ def test_profile_text_is_bounded_in_the_schema_and_the_database(client, session,
     assert client.patch(f"/api/v1/orgs/{organisation.external_id}", headers=headers,
                         json={"description": "x" * limit}).status_code == 200
     # The database refuses it too, whatever path a write takes.
-    with pytest.raises(IntegrityError), session.begin_nested():
+    with pytest.raises(IntegrityError) as raised, session.begin_nested():
         session.execute(update(Organisation).where(Organisation.id == organisation.id)
                         .values(capabilities="y" * (TEXT_LIMITS["organisation.capabilities"] + 1)))
+    assert integrity_problem(raised.value) == ("check", "capabilities")
 
 
 def test_bodies_beyond_the_limit_are_refused_before_they_are_read(client, session, member):
@@ -144,6 +145,7 @@ def test_statement_parameters_never_reach_errors_or_logs(session, caplog):
     with pytest.raises(IntegrityError) as raised, session.begin_nested():
         session.execute(insert(LoginFailure).values(email=secret, address=None))
     assert "[SQL parameters hidden" in str(raised.value)
+    assert integrity_problem(raised.value) == ("not null", "address")
     logged = describe_error(raised.value)  # what the server logs of a failed statement
     assert "login_failure" in logged and secret not in logged
     assert secret not in caplog.text

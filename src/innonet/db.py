@@ -146,10 +146,11 @@ def integrity_problem(error: IntegrityError) -> tuple[str, str | None]:
     """What a refused write is about, from either database: the kind of constraint
     ("unique", "check", "not null" or "foreign key") and the column, when it can be told."""
     orig, message = error.orig, str(error.orig)
-    kind = next((k for k in ("unique", "check", "not null", "foreign key")
-                 if k in message.lower() or (k == "unique" and "duplicate key" in message)), "unique")
+    said = message.lower().replace("not-null", "not null").replace("duplicate key", "unique")
+    kind = next((k for k in ("unique", "check", "not null", "foreign key") if k in said), "unique")
     if (match := re.search(r"constraint failed: \w+\.(\w+)", message)) \
-            or (match := re.search(r"Key \(([\w, ]+)\)=", message)):
+            or (match := re.search(r"Key \(([\w, ]+)\)=", message)) \
+            or (match := re.search(r'null value in column "(\w+)"', message)):
         return kind, match.group(1).split(",")[-1].strip()
     name = getattr(getattr(orig, "diag", None), "constraint_name", None) or \
         (message.rsplit(": ", 1)[-1] if "constraint failed" in message else None)
