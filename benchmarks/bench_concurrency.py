@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONSORTIA = ROOT / "src" / "innonet" / "demo" / "h2020-2021-consortia.csv.gz"
 INNONET = str(Path(sys.executable).parent / "innonet")
 TIMEOUT = 30  # seconds; an answer slower than this counts as a freeze
-KINDS = ("supplier", "customer", "university", "research_organisation", "consultant")
+KINDS = ("supplier", "customer", "research_partner", "consultant", "distributor")
 PAGES = ("/", "/orgs?q=energy", "/orgs/{org}", "/orgs/{org}/diagnosis", "/projects?q=hydrogen",
          "/orgs/{org}/partners")
 TARGET = "target@bench.example.org"
@@ -98,8 +98,8 @@ class Client(threading.Thread):
             try:
                 start = time.perf_counter()
                 if action == "page":
-                    path = self.random.choice(PAGES).format(org=self.user["org"])
-                    status = browser.get(path).status_code
+                    page = self.random.choice(PAGES)
+                    status = browser.get(page.format(org=self.user["org"])).status_code
                 elif action in ("form", "api") and self.ties:
                     partner, kind = self.ties.pop()
                     if action == "form":
@@ -120,11 +120,12 @@ class Client(threading.Thread):
                     status = guesser.post("/login", data={
                         "email": TARGET, "password": f"guess {self.random.random()}",
                         "csrf_token": guesser.cookies["innonet_csrf"]}).status_code
-                self.latency[action].append((time.perf_counter() - start) * 1000)
-                self.statuses[action][status] += 1
                 expected = {"page": {200}, "form": {303}, "api": {201}, "sign-in": {401, 429}}[action]
+                label = f"page {page.split('?')[0]}" if action == "page" else action
+                self.latency[label].append((time.perf_counter() - start) * 1000)
+                self.statuses[label][status] += 1
                 if status not in expected:
-                    self.errors.append(f"{action} answered {status}")
+                    self.errors.append(f"{label} answered {status}")
             except httpx.TimeoutException:
                 self.freezes += 1
             except httpx.HTTPError as error:
@@ -182,13 +183,16 @@ def run(url: str, clients: int, seconds: float) -> None:
           f"{total:,} requests ({total / seconds:.0f} per second)")
     for action, values in sorted(latency.items()):
         p95 = statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
-        print(f"  {action:8} {len(values):6,} requests  p50 {statistics.median(values):6.0f} ms  "
+        print(f"  {action:26} {len(values):6,} requests  p50 {statistics.median(values):6.0f} ms  "
               f"p95 {p95:6.0f} ms  answers {dict(statuses[action])}")
     print(f"  errors: {sum(errors.values())} {dict(errors) if errors else ''}")
     print(f"  freezes (no answer within {TIMEOUT} s): {freezes}")
     print(f"  acknowledged writes: {len(acknowledged):,}; missing from the database: "
           f"{len(acknowledged - stored)}")
     wrong = statuses["sign-in"]
+    pages = [v for action, values in latency.items() if action.startswith("page") for v in values]
+    print(f"  all pages: p50 {statistics.median(pages):.0f} ms, "
+          f"p95 {statistics.quantiles(pages, n=20)[-1]:.0f} ms")
     print(f"  wrong passwords against one account: {sum(wrong.values())} sent, {wrong[401]} checked "
           f"(401), {wrong[429]} refused (429); failures stored: {failures} (limit 5)")
     server_errors = [line for line in log.splitlines() if "Traceback" in line or " 500" in line]
