@@ -239,3 +239,37 @@ def test_an_xlsx_with_a_stale_dimension_imports_every_row(session):
             target.writestr(item, data)
     report = template.import_template(session, file=io.BytesIO(stale.getvalue()))
     assert report.counts["organisations"][0] == 10
+
+
+# ---------------------------------------------------------------- a database that is gone
+
+
+@pytest.mark.parametrize("url", ["sqlite:////nonexistent-directory/innonet.db",
+                                 "postgresql+psycopg://postgres@127.0.0.1:1/innonet"])
+def test_without_its_database_the_server_answers_503_in_the_error_shape(url):
+    from fastapi.testclient import TestClient
+
+    from innonet.app import SECURITY_HEADERS, create_app
+    from innonet.config import Settings
+    from innonet.db import make_engine, make_session_factory
+
+    sessions = make_session_factory(make_engine(url))
+    with TestClient(create_app(Settings(database_url=url, secret_key="x"), sessions=sessions)) as client:
+        api, page = client.get("/api/v1/orgs"), client.get("/orgs")
+    assert api.status_code == 503 and api.json()["error"]["status"] == 503
+    assert page.status_code == 503 and "database is busy or unreachable" in page.text
+    for answer in (api, page):
+        assert answer.headers["Retry-After"] == "5"
+        assert answer.headers["Content-Security-Policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+
+
+def test_a_wrong_database_url_at_start_up_is_one_sentence():
+    from typer.testing import CliRunner
+
+    from innonet.cli import app
+
+    result = CliRunner().invoke(app, ["--db", "sqlite:////nonexistent-directory/x.db", "serve"])
+    assert result.exit_code == 1
+    message = " ".join(result.stderr.split())
+    assert message.startswith("Error: cannot open the database sqlite:////nonexistent-directory/x.db")
+    assert "Traceback" not in result.stderr and len(message) < 300
