@@ -8,7 +8,10 @@ of relationships, API writes of relationships, and wrong passwords against one a
 Then checks that every acknowledged write is in the database and that the sign-in limit
 was exact. Prints the figures; asserts nothing about time.
 
-    .venv/bin/python benchmarks/bench_concurrency.py [--clients 50] [--seconds 120]
+    .venv/bin/python benchmarks/bench_concurrency.py [--clients 50] [--seconds 120] [--think 0.5]
+
+Each client waits a random 0 to 2 x ``--think`` seconds before each request, as a person
+reads a page; ``--think 0`` sends requests back to back (a stress test beyond any real use).
 """
 
 import argparse
@@ -72,9 +75,10 @@ def prepare(url: str, clients: int):
 
 
 class Client(threading.Thread):
-    def __init__(self, base: str, user: dict, partners: list[str], deadline: float, seed: int):
+    def __init__(self, base: str, user: dict, partners: list[str], deadline: float, seed: int,
+                 think: float):
         super().__init__(daemon=True)
-        self.base, self.user, self.deadline = base, user, deadline
+        self.base, self.user, self.deadline, self.think = base, user, deadline, think
         self.random = random.Random(seed)
         # Each client writes ties to its own partners, each (partner, kind) once.
         self.ties = [(p, k) for p in partners for k in KINDS if p != user["org"]]
@@ -94,6 +98,7 @@ class Client(threading.Thread):
         guesser = httpx.Client(base_url=self.base, timeout=TIMEOUT)
         guesser.get("/login")
         while time.perf_counter() < self.deadline:
+            time.sleep(self.random.uniform(0, 2 * self.think))  # a person reads, then acts
             action = self.random.choices(("page", "form", "api", "sign-in"), (70, 12, 12, 6))[0]
             try:
                 start = time.perf_counter()
@@ -132,7 +137,7 @@ class Client(threading.Thread):
                 self.errors.append(f"{action}: {type(error).__name__}")
 
 
-def run(url: str, clients: int, seconds: float) -> None:
+def run(url: str, clients: int, seconds: float, think: float) -> None:
     from innonet.accounts.models import LoginFailure
     from innonet.collaborations.models import Relationship
     from innonet.organisations.models import Organisation
@@ -151,7 +156,7 @@ def run(url: str, clients: int, seconds: float) -> None:
                 time.sleep(0.2)
         deadline = time.perf_counter() + seconds
         threads = [Client(base, user, [ids[(clients + 37 * n + j) % len(ids)] for j in range(40)],
-                          deadline, n) for n, user in enumerate(users)]
+                          deadline, n, think) for n, user in enumerate(users)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -180,6 +185,7 @@ def run(url: str, clients: int, seconds: float) -> None:
 
     total = sum(len(v) for v in latency.values())
     print(f"{make_url(url).get_backend_name()}: {clients} clients for {seconds:.0f} s, "
+          f"{think:.1f} s to think on average, "
           f"{total:,} requests ({total / seconds:.0f} per second)")
     for action, values in sorted(latency.items()):
         p95 = statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
@@ -203,17 +209,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--think", type=float, default=0.5,
+                        help="mean seconds a client waits between requests (0: as fast as it can)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as directory:
-        run(f"sqlite:///{directory}/bench.db", args.clients, args.seconds)
-    if server := os.environ.get("INNONET_TEST_POSTGRESQL_URL"):
+    if args.database != "postgresql":
+        with tempfile.TemporaryDirectory() as directory:
+            run(f"sqlite:///{directory}/bench.db", args.clients, args.seconds, args.think)
+    server = os.environ.get("INNONET_TEST_POSTGRESQL_URL")
+    if args.database != "sqlite" and server:
         name = f"innonet_bench_{uuid.uuid4().hex[:8]}"
         admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         try:
             run(make_url(server).set(database=name).render_as_string(hide_password=False),
-                args.clients, args.seconds)
+                args.clients, args.seconds, args.think)
         finally:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -135,7 +135,9 @@ def serve(
     rt.sessions  # noqa: B018 - opens and upgrades the database, or says in one line why not
     application = create_app(rt.settings)
     console.print(f"innonet is running at [bold]http://{host}:{port}/[/]  (Ctrl+C stops it)")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    # Idle connections are kept longer than the usual proxy's 60 s, so that a proxy or a
+    # browser never sends a request on a connection the server is just closing.
+    uvicorn.run(application, host=host, port=port, log_level="warning", timeout_keep_alive=65)
 
 
 @app.command()

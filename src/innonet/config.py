@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     # Limits that keep one client from starving the others (docs/security.md lists them).
     max_request_bytes: int = 1_000_000
     # PostgreSQL: the longest a statement may run, and may wait for a lock, in seconds;
-    # SQLite: how long a writer waits for the one before it.
+    # SQLite: a writer waits up to the statement timeout for the one before it.
     statement_timeout: float = 30.0
     lock_timeout: float = 10.0
 

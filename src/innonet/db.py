@@ -67,15 +67,16 @@ _DEFERRED = "innonet_deferred_writes"
 
 def make_engine(url: str, *, statement_timeout: float | None = None,
                 lock_timeout: float | None = None) -> Engine:
-    """An engine for ``url``. SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL
-    gets the statement and lock timeouts given (in seconds), so that no request waits for
-    ever. Statement parameters never appear in errors or logs: they may hold private notes."""
+    """An engine for ``url``. SQLite gets foreign keys, WAL, and a writer waits up to
+    ``statement_timeout`` for the one before it (the normal queue of its single writer);
+    PostgreSQL gets the statement and lock timeouts given (in seconds), so that no request
+    waits for ever. Statement parameters never appear in errors or logs: they may hold private notes."""
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
         engine = create_engine(url, hide_parameters=True,
                                **({} if in_memory else {"pool_size": 20, "max_overflow": 20}),
                                connect_args={"check_same_thread": False,
-                                             "timeout": lock_timeout or 30})
+                                             "timeout": statement_timeout or 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):

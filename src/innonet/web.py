@@ -23,7 +23,7 @@ from innonet.errors import Forbidden, InvalidInput, Unauthorized
 from innonet.organisations.models import KINDS
 from innonet.sharing.models import VISIBILITIES
 from innonet.sharing.policy import Viewer
-from innonet.text import CONTROL_MESSAGE, MAX_ID, has_control_characters
+from innonet.text import CONTROL_MESSAGE, MAX_ID, TEXT_LIMITS, has_control_characters
 
 PACKAGE = Path(__file__).parent
 templates = Jinja2Templates(directory=PACKAGE / "templates")
@@ -35,7 +35,7 @@ templates.env.loader = ChoiceLoader([
 templates.env.globals |= {
     "KINDS": KINDS, "RELATIONSHIP_KINDS": RELATIONSHIP_KINDS, "DIRECTIONS": DIRECTIONS,
     "ROLES": PARTICIPATION_ROLES, "country_name": country_name, "version": __version__,
-    "VISIBILITIES": VISIBILITIES,
+    "VISIBILITIES": VISIBILITIES, "TEXT_LIMITS": TEXT_LIMITS,
 }
 templates.env.filters["money"] = lambda v: "" if v is None else f"€{v:,.0f}"
 templates.env.filters["thousands"] = lambda v: f"{v:,}"

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from innonet import analytics
 from innonet.collaborations.models import INVERSE_KINDS, Participation, Project, Relationship
 from innonet.errors import InvalidInput, Problem
-from innonet.network.models import NetworkVersion
+from innonet.network.models import NetworkChange
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.sharing import policy
@@ -86,7 +86,9 @@ _cache_lock = threading.Lock()
 
 def data_version(session: Session) -> int:
     """The network's data version (bumped by every write to the tables that shape it)."""
-    return session.scalar(select(NetworkVersion.version).where(NetworkVersion.id == 1)) or 0
+    newest = session.execute(select(NetworkChange.id, NetworkChange.token)
+                             .order_by(NetworkChange.id.desc()).limit(1)).first()
+    return hash(tuple(newest)) if newest else 0
 
 
 def _window(since: int | None, until: int | None):
