@@ -29,7 +29,7 @@ MAX_UNPACKED = 2_000_000_000
 
 class _BoundedGzip(io.RawIOBase):
     """A gzip stream that stops, with a clear message, once it unpacks to more than
-    MAX_RATIO times its packed size (after the first megabytes) or MAX_UNPACKED bytes."""
+    MAX_RATIO times its packed size (after the first 2 MB) or MAX_UNPACKED bytes."""
 
     def __init__(self, packed: io.BufferedReader):
         self.packed, self.unpacked = packed, 0
@@ -42,7 +42,7 @@ class _BoundedGzip(io.RawIOBase):
         n = self.gzip.readinto(buffer)
         self.unpacked += n
         try:
-            ratio_too_high = self.unpacked > 10_000_000 and self.unpacked > MAX_RATIO * self.packed.tell()
+            ratio_too_high = self.unpacked > 2_000_000 and self.unpacked > MAX_RATIO * self.packed.tell()
         except OSError:  # a stream without positions: the absolute bound still holds
             ratio_too_high = False
         if ratio_too_high or self.unpacked > MAX_UNPACKED:
