@@ -12,9 +12,7 @@ nothing about time.
 """
 
 import gzip
-import io
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,9 +22,10 @@ from pathlib import Path
 
 import httpx
 
+from live_server import INNONET, innonet_server
+
 ROOT = Path(__file__).resolve().parents[1]
 CONSORTIA = ROOT / "src" / "innonet" / "demo" / "h2020-2021-consortia.csv.gz"
-INNONET = str(Path(sys.executable).parent / "innonet")
 MB = 1_000_000
 
 
@@ -39,19 +38,8 @@ def memory(pid: int, field: str) -> int:
 
 
 def web_attacks(url: str, token: str) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([INNONET, "--db", url, "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
-    try:
-        while True:
-            try:
-                httpx.get(f"{base}/api/v1/stats", timeout=5)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    auth = {"Authorization": f"Bearer {token}"}
+    with innonet_server(url) as (server, base):
         org = httpx.get(f"{base}/api/v1/orgs?per_page=1", timeout=60).json()["items"][0]["external_id"]
         httpx.get(f"{base}/api/v1/orgs/{org}/recommendations", timeout=600)  # warm: model loaded
         idle = memory(server.pid, "VmRSS")
@@ -84,9 +72,6 @@ def web_attacks(url: str, token: str) -> None:
             seconds = time.perf_counter() - start
             peak = memory(server.pid, "VmHWM") - idle
             print(f"  {label:45} {status}  in {seconds:.2f} s, peak {peak / MB:+.0f} MB above idle")
-    finally:
-        server.terminate()
-        server.wait()
 
 
 # Runs in a fresh process: the idle size after a command that opens the database, then the

@@ -17,10 +17,8 @@ reads a page; ``--think 0`` sends requests back to back (a stress test beyond an
 import argparse
 import os
 import random
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,20 +30,15 @@ import httpx
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from live_server import INNONET, innonet_server
+
 ROOT = Path(__file__).resolve().parents[1]
 CONSORTIA = ROOT / "src" / "innonet" / "demo" / "h2020-2021-consortia.csv.gz"
-INNONET = str(Path(sys.executable).parent / "innonet")
 TIMEOUT = 30  # seconds; an answer slower than this counts as a freeze
 KINDS = ("supplier", "customer", "research_partner", "consultant", "distributor")
 PAGES = ("/", "/orgs?q=energy", "/orgs/{org}", "/orgs/{org}/diagnosis", "/projects?q=hydrogen",
          "/orgs/{org}/partners")
 TARGET = "target@bench.example.org"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare(url: str, clients: int):
@@ -143,27 +136,17 @@ def run(url: str, clients: int, seconds: float, think: float) -> None:
     from innonet.organisations.models import Organisation
 
     users, ids = prepare(url, clients)
-    port = free_port()
-    server = subprocess.Popen([INNONET, "--db", url, "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            try:
-                httpx.get(f"{base}/api/v1/stats", timeout=5)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        deadline = time.perf_counter() + seconds
-        threads = [Client(base, user, [ids[(clients + 37 * n + j) % len(ids)] for j in range(40)],
-                          deadline, n, think) for n, user in enumerate(users)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        server.terminate()
-        _, log = server.communicate(timeout=30)
+    with tempfile.TemporaryFile("w+") as log:
+        with innonet_server(url, log=log) as (_, base):
+            deadline = time.perf_counter() + seconds
+            threads = [Client(base, user, [ids[(clients + 37 * n + j) % len(ids)] for j in range(40)],
+                              deadline, n, think) for n, user in enumerate(users)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        log.seek(0)
+        log = log.read()
 
     latency, statuses = defaultdict(list), defaultdict(Counter)
     for thread in threads:

@@ -11,15 +11,15 @@ time.
 """
 
 import random
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+
+from live_server import INNONET, innonet_server
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -44,11 +44,10 @@ def main():
     from innonet.organisations.models import Organisation
     from sqlalchemy import select
 
-    innonet = str(Path(sys.executable).parent / "innonet")
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{directory}/bench.db"
         for kind, file in (("participations", PARTICIPATIONS), ("project-texts", TEXTS)):
-            subprocess.run([innonet, "--db", url, "import", kind, str(file)], check=True,
+            subprocess.run([INNONET, "--db", url, "import", kind, str(file)], check=True,
                            capture_output=True)
         sessions = make_session_factory(make_engine(url))
         with sessions() as session:
@@ -73,38 +72,22 @@ def api_latency(url: str, asked: list[str]) -> None:
     own process, after one warm-up request (which builds the visitor's network analysis,
     once per data version). Each pass asks for organisations not asked before, so no
     request finds its walk already kept."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([str(Path(sys.executable).parent / "innonet"), "--db", url,
-                               "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
-            while True:
-                try:
-                    client.get("/api/v1/stats")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            seconds, _ = timed(client.get, f"/api/v1/orgs/{asked[0]}/recommendations")
-            print(f"first API request (network analysis for the viewer): {seconds:.1f} s")
-            for with_need in (False, True):
-                times = []
-                first = 1 + with_need * API_REQUESTS
-                for i, org in enumerate(asked[first:first + API_REQUESTS]):
-                    params = {"k": 20, "need": NEEDS[i % len(NEEDS)]} if with_need else {"k": 20}
-                    seconds, response = timed(client.get, f"/api/v1/orgs/{org}/recommendations",
-                                              params=params)
-                    response.raise_for_status()
-                    times.append(seconds * 1000)
-                p95 = statistics.quantiles(times, n=20)[-1]
-                print(f"API recommendations {'with a need' if with_need else 'from the profile'}: "
-                      f"p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms "
-                      f"({len(times)} requests, k = 20)")
-    finally:
-        server.terminate()
-        server.wait()
+    with innonet_server(url) as (_, base), httpx.Client(base_url=base, timeout=600) as client:
+        seconds, _ = timed(client.get, f"/api/v1/orgs/{asked[0]}/recommendations")
+        print(f"first API request (network analysis for the viewer): {seconds:.1f} s")
+        for with_need in (False, True):
+            times = []
+            first = 1 + with_need * API_REQUESTS
+            for i, org in enumerate(asked[first:first + API_REQUESTS]):
+                params = {"k": 20, "need": NEEDS[i % len(NEEDS)]} if with_need else {"k": 20}
+                seconds, response = timed(client.get, f"/api/v1/orgs/{org}/recommendations",
+                                          params=params)
+                response.raise_for_status()
+                times.append(seconds * 1000)
+            p95 = statistics.quantiles(times, n=20)[-1]
+            print(f"API recommendations {'with a need' if with_need else 'from the profile'}: "
+                  f"p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms "
+                  f"({len(times)} requests, k = 20)")
 
 
 if __name__ == "__main__":

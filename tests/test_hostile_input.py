@@ -19,7 +19,7 @@ from innonet.imports import service as imports
 from innonet.imports import template
 from innonet.organisations.models import Organisation
 from innonet.text import TEXT_LIMITS
-from tests.factories import bearer, make_organisation, make_relationship, make_user, sign_in
+from tests.factories import PASSWORD, bearer, make_organisation, make_relationship, make_user, sign_in
 
 
 def problem_fields(answer) -> list:
@@ -175,7 +175,6 @@ def test_next_with_a_newline_or_odd_characters_cannot_break_the_redirect(client,
     token = client.get("/login") and client.cookies["innonet_csrf"]
     answer = client.get("/login?next=/orgs%0d%0aSet-Cookie:%20x=y")
     assert answer.status_code == 200 and 'name="next" value="/"' in answer.text
-    from tests.factories import PASSWORD
     answer = client.post("/login", headers={"HX-Request": "true"}, follow_redirects=False, data={
         "email": member[2].email, "password": PASSWORD, "next": "/orgs?q=café société",
         "csrf_token": token})

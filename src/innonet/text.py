@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from innonet.errors import InvalidInput
+
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 CONTROL_MESSAGE = "contains a control character (such as NUL or ESC); remove it"
 
@@ -38,6 +40,14 @@ MAX_CELL = 20_000  # characters in one cell of an imported file
 
 def has_control_characters(value: str) -> bool:
     return CONTROL_CHARACTERS.search(value) is not None
+
+
+def refuse_control_characters(field: str, value: str | None) -> str | None:
+    """The value, or InvalidInput naming ``field`` when it holds a control character
+    (for form fields that no input model reads)."""
+    if value and has_control_characters(value):
+        raise InvalidInput.for_field(field, CONTROL_MESSAGE)
+    return value
 
 
 def strip_control_characters(value: str) -> str:

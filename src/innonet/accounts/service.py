@@ -24,6 +24,7 @@ from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyR
 from innonet.organisations.models import Organisation
 from innonet.sharing import policy
 from innonet.sharing.policy import Viewer
+from innonet.text import has_control_characters, refuse_control_characters
 
 SESSION_LIFETIME = timedelta(days=14)
 INVITATION_LIFETIME = timedelta(days=14)
@@ -58,7 +59,7 @@ def digest(secret: str) -> str:
 
 
 def normalise_email(email: str, *, field: str = "email") -> str:
-    email = (email or "").strip().lower()
+    email = refuse_control_characters(field, (email or "").strip().lower())
     local, _, domain = email.partition("@")
     if not local or "." not in domain or len(email) > 320 or any(c.isspace() for c in email):
         raise InvalidInput.for_field(field, "enter an e-mail address like name@example.org")
@@ -219,7 +220,7 @@ def accept_invitation(session: Session, *, token: str, password: str, name: str 
     user = find_or_create_user(session, email=invitation.email)
     if user.password_hash is None:
         set_password(session, user=user, password=password)
-        user.name = (name or "").strip()[:200] or user.name
+        user.name = refuse_control_characters("name", (name or "").strip()[:200]) or user.name
     elif not _password_matches(user, password):
         raise InvalidInput.for_field("password", "this is not the password of your account")
     set_membership(session, user=user, organisation_id=invitation.organisation_id, role=invitation.role)
@@ -239,7 +240,7 @@ def reserve_sign_in(session: Session, *, email: str, address: str) -> int:
     has one writer at a time), so exactly the limit of guesses is ever checked.
     :func:`authenticate` takes the count back when the password is right.
     """
-    email = (email or "").strip().lower()[:320]
+    email = refuse_control_characters("email", (email or "").strip().lower()[:320])
     address = address[:64]
     serialise(session, f"sign-in:{email}", f"sign-in-from:{address}")
     since = utcnow() - FAILURE_WINDOW
@@ -301,7 +302,10 @@ def change_password(session: Session, *, user: User, current: str, new: str) -> 
 
 def request_password_reset(session: Session, *, email: str) -> tuple[User, str] | None:
     """A reset secret for the account with this e-mail, or None when there is no such account."""
-    user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    email = (email or "").strip().lower()
+    if has_control_characters(email):
+        return None  # no account has such an address; the answer stays the same
+    user = session.scalar(select(User).where(User.email == email))
     if user is None or not user.is_active:
         return None
     serialise(session, f"password-reset:{user.id}")
@@ -338,7 +342,7 @@ def create_token(session: Session, *, user: User, name: str, scope: str = "read"
     """A personal API token; the secret is returned once and stored only hashed."""
     if scope not in ("read", "write"):
         raise InvalidInput.for_field("scope", "choose read or write")
-    name = (name or "").strip() or "API token"
+    name = refuse_control_characters("name", (name or "").strip()) or "API token"
     if len(name) > 100:
         raise InvalidInput.for_field("name", "use at most 100 characters")
     secret, hashed = new_secret(TOKEN_PREFIX)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from innonet.collaborations.models import DIRECTIONS, PARTICIPATION_ROLES, RELATIONSHIP_KINDS
 from innonet.organisations.schemas import OrganisationOut, OrganisationSummary
 from innonet.sharing.schemas import SharingFields, SharingOut, Visibility
-from innonet.text import InputModel, RecordIdField
+from innonet.text import TEXT_LIMITS, InputModel, RecordIdField
 
 RelationshipKind = Literal[tuple(RELATIONSHIP_KINDS)]  # type: ignore[valid-type]
 Direction = Literal[tuple(DIRECTIONS)]  # type: ignore[valid-type]
@@ -25,7 +25,7 @@ class RelationshipFields(InputModel):
     start_date: date | None = None
     end_date: date | None = None
     strength: int = Field(default=3, ge=1, le=5, description="1 weak … 5 strategic")
-    notes: str | None = Field(default=None, max_length=5000)
+    notes: str | None = Field(default=None, max_length=TEXT_LIMITS["relationship.notes"])
 
     @model_validator(mode="after")
     def _dates_in_order(self):
@@ -49,7 +49,7 @@ class RelationshipPatch(InputModel):
     start_date: date | None = None
     end_date: date | None = None
     strength: int | None = Field(default=None, ge=1, le=5)
-    notes: str | None = Field(default=None, max_length=5000)
+    notes: str | None = Field(default=None, max_length=TEXT_LIMITS["relationship.notes"])
     visibility: Visibility | None = None
     shared_with: list[str] | None = Field(default=None, max_length=200)
     agreement: RecordIdField | None = None

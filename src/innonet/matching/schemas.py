@@ -10,7 +10,7 @@ from innonet.countries import normalise_country
 from innonet.matching.factors import PRESETS
 from innonet.organisations.schemas import Kind, OrganisationSummary
 from innonet.sharing.schemas import SharingFields, SharingOut
-from innonet.text import InputModel, RecordIdField
+from innonet.text import TEXT_LIMITS, InputModel, RecordIdField
 
 Preset = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
 
@@ -130,7 +130,7 @@ class NeedFields(InputModel):
     model_config = ConfigDict(str_strip_whitespace=True, from_attributes=True)
 
     title: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
+    description: str | None = Field(default=None, max_length=TEXT_LIMITS["need.description"])
     partner_kinds: list[Kind] = Field(default_factory=list, max_length=len(Kind.__args__))
     preferred_countries: list[str] = Field(default_factory=list, max_length=300)
     excluded_countries: list[str] = Field(default_factory=list, max_length=300)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from innonet.organisations.schemas import OrganisationSummary
 from innonet.sharing.models import AGREEMENT_KINDS, AGREEMENT_STATUSES, VISIBILITIES
-from innonet.text import InputModel, RecordIdField
+from innonet.text import TEXT_LIMITS, InputModel, RecordIdField
 
 Visibility = Literal[tuple(VISIBILITIES)]  # type: ignore[valid-type]
 AgreementKind = Literal[tuple(AGREEMENT_KINDS)]  # type: ignore[valid-type]
@@ -52,7 +52,7 @@ class AgreementFields(InputModel):
     status: AgreementStatus = "draft"
     start_date: date | None = None
     end_date: date | None = None
-    notes: str | None = Field(default=None, max_length=5000)
+    notes: str | None = Field(default=None, max_length=TEXT_LIMITS["agreement.notes"])
     documents: list[DocumentFields] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
@@ -75,7 +75,7 @@ class AgreementPatch(InputModel):
     status: AgreementStatus | None = None
     start_date: date | None = None
     end_date: date | None = None
-    notes: str | None = Field(default=None, max_length=5000)
+    notes: str | None = Field(default=None, max_length=TEXT_LIMITS["agreement.notes"])
     documents: list[DocumentFields] | None = Field(default=None, max_length=50)
 
 
