@@ -4,7 +4,9 @@ Most tests run inside a transaction that is rolled back at the end; tests of who
 commands get a fresh, empty database of their own.
 """
 
+import gzip
 import os
+import tempfile
 import uuid
 from datetime import date
 from pathlib import Path
@@ -17,13 +19,17 @@ from sqlalchemy.orm import sessionmaker
 
 from innonet.app import create_app
 from innonet.config import Settings
-from innonet.db import make_engine, migrate
+from innonet.db import make_engine, make_session_factory, migrate, transaction
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 PARTICIPATIONS = DATA / "h2020-participations-2014-2018.csv.gz"
 PROJECT_TEXTS = DATA / "h2020-project-texts-2014-2018.csv.gz"
 CONSORTIA = Path(__file__).resolve().parents[1] / "src" / "innonet" / "demo" / "h2020-2021-consortia.csv.gz"
 POSTGRESQL_URL = os.environ.get("INNONET_TEST_POSTGRESQL_URL")
+# A job runs where it is started, so that a test sees its result in the same request; the
+# tests of the queue itself start worker processes on queues of their own.
+os.environ["INNONET_QUEUE_URL"] = "memory://"
+os.environ["INNONET_DATA_DIR"] = tempfile.mkdtemp(prefix="innonet-test-data-")
 # CI sets this: there a missing service is a failure, not a reason to skip.
 REQUIRE_ALL = os.environ.get("INNONET_REQUIRE_ALL_SUITES") == "1"
 
@@ -87,6 +93,27 @@ def databases(backend, tmp_path_factory):
 def empty_database_url(databases) -> str:
     """The URL of a new, empty database (no schema yet)."""
     return databases.new()
+
+
+@pytest.fixture
+def fresh_sessions(empty_database_url):
+    """Sessions on a database of the test's own: each transaction commits for real, as in
+    a server and its worker processes."""
+    engine = make_engine(empty_database_url)
+    migrate(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def consortia_database(empty_database_url, fresh_sessions):
+    """A database of its own holding the 2021 consortia (2,016 organisations): its URL and
+    sessions that commit for real."""
+    from innonet.imports import service as imports
+
+    with transaction(fresh_sessions) as session, gzip.open(CONSORTIA, "rb") as raw:
+        imports.import_dashboard(session, file=raw)
+    return empty_database_url, fresh_sessions
 
 
 @pytest.fixture(scope="session")

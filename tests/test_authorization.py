@@ -19,6 +19,7 @@ from innonet.matching import service as matching
 from innonet.matching.schemas import NeedIn
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import AgreementIn
+from innonet.jobs.models import Job
 from tests.factories import (
     OPERATOR,
     PASSWORD,
@@ -99,6 +100,11 @@ def page_writer(role, side, visibility):
 
 def own_token(role, side, visibility):
     return role != "anonymous" and side == "own"
+
+
+def job_viewer(role, side, visibility):
+    """The member who started the job (own side) and the admins of its organisation."""
+    return side == "own" and role in INSIDERS or role == "platform_admin"
 
 
 def agreement_admin(role, side, visibility):
@@ -182,6 +188,10 @@ RULES = {
     ("GET", "/password/reset/{token}"): everyone,
     ("POST", "/password/reset/{token}"): everyone,
     ("GET", "/account"): signed_in,
+    ("GET", "/jobs"): signed_in,
+    ("GET", "/jobs/{job_id}"): job_viewer,
+    ("GET", "/api/v1/jobs"): signed_in,
+    ("GET", "/api/v1/jobs/{job_id}"): job_viewer,
     ("POST", "/account/password"): page_writer,
     ("POST", "/account/tokens"): page_writer,
     ("POST", "/account/tokens/{token_id}/revoke"): own_token,
@@ -217,6 +227,7 @@ class World:
     tokens: dict  # (role, side) -> token id
     invitation: str
     reset: str
+    jobs: dict  # side -> job id, started by a member of that side's organisation
 
 
 def note(side: str, visibility: str) -> str:
@@ -272,9 +283,15 @@ def world(session):
     _, invitation = accounts.invite(session, OPERATOR, organisation_id=own.id,
                                     email="newcomer@example.org", role="member")
     _, reset = accounts.request_password_reset(session, email=stranger.email)
+    jobs = {}
+    for side, organisation, starter in (("own", own, users["member"]), ("other", other, stranger)):
+        job = Job(kind="network.analysis", user_id=starter.id, organisation_id=organisation.id)
+        session.add(job)
+        session.flush()
+        jobs[side] = job.id
     session.commit()
     return World(own, other, third, users, credentials, relationships, needs, agreements,
-                 memberships, tokens, invitation, reset)
+                 memberships, tokens, invitation, reset, jobs)
 
 
 def _path(path: str, world: World, role: str, side: str, visibility: str) -> str:
@@ -290,6 +307,7 @@ def _path(path: str, world: World, role: str, side: str, visibility: str) -> str
             .replace("{agreement_id}", str(world.agreements[side].id))
             .replace("{membership_id}", str(world.memberships[side]))
             .replace("{token_id}", str(world.tokens.get((role, side), world.tokens[("member", side)])))
+            .replace("{job_id}", str(world.jobs[side]))
             .replace("{token}", token))
 
 # POSTs that only read (a query too rich for a URL): read tokens may use them.

@@ -17,6 +17,7 @@ import uvicorn
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
+from benchmarks.live_server import innonet_server
 from innonet.accounts import service as accounts
 from innonet.accounts.models import LoginFailure
 from innonet.app import create_app
@@ -202,3 +203,39 @@ def test_a_light_page_answers_while_passwords_are_hashed(live):
     statuses = run_together([sign_in(email) for email in live.users[2:12]] + [light_page])
     assert statuses == [303] * 10 + [200]
     assert finished["page"] < max(t for who, t in finished.items() if who != "page")
+
+
+def test_a_light_page_answers_while_diagnoses_are_computed(consortia_database, tmp_path):
+    """`innonet serve` as shipped, on the 2021 consortia: ten diagnoses, each of a time
+    window nobody has analysed yet, and a sign-in page requested in the middle of them.
+    The analyses run in the worker process beside the server, so the page does not wait."""
+    url, sessions = consortia_database
+    with transaction(sessions, writes=False) as session:
+        organisations = session.scalars(select(Organisation.external_id).limit(10)).all()
+    finished = {}
+
+    def diagnosis(base, external_id, since):
+        def call():
+            status = httpx.get(f"{base}/api/v1/orgs/{external_id}/diagnosis?since={since}",
+                               timeout=TIMEOUT).status_code
+            finished[since] = time.perf_counter()
+            return status
+        return call
+
+    def light_page(base):
+        def call():
+            time.sleep(0.3)  # the diagnoses are under way
+            status = httpx.get(f"{base}/login", timeout=TIMEOUT).status_code
+            finished["page"] = time.perf_counter()
+            return status
+        return call
+
+    environment = {"INNONET_QUEUE_URL": "", "INNONET_DATA_DIR": str(tmp_path)}
+    with innonet_server(url, env=environment) as (_, base):
+        statuses = run_together([diagnosis(base, o, 2011 + i) for i, o in enumerate(organisations)]
+                                + [light_page(base)])
+    assert statuses[-1] == 200
+    # Ten analyses, one after the other in the worker: each diagnosis has its answer, or
+    # for the last ones "being prepared" if the worker is slower than the wait.
+    assert set(statuses[:-1]) <= {200, 202} and 200 in statuses[:-1]
+    assert finished["page"] < min(t for who, t in finished.items() if who != "page")

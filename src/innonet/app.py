@@ -19,7 +19,8 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from innonet import __version__
 from innonet.config import Settings, get_settings
 from innonet.db import describe_error, integrity_problem, make_engine, make_session_factory, migrate
-from innonet.errors import InnonetError, InvalidInput, Problem, TooManyRequests, Unauthorized
+from innonet.errors import InnonetError, InvalidInput, Pending, Problem, TooManyRequests, Unauthorized
+from innonet.jobs.queue import JobQueue
 from innonet.web import check_csrf, check_input, is_htmx, render
 
 # script-src 'self' only: no inline script anywhere, so an injected <script> cannot run.
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *,
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.clock = clock
+    app.state.jobs = JobQueue(settings.queue_url, settings.data_dir, sessions)
 
     # Added first, so it sits inside the middleware below: its 413 gets the error shape.
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
@@ -87,6 +89,8 @@ def create_app(settings: Settings | None = None, *,
 
     from innonet.accounts import api as accounts_api
     from innonet.accounts import views as accounts_views
+    from innonet.jobs import api as jobs_api
+    from innonet.jobs import views as jobs_views
     from innonet.collaborations import api as collaborations_api
     from innonet.collaborations import views as collaborations_views
     from innonet.matching import api as matching_api
@@ -99,8 +103,8 @@ def create_app(settings: Settings | None = None, *,
     from innonet.sharing import views as sharing_views
 
     for module in (organisations_api, collaborations_api, sharing_api, accounts_api,
-                   network_api, matching_api, organisations_views, collaborations_views, sharing_views,
-                   accounts_views, network_views, matching_views):
+                   network_api, matching_api, jobs_api, organisations_views, collaborations_views,
+                   sharing_views, accounts_views, network_views, matching_views, jobs_views):
         app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)
@@ -159,6 +163,21 @@ def _error_response(request: Request, status: int, message: str, problems: list[
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Pending)
+    async def pending(request: Request, error: Pending):
+        """Not an error: the answer is being computed. The API says where to follow it; a
+        page says so and reloads itself."""
+        headers = {"Retry-After": str(error.retry_after)}
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"status": "pending", "message": error.message,
+                                 "job": {"id": error.job_id, "url": f"/api/v1/jobs/{error.job_id}"}},
+                                status_code=202, headers=headers)
+        response = render(request, "pending.html", {"message": error.message,
+                                                    "job_id": error.job_id,
+                                                    "refresh": error.retry_after}, status_code=202)
+        response.headers.update(headers)
+        return response
+
     @app.exception_handler(InnonetError)
     async def domain_error(request: Request, error: InnonetError):
         headers = {}

@@ -1,6 +1,7 @@
 """The ``innonet`` command: one root, each domain adds its own commands."""
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -124,8 +125,14 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on (INNONET_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (INNONET_PORT)")] = None,
+    worker: Annotated[bool | None, typer.Option(
+        "--worker/--no-worker", help="Run background jobs in a process started beside the "
+        "server (default: yes, unless INNONET_QUEUE_URL names a queue served by `innonet "
+        "worker` processes)")] = None,
 ) -> None:
     """Start the web app and the REST API."""
+    import subprocess
+
     import uvicorn
 
     from innonet.app import create_app
@@ -134,10 +141,38 @@ def serve(
     host, port = host or rt.settings.host, port or rt.settings.port
     rt.sessions  # noqa: B018 - opens and upgrades the database, or says in one line why not
     application = create_app(rt.settings)
+    beside = None
+    if worker if worker is not None else not rt.settings.queue_url:
+        beside = subprocess.Popen([sys.executable, "-m", "innonet", "--db", rt.settings.database_url,
+                                   "worker", "--processes", "1", "--parent", str(os.getpid())])
     console.print(f"innonet is running at [bold]http://{host}:{port}/[/]  (Ctrl+C stops it)")
-    # Idle connections are kept longer than the usual proxy's 60 s, so that a proxy or a
-    # browser never sends a request on a connection the server is just closing.
-    uvicorn.run(application, host=host, port=port, log_level="warning", timeout_keep_alive=65)
+    try:
+        # Idle connections are kept longer than the usual proxy's 60 s, so that a proxy or a
+        # browser never sends a request on a connection the server is just closing.
+        uvicorn.run(application, host=host, port=port, log_level="warning", timeout_keep_alive=65)
+    finally:
+        if beside is not None:
+            beside.terminate()
+            beside.wait(30)
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    processes: Annotated[int, typer.Option(min=1, max=64, help="Jobs run at once, each in a "
+                                           "process of its own")] = 2,
+    parent: Annotated[int | None, typer.Option(hidden=True, help="Stop when this process "
+                                               "ends (the server that started the worker)")] = None,
+) -> None:
+    """Run background jobs (analyses, training, exports, imports, mail) from the queue until
+    stopped. Run several on as many machines as needed with INNONET_QUEUE_URL=redis://..."""
+    from innonet.worker import run_worker
+
+    rt = runtime(ctx)
+    rt.sessions  # noqa: B018 - opens and upgrades the database, or says in one line why not
+    console.print(f"innonet worker: {processes} process(es) on the queue "
+                  f"{rt.settings.queue_url or 'in ' + rt.settings.data_dir}  (Ctrl+C stops it)")
+    run_worker(rt.settings, processes=processes, parent=parent)
 
 
 @app.command()

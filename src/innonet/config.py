@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_from: str = "innonet@localhost"
     smtp_starttls: bool = True
+    # Where the queue of background jobs lives: empty for a file in data_dir (innonet serve
+    # then starts a worker beside itself), redis://host:port/db for Redis and `innonet
+    # worker` processes, memory:// to run each job at once where it is started.
+    queue_url: str = ""
+    # Files the server writes: the queue file (without a queue_url) and finished exports.
+    data_dir: str = "innonet-data"
     # Limits that keep one client from starving the others (docs/security.md lists them).
     max_request_bytes: int = 1_000_000
     # PostgreSQL: the longest a statement may run, and may wait for a lock, in seconds;

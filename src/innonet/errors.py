@@ -115,3 +115,13 @@ API_ERROR_RESPONSES: dict = {
         (429, "Too many requests"),
     )
 }
+
+
+class Pending(InnonetError):
+    """What was asked for is being computed by a background job; ask again shortly."""
+
+    status_code = 202
+
+    def __init__(self, message: str, *, job_id: int, retry_after: int = 5):
+        super().__init__(message)
+        self.job_id, self.retry_after = job_id, retry_after

@@ -20,6 +20,7 @@ from innonet.collaborations.models import DIRECTIONS, PARTICIPATION_ROLES, RELAT
 from innonet.countries import country_name
 from innonet.db import transaction
 from innonet.errors import Forbidden, InvalidInput, Unauthorized
+from innonet.jobs.queue import SESSION_KEY as JOBS_SESSION_KEY
 from innonet.organisations.models import KINDS
 from innonet.sharing.models import VISIBILITIES
 from innonet.sharing.policy import Viewer
@@ -55,6 +56,7 @@ def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed before the response goes out, else rolled back.
     GET and HEAD only read (and leave audit rows); the other methods write."""
     with transaction(request.app.state.sessions, writes=request.method in UNSAFE_METHODS) as session:
+        session.info[JOBS_SESSION_KEY] = request.app.state.jobs
         yield session
 
 

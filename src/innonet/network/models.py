@@ -8,11 +8,12 @@ was rolled back can never come back with other data, even where an id is used ag
 """
 
 import secrets
+from datetime import datetime
 
-from sqlalchemy import BigInteger, event, insert
+from sqlalchemy import BigInteger, Index, LargeBinary, String, Text, event, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from innonet.db import Base
+from innonet.db import Base, UtcDateTime, utcnow
 
 # Tables that cached analyses and the partner finder read as a whole. Relationships, shares
 # and agreements are not among them: what each viewer may see of them is part of the key of
@@ -53,3 +54,26 @@ def _record_on_bulk_write(state):
         if getattr(table, "name", None) in NETWORK_TABLES:
             _record_change(state.session)
 
+
+
+class StoredAnalysis(Base):
+    """An analysed graph computed by a background job, for every server process to load.
+
+    ``key`` names exactly what it was computed from (data version, window, relationships);
+    ``relationships`` lists those relationships, so that an older analysis is shown to a
+    viewer only while it holds nothing that viewer may not see now.
+    """
+
+    __tablename__ = "stored_analysis"
+    __table_args__ = (
+        Index("ix_stored_analysis_window", "since", "until", "this_year", "created_at"),
+        {"info": {"derived": True}},
+    )
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since: Mapped[int | None]
+    until: Mapped[int | None]
+    this_year: Mapped[int]
+    relationships: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,8 +1,15 @@
 """JSON shapes of the network diagnosis, report and graph (docs/methods.md explains each)."""
 
+from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+
+class Freshness(BaseModel):
+    as_of: datetime = Field(description="When the analysis shown was computed.")
+    up_to_date: bool = Field(description="False while a newer analysis, for data changed since "
+                                         "as_of, is being computed.")
 
 
 class OrganisationMetrics(BaseModel):
@@ -29,7 +36,7 @@ class Finding(BaseModel):
     figure: float | int
 
 
-class Diagnosis(BaseModel):
+class Diagnosis(Freshness):
     organisation: dict[str, Any]
     metrics: OrganisationMetrics
     partners: int
@@ -41,7 +48,7 @@ class Diagnosis(BaseModel):
     findings: list[Finding]
 
 
-class NetworkReport(BaseModel):
+class NetworkReport(Freshness):
     since: int | None
     until: int | None
     size: dict[str, Any]
@@ -76,7 +83,7 @@ class GraphLink(BaseModel):
     weight: float
 
 
-class GraphView(BaseModel):
+class GraphView(Freshness):
     view: str
     matched: int
     total: int

@@ -10,21 +10,29 @@ one, and viewers who see the same relationships share it.
 
 import hashlib
 import io
+import json
+import pickle
 import threading
+import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import NamedTuple
 
 import igraph as ig
 import numpy as np
 import scipy.sparse as sp
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from innonet import analytics
 from innonet.collaborations.models import INVERSE_KINDS, Participation, Project, Relationship
-from innonet.errors import InvalidInput, Problem
-from innonet.network.models import NetworkChange
+from innonet.db import transaction, utcnow
+from innonet.errors import InnonetError, InvalidInput, Pending, Problem
+from innonet.jobs.models import Job
+from innonet.jobs.queue import queue_of
+from innonet.jobs.service import JobContext, job_kind
+from innonet.network.models import NetworkChange, StoredAnalysis
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.sharing import policy
@@ -37,6 +45,7 @@ RELATIONSHIP_WEIGHT_PER_STRENGTH = 1 / 3
 CACHE_SIZE = 4
 MAX_LINKS_PER_NODE = 5
 EXPORT_FORMATS = ("gexf", "graphml")
+ANALYSIS_JOB = "network.analysis"
 
 
 @dataclass
@@ -48,6 +57,9 @@ class Analysis:
     organisation_ids: np.ndarray
     vertex_of: dict[int, int]
     this_year: int
+    computed_at: datetime = field(default_factory=utcnow)
+    # False for an earlier analysis shown while the one for the newest data is computed.
+    up_to_date: bool = True
     _report: dict | None = field(default=None, repr=False)
     _adjacency: sp.csr_matrix | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -82,6 +94,33 @@ class Analysis:
 
 _cache: OrderedDict = OrderedDict()
 _cache_lock = threading.Lock()
+# Stored analyses kept per window (older ones are deleted by the job that adds a new one).
+STORED_PER_WINDOW = 8
+# How long a page waits for a first analysis before it says "being prepared" instead.
+FIRST_ANALYSIS_WAIT = 20.0
+# Older stored analyses looked at for one a viewer may be shown while a new one is made.
+STALE_CANDIDATES = 10
+
+
+class RelationshipRow(NamedTuple):
+    id: int
+    organisation_id: int
+    partner_id: int
+    kind: str
+    strength: int
+    start_date: date | None
+    end_date: date | None
+
+    def as_list(self) -> list:
+        return [*self[:5], _iso(self.start_date), _iso(self.end_date)]
+
+    @classmethod
+    def from_list(cls, row: list) -> "RelationshipRow":
+        return cls(*row[:5], *(date.fromisoformat(d) if d else None for d in row[5:]))
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def data_version(session: Session) -> int:
@@ -104,36 +143,173 @@ def _window(since: int | None, until: int | None):
 
 
 def _visible_relationships(session: Session, viewer: Viewer, *, for_aggregates: bool,
-                           since: int | None, until: int | None):
+                           since: int | None, until: int | None) -> list[RelationshipRow]:
     condition = (policy.analytics_condition if for_aggregates
                  else policy.visible_condition)(viewer, Relationship)
     query = select(Relationship.id, Relationship.organisation_id, Relationship.partner_id,
                    Relationship.kind, Relationship.strength, Relationship.start_date,
                    Relationship.end_date).where(condition).order_by(Relationship.id)
-    rows = session.execute(query).all()
+    rows = [RelationshipRow(*row) for row in session.execute(query)]
     return [r for r in rows
             if (since is None or r.end_date is None or r.end_date.year >= since)
             and (until is None or r.start_date is None or r.start_date.year <= until)]
 
 
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """What an analysis is computed from, besides the public data: the window, the year it
+    is computed in, and the relationships its viewer may see."""
+
+    since: int | None
+    until: int | None
+    this_year: int
+    relationships: tuple[RelationshipRow, ...]
+
+    def relationships_json(self) -> str:
+        return json.dumps([r.as_list() for r in self.relationships])
+
+    def key(self, version: int) -> str:
+        text = f"{version}|{self.since}|{self.until}|{self.this_year}|{self.relationships_json()}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def params(self) -> dict:
+        return {"since": self.since, "until": self.until, "this_year": self.this_year,
+                "relationships": [r.as_list() for r in self.relationships]}
+
+    @classmethod
+    def from_params(cls, params: dict) -> "AnalysisSpec":
+        return cls(params["since"], params["until"], params["this_year"],
+                   tuple(RelationshipRow.from_list(r) for r in params["relationships"]))
+
+
 def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
              until: int | None = None, for_aggregates: bool = False) -> Analysis:
-    """The analysed graph for this viewer and time window (years of project start)."""
+    """The analysed graph for this viewer and time window (years of project start).
+
+    In the web app a background job computes it: until it is done, the newest earlier
+    analysis the viewer may see is given (``up_to_date`` False), or, when there is none,
+    the request waits a little and then raises :class:`Pending`. Elsewhere (commands, jobs)
+    it is computed here.
+    """
     window = _window(since, until)
-    relationships = _visible_relationships(session, viewer, for_aggregates=for_aggregates,
-                                           since=since, until=until)
-    digest = hashlib.sha256(repr([tuple(r) for r in relationships]).encode()).hexdigest()
-    key = (str(session.get_bind().engine.url), data_version(session), since, until, digest,
-           viewer.today.year)
+    spec = AnalysisSpec(since, until, viewer.today.year, tuple(_visible_relationships(
+        session, viewer, for_aggregates=for_aggregates, since=since, until=until)))
+    key = spec.key(data_version(session))
+    database = str(session.get_bind().engine.url)
     with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-        built = _build(session, window, relationships, this_year=viewer.today.year)
-        _cache[key] = built
+        if (database, key) in _cache:
+            _cache.move_to_end((database, key))
+            return _cache[(database, key)]
+    queue = queue_of(session)
+    if queue is None:
+        return _remember(database, key, _build(session, window, spec.relationships,
+                                               this_year=spec.this_year))
+    stored = session.get(StoredAnalysis, key)
+    if stored is not None:
+        return _remember(database, key, _unpack(stored))
+    # On nobody's behalf: viewers who see the same relationships share it.
+    job = queue.submit(ANALYSIS_JOB, spec.params(), dedupe_key=f"analysis:{key}")
+    # A read of its own: it sees what was saved since this request began.
+    with transaction(queue.sessions, writes=False) as fresh:
+        if (stored := _latest_done(fresh, job.id)) is not None:
+            return _remember(database, stored.key, _unpack(stored))
+        if (stored := _newest_allowed(fresh, spec)) is not None:
+            return replace(_unpack(stored), up_to_date=False)
+    stored = _wait_for(queue, job.id)
+    return _remember(database, stored.key, _unpack(stored))
+
+
+def _remember(database: str, key: str, built: Analysis) -> Analysis:
+    with _cache_lock:
+        _cache[(database, key)] = built
+        _cache.move_to_end((database, key))
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
-        return built
+    return built
+
+
+def _latest_done(session: Session, job_id: int) -> StoredAnalysis | None:
+    job = session.get(Job, job_id)
+    if job is None or job.status != "done":
+        return None
+    return session.get(StoredAnalysis, json.loads(job.result)["key"])
+
+
+def _newest_allowed(session: Session, spec: AnalysisSpec) -> StoredAnalysis | None:
+    """The newest stored analysis of this window built only from relationships the viewer
+    may see now (so never from one shared with them before and no longer)."""
+    visible = {tuple(r.as_list()) for r in spec.relationships}
+    candidates = session.execute(
+        select(StoredAnalysis.key, StoredAnalysis.relationships)
+        .where(*_same_window(spec), StoredAnalysis.this_year == spec.this_year)
+        .order_by(StoredAnalysis.created_at.desc()).limit(STALE_CANDIDATES)).all()
+    for key, relationships in candidates:
+        if {tuple(r) for r in json.loads(relationships)} <= visible:
+            return session.get(StoredAnalysis, key)
+    return None
+
+
+def _wait_for(queue, job_id: int) -> StoredAnalysis:
+    waited = 0.0
+    while waited < FIRST_ANALYSIS_WAIT:
+        time.sleep(0.25)
+        waited += 0.25
+        with transaction(queue.sessions, writes=False) as session:
+            job = session.get(Job, job_id)
+            if job.status == "failed":
+                raise InnonetError(f"The network analysis could not be computed: {job.message}")
+            if (stored := _latest_done(session, job_id)) is not None:
+                return stored
+    raise Pending("The network analysis is being prepared; this page will show it in a moment.",
+                  job_id=job_id)
+
+
+@job_kind(ANALYSIS_JOB, title="Analyse the network", attempts=3)
+def _analysis_job(context: JobContext) -> dict:
+    """Compute and store one analysis; what a viewer may see was decided when it was asked."""
+    spec = AnalysisSpec.from_params(context.params)
+    context.progress(0, 2, "Building the graph and its measures.")
+    with transaction(context.sessions, writes=False) as session:
+        key = spec.key(data_version(session))
+        if session.get(StoredAnalysis, key) is None:
+            built = _build(session, _window(spec.since, spec.until), spec.relationships,
+                           this_year=spec.this_year)
+            built.report  # noqa: B018 - part of what is stored
+        else:
+            built = None
+    if built is not None:
+        context.progress(1, 2, "Saving the analysis.")
+        payload = pickle.dumps({"graph": built.graph, "metrics": built.metrics,
+                                "organisation_ids": built.organisation_ids,
+                                "vertex_of": built.vertex_of, "this_year": built.this_year,
+                                "report": built.report}, protocol=pickle.HIGHEST_PROTOCOL)
+        with transaction(context.sessions) as session:
+            if session.get(StoredAnalysis, key) is None:
+                session.add(StoredAnalysis(key=key, since=spec.since, until=spec.until,
+                                           this_year=spec.this_year, payload=payload,
+                                           relationships=spec.relationships_json()))
+                session.flush()
+                _prune(session, spec)
+    return {"key": key}
+
+
+def _prune(session: Session, spec: AnalysisSpec) -> None:
+    old = session.scalars(select(StoredAnalysis.key).where(*_same_window(spec)).order_by(StoredAnalysis.created_at.desc())
+                          .offset(STORED_PER_WINDOW)).all()
+    if old:
+        session.execute(delete(StoredAnalysis).where(StoredAnalysis.key.in_(old)))
+
+
+def _same_window(spec: AnalysisSpec) -> list:
+    return [StoredAnalysis.since.is_(None) if spec.since is None else StoredAnalysis.since == spec.since,
+            StoredAnalysis.until.is_(None) if spec.until is None else StoredAnalysis.until == spec.until]
+
+
+def _unpack(stored: StoredAnalysis) -> Analysis:
+    # Written by this application's own job (never by a user): safe to unpickle.
+    data = pickle.loads(stored.payload)  # noqa: S301
+    return Analysis(data["graph"], data["metrics"], data["organisation_ids"], data["vertex_of"],
+                    data["this_year"], computed_at=stored.created_at, _report=data["report"])
 
 
 def _pair_years(project, member, years, n, *, latest):
@@ -222,6 +398,11 @@ def _build(session: Session, window, relationships, *, this_year: int) -> Analys
                     this_year)
 
 
+def freshness(result: Analysis) -> dict:
+    """When the analysis was computed, and whether a newer one is on its way."""
+    return {"as_of": result.computed_at, "up_to_date": result.up_to_date}
+
+
 def organisation_metrics(result: Analysis, vertex: int) -> dict:
     """Every measure of one organisation, JSON-ready (NaN becomes None)."""
     row = {"external_id": result.graph.vs[vertex]["external_id"],
@@ -249,7 +430,7 @@ def diagnosis(session: Session, viewer: Viewer, *, external_id: str, since: int 
     return {"organisation": {"external_id": organisation.external_id, "name": organisation.name,
                              "kind": organisation.kind, "country": organisation.country,
                              "is_sme": organisation.is_sme},
-            "metrics": organisation_metrics(result, vertex), **found}
+            "metrics": organisation_metrics(result, vertex), **found, **freshness(result)}
 
 
 def network_report(session: Session, viewer: Viewer, *, since: int | None = None,
@@ -258,7 +439,7 @@ def network_report(session: Session, viewer: Viewer, *, since: int | None = None
     relationships."""
     result = analysis(session, viewer, since=since, until=until,
                       for_aggregates=viewer.is_cluster_manager)
-    return {"since": since, "until": until, **result.report}
+    return {"since": since, "until": until, **result.report, **freshness(result)}
 
 
 def graph_view(session: Session, viewer: Viewer, *, q: str | None = None,
@@ -287,7 +468,7 @@ def graph_view(session: Session, viewer: Viewer, *, q: str | None = None,
                           for name, eid in zip(G.vs["name"], G.vs["external_id"])], dtype=bool)
     matched = np.flatnonzero(keep)
     if view == "communities" or (view == "auto" and matched.size > limit and not q):
-        return _community_view(result, matched, limit)
+        return _community_view(result, matched, limit) | freshness(result)
     # The most central first; sorted again because the subgraph keeps vertex order.
     chosen = np.sort(matched[np.argsort(-metrics["pagerank"][matched], kind="stable")][:limit])
     sub = G.induced_subgraph(chosen.tolist())
@@ -304,7 +485,7 @@ def graph_view(session: Session, viewer: Viewer, *, q: str | None = None,
     links = [{"source": ids[sources[e]], "target": ids[targets[e]], "weight": float(weights[e])}
              for e in np.sort(strongest)]
     return {"view": "organisations", "matched": int(matched.size), "total": n,
-            "nodes": nodes, "links": links}
+            "nodes": nodes, "links": links, **freshness(result)}
 
 
 def _community_view(result: Analysis, matched: np.ndarray, limit: int) -> dict:

@@ -1,0 +1,26 @@
+"""JSON endpoints: the status of background jobs."""
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from innonet.errors import API_ERROR_RESPONSES
+from innonet.jobs import service
+from innonet.jobs.schemas import JobOut
+from innonet.sharing.policy import Viewer, ensure_signed_in
+from innonet.web import CurrentViewer, DbSession, RecordId
+
+router = APIRouter(prefix="/api/v1", responses=API_ERROR_RESPONSES, tags=["jobs"])
+
+
+@router.get("/jobs", response_model=list[JobOut])
+def jobs(session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """Your jobs and those of the organisations you administer, newest first (50)."""
+    ensure_signed_in(viewer)
+    return [service.describe(job) for job in service.recent_jobs(session, viewer)]
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+def job(job_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """One job's status: queued, running (with progress), done (with its result) or failed
+    (with the reason)."""
+    return service.describe(service.visible_job(session, viewer, job_id))

@@ -1,0 +1,103 @@
+"""The queue that hands jobs to worker processes (huey).
+
+Where the queue lives is ``INNONET_QUEUE_URL``:
+
+- empty (the default): a SQLite file in the data directory; ``innonet serve`` starts a
+  worker process beside itself, so a laptop needs no other service;
+- ``redis://host:port/db``: Redis, for several servers and ``innonet worker`` processes;
+- ``memory://``: no queue; a job runs in the thread that submits it, right after its record
+  is saved (the command line, and tests that look at one request at a time).
+
+The queue carries only job numbers; what a job is and how far it got is in the database.
+"""
+
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+
+from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey.exceptions import RetryTask
+from sqlalchemy.orm import Session, sessionmaker
+
+from innonet.db import transaction
+from innonet.jobs import service
+from innonet.jobs.models import Job
+
+logger = logging.getLogger("innonet.jobs")
+QUEUE_NAME = "innonet"
+IMMEDIATE = "memory://"
+# Key of a session's ``info`` under which the web app puts its queue (see queue_of).
+SESSION_KEY = "innonet_jobs"
+
+
+class JobQueue:
+    def __init__(self, url: str, data_dir: str, sessions: sessionmaker[Session]):
+        self.sessions = sessions
+        if url == IMMEDIATE:
+            self.huey = MemoryHuey(QUEUE_NAME, immediate=True, results=False)
+        elif url.startswith(("redis://", "rediss://", "unix://")):
+            self.huey = RedisHuey(QUEUE_NAME, url=url, results=False)
+        elif not url:
+            path = Path(data_dir)
+            path.mkdir(parents=True, exist_ok=True)
+            self.huey = SqliteHuey(QUEUE_NAME, filename=str(path / "queue.sqlite3"),
+                                   results=False)
+        else:
+            raise ValueError("INNONET_QUEUE_URL: use redis://host:port/db, memory:// "
+                             "or leave it empty for a queue file in the data directory")
+        self._task = self.huey.task(name="innonet.run_job")(self._run)
+        self.huey.periodic_task(crontab(minute="*"), name="innonet.requeue_stalled")(
+            self.requeue_stalled)
+
+    @property
+    def immediate(self) -> bool:
+        return self.huey.immediate
+
+    def _run(self, job_id: int) -> None:
+        delay = service.run(self.sessions, job_id)
+        if delay is None:
+            return
+        if self.immediate:  # nobody would come back later: try again now
+            while delay is not None:
+                delay = service.run(self.sessions, job_id)
+            return
+        raise RetryTask(delay=delay)
+
+    def submit(self, kind: str, params: dict | None = None, **options) -> Job:
+        """Record the job and put it on the queue (see :func:`service.submit`)."""
+        job, created = service.submit(self.sessions, kind, params, **options)
+        if created:
+            self._task(job.id)
+            if self.immediate:
+                with transaction(self.sessions, writes=False) as session:
+                    job = session.get(Job, job.id)
+        return job
+
+    def requeue_stalled(self) -> None:
+        for job_id in service.stalled(self.sessions):
+            logger.warning("job %s: its worker stopped; it is queued again", job_id)
+            self._task(job_id)
+
+    def run_worker(self, processes: int, *, parent: int | None = None) -> None:
+        """Run jobs until stopped (Ctrl+C or SIGTERM), in ``processes`` worker processes.
+        With ``parent``, stop when that process is gone (the server that started it)."""
+        self.requeue_stalled()
+        consumer = self.huey.create_consumer(workers=processes, worker_type="process",
+                                             periodic=True, check_worker_health=True)
+        if parent is not None:
+            threading.Thread(target=_stop_without, args=(parent,), daemon=True).start()
+        consumer.run()
+
+
+def _stop_without(parent: int) -> None:
+    while os.getppid() == parent:
+        threading.Event().wait(2)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def queue_of(session: Session) -> JobQueue | None:
+    """The queue of the web app that opened this session; None in a command or a job,
+    where slow work runs in place because that process exists to do it."""
+    return session.info.get(SESSION_KEY)

@@ -1,0 +1,224 @@
+"""Starting jobs, running them once each, and telling whoever started them how they went.
+
+A domain registers each kind of job it runs with :func:`job_kind`; the function receives a
+:class:`JobContext` and returns a JSON-ready result. Jobs must be safe to run again from the
+start: one killed halfway (its process gone, its heartbeat stale) is run again, and a job
+that fails for a passing reason (a lost connection) is retried with back-off until its
+attempts are used up; one that raises an innonet error (wrong input) ends failed at once,
+with the reason.
+"""
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from innonet.db import describe_error, transaction, utcnow
+from innonet.errors import InnonetError, NotFound
+from innonet.jobs.models import ACTIVE, Job
+from innonet.sharing.policy import Viewer
+
+logger = logging.getLogger("innonet.jobs")
+
+# A running job writes a heartbeat this often; one silent for LEASE is taken for dead.
+HEARTBEAT = timedelta(seconds=10)
+LEASE = timedelta(seconds=60)
+# Delays before the second and third attempts; a job fails for good after the last.
+RETRY_DELAYS = (5, 30)
+MESSAGE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    run: Callable[["JobContext"], dict]
+    title: str  # what the job does, in words for its status page
+    attempts: int
+
+
+_kinds: dict[str, JobKind] = {}
+
+
+def job_kind(name: str, *, title: str, attempts: int = len(RETRY_DELAYS) + 1):
+    """Register a function as the job ``name``."""
+    def register(function: Callable[["JobContext"], dict]):
+        _kinds[name] = JobKind(name, function, title, attempts)
+        return function
+    return register
+
+
+def kind_of(name: str) -> JobKind:
+    return _kinds[name]
+
+
+@dataclass
+class JobContext:
+    """What a running job knows: its id and parameters, and how to report its progress."""
+
+    job_id: int
+    params: dict
+    sessions: sessionmaker[Session]
+
+    def progress(self, done: int, total: int, message: str = "") -> None:
+        with transaction(self.sessions) as session:
+            session.execute(update(Job).where(Job.id == self.job_id).values(
+                progress_done=done, progress_total=total, message=message[:MESSAGE_LIMIT],
+                heartbeat_at=utcnow()))
+
+
+def submit(sessions: sessionmaker[Session], kind: str, params: dict | None = None, *,
+           viewer: Viewer | None = None, organisation_id: int | None = None,
+           dedupe_key: str | None = None) -> tuple[Job, bool]:
+    """Record a queued job in a transaction of its own. Returns (job, created): with a
+    ``dedupe_key`` already queued or running, that job and False."""
+    if kind not in _kinds:
+        raise ValueError(f"unknown job kind {kind!r}")
+    try:
+        with transaction(sessions) as session:
+            job = Job(kind=kind, params=json.dumps(params or {}), dedupe_key=dedupe_key,
+                      user_id=viewer.user_id if viewer else None, organisation_id=organisation_id,
+                      message="Waiting for a worker.")
+            session.add(job)
+        return job, True
+    except IntegrityError:
+        with transaction(sessions, writes=False) as session:
+            active = session.scalars(select(Job).where(
+                Job.dedupe_key == dedupe_key, Job.status.in_(ACTIVE))).first()
+        if active is None:  # it finished in the meantime: ask again
+            return submit(sessions, kind, params, viewer=viewer,
+                          organisation_id=organisation_id, dedupe_key=dedupe_key)
+        return active, False
+
+
+def claim(sessions: sessionmaker[Session], job_id: int) -> Job | None:
+    """Take a queued job, or a running one whose worker stopped beating, for this worker;
+    None when it is finished or another worker has it."""
+    now = utcnow()
+    with transaction(sessions) as session:
+        taken = session.execute(update(Job).where(
+            Job.id == job_id,
+            or_(Job.status == "queued",
+                (Job.status == "running") & (Job.heartbeat_at < now - LEASE)))
+            .values(status="running", started_at=now, heartbeat_at=now,
+                    attempts=Job.attempts + 1, message="Started.")).rowcount
+        return session.get(Job, job_id) if taken else None
+
+
+def run(sessions: sessionmaker[Session], job_id: int) -> float | None:
+    """Run one job to its end. Returns the delay in seconds after which it is to be tried
+    again, or None when it is finished (done, failed, or not this worker's)."""
+    job = claim(sessions, job_id)
+    if job is None:
+        return None
+    kind = _kinds.get(job.kind)
+    context = JobContext(job.id, json.loads(job.params), sessions)
+    stop = threading.Event()
+    beat = threading.Thread(target=_beat, args=(sessions, job.id, stop), daemon=True)
+    beat.start()
+    try:
+        if kind is None:
+            raise InnonetError(f"This server does not know jobs of the kind {job.kind!r}.")
+        result = kind.run(context)
+    except Exception as error:  # noqa: BLE001 - every failure is recorded on the job
+        return _record_failure(sessions, job, kind, error)
+    finally:
+        stop.set()
+        beat.join()
+    _finish(sessions, job.id, status="done", result=result, message="Done.")
+    return None
+
+
+def _beat(sessions, job_id: int, stop: threading.Event) -> None:
+    while not stop.wait(HEARTBEAT.total_seconds()):
+        try:
+            with transaction(sessions) as session:
+                session.execute(update(Job).where(Job.id == job_id, Job.status == "running")
+                                .values(heartbeat_at=utcnow()))
+        except Exception as error:  # noqa: BLE001 - a missed beat only risks a second run
+            logger.warning("job %s: heartbeat not written: %s", job_id, describe_error(error))
+
+
+def _record_failure(sessions, job: Job, kind: JobKind, error: Exception) -> float | None:
+    reason = error.message if isinstance(error, InnonetError) else \
+        "an unexpected error; the server log has the details"
+    logger.error("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts,
+                 describe_error(error), exc_info=not isinstance(error, InnonetError))
+    # innonet's own errors (wrong input, a record gone) would only come again: no retry.
+    if not isinstance(error, InnonetError) and job.attempts < kind.attempts:
+        delay = RETRY_DELAYS[min(job.attempts, len(RETRY_DELAYS)) - 1]
+        with transaction(sessions) as session:
+            session.execute(update(Job).where(Job.id == job.id).values(
+                status="queued", message=f"Attempt {job.attempts} failed ({reason}); "
+                                         f"trying again in {delay} s."[:MESSAGE_LIMIT]))
+        return delay
+    _finish(sessions, job.id, status="failed", result=None, message=f"Failed: {reason}")
+    return None
+
+
+def _finish(sessions, job_id: int, *, status: str, result: dict | None, message: str) -> None:
+    done = {"progress_done": Job.progress_total} if status == "done" else {}
+    with transaction(sessions) as session:
+        session.execute(update(Job).where(Job.id == job_id).values(
+            **done, status=status, result=None if result is None else json.dumps(result),
+            message=message[:MESSAGE_LIMIT], finished_at=utcnow(), heartbeat_at=utcnow()))
+
+
+def stalled(sessions: sessionmaker[Session]) -> list[int]:
+    """Jobs to put on the queue again: running ones whose worker stopped beating, and queued
+    ones that waited a LEASE without a worker taking them (their message may have been lost
+    with a queue that was emptied or a process killed between commit and hand-over)."""
+    limit = utcnow() - LEASE
+    with transaction(sessions, writes=False) as session:
+        return list(session.scalars(select(Job.id).where(or_(
+            (Job.status == "running") & (Job.heartbeat_at < limit),
+            (Job.status == "queued") & (Job.created_at < limit)
+            & or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < limit))).order_by(Job.id)))
+
+
+def visible_job(session: Session, viewer: Viewer, job_id: int) -> Job:
+    """The job, for whoever started it and the admins of its organisation, or for anyone
+    when it is shared work started on nobody's behalf (NotFound else, so that job numbers
+    reveal nothing)."""
+    job = session.get(Job, job_id)
+    if job is None or not _may_see(viewer, job):
+        raise NotFound(f"No job {job_id}.")
+    return job
+
+
+def _may_see(viewer: Viewer, job: Job) -> bool:
+    if viewer.is_operator or viewer.is_platform_admin:
+        return True
+    if job.user_id is None and job.organisation_id is None:
+        return True  # shared work such as an analysis: its status reveals nothing
+    if viewer.user_id is not None and job.user_id == viewer.user_id:
+        return True
+    return job.organisation_id is not None and viewer.admin_of(job.organisation_id)
+
+
+def recent_jobs(session: Session, viewer: Viewer, *, limit: int = 50) -> list[Job]:
+    """The viewer's own jobs and those of the organisations they administer, newest first."""
+    if viewer.user_id is None and not viewer.is_operator:
+        return []
+    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    if not (viewer.is_operator or viewer.is_platform_admin):
+        administered = [o for o, role in viewer.roles.items() if role == "admin"]
+        query = query.where(or_(Job.user_id == viewer.user_id,
+                                Job.organisation_id.in_(administered)))
+    return list(session.scalars(query))
+
+
+def describe(job: Job) -> dict:
+    """A job's status as the API and pages show it (never its parameters)."""
+    kind = _kinds.get(job.kind)
+    return {"id": job.id, "kind": job.kind, "title": kind.title if kind else job.kind,
+            "status": job.status, "message": job.message,
+            "progress": {"done": job.progress_done, "total": job.progress_total},
+            "attempts": job.attempts, "result": json.loads(job.result) if job.result else None,
+            "created_at": job.created_at, "started_at": job.started_at,
+            "finished_at": job.finished_at}

@@ -1,0 +1,27 @@
+"""The worker: every domain's kinds of job, and the processes that run them.
+
+Above the domains like ``app`` and ``cli``: importing the domain services registers their
+jobs (see :func:`innonet.jobs.service.job_kind`).
+"""
+
+import os
+
+from innonet.config import Settings
+from innonet.db import make_engine, make_session_factory, migrate
+from innonet.jobs.queue import JobQueue
+
+
+def load_job_kinds() -> None:
+    from innonet.network import service as _network  # noqa: F401
+
+
+def run_worker(settings: Settings, *, processes: int, parent: int | None = None) -> None:
+    """Run jobs from the configured queue until stopped."""
+    load_job_kinds()
+    engine = make_engine(settings.database_url, statement_timeout=settings.statement_timeout,
+                         lock_timeout=settings.lock_timeout)
+    migrate(engine)
+    # Worker processes are forked from this one: each opens connections of its own.
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    queue = JobQueue(settings.queue_url, settings.data_dir, make_session_factory(engine))
+    queue.run_worker(processes, parent=parent)

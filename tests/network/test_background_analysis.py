@@ -1,0 +1,134 @@
+"""Analyses computed by background jobs: the web app serves the last one it may show while
+a new one is computed, waits for a first one, and never shows one built from relationships
+the viewer may no longer see."""
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from innonet.accounts import service as accounts
+from innonet.app import create_app
+from innonet.config import Settings
+from innonet.db import transaction
+from innonet.jobs import service as jobs
+from innonet.jobs.models import Job
+from innonet.network import service
+from innonet.network.models import StoredAnalysis
+from tests.factories import OPERATOR, bearer, make_organisation, make_project, make_relationship, make_user
+from tests.network.test_network import network  # noqa: F401 - the fixture
+
+
+@pytest.fixture(autouse=True)
+def short_wait(monkeypatch):
+    """No worker serves these tests' queue: a first analysis is not waited for long."""
+    monkeypatch.setattr(service, "FIRST_ANALYSIS_WAIT", 0.5)
+
+
+@pytest.fixture
+def sessions(fresh_sessions):
+    return fresh_sessions
+
+
+@pytest.fixture
+def queued(sessions, clock, tmp_path):
+    """The web app on a real queue file that no worker serves: jobs wait until the test
+    runs them as a worker would (jobs.run)."""
+    app = create_app(Settings(database_url="sqlite://", secret_key="x", queue_url="",
+                              data_dir=str(tmp_path)), sessions=sessions, clock=clock)
+    with TestClient(app) as client:
+        yield client
+
+
+def waiting_jobs(sessions) -> list[Job]:
+    with transaction(sessions, writes=False) as reader:
+        return list(reader.query(Job).filter(Job.status == "queued").order_by(Job.id))
+
+
+def run_waiting_jobs(sessions) -> None:
+    for job in waiting_jobs(sessions):
+        assert jobs.run(sessions, job.id) is None
+
+
+def test_an_older_analysis_is_served_while_the_new_one_is_computed(
+        sessions, session, queued, network):
+    session.commit()
+    # Nothing computed yet and no worker: the API says it is being prepared.
+    pending = queued.get("/api/v1/orgs/N-LONE/diagnosis")
+    assert pending.status_code == 202 and pending.headers["Retry-After"] == "5"
+    job_id = pending.json()["job"]["id"]
+    status = queued.get(f"/api/v1/jobs/{job_id}")
+    assert status.status_code == 200, status.text
+    assert status.json()["status"] == "queued"
+    page = queued.get("/orgs/N-LONE/diagnosis")
+    assert page.status_code == 202 and "Being prepared" in page.text
+    assert len(waiting_jobs(sessions)) == 1  # asked three times, computed once
+    run_waiting_jobs(sessions)
+    first = queued.get("/api/v1/orgs/N-LONE/diagnosis").json()
+    assert first["up_to_date"] is True and first["partners"] == 0
+
+    # New public data: the last analysis answers at once, saying it is older...
+    make_project(session, network["N-LONE"], network["N-RIV"], external_id="N-P8")
+    session.commit()
+    stale = queued.get("/api/v1/orgs/N-LONE/diagnosis").json()
+    assert stale["up_to_date"] is False and stale["partners"] == 0
+    assert "as of" in queued.get("/orgs/N-LONE/diagnosis").text
+    # ... until the job has computed the new one.
+    run_waiting_jobs(sessions)
+    fresh = queued.get("/api/v1/orgs/N-LONE/diagnosis").json()
+    assert fresh["up_to_date"] is True and fresh["partners"] == 1
+    done = queued.get(f"/api/v1/jobs/{job_id}").json()
+    assert done["status"] == "done" and done["progress"]["done"] == done["progress"]["total"]
+
+
+def test_a_private_relationship_renews_only_the_analyses_that_include_it(
+        sessions, session, queued, network):
+    insider = make_user(session, network["N-RIV"], "admin")
+    headers = bearer(session, insider)
+    session.commit()
+    for who in ({}, headers):
+        queued.get("/api/v1/network/report", headers=who)
+        run_waiting_jobs(sessions)
+    make_relationship(session, network["N-RIV"], network["N-LONE"], visibility="private")
+    session.commit()
+    # The visitor's analysis is still the newest: nothing for it to wait for.
+    assert queued.get("/api/v1/network/report").json()["up_to_date"] is True
+    assert waiting_jobs(sessions) == []
+    # The insider's older analysis is shown (it holds nothing they may not see), renewed.
+    assert queued.get("/api/v1/network/report", headers=headers).json()["up_to_date"] is False
+    assert len(waiting_jobs(sessions)) == 1
+
+
+def test_an_analysis_is_never_shown_after_its_relationships_were_hidden(
+        sessions, session, queued, network):
+    """A share withdrawn: the older analysis that holds the tie is not served in the
+    meantime, although it is the newest one stored."""
+    insider = make_user(session, network["N-RIV"], "member")
+    headers = bearer(session, insider)
+    session.commit()
+    queued.get("/api/v1/orgs/N-RIV/diagnosis", headers=headers)
+    run_waiting_jobs(sessions)
+    assert queued.get("/api/v1/orgs/N-RIV/diagnosis", headers=headers).json()["partners"] == 2
+    # The insider leaves the firm: the private tie is no longer theirs to see.
+    [membership] = [m for m, user in accounts.members_of(
+        session, OPERATOR, organisation_id=network["N-RIV"].id) if user.id == insider.id]
+    accounts.remove_membership(session, OPERATOR, organisation_id=network["N-RIV"].id,
+                               membership_id=membership.id)
+    session.commit()
+    answer = queued.get("/api/v1/orgs/N-RIV/diagnosis", headers=headers)
+    assert answer.status_code == 202  # waits for its own analysis instead
+    run_waiting_jobs(sessions)
+    assert queued.get("/api/v1/orgs/N-RIV/diagnosis", headers=headers).json()["partners"] == 1
+
+
+def test_the_job_stores_one_analysis_even_when_run_twice(sessions, session, queued, network):
+    session.commit()
+    queued.get("/api/v1/network/report")
+    [job] = waiting_jobs(sessions)
+    assert jobs.run(sessions, job.id) is None
+    with transaction(sessions) as writer:  # as if its worker had died before finishing
+        writer.get(Job, job.id).status = "queued"
+    assert jobs.run(sessions, job.id) is None
+    with transaction(sessions, writes=False) as reader:
+        [stored] = reader.query(StoredAnalysis).all()
+        assert json.loads(reader.get(Job, job.id).result)["key"] == stored.key
