@@ -28,6 +28,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_recommend.py
 	$(BIN)/python benchmarks/bench_concurrency.py
 	$(BIN)/python benchmarks/bench_bounds.py
+	$(BIN)/python benchmarks/bench_light_page.py
 
 clean:
-	rm -rf $(VENV) innonet-demo.db* .pytest_cache
+	rm -rf $(VENV) innonet-demo.db* innonet-data .pytest_cache

@@ -131,7 +131,7 @@ class Client(threading.Thread):
                 self.errors.append(f"{action}: {type(error).__name__}")
 
 
-def run(url: str, clients: int, seconds: float, think: float) -> None:
+def run(url: str, clients: int, seconds: float, think: float, keep_log: str | None = None) -> None:
     from innonet.accounts.models import LoginFailure
     from innonet.collaborations.models import Relationship
     from innonet.organisations.models import Organisation
@@ -187,6 +187,9 @@ def run(url: str, clients: int, seconds: float, think: float) -> None:
           f"(401), {wrong[429]} refused (429); failures stored: {failures} (limit 5)")
     server_errors = [line for line in log.splitlines() if "Traceback" in line or " 500" in line]
     print(f"  server log: {len(log.splitlines())} lines, {len(server_errors)} tracebacks or 500s")
+    if keep_log:
+        Path(keep_log).write_text(log)
+        print(f"  server log kept in {keep_log}")
 
 
 def main() -> None:
@@ -196,10 +199,12 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--think", type=float, default=0.5,
                         help="mean seconds a client waits between requests (0: as fast as it can)")
+    parser.add_argument("--server-log", help="keep what the server wrote in PATH.<database>.log")
     args = parser.parse_args()
     for backend in chosen_backends(args.database):
         with new_database(backend) as url:
-            run(url, args.clients, args.seconds, args.think)
+            run(url, args.clients, args.seconds, args.think,
+                args.server_log and f"{args.server_log}.{backend}.log")
 
 if __name__ == "__main__":
     main()

@@ -113,6 +113,8 @@ def agreement_admin(role, side, visibility):
 
 RULES = {
     ("GET", "/api/openapi.json"): everyone,
+    ("GET", "/healthz"): everyone,
+    ("GET", "/readyz"): everyone,
     ("GET", "/api/docs"): everyone,
     ("GET", "/api/v1/orgs"): everyone,
     ("POST", "/api/v1/orgs"): network_writer,

@@ -118,3 +118,26 @@ def test_orgs_list_and_show(empty_database_url):
     assert "EUROPEAN SPACE AGENCY" in [o["name"] for o in listing["items"]]
     missing = run(empty_database_url, "orgs", "show", "NOPE", ok=False)
     assert missing.exit_code == 1 and "No organisation with id 'NOPE'" in missing.stderr
+
+
+def test_an_import_that_changes_the_history_hands_the_learning_to_the_queue(
+        empty_database_url, tmp_path, monkeypatch):
+    from innonet.config import get_settings
+    from innonet.db import make_engine, make_session_factory, transaction
+    from innonet.jobs.models import Job
+
+    monkeypatch.setenv("INNONET_QUEUE_URL", "")
+    monkeypatch.setenv("INNONET_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        result = run(empty_database_url, "import", "dashboard", CONSORTIA)
+        again = run(empty_database_url, "import", "dashboard", CONSORTIA)
+    finally:
+        get_settings.cache_clear()
+    assert "learns from it in the background (job 1," in " ".join(result.stderr.split())
+    assert "background" not in again.stderr  # nothing new: nothing to learn
+    engine = make_engine(empty_database_url)
+    with transaction(make_session_factory(engine), writes=False) as session:
+        assert [(j.kind, j.status) for j in session.query(Job)] == [("matching.train_rankers", "queued")]
+    engine.dispose()
+    assert (tmp_path / "queue.sqlite3").exists()  # where `innonet worker` will take it from

@@ -1,10 +1,12 @@
 """create_app(): the web application with its API, pages, error handling and static files."""
 
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from datetime import date
 from importlib.resources import files
 from urllib.parse import urlencode
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -16,9 +18,9 @@ import logging
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
-from innonet import __version__
+from innonet import __version__, observability
 from innonet.config import Settings, get_settings
-from innonet.db import describe_error, integrity_problem, make_engine, make_session_factory, migrate
+from innonet.db import POOL_SIZE, describe_error, integrity_problem, make_engine, make_session_factory, migrate
 from innonet.errors import InnonetError, InvalidInput, Pending, Problem, TooManyRequests, Unauthorized
 from innonet.jobs.queue import JobQueue
 from innonet.web import check_csrf, check_input, is_htmx, render
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None, *,
         sessions = make_session_factory(engine)
     app = FastAPI(title="innonet", version=__version__, description=API_DESCRIPTION,
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
+                  lifespan=_lifespan,
                   dependencies=[Depends(check_input), Depends(check_csrf)])
     app.state.settings = settings
     app.state.sessions = sessions
@@ -85,6 +88,10 @@ def create_app(settings: Settings | None = None, *,
             # Pages carry form tokens and what this viewer may see: never cache them.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+    if settings.request_log:
+        observability.add_request_log(app)
+    if settings.metrics:
+        observability.add_metrics(app)
     app.mount("/static", StaticFiles(directory=str(files("innonet") / "static")), name="static")
 
     from innonet.accounts import api as accounts_api
@@ -102,7 +109,7 @@ def create_app(settings: Settings | None = None, *,
     from innonet.sharing import api as sharing_api
     from innonet.sharing import views as sharing_views
 
-    for module in (organisations_api, collaborations_api, sharing_api, accounts_api,
+    for module in (observability, organisations_api, collaborations_api, sharing_api, accounts_api,
                    network_api, matching_api, jobs_api, organisations_views, collaborations_views,
                    sharing_views, accounts_views, network_views, matching_views, jobs_views):
         app.include_router(module.router)
@@ -113,6 +120,15 @@ def create_app(settings: Settings | None = None, *,
 
     _add_error_handlers(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    # Handlers run in a pool of threads; no more at once than the database pool can serve
+    # with two connections each, so no request ever waits for a connection that requests
+    # waiting for their second one hold.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
+    yield
 
 
 class RequestSizeLimit:

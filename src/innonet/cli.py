@@ -129,6 +129,9 @@ def serve(
         "--worker/--no-worker", help="Run background jobs in a process started beside the "
         "server (default: yes, unless INNONET_QUEUE_URL names a queue served by `innonet "
         "worker` processes)")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, max=64, help="Server processes answering requests (all state "
+        "is in the database, so any of them may answer any request)")] = 1,
 ) -> None:
     """Start the web app and the REST API."""
     import subprocess
@@ -140,16 +143,26 @@ def serve(
     rt = runtime(ctx)
     host, port = host or rt.settings.host, port or rt.settings.port
     rt.sessions  # noqa: B018 - opens and upgrades the database, or says in one line why not
+    from innonet.network.service import prepare_public_analysis
+
     application = create_app(rt.settings)
+    if not application.state.jobs.immediate:
+        prepare_public_analysis(application.state.jobs, date.today())
     beside = None
     if worker if worker is not None else not rt.settings.queue_url:
         beside = subprocess.Popen([sys.executable, "-m", "innonet", "--db", rt.settings.database_url,
                                    "worker", "--processes", "1", "--parent", str(os.getpid())])
     console.print(f"innonet is running at [bold]http://{host}:{port}/[/]  (Ctrl+C stops it)")
+    # Idle connections are kept longer than the usual proxy's 60 s, so that a proxy or a
+    # browser never sends a request on a connection the server is just closing.
+    options = {"host": host, "port": port, "log_level": "warning", "timeout_keep_alive": 65}
     try:
-        # Idle connections are kept longer than the usual proxy's 60 s, so that a proxy or a
-        # browser never sends a request on a connection the server is just closing.
-        uvicorn.run(application, host=host, port=port, log_level="warning", timeout_keep_alive=65)
+        if workers == 1:
+            uvicorn.run(application, **options)
+        else:
+            # Each process builds its app from the environment: pass on what flags chose.
+            os.environ["INNONET_DATABASE_URL"] = rt.settings.database_url
+            uvicorn.run("innonet.app:create_app", factory=True, workers=workers, **options)
     finally:
         if beside is not None:
             beside.terminate()

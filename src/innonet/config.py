@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     queue_url: str = ""
     # Files the server writes: the queue file (without a queue_url) and finished exports.
     data_dir: str = "innonet-data"
+    # One JSON line per request on stderr (request id, method, route, status, duration).
+    request_log: bool = False
+    # Prometheus metrics at /metrics (let only the monitoring system reach that path).
+    metrics: bool = False
     # Limits that keep one client from starving the others (docs/security.md lists them).
     max_request_bytes: int = 1_000_000
     # PostgreSQL: the longest a statement may run, and may wait for a lock, in seconds;

@@ -61,6 +61,10 @@ class UtcDateTime(TypeDecorator):
 
 # Option on a session's connection: this transaction will write (see ``transaction``).
 WRITES = "innonet_writes"
+# Connections kept open per process, and as many more opened when needed: a request may
+# hold two at once (its own and a short one of its own, e.g. to hand a job to the queue),
+# so the web app runs at most POOL_SIZE requests at a time (app.py).
+POOL_SIZE = 20
 # Under it, SQLite read transactions keep their audit rows until the read has ended.
 _DEFERRED = "innonet_deferred_writes"
 
@@ -74,7 +78,7 @@ def make_engine(url: str, *, statement_timeout: float | None = None,
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
         engine = create_engine(url, hide_parameters=True,
-                               **({} if in_memory else {"pool_size": 20, "max_overflow": 20}),
+                               **({} if in_memory else {"pool_size": POOL_SIZE, "max_overflow": POOL_SIZE}),
                                connect_args={"check_same_thread": False,
                                              "timeout": statement_timeout or 30})
 
@@ -101,8 +105,8 @@ def make_engine(url: str, *, statement_timeout: float | None = None,
         # A transaction left open by a stuck client frees its locks after this long.
         ("idle_in_transaction_session_timeout", statement_timeout and statement_timeout * 2))
         if seconds]
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True, pool_size=20,
-                         max_overflow=20, pool_timeout=30,
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, pool_size=POOL_SIZE,
+                         max_overflow=POOL_SIZE, pool_timeout=30,
                          connect_args={"options": " ".join(options)} if options else {})
 
 
@@ -126,6 +130,7 @@ def transaction(factory: sessionmaker[Session], *, writes: bool = True) -> Itera
     has ended, before the caller answers.
     """
     session = factory(execution_options={WRITES: writes})
+    session.info[WRITES] = writes
     deferred: list = []
     if not writes and is_sqlite(session):
         session.info[_DEFERRED] = deferred
@@ -141,6 +146,14 @@ def transaction(factory: sessionmaker[Session], *, writes: bool = True) -> Itera
         with transaction(factory) as writer:
             for statement, parameters in deferred:
                 writer.execute(statement, parameters)
+
+
+def end_read(session: Session) -> None:
+    """Let a read give its connection back, e.g. before it waits for a background job; it
+    takes one again (and sees what was saved meanwhile) when it next reads. A transaction
+    that writes keeps its own until it ends."""
+    if session.info.get(WRITES) is False:
+        session.commit()
 
 
 def integrity_problem(error: IntegrityError) -> tuple[str, str | None]:

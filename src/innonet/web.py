@@ -1,12 +1,15 @@
 """Pages: templates, rendering, HTMX helpers, flash messages, the request's database session."""
 
+import functools
+import inspect
 import secrets
 from collections.abc import Iterator
 from typing import Annotated
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from fastapi import Depends, Path as PathParam, Request
+from fastapi import APIRouter, Depends, Path as PathParam, Request
+from fastapi.routing import APIRoute
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -65,11 +68,16 @@ def get_session(request: Request) -> Iterator[Session]:
 DbSession = Depends(get_session, scope="function")
 
 
-def get_viewer(request: Request, session: Session = DbSession) -> Viewer:
+def get_viewer(request: Request) -> Viewer:
     """Who is asking: a bearer token (API), a sign-in cookie, or a visitor.
 
     On the API a sign-in cookie only reads: changes need a token, which a page of another
     site cannot send, so the API needs no CSRF check.
+
+    Read in a short transaction of its own, not the request's: the request's transaction
+    then begins in the handler, so a writer holds SQLite's write lock only within one
+    thread of the pool, never while it waits for the next (which the requests waiting
+    for that lock might all hold).
     """
     from innonet.accounts import service as accounts
 
@@ -78,23 +86,59 @@ def get_viewer(request: Request, session: Session = DbSession) -> Viewer:
     today = request.app.state.clock()
     user, can_write = None, False
     authorization = request.headers.get("Authorization")
-    if on_api and authorization:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("Authorization: send 'Bearer <token>' with a personal API token.")
-        user, scope = accounts.user_for_token(session, token=token.strip())
-        can_write = scope == "write"
-    elif cookie := request.cookies.get(SESSION_COOKIE):
-        user = accounts.user_for_session(session, token=cookie)
-        can_write = not on_api
-    roles = accounts.roles_of(session, user_id=user.id) if user else {}
-    viewer = accounts.viewer_for(user, roles, today=today, can_write=can_write, channel=channel,
-                                 path=path)
+    with transaction(request.app.state.sessions, writes=False) as session:
+        if on_api and authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthorized("Authorization: send 'Bearer <token>' with a personal API token.")
+            user, scope = accounts.user_for_token(session, token=token.strip())
+            can_write = scope == "write"
+        elif cookie := request.cookies.get(SESSION_COOKIE):
+            user = accounts.user_for_session(session, token=cookie)
+            can_write = not on_api
+        roles = accounts.roles_of(session, user_id=user.id) if user else {}
+        viewer = accounts.viewer_for(user, roles, today=today, can_write=can_write,
+                                     channel=channel, path=path)
     request.state.viewer = viewer
     return viewer
 
 
 CurrentViewer = Depends(get_viewer)
+
+
+class ApiRoute(APIRoute):
+    """An API route whose handler ends the request's transaction itself, in its own thread.
+
+    FastAPI checks and serialises a plain handler's answer in a second thread of the pool,
+    before the dependencies close; a transaction still open then would hold SQLite's write
+    lock while waiting for a thread, which the requests waiting for that lock might all
+    hold. Committed here, a failed commit is still an error answer, never a lost write.
+    """
+
+    def __init__(self, path: str, endpoint, **kwargs):
+        super().__init__(path, _committing(endpoint), **kwargs)
+
+
+def _committing(endpoint):
+    if inspect.iscoroutinefunction(endpoint):
+        return endpoint
+
+    @functools.wraps(endpoint)
+    def handler(*args, **kwargs):
+        answer = endpoint(*args, **kwargs)
+        for value in kwargs.values():
+            if isinstance(value, Session):
+                value.commit()
+        return answer
+    return handler
+
+
+def api_router(**options) -> APIRouter:
+    """A router of the REST API (``/api/v1``), listing every error it can answer."""
+    from innonet.errors import API_ERROR_RESPONSES
+
+    return APIRouter(prefix="/api/v1", responses=API_ERROR_RESPONSES, route_class=ApiRoute,
+                     **options)
 
 
 def is_htmx(request: Request) -> bool:

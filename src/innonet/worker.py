@@ -12,6 +12,7 @@ from innonet.jobs.queue import JobQueue
 
 
 def load_job_kinds() -> None:
+    from innonet.matching import service as _matching  # noqa: F401
     from innonet.network import service as _network  # noqa: F401
 
 

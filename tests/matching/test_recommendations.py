@@ -261,8 +261,8 @@ def test_stated_goals_count_for_alignment(client, world, session):
     assert alignment["score"] > 0 and "carbon-neutral" in alignment["reason"]
 
 
-def test_stored_rankers_serve_the_same_history_without_learning_again(world, session):
-    learned = service.train_rankers(session)
+def test_stored_rankers_serve_the_same_history_without_learning_again(world, session, sessions):
+    learned = service.train_rankers(sessions)
     assert set(learned) == {"new_partners", "consortium"}
     stored = session.scalars(select(RankerModel.question)).all()
     assert sorted(stored) == ["consortium", "new_partners"]
@@ -283,3 +283,4 @@ def test_stored_rankers_serve_the_same_history_without_learning_again(world, ses
     session.flush()
     assert service.finder(session).digest != digest
     assert service.finder(session)._models == {}
+

@@ -132,3 +132,26 @@ def test_the_job_stores_one_analysis_even_when_run_twice(sessions, session, queu
     with transaction(sessions, writes=False) as reader:
         [stored] = reader.query(StoredAnalysis).all()
         assert json.loads(reader.get(Job, job.id).result)["key"] == stored.key
+
+
+def test_the_visitors_analysis_is_kept_and_shown_to_anyone_while_theirs_is_made(
+        sessions, session, queued, network, monkeypatch):
+    monkeypatch.setattr(service, "STORED_PER_WINDOW", 1)
+    make_relationship(session, network["N-UNI"], network["N-LONE"], visibility="private")
+    members = [make_user(session, network[o], "member") for o in ("N-RIV", "N-UNI")]
+    headers = [bearer(session, member) for member in members]
+    session.commit()
+    queued.get("/api/v1/network/report")  # the visitor's, then each member's own
+    run_waiting_jobs(sessions)
+    for who in headers:
+        queued.get("/api/v1/network/report", headers=who)
+        run_waiting_jobs(sessions)
+    with transaction(sessions, writes=False) as reader:
+        kept = sorted((s.public, len(json.loads(s.relationships)))
+                      for s in reader.query(StoredAnalysis))
+    assert kept == [(False, 3), (True, 2)]  # the newest (the university's), the visitor's
+    # The rival's member's own analysis was pruned: the visitor's is shown at once while
+    # theirs is computed again.
+    answer = queued.get("/api/v1/network/report", headers=headers[0])
+    assert answer.status_code == 200 and answer.json()["up_to_date"] is False
+    assert answer.json()["size"]["links"] == 5

@@ -1,17 +1,15 @@
 """JSON endpoint for the signed-in account."""
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from innonet.accounts import service
-from innonet.errors import API_ERROR_RESPONSES
 from innonet.organisations.schemas import OrganisationSummary
 from innonet.sharing import policy
 from innonet.sharing.policy import Viewer
-from innonet.web import CurrentViewer, DbSession
+from innonet.web import CurrentViewer, DbSession, api_router
 
-router = APIRouter(prefix="/api/v1", tags=["account"], responses=API_ERROR_RESPONSES)
+router = api_router(tags=["account"])
 
 
 class MembershipOut(BaseModel):

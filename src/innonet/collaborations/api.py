@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from sqlalchemy.orm import Session
 
 from innonet.collaborations import service
@@ -13,12 +13,11 @@ from innonet.collaborations.schemas import (
     RelationshipOut,
     RelationshipPatch,
 )
-from innonet.errors import API_ERROR_RESPONSES
 from innonet.organisations import service as organisations
 from innonet.sharing.policy import Viewer
-from innonet.web import RecordId, CurrentViewer, DbSession
+from innonet.web import CurrentViewer, DbSession, RecordId, api_router
 
-router = APIRouter(prefix="/api/v1", responses=API_ERROR_RESPONSES)
+router = api_router()
 
 
 def _out(session: Session, viewer: Viewer, rel) -> dict:

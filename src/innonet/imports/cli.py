@@ -54,8 +54,24 @@ def run_import(ctx: typer.Context, files: list[Path], dry_run: bool, importer: C
                   + (" (dry run: nothing written)" if dry_run else ""))
     if not dry_run and any(added or updated for name, (added, updated) in report.counts.items()
                            if name in HISTORY_COUNTS):
+        start_training(ctx)
+
+
+def start_training(ctx: typer.Context) -> None:
+    """The history changed: hand the learning of the partner finder's rankers to the queue."""
+    from innonet.cli import console, runtime
+    from innonet.jobs.queue import IMMEDIATE, JobQueue
+    from innonet.matching.service import TRAINING_JOB
+
+    rt = runtime(ctx)
+    if rt.settings.queue_url == IMMEDIATE:  # no queue to hand it to
         console.print("The collaboration history changed: run `innonet train-rankers` so that "
                       "partner recommendations learn from it without keeping anyone waiting.")
+        return
+    job = JobQueue(rt.settings.queue_url, rt.settings.data_dir, rt.sessions).submit(TRAINING_JOB)
+    console.print(f"The collaboration history changed: the partner finder learns from it in the "
+                  f"background (job {job.id}, run by `innonet serve` or `innonet worker`); "
+                  "until then it orders partners by the network walk.")
 
 
 @imports.command("cordis")

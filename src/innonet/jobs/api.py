@@ -1,15 +1,13 @@
 """JSON endpoints: the status of background jobs."""
 
-from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from innonet.errors import API_ERROR_RESPONSES
 from innonet.jobs import service
 from innonet.jobs.schemas import JobOut
 from innonet.sharing.policy import Viewer, ensure_signed_in
-from innonet.web import CurrentViewer, DbSession, RecordId
+from innonet.web import CurrentViewer, DbSession, RecordId, api_router
 
-router = APIRouter(prefix="/api/v1", responses=API_ERROR_RESPONSES, tags=["jobs"])
+router = api_router(tags=["jobs"])
 
 
 @router.get("/jobs", response_model=list[JobOut])

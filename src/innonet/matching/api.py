@@ -2,10 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from sqlalchemy.orm import Session
 
-from innonet.errors import API_ERROR_RESPONSES
 from innonet.matching import service
 from innonet.matching.schemas import (
     NeedIn,
@@ -16,9 +15,9 @@ from innonet.matching.schemas import (
     Recommendations,
 )
 from innonet.sharing.policy import Viewer
-from innonet.web import CurrentViewer, DbSession, RecordId
+from innonet.web import CurrentViewer, DbSession, RecordId, api_router
 
-router = APIRouter(prefix="/api/v1", responses=API_ERROR_RESPONSES, tags=["partner finder"])
+router = api_router(tags=["partner finder"])
 
 
 @router.get("/orgs/{external_id}/recommendations", response_model=Recommendations)

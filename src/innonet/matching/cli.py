@@ -223,8 +223,8 @@ def train_rankers(ctx: typer.Context) -> None:
     from innonet.matching import service
 
     start = time.perf_counter()
-    with runtime(ctx).sessions.begin() as session, console.status("Learning the rankers…"):
-        learned = service.train_rankers(session)
+    with console.status("Learning the rankers…"):
+        learned = service.train_rankers(runtime(ctx).sessions)
     for question, ok in learned.items():
         console.print(f"{question.replace('_', ' ')}: "
                       + ("learned" if ok else "too little history; the network walk orders"))

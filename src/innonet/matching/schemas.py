@@ -119,7 +119,11 @@ class Recommendations(BaseModel):
     weights: dict[str, float]
     candidates_considered: int
     learned_ranker: bool = Field(description="False while the history is too short to learn "
-                                 "from: likelihood then comes from the network walk")
+                                 "from, or while a job learns from the newest history: "
+                                 "likelihood then comes from the network walk")
+    ranker_training_job: int | None = Field(
+        description="The job learning the ranker from the newest history (see /api/v1/jobs/{id}); "
+                    "the network walk orders until it is done")
     results: list[Recommendation]
 
 

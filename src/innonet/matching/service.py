@@ -19,7 +19,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from innonet.collaborations.models import Participation, Project
+from innonet.db import transaction
 from innonet.errors import InvalidInput, Problem
+from innonet.jobs.queue import queue_of
+from innonet.jobs.service import JobContext, job_kind
 from innonet.matching import factors, features, ranker
 from innonet.matching.history import KIND_CODES, History, history_until
 from innonet.matching.models import Need, RankerModel
@@ -35,6 +38,9 @@ from innonet.sharing.policy import Viewer
 MAX_K = 200
 # About 220 kB each on the 27,411-organisation network.
 WALKS_KEPT = 256
+TRAINING_JOB = "matching.train_rankers"
+# A ranker no job has stored yet for the history (None means: too little history to learn).
+NOT_LEARNED = object()
 
 
 @dataclass
@@ -63,8 +69,9 @@ class Finder:
         self.id_array = np.asarray(self.organisation_ids, dtype=np.int64)
 
     def model(self, question: str):
-        """The ranker for a question, learned on first use; None when the history is too
-        short to learn from (the finder then orders by the network walk)."""
+        """The ranker for a question, learned here on first use (the command line); None
+        when the history is too short to learn from (the finder then orders by the
+        network walk)."""
         with self._lock:
             if question not in self._models:
                 key = (self.digest, question)
@@ -72,6 +79,20 @@ class Finder:
                     _remember(key, ranker.fit(self.rows, self.texts, self.history.last_year,
                                               question))
                 self._models[question] = _learned[key]
+            return self._models[question]
+
+    def stored_model(self, session: Session, question: str):
+        """The ranker a training job stored for this history: a model, None when the history
+        is too short to learn from, or NOT_LEARNED while no job has stored one yet."""
+        with self._lock:
+            if question in self._models:
+                return self._models[question]
+        stored = session.scalar(select(RankerModel.model).where(
+            RankerModel.history_digest == self.digest, RankerModel.question == question))
+        if stored is None:
+            return NOT_LEARNED
+        with self._lock:
+            self._models[question] = ranker.from_text(stored)
             return self._models[question]
 
     def walk(self, asker: int) -> np.ndarray:
@@ -129,23 +150,44 @@ def finder(session: Session) -> Finder:
         return _cache[version]
 
 
-def train_rankers(session: Session) -> dict[str, bool]:
+def train_rankers(sessions, progress=None) -> dict[str, bool]:
     """Learn both rankers for the database's history and store them (replacing those of
-    older histories), so that no request waits for learning. Returns, for each question,
-    whether there was enough history to learn from."""
-    found = finder(session)
-    session.execute(delete(RankerModel))
-    learned = {}
-    for question in (ranker.NEW_PARTNERS, ranker.CONSORTIUM):
-        model = ranker.fit(found.rows, found.texts, found.history.last_year, question)
-        session.add(RankerModel(history_digest=found.digest, question=question,
-                                model=ranker.to_text(model)))
-        with found._lock:
+    older histories), so that no request waits for learning. Learning (minutes on the full
+    H2020 data) reads in a transaction that blocks no writer; storing is one short write.
+    Returns, for each question, whether there was enough history to learn from."""
+    progress = progress or (lambda done, total, message: None)
+    with transaction(sessions, writes=False) as session:
+        found = finder(session)
+    models = {}
+    questions = (ranker.NEW_PARTNERS, ranker.CONSORTIUM)
+    for done, question in enumerate(questions):
+        progress(done, len(questions), f"Learning the ranker for {question.replace('_', ' ')}.")
+        models[question] = ranker.fit(found.rows, found.texts, found.history.last_year, question)
+    with transaction(sessions) as session:
+        session.execute(delete(RankerModel))
+        for question, model in models.items():
+            session.add(RankerModel(history_digest=found.digest, question=question,
+                                    model=ranker.to_text(model)))
+    with found._lock:
+        for question, model in models.items():
             _remember((found.digest, question), model)
             found._models[question] = model
-        learned[question] = model is not None
-    session.flush()
-    return learned
+    return {question: model is not None for question, model in models.items()}
+
+
+@job_kind(TRAINING_JOB, title="Learn the partner finder's rankers from the newest history")
+def _training_job(context: JobContext) -> dict:
+    learned = train_rankers(context.sessions, context.progress)
+    return {"learned": learned}
+
+
+def start_training(session: Session):
+    """In the web app: a job that learns the rankers for the current history (one at a
+    time for a history). Elsewhere: None (the command line learns in place)."""
+    queue = queue_of(session)
+    if queue is None:
+        return None
+    return queue.submit(TRAINING_JOB, dedupe_key=f"rankers:{finder(session).digest}")
 
 
 def _build(session: Session) -> Finder:
@@ -263,7 +305,7 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
     walk = found.walk(q)
     pool = features.candidates(history, q, need, history.need_meaning(need_text, q), walk,
                                exclude_partners=query.new_partners_only, allowed=allowed)
-    model = found.model(question)
+    model, training = _ranker(session, found, question)
     ids, scores = ranker.order(model, pool)
     assessment = factors.assess(history, q, need, ids, scores, G=G, A=result.adjacency(),
                                 vertices=vertices, statements=found.statements)
@@ -304,7 +346,22 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
     return {"organisation": {"external_id": organisation.external_id, "name": organisation.name},
             "need": need_text, "need_source": source, "preset": query.preset,
             "weights": weights, "candidates_considered": int(ids.size),
-            "learned_ranker": model is not None, "results": results}
+            "learned_ranker": model is not None,
+            "ranker_training_job": training.id if training else None, "results": results}
+
+
+def _ranker(session: Session, found: Finder, question: str):
+    """(ranker, training job): in the web app a request never learns; until a job has
+    stored the ranker for this history, the network walk orders and a job is learning it."""
+    if queue_of(session) is None:
+        return found.model(question), None
+    model = found.stored_model(session, question)
+    if model is NOT_LEARNED:
+        job = start_training(session)
+        if job.status != "done":
+            return None, job
+        model = found.stored_model(session, question)  # learned as it was asked (memory://)
+    return model, None
 
 
 def _allowed(found: Finder, q: int, query: NeedQuery, G, vertices: np.ndarray) -> np.ndarray:

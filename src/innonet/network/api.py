@@ -2,16 +2,15 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from sqlalchemy.orm import Session
 
-from innonet.errors import API_ERROR_RESPONSES
 from innonet.network import service
 from innonet.network.schemas import Diagnosis, GraphView, NetworkReport
 from innonet.sharing.policy import Viewer
-from innonet.web import CurrentViewer, DbSession
+from innonet.web import CurrentViewer, DbSession, api_router
 
-router = APIRouter(prefix="/api/v1", responses=API_ERROR_RESPONSES, tags=["network"])
+router = api_router(tags=["network"])
 
 Year = Annotated[int | None, Query(ge=1900, le=2100, description="Projects starting from / "
                                    "until this year (relationships active then)")]

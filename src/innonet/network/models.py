@@ -8,12 +8,12 @@ was rolled back can never come back with other data, even where an id is used ag
 """
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, Index, LargeBinary, String, Text, event, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from innonet.db import Base, UtcDateTime, utcnow
+from innonet.db import Base, UtcDateTime
 
 # Tables that cached analyses and the partner finder read as a whole. Relationships, shares
 # and agreements are not among them: what each viewer may see of them is part of the key of
@@ -74,6 +74,9 @@ class StoredAnalysis(Base):
     since: Mapped[int | None]
     until: Mapped[int | None]
     this_year: Mapped[int]
+    # Built for a visitor (public relationships only): any viewer may be shown it.
+    public: Mapped[bool] = mapped_column(default=False)
     relationships: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # To the microsecond: analyses stored within one second must still be told apart.
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: datetime.now(UTC))
     payload: Mapped[bytes] = mapped_column(LargeBinary)

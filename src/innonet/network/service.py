@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from innonet import analytics
 from innonet.collaborations.models import INVERSE_KINDS, Participation, Project, Relationship
-from innonet.db import transaction, utcnow
+from innonet.db import end_read, transaction, utcnow
 from innonet.errors import InnonetError, InvalidInput, Pending, Problem
 from innonet.jobs.models import Job
 from innonet.jobs.queue import queue_of
@@ -94,10 +94,14 @@ class Analysis:
 
 _cache: OrderedDict = OrderedDict()
 _cache_lock = threading.Lock()
-# Stored analyses kept per window (older ones are deleted by the job that adds a new one).
-STORED_PER_WINDOW = 8
-# How long a page waits for a first analysis before it says "being prepared" instead.
-FIRST_ANALYSIS_WAIT = 20.0
+# Stored analyses kept per window (older ones are deleted by the job that adds a new one),
+# besides the newest one a visitor sees, which any viewer may be shown.
+STORED_PER_WINDOW = 32
+# How long a page waits for a first analysis before it says "being prepared" instead, and
+# how many requests of a process may wait at once: the others say it at once, so that
+# waiting requests never take the threads that every other page needs.
+FIRST_ANALYSIS_WAIT = 10.0
+_waiting = threading.BoundedSemaphore(4)
 # Older stored analyses looked at for one a viewer may be shown while a new one is made.
 STALE_CANDIDATES = 10
 
@@ -158,12 +162,14 @@ def _visible_relationships(session: Session, viewer: Viewer, *, for_aggregates: 
 @dataclass(frozen=True)
 class AnalysisSpec:
     """What an analysis is computed from, besides the public data: the window, the year it
-    is computed in, and the relationships its viewer may see."""
+    is computed in, and the relationships its viewer may see (``public``: the viewer is a
+    visitor, who sees public relationships only, as every viewer does)."""
 
     since: int | None
     until: int | None
     this_year: int
     relationships: tuple[RelationshipRow, ...]
+    public: bool = False
 
     def relationships_json(self) -> str:
         return json.dumps([r.as_list() for r in self.relationships])
@@ -174,12 +180,14 @@ class AnalysisSpec:
 
     def params(self) -> dict:
         return {"since": self.since, "until": self.until, "this_year": self.this_year,
-                "relationships": [r.as_list() for r in self.relationships]}
+                "relationships": [r.as_list() for r in self.relationships],
+                "public": self.public}
 
     @classmethod
     def from_params(cls, params: dict) -> "AnalysisSpec":
         return cls(params["since"], params["until"], params["this_year"],
-                   tuple(RelationshipRow.from_list(r) for r in params["relationships"]))
+                   tuple(RelationshipRow.from_list(r) for r in params["relationships"]),
+                   params["public"])
 
 
 def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
@@ -193,7 +201,8 @@ def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
     """
     window = _window(since, until)
     spec = AnalysisSpec(since, until, viewer.today.year, tuple(_visible_relationships(
-        session, viewer, for_aggregates=for_aggregates, since=since, until=until)))
+        session, viewer, for_aggregates=for_aggregates, since=since, until=until)),
+        public=not viewer.signed_in)
     key = spec.key(data_version(session))
     database = str(session.get_bind().engine.url)
     with _cache_lock:
@@ -207,6 +216,7 @@ def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
     stored = session.get(StoredAnalysis, key)
     if stored is not None:
         return _remember(database, key, _unpack(stored))
+    end_read(session)  # no connection held while the job is handed over and awaited
     # On nobody's behalf: viewers who see the same relationships share it.
     job = queue.submit(ANALYSIS_JOB, spec.params(), dedupe_key=f"analysis:{key}")
     # A read of its own: it sees what was saved since this request began.
@@ -237,7 +247,8 @@ def _latest_done(session: Session, job_id: int) -> StoredAnalysis | None:
 
 def _newest_allowed(session: Session, spec: AnalysisSpec) -> StoredAnalysis | None:
     """The newest stored analysis of this window built only from relationships the viewer
-    may see now (so never from one shared with them before and no longer)."""
+    may see now (so never from one shared with them before and no longer); at least the
+    newest of public data only."""
     visible = {tuple(r.as_list()) for r in spec.relationships}
     candidates = session.execute(
         select(StoredAnalysis.key, StoredAnalysis.relationships)
@@ -246,22 +257,46 @@ def _newest_allowed(session: Session, spec: AnalysisSpec) -> StoredAnalysis | No
     for key, relationships in candidates:
         if {tuple(r) for r in json.loads(relationships)} <= visible:
             return session.get(StoredAnalysis, key)
+    visitors = session.scalars(select(StoredAnalysis).where(
+        *_same_window(spec), StoredAnalysis.this_year == spec.this_year, StoredAnalysis.public)
+        .order_by(StoredAnalysis.created_at.desc()).limit(1)).first()
+    if visitors is not None and {tuple(r) for r in json.loads(visitors.relationships)} <= visible:
+        return visitors
     return None
 
 
 def _wait_for(queue, job_id: int) -> StoredAnalysis:
-    waited = 0.0
-    while waited < FIRST_ANALYSIS_WAIT:
-        time.sleep(0.25)
-        waited += 0.25
-        with transaction(queue.sessions, writes=False) as session:
-            job = session.get(Job, job_id)
-            if job.status == "failed":
-                raise InnonetError(f"The network analysis could not be computed: {job.message}")
-            if (stored := _latest_done(session, job_id)) is not None:
-                return stored
-    raise Pending("The network analysis is being prepared; this page will show it in a moment.",
-                  job_id=job_id)
+    pending = Pending("The network analysis is being prepared; this page will show it in a "
+                      "moment.", job_id=job_id)
+    if not _waiting.acquire(blocking=False):
+        raise pending
+    try:
+        deadline = time.monotonic() + FIRST_ANALYSIS_WAIT
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            with transaction(queue.sessions, writes=False) as session:
+                job = session.get(Job, job_id)
+                if job.status == "failed":
+                    raise InnonetError(f"The network analysis could not be computed: {job.message}")
+                if (stored := _latest_done(session, job_id)) is not None:
+                    return stored
+        raise pending
+    finally:
+        _waiting.release()
+
+
+def prepare_public_analysis(queue, today: date) -> None:
+    """Have a worker compute the analysis a visitor sees (public data only), so that the
+    first pages after a start or an import answer at once: every viewer may be shown it
+    while their own is computed."""
+    visitor = Viewer(today=today)
+    with transaction(queue.sessions, writes=False) as session:
+        spec = AnalysisSpec(None, None, today.year, tuple(_visible_relationships(
+            session, visitor, for_aggregates=False, since=None, until=None)), public=True)
+        key = spec.key(data_version(session))
+        if session.get(StoredAnalysis, key) is not None:
+            return
+    queue.submit(ANALYSIS_JOB, spec.params(), dedupe_key=f"analysis:{key}")
 
 
 @job_kind(ANALYSIS_JOB, title="Analyse the network", attempts=3)
@@ -286,7 +321,8 @@ def _analysis_job(context: JobContext) -> dict:
         with transaction(context.sessions) as session:
             if session.get(StoredAnalysis, key) is None:
                 session.add(StoredAnalysis(key=key, since=spec.since, until=spec.until,
-                                           this_year=spec.this_year, payload=payload,
+                                           this_year=spec.this_year, public=spec.public,
+                                           payload=payload,
                                            relationships=spec.relationships_json()))
                 session.flush()
                 _prune(session, spec)
@@ -294,8 +330,11 @@ def _analysis_job(context: JobContext) -> dict:
 
 
 def _prune(session: Session, spec: AnalysisSpec) -> None:
-    old = session.scalars(select(StoredAnalysis.key).where(*_same_window(spec)).order_by(StoredAnalysis.created_at.desc())
-                          .offset(STORED_PER_WINDOW)).all()
+    newest = select(StoredAnalysis.key).where(*_same_window(spec)) \
+        .order_by(StoredAnalysis.created_at.desc())
+    keep = set(session.scalars(newest.limit(STORED_PER_WINDOW)))
+    keep |= set(session.scalars(newest.where(StoredAnalysis.public).limit(1)))
+    old = [key for key in session.scalars(newest) if key not in keep]
     if old:
         session.execute(delete(StoredAnalysis).where(StoredAnalysis.key.in_(old)))
 

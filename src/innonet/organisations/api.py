@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sqlalchemy.orm import Session
 
 from innonet.collaborations import service as collaborations
@@ -15,11 +15,10 @@ from innonet.organisations.schemas import (
     OrganisationPage,
     OrganisationPatch,
 )
-from innonet.errors import API_ERROR_RESPONSES
 from innonet.sharing.policy import Viewer
-from innonet.web import CurrentViewer, DbSession
+from innonet.web import CurrentViewer, DbSession, api_router
 
-router = APIRouter(prefix="/api/v1", tags=["organisations"], responses=API_ERROR_RESPONSES)
+router = api_router(tags=["organisations"])
 
 
 @router.get("/orgs", response_model=OrganisationPage)

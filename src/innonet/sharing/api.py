@@ -1,10 +1,8 @@
 """JSON endpoints for agreements, cluster consent, the cluster's aggregates and the audit log."""
 
-from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from innonet.collaborations import service as collaborations
-from innonet.errors import API_ERROR_RESPONSES
 from innonet.organisations import service as organisations
 from innonet.sharing import service
 from innonet.sharing.policy import Viewer
@@ -16,9 +14,9 @@ from innonet.sharing.schemas import (
     ClusterConsentIn,
     ClusterConsentOut,
 )
-from innonet.web import RecordId, CurrentViewer, DbSession
+from innonet.web import CurrentViewer, DbSession, RecordId, api_router
 
-router = APIRouter(prefix="/api/v1", responses=API_ERROR_RESPONSES)
+router = api_router()
 
 
 def _out(session: Session, viewer: Viewer, agreement) -> dict:
