@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,8 +24,10 @@ def innonet_server(url: str, *, log=subprocess.DEVNULL, env: dict | None = None,
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    data_dir = tempfile.TemporaryDirectory()  # the job queue file, unless env names one
+    env = {"INNONET_DATA_DIR": data_dir.name} | (env or {})
     server = subprocess.Popen([INNONET, "--db", url, "serve", "--port", str(port), *args],
-                              stdout=subprocess.DEVNULL, stderr=log, env=os.environ | (env or {}))
+                              stdout=subprocess.DEVNULL, stderr=log, env=os.environ | env)
     base = f"http://127.0.0.1:{port}"
     try:
         while True:
@@ -39,13 +42,13 @@ def innonet_server(url: str, *, log=subprocess.DEVNULL, env: dict | None = None,
     finally:
         server.terminate()
         server.wait(30)
+        data_dir.cleanup()
 
 
 @contextmanager
 def new_database(backend: str) -> Iterator[str]:
     """The URL of a new, empty database until the block ends: a SQLite file, or a database
     on the PostgreSQL server named by INNONET_TEST_POSTGRESQL_URL (dropped afterwards)."""
-    import tempfile
     import uuid
 
     from sqlalchemy import create_engine, text

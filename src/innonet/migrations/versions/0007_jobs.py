@@ -55,7 +55,6 @@ def upgrade() -> None:
         sa.Column('since', sa.Integer(), nullable=True),
         sa.Column('until', sa.Integer(), nullable=True),
         sa.Column('this_year', sa.Integer(), nullable=False),
-        sa.Column('public', sa.Boolean(), nullable=False),
         sa.Column('relationships', sa.Text(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('payload', sa.LargeBinary(), nullable=False),
