@@ -74,3 +74,36 @@ def diagnosis(base: str, external_id: str, token: dict) -> dict:
         assert answer.status_code in (200, 202), answer.text
         time.sleep(0.5)
     raise AssertionError(f"no up-to-date diagnosis from {base} within {WAIT} s")
+
+
+def test_connections_killed_by_the_database_are_replaced_without_a_restart(tmp_path):
+    """PostgreSQL ends every connection of the server (a failover, an operator's
+    pg_terminate_backend): the next requests are answered on new connections."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from innonet.app import create_app
+    from innonet.config import Settings
+    from tests.conftest import POSTGRESQL_URL, DatabaseFactory, skip_or_fail
+
+    if not POSTGRESQL_URL:
+        skip_or_fail("PostgreSQL suite off: set INNONET_TEST_POSTGRESQL_URL to run it")
+    databases = DatabaseFactory("postgresql", tmp_path)
+    url = databases.new()
+    try:
+        app = create_app(Settings(database_url=url, secret_key="x", data_dir=str(tmp_path)))
+        with TestClient(app) as client:
+            assert [client.get("/api/v1/orgs").status_code for _ in range(5)] == [200] * 5
+            admin = create_engine(make_url(POSTGRESQL_URL), isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                killed = connection.execute(text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"),
+                    {"name": make_url(url).database}).scalar()
+            admin.dispose()
+            assert killed >= 1
+            assert [client.get("/api/v1/orgs").status_code for _ in range(5)] == [200] * 5
+            assert client.get("/readyz").json() == {"status": "ok"}
+    finally:
+        databases.drop_all()

@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, *,
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.clock = clock
-    app.state.jobs = JobQueue(settings.queue_url, settings.data_dir, sessions)
+    app.state.jobs = JobQueue(settings, sessions)
 
     # Added first, so it sits inside the middleware below: its 413 gets the error shape.
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)

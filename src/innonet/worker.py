@@ -12,6 +12,7 @@ from innonet.jobs.queue import JobQueue
 
 
 def load_job_kinds() -> None:
+    from innonet.accounts import mail as _mail  # noqa: F401
     from innonet.matching import service as _matching  # noqa: F401
     from innonet.network import service as _network  # noqa: F401
 
@@ -24,5 +25,5 @@ def run_worker(settings: Settings, *, processes: int, parent: int | None = None)
     migrate(engine)
     # Worker processes are forked from this one: each opens connections of its own.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-    queue = JobQueue(settings.queue_url, settings.data_dir, make_session_factory(engine))
+    queue = JobQueue(settings, make_session_factory(engine))
     queue.run_worker(processes, parent=parent)

@@ -14,7 +14,6 @@ from innonet.errors import InvalidInput
 from innonet.jobs import service as jobs
 from innonet.jobs.models import Job
 from innonet.jobs.queue import JobQueue
-from innonet.sharing.policy import Viewer
 from tests.factories import make_organisation, make_user, sign_in
 
 # Failures each job of the kind "test.flaky" has left before it succeeds, by job id.
@@ -114,7 +113,7 @@ def test_a_job_never_handed_to_a_worker_is_queued_again(sessions, tmp_path):
     job, _ = jobs.submit(sessions, "test.flaky", {"n": 5})  # recorded, not put on a queue
     with transaction(sessions) as session:
         session.get(Job, job.id).created_at = utcnow() - jobs.LEASE - timedelta(seconds=1)
-    queue = JobQueue("", str(tmp_path), sessions)
+    queue = JobQueue(Settings(queue_url="", data_dir=str(tmp_path)), sessions)
     queue.requeue_stalled()
     assert queue.huey.pending_count() == 1  # its number is on the queue file for a worker to take
 
@@ -124,8 +123,7 @@ def test_status_page_and_api_for_the_starter_and_the_admins(sessions, tmp_path):
         organisation = make_organisation(session)
         starter, admin = make_user(session, organisation), make_user(session, organisation, "admin")
         outsider = make_user(session)
-        viewer = Viewer(today=utcnow().date(), user_id=starter.id)
-    job, _ = jobs.submit(sessions, "test.flaky", {"n": 4}, viewer=viewer,
+    job, _ = jobs.submit(sessions, "test.flaky", {"n": 4}, user_id=starter.id,
                          organisation_id=organisation.id)
     app = create_app(Settings(database_url="sqlite://", secret_key="x", data_dir=str(tmp_path)),
                      sessions=sessions)

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from innonet.config import Settings
 from innonet.db import transaction, utcnow
 from innonet.jobs import service as jobs
 from innonet.jobs.models import Job
@@ -74,7 +75,7 @@ def analysis_params(since: int | None) -> dict:
 def test_workers_run_jobs_and_take_over_one_whose_worker_was_killed(
         consortia_database, queue_url, tmp_path):
     database_url, sessions = consortia_database
-    queue = JobQueue(queue_url, str(tmp_path), sessions)
+    queue = JobQueue(Settings(queue_url=queue_url, data_dir=str(tmp_path)), sessions)
     worker = Worker(database_url, queue_url, str(tmp_path))
     try:
         first = queue.submit(ANALYSIS_JOB, analysis_params(None))

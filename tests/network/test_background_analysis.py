@@ -2,6 +2,7 @@
 a new one is computed, waits for a first one, and never shows one built from relationships
 the viewer may no longer see."""
 
+import io
 import json
 
 import pytest
@@ -15,7 +16,8 @@ from innonet.jobs import service as jobs
 from innonet.jobs.models import Job
 from innonet.network import service
 from innonet.network.models import StoredAnalysis
-from tests.factories import OPERATOR, bearer, make_organisation, make_project, make_relationship, make_user
+from tests.factories import (OPERATOR, bearer, make_organisation, make_project,
+                             make_relationship, make_user, sign_in)
 from tests.network.test_network import network  # noqa: F401 - the fixture
 
 
@@ -45,9 +47,10 @@ def waiting_jobs(sessions) -> list[Job]:
         return list(reader.query(Job).filter(Job.status == "queued").order_by(Job.id))
 
 
-def run_waiting_jobs(sessions) -> None:
+def run_waiting_jobs(sessions, settings=None) -> None:
+    """Run the queued jobs as a worker with ``settings`` (those of the environment) would."""
     for job in waiting_jobs(sessions):
-        assert jobs.run(sessions, job.id) is None
+        assert jobs.run(sessions, job.id, settings) is None
 
 
 def test_an_older_analysis_is_served_while_the_new_one_is_computed(
@@ -155,3 +158,28 @@ def test_the_visitors_analysis_is_kept_and_shown_to_anyone_while_theirs_is_made(
     answer = queued.get("/api/v1/network/report", headers=headers[0])
     assert answer.status_code == 200 and answer.json()["up_to_date"] is False
     assert answer.json()["size"]["links"] == 5
+
+
+def test_an_export_is_written_by_a_job_and_downloaded_when_ready(
+        sessions, session, queued, network):
+    import networkx as nx
+
+    owner, stranger = make_user(session, network["N-RIV"], "member"), make_user(session)
+    session.commit()
+    with transaction(sessions) as writer:
+        sign_in(queued, writer, writer.merge(owner))
+    started = queued.get("/network/export?format=graphml", follow_redirects=False)
+    assert started.status_code == 303
+    job_page = started.headers["location"]
+    assert "Waiting to start" in queued.get(job_page).text
+    waiting = queued.get(f"{job_page}/file")
+    assert waiting.status_code == 202 and "Being prepared" in waiting.text
+    run_waiting_jobs(sessions, queued.app.state.settings)  # a worker sharing the data directory
+    assert "Download the GRAPHML file" in queued.get(job_page).text
+    download = queued.get(f"{job_page}/file")
+    assert download.status_code == 200
+    graph = nx.read_graphml(io.BytesIO(download.content))
+    assert graph.has_edge("N-RIV", "N-SEC")  # the owner's private tie is in their export
+    with transaction(sessions) as writer:
+        sign_in(queued, writer, writer.merge(stranger))
+    assert queued.get(f"{job_page}/file").status_code == 404

@@ -1,9 +1,7 @@
 """Pages: sign in and out, invitations, password reset and change, API tokens, members."""
 
-import logging
-import smtplib
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +25,6 @@ from innonet.web import (
 )
 
 router = APIRouter(include_in_schema=False)
-logger = logging.getLogger("innonet")
 
 
 def _errors(error: InnonetError, default_field: str) -> dict[str, str]:
@@ -137,26 +134,18 @@ def forgot_page(request: Request):
 
 
 @router.post("/password/forgot", response_class=HTMLResponse)
-def forgot(request: Request, background: BackgroundTasks, session: Session = DbSession,
-           form: FormData = PostedForm):
+def forgot(request: Request, session: Session = DbSession, form: FormData = PostedForm):
     found = service.request_password_reset(session, email=str(form.get("email", ""))[:320])
     if found:
         user, secret = found
-        # Sent after the answer, so that the answer takes as long whether or not the
-        # account exists.
-        background.add_task(_send_quietly, request.app.state.settings, to=user.email,
-                            subject="Reset your innonet password",
-                            body=f"Choose a new password within an hour: "
-                                 f"{_link(request, '/password/reset/' + secret)}")
+        # Sent by a job after the answer, so that the answer takes as long whether or not
+        # the account exists.
+        mail.send_after_commit(session, to=user.email, subject="Reset your innonet password",
+                               body=f"Choose a new password within an hour: "
+                                    f"{_link(request, '/password/reset/' + secret)}",
+                               user_id=user.id)
     # The same answer whether or not the account exists (or was sent too many links).
     return render(request, "password_forgot.html", {"sent": True})
-
-
-def _send_quietly(settings, **message) -> None:
-    try:
-        mail.deliver(settings, **message)
-    except (OSError, smtplib.SMTPException):
-        logger.exception("the password reset mail could not be sent")
 
 
 @router.get("/password/reset/{token}", response_class=HTMLResponse)
@@ -240,11 +229,11 @@ def revoke_token(request: Request, token_id: RecordId, session: Session = DbSess
 
 
 def _members_page(request, session, viewer, organisation, *, errors=None, invitation_link=None,
-                  status_code=200):
+                  mail_job=None, status_code=200):
     return render(request, "members.html", {
         "organisation": organisation, "errors": errors or {}, "roles": ORG_ROLES,
         "members": service.members_of(session, viewer, organisation_id=organisation.id),
-        "invitation_link": invitation_link}, status_code=status_code)
+        "invitation_link": invitation_link, "mail_job": mail_job}, status_code=status_code)
 
 
 @router.get("/orgs/{external_id}/members", response_class=HTMLResponse)
@@ -268,16 +257,13 @@ def invite(request: Request, external_id: str, session: Session = DbSession,
         return _members_page(request, session, viewer, organisation, errors=_errors(error, "email"),
                              status_code=error.status_code)
     link = _link(request, f"/invitations/{secret}")
-    try:
-        mail.deliver(request.app.state.settings, to=invitation.email,
-                     subject=f"Join {organisation.name} on innonet",
-                     body=f"{viewer.email} invites you to join {organisation.name} on innonet "
-                          f"as {ORG_ROLES[invitation.role].lower()}: {link}")
-    except (OSError, smtplib.SMTPException) as error:
-        return _members_page(request, session, viewer, organisation, invitation_link=link,
-                             errors={"email": f"the mail server refused it ({error}); send the link yourself"},
-                             status_code=201)
-    return _members_page(request, session, viewer, organisation, invitation_link=link, status_code=201)
+    job = mail.send_after_commit(
+        session, to=invitation.email, subject=f"Join {organisation.name} on innonet",
+        body=f"{viewer.email} invites you to join {organisation.name} on innonet as "
+             f"{ORG_ROLES[invitation.role].lower()}: {link}",
+        user_id=viewer.user_id, organisation_id=organisation.id)
+    return _members_page(request, session, viewer, organisation, invitation_link=link,
+                         mail_job=job, status_code=201)
 
 
 @router.post("/orgs/{external_id}/members/{membership_id}/remove")

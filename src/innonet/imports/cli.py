@@ -68,7 +68,7 @@ def start_training(ctx: typer.Context) -> None:
         console.print("The collaboration history changed: run `innonet train-rankers` so that "
                       "partner recommendations learn from it without keeping anyone waiting.")
         return
-    job = JobQueue(rt.settings.queue_url, rt.settings.data_dir, rt.sessions).submit(TRAINING_JOB)
+    job = JobQueue(rt.settings, rt.sessions).submit(TRAINING_JOB)
     console.print(f"The collaboration history changed: the partner finder learns from it in the "
                   f"background (job {job.id}, run by `innonet serve` or `innonet worker`); "
                   "until then it orders partners by the network walk.")

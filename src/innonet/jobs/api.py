@@ -1,5 +1,7 @@
 """JSON endpoints: the status of background jobs."""
 
+from fastapi import Request
+from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
 from innonet.jobs import service
@@ -22,3 +24,13 @@ def job(job_id: RecordId, session: Session = DbSession, viewer: Viewer = Current
     """One job's status: queued, running (with progress), done (with its result) or failed
     (with the reason)."""
     return service.describe(service.visible_job(session, viewer, job_id))
+
+
+@router.get("/jobs/{job_id}/file", response_class=FileResponse,
+            responses={200: {"content": {"application/octet-stream": {}}},
+                       202: {"description": "Still being prepared: ask again after Retry-After"}})
+def job_file(request: Request, job_id: RecordId, session: Session = DbSession,
+             viewer: Viewer = CurrentViewer):
+    """The file a finished job wrote (an export): 202 while it is being prepared."""
+    path = service.result_file(request.app.state.settings, session, viewer, job_id)
+    return FileResponse(path, filename=path.name, media_type="application/octet-stream")

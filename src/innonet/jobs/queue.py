@@ -19,7 +19,10 @@ from pathlib import Path
 
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.exceptions import RetryTask
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
+
+from innonet.config import Settings
 
 from innonet.db import transaction
 from innonet.jobs import service
@@ -33,8 +36,9 @@ SESSION_KEY = "innonet_jobs"
 
 
 class JobQueue:
-    def __init__(self, url: str, data_dir: str, sessions: sessionmaker[Session]):
-        self.sessions = sessions
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]):
+        self.settings, self.sessions = settings, sessions
+        url, data_dir = settings.queue_url, settings.data_dir
         if url == IMMEDIATE:
             self.huey = MemoryHuey(QUEUE_NAME, immediate=True, results=False)
         elif url.startswith(("redis://", "rediss://", "unix://")):
@@ -56,12 +60,12 @@ class JobQueue:
         return self.huey.immediate
 
     def _run(self, job_id: int) -> None:
-        delay = service.run(self.sessions, job_id)
+        delay = service.run(self.sessions, job_id, self.settings)
         if delay is None:
             return
         if self.immediate:  # nobody would come back later: try again now
             while delay is not None:
-                delay = service.run(self.sessions, job_id)
+                delay = service.run(self.sessions, job_id, self.settings)
             return
         raise RetryTask(delay=delay)
 
@@ -73,6 +77,19 @@ class JobQueue:
             if self.immediate:
                 with transaction(self.sessions, writes=False) as session:
                     job = session.get(Job, job.id)
+        return job
+
+    def submit_after_commit(self, session: Session, kind: str, params: dict | None = None,
+                            **options) -> Job:
+        """Record the job in ``session``'s own transaction and hand it to the queue once
+        that commits: a mail about an invitation goes out only if the invitation was saved.
+        (Should the process end in between, the job is queued again with the stalled ones.)"""
+        job = service.record(session, kind, params, **options)
+
+        @event.listens_for(session, "after_commit", once=True)
+        def hand_over(_session):
+            self._task(job.id)
+
         return job
 
     def requeue_stalled(self) -> None:

@@ -14,13 +14,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from innonet.config import Settings, get_settings
 from innonet.db import describe_error, transaction, utcnow
-from innonet.errors import InnonetError, NotFound
+from innonet.errors import Conflict, InnonetError, NotFound, Pending
 from innonet.jobs.models import ACTIVE, Job
 from innonet.sharing.policy import Viewer
 
@@ -40,21 +42,29 @@ class JobKind:
     run: Callable[["JobContext"], dict]
     title: str  # what the job does, in words for its status page
     attempts: int
+    # Parameters that hold a secret (a link in a mail) are erased once the job has ended.
+    secret_params: bool
 
 
 _kinds: dict[str, JobKind] = {}
 
 
-def job_kind(name: str, *, title: str, attempts: int = len(RETRY_DELAYS) + 1):
+def job_kind(name: str, *, title: str, attempts: int = len(RETRY_DELAYS) + 1,
+             secret_params: bool = False):
     """Register a function as the job ``name``."""
     def register(function: Callable[["JobContext"], dict]):
-        _kinds[name] = JobKind(name, function, title, attempts)
+        _kinds[name] = JobKind(name, function, title, attempts, secret_params)
         return function
     return register
 
 
 def kind_of(name: str) -> JobKind:
     return _kinds[name]
+
+
+class PassingFailure(Exception):
+    """A failure that may pass (a mail server that does not answer), told in words the
+    job's owner may read: the job is tried again, and this is the reason it shows."""
 
 
 @dataclass
@@ -64,6 +74,7 @@ class JobContext:
     job_id: int
     params: dict
     sessions: sessionmaker[Session]
+    settings: Settings
 
     def progress(self, done: int, total: int, message: str = "") -> None:
         with transaction(self.sessions) as session:
@@ -72,26 +83,36 @@ class JobContext:
                 heartbeat_at=utcnow()))
 
 
+def record(session: Session, kind: str, params: dict | None = None, *,
+           user_id: int | None = None, organisation_id: int | None = None,
+           dedupe_key: str | None = None) -> Job:
+    """Add a queued job to ``session``'s transaction, on behalf of ``user_id`` (who may
+    follow it, with the admins of ``organisation_id``)."""
+    if kind not in _kinds:
+        raise ValueError(f"unknown job kind {kind!r}")
+    job = Job(kind=kind, params=json.dumps(params or {}), dedupe_key=dedupe_key,
+              user_id=user_id, organisation_id=organisation_id, message="Waiting for a worker.")
+    session.add(job)
+    session.flush()
+    return job
+
+
 def submit(sessions: sessionmaker[Session], kind: str, params: dict | None = None, *,
-           viewer: Viewer | None = None, organisation_id: int | None = None,
+           user_id: int | None = None, organisation_id: int | None = None,
            dedupe_key: str | None = None) -> tuple[Job, bool]:
     """Record a queued job in a transaction of its own. Returns (job, created): with a
     ``dedupe_key`` already queued or running, that job and False."""
-    if kind not in _kinds:
-        raise ValueError(f"unknown job kind {kind!r}")
     try:
         with transaction(sessions) as session:
-            job = Job(kind=kind, params=json.dumps(params or {}), dedupe_key=dedupe_key,
-                      user_id=viewer.user_id if viewer else None, organisation_id=organisation_id,
-                      message="Waiting for a worker.")
-            session.add(job)
+            job = record(session, kind, params, user_id=user_id, organisation_id=organisation_id,
+                         dedupe_key=dedupe_key)
         return job, True
     except IntegrityError:
         with transaction(sessions, writes=False) as session:
             active = session.scalars(select(Job).where(
                 Job.dedupe_key == dedupe_key, Job.status.in_(ACTIVE))).first()
         if active is None:  # it finished in the meantime: ask again
-            return submit(sessions, kind, params, viewer=viewer,
+            return submit(sessions, kind, params, user_id=user_id,
                           organisation_id=organisation_id, dedupe_key=dedupe_key)
         return active, False
 
@@ -110,14 +131,15 @@ def claim(sessions: sessionmaker[Session], job_id: int) -> Job | None:
         return session.get(Job, job_id) if taken else None
 
 
-def run(sessions: sessionmaker[Session], job_id: int) -> float | None:
-    """Run one job to its end. Returns the delay in seconds after which it is to be tried
-    again, or None when it is finished (done, failed, or not this worker's)."""
+def run(sessions: sessionmaker[Session], job_id: int, settings: Settings | None = None) -> float | None:
+    """Run one job to its end (with ``settings``, by default the environment's). Returns the
+    delay in seconds after which it is to be tried again, or None when it is finished
+    (done, failed, or not this worker's)."""
     job = claim(sessions, job_id)
     if job is None:
         return None
     kind = _kinds.get(job.kind)
-    context = JobContext(job.id, json.loads(job.params), sessions)
+    context = JobContext(job.id, json.loads(job.params), sessions, settings or get_settings())
     stop = threading.Event()
     beat = threading.Thread(target=_beat, args=(sessions, job.id, stop), daemon=True)
     beat.start()
@@ -145,8 +167,8 @@ def _beat(sessions, job_id: int, stop: threading.Event) -> None:
 
 
 def _record_failure(sessions, job: Job, kind: JobKind, error: Exception) -> float | None:
-    reason = error.message if isinstance(error, InnonetError) else \
-        "an unexpected error; the server log has the details"
+    reason = error.message if isinstance(error, InnonetError) else str(error) \
+        if isinstance(error, PassingFailure) else "an unexpected error; the server log has the details"
     logger.error("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts,
                  describe_error(error), exc_info=not isinstance(error, InnonetError))
     # innonet's own errors (wrong input, a record gone) would only come again: no retry.
@@ -164,6 +186,9 @@ def _record_failure(sessions, job: Job, kind: JobKind, error: Exception) -> floa
 def _finish(sessions, job_id: int, *, status: str, result: dict | None, message: str) -> None:
     done = {"progress_done": Job.progress_total} if status == "done" else {}
     with transaction(sessions) as session:
+        kind = _kinds.get(session.scalar(select(Job.kind).where(Job.id == job_id)))
+        if kind is None or kind.secret_params:
+            done["params"] = "{}"
         session.execute(update(Job).where(Job.id == job_id).values(
             **done, status=status, result=None if result is None else json.dumps(result),
             message=message[:MESSAGE_LIMIT], finished_at=utcnow(), heartbeat_at=utcnow()))
@@ -211,6 +236,27 @@ def recent_jobs(session: Session, viewer: Viewer, *, limit: int = 50) -> list[Jo
         query = query.where(or_(Job.user_id == viewer.user_id,
                                 Job.organisation_id.in_(administered)))
     return list(session.scalars(query))
+
+
+def files_dir(settings: Settings) -> Path:
+    """Where jobs write files to download (in the data directory, which the server and its
+    workers share)."""
+    path = Path(settings.data_dir) / "files"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def result_file(settings: Settings, session: Session, viewer: Viewer, job_id: int) -> Path:
+    """The file a finished job wrote, for whoever may see the job. Pending while it runs;
+    Conflict when it failed or wrote none."""
+    job = visible_job(session, viewer, job_id)
+    result = json.loads(job.result) if job.result else {}
+    if job.status in ACTIVE:
+        raise Pending(f"The file is being prepared ({job.message})", job_id=job.id)
+    path = files_dir(settings) / result["file"] if "file" in result else None
+    if job.status == "failed" or path is None or not path.exists():
+        raise Conflict(f"Job {job.id} has no file to download: {job.message}")
+    return path
 
 
 def describe(job: Job) -> dict:

@@ -1,7 +1,7 @@
 """Pages: a job's status, and the list of one's jobs."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy.orm import Session
 
 from innonet.jobs import service
@@ -26,3 +26,10 @@ def job_page(request: Request, job_id: RecordId, session: Session = DbSession,
     job = service.describe(service.visible_job(session, viewer, job_id))
     return render(request, "_job_status.html" if is_htmx(request) else "job.html",
                   {"job": job, "poll": POLL_SECONDS})
+
+
+@router.get("/jobs/{job_id}/file")
+def job_file_page(request: Request, job_id: RecordId, session: Session = DbSession,
+                  viewer: Viewer = CurrentViewer):
+    path = service.result_file(request.app.state.settings, session, viewer, job_id)
+    return FileResponse(path, filename=path.name, media_type="application/octet-stream")

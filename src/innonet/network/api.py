@@ -2,7 +2,8 @@
 
 from typing import Annotated, Literal
 
-from fastapi import Query, Response
+from fastapi import Query
+from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from innonet.network import service
@@ -48,13 +49,12 @@ def graph(
                               community=community, limit=limit, view=view)
 
 
-@router.get("/network/export", response_class=Response,
-            responses={200: {"content": {"application/xml": {}}}})
+@router.get("/network/export", status_code=303, response_class=RedirectResponse,
+            responses={303: {"description": "Follow to /api/v1/jobs/{id}/file: 202 while the "
+                                            "file is being written, then the file"}})
 def export(format: Literal["gexf", "graphml"], session: Session = DbSession,
            viewer: Viewer = CurrentViewer, since: Year = None, until: Year = None):
-    """The graph you may see, with every organisation's measures, as GEXF or GraphML."""
-    return Response(service.export_graph(session, viewer, format=format, since=since,
-                                         until=until),
-                    media_type="application/xml",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="innonet-network.{format}"'})
+    """The graph you may see, with every organisation's measures, as GEXF or GraphML: a
+    job writes the file; this answer leads to it."""
+    job = service.start_export(session, viewer, format=format, since=since, until=until)
+    return RedirectResponse(f"/api/v1/jobs/{job.id}/file", status_code=303)

@@ -31,7 +31,7 @@ from innonet.db import end_read, transaction, utcnow
 from innonet.errors import InnonetError, InvalidInput, Pending, Problem
 from innonet.jobs.models import Job
 from innonet.jobs.queue import queue_of
-from innonet.jobs.service import JobContext, job_kind
+from innonet.jobs.service import JobContext, files_dir, job_kind
 from innonet.network.models import NetworkChange, StoredAnalysis
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
@@ -46,6 +46,7 @@ CACHE_SIZE = 4
 MAX_LINKS_PER_NODE = 5
 EXPORT_FORMATS = ("gexf", "graphml")
 ANALYSIS_JOB = "network.analysis"
+EXPORT_JOB = "network.export"
 
 
 @dataclass
@@ -554,7 +555,10 @@ def _community_view(result: Analysis, matched: np.ndarray, limit: int) -> dict:
 def graph_with_measures(session: Session, viewer: Viewer, *, since: int | None = None,
                         until: int | None = None) -> ig.Graph:
     """A copy of the viewer's graph with every organisation's measures on its vertices."""
-    result = analysis(session, viewer, since=since, until=until)
+    return _with_measures(analysis(session, viewer, since=since, until=until))
+
+
+def _with_measures(result: Analysis) -> ig.Graph:
     G = result.graph.copy()
     for name in analytics.METRICS:
         G.vs[name] = [None if isinstance(x, float) and not np.isfinite(x) else x
@@ -570,14 +574,50 @@ def networkx_graph(session: Session, viewer: Viewer):
 def export_graph(session: Session, viewer: Viewer, *, format: str, since: int | None = None,
                  until: int | None = None) -> bytes:
     """The viewer's graph as GEXF or GraphML, with every organisation's measures."""
+    _check_format(format)
+    buffer = io.BytesIO()
+    _write(graph_with_measures(session, viewer, since=since, until=until), format, buffer)
+    return buffer.getvalue()
+
+
+def _check_format(format: str) -> None:
     if format not in EXPORT_FORMATS:
         message = f"must be one of {', '.join(EXPORT_FORMATS)}"
         raise InvalidInput(f"format: {message}.", [Problem(message, field="format")])
-    buffer = io.BytesIO()
-    writer = analytics.write_gexf if format == "gexf" else analytics.write_graphml
-    graph = graph_with_measures(session, viewer, since=since, until=until)
+
+
+def _write(graph: ig.Graph, format: str, file) -> None:
     # XML cannot carry control characters; records from before they were refused may hold one.
     for name in graph.vs.attributes():
         graph.vs[name] = [strip_control_characters(x) if isinstance(x, str) else x for x in graph.vs[name]]
-    writer(graph, buffer)
-    return buffer.getvalue()
+    (analytics.write_gexf if format == "gexf" else analytics.write_graphml)(graph, file)
+
+
+def start_export(session: Session, viewer: Viewer, *, format: str, since: int | None = None,
+                 until: int | None = None):
+    """In the web app: a job that writes the viewer's graph to a file to download when it
+    is done (the full network's GEXF is about 160 MB: never built inside a request)."""
+    _check_format(format)
+    _window(since, until)
+    spec = AnalysisSpec(since, until, viewer.today.year, tuple(_visible_relationships(
+        session, viewer, for_aggregates=False, since=since, until=until)),
+        public=not viewer.signed_in)
+    return queue_of(session).submit(EXPORT_JOB, {"format": format, **spec.params()},
+                                    user_id=viewer.user_id)
+
+
+@job_kind(EXPORT_JOB, title="Export the network (GEXF or GraphML) for Gephi and other tools")
+def _export_job(context: JobContext) -> dict:
+    spec, format = AnalysisSpec.from_params(context.params), context.params["format"]
+    context.progress(0, 2, "Building the graph and its measures.")
+    with transaction(context.sessions, writes=False) as session:
+        built = _build(session, _window(spec.since, spec.until), spec.relationships,
+                       this_year=spec.this_year)
+    context.progress(1, 2, f"Writing the {format.upper()} file.")
+    path = files_dir(context.settings) / f"innonet-network-{context.job_id}.{format}"
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as file:  # a download never sees half a file
+        _write(_with_measures(built), format, file)
+    partial.replace(path)
+    return {"link": f"/jobs/{context.job_id}/file", "link_text": f"Download the {format.upper()} file",
+            "file": path.name, "bytes": path.stat().st_size}

@@ -1,9 +1,9 @@
 """Pages: an organisation's diagnosis, the network explorer and the network report."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from innonet.network import service
@@ -49,3 +49,12 @@ def report_download(session: Session = DbSession, viewer: Viewer = CurrentViewer
                     media_type="text/html",
                     headers={"Content-Disposition":
                              'attachment; filename="innonet-network-report.html"'})
+
+
+@router.get("/network/export")
+def export_page(session: Session = DbSession, viewer: Viewer = CurrentViewer,
+                format: Literal["gexf", "graphml"] = "gexf", since: Year = None,
+                until: Year = None):
+    """Start writing the export; its job page offers the file when it is ready."""
+    job = service.start_export(session, viewer, format=format, since=since, until=until)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
