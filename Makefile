@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install bench clean lock
 
-$(BIN)/innonet: pyproject.toml
+$(BIN)/innonet: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	touch $@
 
 install: $(BIN)/innonet
@@ -29,6 +29,16 @@ bench: install
 	$(BIN)/python benchmarks/bench_concurrency.py
 	$(BIN)/python benchmarks/bench_bounds.py
 	$(BIN)/python benchmarks/bench_light_page.py
+
+# Renews requirements.lock from the newest versions pyproject.toml allows.
+lock:
+	rm -rf $(VENV).lock
+	$(PYTHON) -m venv $(VENV).lock
+	$(VENV).lock/bin/pip install --quiet --upgrade pip
+	$(VENV).lock/bin/pip install --quiet -e '.[test]'
+	(echo "# Exact versions that make install and CI use (pip constraints); make lock renews them."; \
+	 $(VENV).lock/bin/pip freeze --exclude-editable) > requirements.lock
+	rm -rf $(VENV).lock
 
 clean:
 	rm -rf $(VENV) innonet-demo.db* innonet-data .pytest_cache
