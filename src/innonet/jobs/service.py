@@ -91,7 +91,7 @@ def record(session: Session, kind: str, params: dict | None = None, *,
     if kind not in _kinds:
         raise ValueError(f"unknown job kind {kind!r}")
     job = Job(kind=kind, params=json.dumps(params or {}), dedupe_key=dedupe_key,
-              user_id=user_id, organisation_id=organisation_id, message="Waiting for a worker.")
+              user_id=user_id, organisation_id=organisation_id, message="")
     session.add(job)
     session.flush()
     return job
@@ -127,7 +127,7 @@ def claim(sessions: sessionmaker[Session], job_id: int) -> Job | None:
             or_(Job.status == "queued",
                 (Job.status == "running") & (Job.heartbeat_at < now - LEASE)))
             .values(status="running", started_at=now, heartbeat_at=now,
-                    attempts=Job.attempts + 1, message="Started.")).rowcount
+                    attempts=Job.attempts + 1, message="")).rowcount
         return session.get(Job, job_id) if taken else None
 
 
@@ -152,7 +152,7 @@ def run(sessions: sessionmaker[Session], job_id: int, settings: Settings | None 
     finally:
         stop.set()
         beat.join()
-    _finish(sessions, job.id, status="done", result=result, message="Done.")
+    _finish(sessions, job.id, status="done", result=result, message="")
     return None
 
 
