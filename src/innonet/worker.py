@@ -7,11 +7,12 @@ jobs (see :func:`innonet.jobs.service.job_kind`).
 import os
 
 from innonet.config import Settings
-from innonet.db import make_engine, make_session_factory, migrate
+from innonet.db import load_models, make_engine, make_session_factory, migrate
 from innonet.jobs.queue import JobQueue
 
 
 def load_job_kinds() -> None:
+    load_models()  # a job's record refers to users and organisations
     from innonet.accounts import mail as _mail  # noqa: F401
     from innonet.matching import service as _matching  # noqa: F401
     from innonet.network import service as _network  # noqa: F401

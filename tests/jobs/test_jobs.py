@@ -145,3 +145,37 @@ def test_status_page_and_api_for_the_starter_and_the_admins(sessions, tmp_path):
         assert answer.json()["error"]["message"] == f"No job {job.id}."
         assert client.get("/api/v1/jobs").json() == []
         assert client.get("/api/v1/jobs/99999999999").status_code == 422
+
+
+def test_the_daily_tidy_up_forgets_old_jobs_their_files_and_old_change_rows(sessions, tmp_path):
+    from sqlalchemy import func, select
+
+    from innonet.jobs.service import KEEP_FINISHED, files_dir
+    from innonet.network.models import NetworkChange
+    from innonet.network.service import data_version
+
+    settings = Settings(data_dir=str(tmp_path))
+    with transaction(sessions) as session:
+        for _ in range(3):
+            make_organisation(session)  # each write adds a network_change row
+        version = data_version(session)
+    old, _ = jobs.submit(sessions, "test.flaky", {"n": 1})
+    recent, _ = jobs.submit(sessions, "test.flaky", {"n": 2})
+    running, _ = jobs.submit(sessions, "test.flaky", {"n": 3})
+    for job in (old, recent):
+        jobs.run(sessions, job.id, settings)
+    (files_dir(settings) / "old.gexf").write_text("<gexf/>")
+    with transaction(sessions) as session:
+        aged = session.get(Job, old.id)
+        aged.finished_at = utcnow() - KEEP_FINISHED - timedelta(days=1)
+        aged.result = json.dumps({"file": "old.gexf"})
+    tidy, _ = jobs.submit(sessions, jobs.TIDY_JOB)
+    assert jobs.run(sessions, tidy.id, settings) is None
+    assert json.loads(job_of(sessions, tidy.id).result) == {"finished jobs": 1,
+                                                            "network change rows": 3}
+    with transaction(sessions, writes=False) as session:
+        kept = session.scalars(select(Job.id).order_by(Job.id)).all()
+        assert kept == [recent.id, running.id, tidy.id]
+        assert session.scalar(select(func.count()).select_from(NetworkChange)) == 1
+        assert data_version(session) == version  # the data version is the newest row
+    assert not (files_dir(settings) / "old.gexf").exists()

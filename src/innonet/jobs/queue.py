@@ -54,6 +54,8 @@ class JobQueue:
         self._task = self.huey.task(name="innonet.run_job")(self._run)
         self.huey.periodic_task(crontab(minute="*"), name="innonet.requeue_stalled")(
             self.requeue_stalled)
+        # Once a day, at a quiet hour; recorded as a job, so that it is retried and shown.
+        self.huey.periodic_task(crontab(hour="3", minute="17"), name="innonet.tidy")(self.tidy)
 
     @property
     def immediate(self) -> bool:
@@ -91,6 +93,9 @@ class JobQueue:
             self._task(job.id)
 
         return job
+
+    def tidy(self) -> None:
+        self.submit(service.TIDY_JOB, dedupe_key=service.TIDY_JOB)
 
     def requeue_stalled(self) -> None:
         for job_id in service.stalled(self.sessions):

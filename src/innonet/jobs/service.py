@@ -238,6 +238,40 @@ def recent_jobs(session: Session, viewer: Viewer, *, limit: int = 50) -> list[Jo
     return list(session.scalars(query))
 
 
+TIDY_JOB = "jobs.tidy"
+# Finished jobs (and the files they wrote) are kept this long.
+KEEP_FINISHED = timedelta(days=30)
+_tidy_steps: dict[str, Callable[["JobContext"], int]] = {}
+
+
+def tidy_step(name: str):
+    """Register a function of the daily tidy-up job: it removes what is no longer needed
+    and returns how many things it removed."""
+    def register(function: Callable[["JobContext"], int]):
+        _tidy_steps[name] = function
+        return function
+    return register
+
+
+@job_kind(TIDY_JOB, title="Tidy up: old jobs, their files and bookkeeping rows")
+def _tidy(context: "JobContext") -> dict:
+    return {name: step(context) for name, step in _tidy_steps.items()}
+
+
+@tidy_step("finished jobs")
+def _forget_finished_jobs(context: "JobContext") -> int:
+    """Jobs that ended more than KEEP_FINISHED ago, with the files they wrote."""
+    with transaction(context.sessions) as session:
+        old = session.scalars(select(Job).where(Job.status.in_(("done", "failed")),
+                                                Job.finished_at < utcnow() - KEEP_FINISHED)).all()
+        for job in old:
+            name = (json.loads(job.result) if job.result else {}).get("file")
+            if name:
+                (files_dir(context.settings) / name).unlink(missing_ok=True)
+            session.delete(job)
+        return len(old)
+
+
 def files_dir(settings: Settings) -> Path:
     """Where jobs write files to download (in the data directory, which the server and its
     workers share)."""

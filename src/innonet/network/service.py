@@ -31,7 +31,7 @@ from innonet.db import end_read, transaction, utcnow
 from innonet.errors import InnonetError, InvalidInput, Pending, Problem
 from innonet.jobs.models import Job
 from innonet.jobs.queue import queue_of
-from innonet.jobs.service import JobContext, files_dir, job_kind
+from innonet.jobs.service import JobContext, files_dir, job_kind, tidy_step
 from innonet.network.models import NetworkChange, StoredAnalysis
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
@@ -298,6 +298,16 @@ def prepare_public_analysis(queue, today: date) -> None:
         if session.get(StoredAnalysis, key) is not None:
             return
     queue.submit(ANALYSIS_JOB, spec.params(), dedupe_key=f"analysis:{key}")
+
+
+@tidy_step("network change rows")
+def _forget_old_changes(context: JobContext) -> int:
+    """Only the newest network_change row is the data version; the others can go."""
+    with transaction(context.sessions) as session:
+        newest = session.scalar(select(NetworkChange.id).order_by(NetworkChange.id.desc()).limit(1))
+        if newest is None:
+            return 0
+        return session.execute(delete(NetworkChange).where(NetworkChange.id < newest)).rowcount
 
 
 @job_kind(ANALYSIS_JOB, title="Analyse the network", attempts=3)
