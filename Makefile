@@ -29,6 +29,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_concurrency.py
 	$(BIN)/python benchmarks/bench_bounds.py
 	$(BIN)/python benchmarks/bench_light_page.py
+	$(BIN)/python benchmarks/bench_faults.py
 
 # Renews requirements.lock from the newest versions pyproject.toml allows.
 lock:
