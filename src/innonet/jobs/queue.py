@@ -23,7 +23,6 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from innonet.config import Settings
-
 from innonet.db import transaction
 from innonet.jobs import service
 from innonet.jobs.models import Job

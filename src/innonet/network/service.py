@@ -191,6 +191,14 @@ class AnalysisSpec:
                    params["public"])
 
 
+def _spec(session: Session, viewer: Viewer, *, since: int | None, until: int | None,
+          for_aggregates: bool = False) -> AnalysisSpec:
+    """What this viewer's analysis of this window is computed from."""
+    return AnalysisSpec(since, until, viewer.today.year, tuple(_visible_relationships(
+        session, viewer, for_aggregates=for_aggregates, since=since, until=until)),
+        public=not viewer.signed_in)
+
+
 def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
              until: int | None = None, for_aggregates: bool = False) -> Analysis:
     """The analysed graph for this viewer and time window (years of project start).
@@ -201,9 +209,7 @@ def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
     it is computed here.
     """
     window = _window(since, until)
-    spec = AnalysisSpec(since, until, viewer.today.year, tuple(_visible_relationships(
-        session, viewer, for_aggregates=for_aggregates, since=since, until=until)),
-        public=not viewer.signed_in)
+    spec = _spec(session, viewer, since=since, until=until, for_aggregates=for_aggregates)
     key = spec.key(data_version(session))
     database = str(session.get_bind().engine.url)
     with _cache_lock:
@@ -292,8 +298,7 @@ def prepare_public_analysis(queue, today: date) -> None:
     while their own is computed."""
     visitor = Viewer(today=today)
     with transaction(queue.sessions, writes=False) as session:
-        spec = AnalysisSpec(None, None, today.year, tuple(_visible_relationships(
-            session, visitor, for_aggregates=False, since=None, until=None)), public=True)
+        spec = _spec(session, visitor, since=None, until=None)
         key = spec.key(data_version(session))
         if session.get(StoredAnalysis, key) is not None:
             return
@@ -609,9 +614,7 @@ def start_export(session: Session, viewer: Viewer, *, format: str, since: int | 
     is done (the full network's GEXF is about 160 MB: never built inside a request)."""
     _check_format(format)
     _window(since, until)
-    spec = AnalysisSpec(since, until, viewer.today.year, tuple(_visible_relationships(
-        session, viewer, for_aggregates=False, since=since, until=until)),
-        public=not viewer.signed_in)
+    spec = _spec(session, viewer, since=since, until=until)
     return queue_of(session).submit(EXPORT_JOB, {"format": format, **spec.params()},
                                     user_id=viewer.user_id)
 
