@@ -150,8 +150,10 @@ def serve(
         prepare_public_analysis(application.state.jobs, date.today())
     beside = None
     if worker if worker is not None else not rt.settings.queue_url:
-        beside = subprocess.Popen([sys.executable, "-m", "innonet", "--db", rt.settings.database_url,
-                                   "worker", "--processes", "1", "--parent", str(os.getpid())])
+        # The database URL goes by the environment: a password in it stays out of `ps`.
+        beside = subprocess.Popen(
+            [sys.executable, "-m", "innonet", "worker", "--processes", "1", "--parent", str(os.getpid())],
+            env=os.environ | {"INNONET_DATABASE_URL": rt.settings.database_url})
     console.print(f"innonet is running at [bold]http://{host}:{port}/[/]  (Ctrl+C stops it)")
     # Idle connections are kept longer than the usual proxy's 60 s, so that a proxy or a
     # browser never sends a request on a connection the server is just closing.
