@@ -6,6 +6,7 @@ import logging
 import re
 import xml.dom.minidom
 import zipfile
+from datetime import date
 
 import pytest
 from openpyxl import Workbook
@@ -19,7 +20,10 @@ from innonet.imports import service as imports
 from innonet.imports import template
 from innonet.organisations.models import Organisation
 from innonet.text import TEXT_LIMITS
+from innonet.sharing.policy import operator
 from tests.factories import PASSWORD, bearer, make_organisation, make_relationship, make_user, sign_in
+
+OPERATOR = operator(date.today())
 
 
 def problem_fields(answer) -> list:
@@ -206,7 +210,7 @@ def test_a_gzip_bomb_is_refused_early(session, shared_data):
 def test_control_characters_in_an_imported_file_are_refused_with_their_line(session):
     rows = "record,external_id,name\norganisation,X-1,Fine\norganisation,X-2,Evil\x1bCorp\n"
     with pytest.raises(InvalidInput) as raised:
-        template.import_template(session, file=io.BytesIO(rows.encode()))
+        template.import_template(session, OPERATOR, file=io.BytesIO(rows.encode()))
     assert [(p.line, p.field) for p in raised.value.problems] == [(3, "name")]
 
 
@@ -215,7 +219,7 @@ def test_an_xlsx_bomb_is_refused_before_it_is_read(session):
     with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/worksheets/sheet1.xml", b" " * 200_000_000)
     with pytest.raises(InvalidInput, match="unpacks to"):
-        template.import_template(session, file=io.BytesIO(packed.getvalue()))
+        template.import_template(session, OPERATOR, file=io.BytesIO(packed.getvalue()))
 
 
 def test_an_xlsx_with_a_stale_dimension_imports_every_row(session):
@@ -236,7 +240,7 @@ def test_an_xlsx_with_a_stale_dimension_imports_every_row(session):
                 data = re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:E2"/>', data)
                 assert b'<dimension ref="A1:E2"/>' in data
             target.writestr(item, data)
-    report = template.import_template(session, file=io.BytesIO(stale.getvalue()))
+    report = template.import_template(session, OPERATOR, file=io.BytesIO(stale.getvalue()))
     assert report.counts["organisations"][0] == 10
 
 

@@ -27,6 +27,8 @@ from innonet.web import check_csrf, check_input, is_htmx, render
 
 # script-src 'self' only: no inline script anywhere, so an injected <script> cannot run.
 # Inline style attributes carry computed bar widths, hence 'unsafe-inline' for styles only.
+# Where files for import are uploaded: the only bodies allowed past max_request_bytes.
+UPLOAD_PATHS = ("/imports", "/api/v1/imports")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -69,7 +71,8 @@ def create_app(settings: Settings | None = None, *,
     app.state.jobs = JobQueue(settings, sessions)
 
     # Added first, so it sits inside the middleware below: its 413 gets the error shape.
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes,
+                       larger={path: settings.max_upload_bytes for path in UPLOAD_PATHS})
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -96,6 +99,8 @@ def create_app(settings: Settings | None = None, *,
 
     from innonet.accounts import api as accounts_api
     from innonet.accounts import views as accounts_views
+    from innonet.imports import api as imports_api
+    from innonet.imports import views as imports_views
     from innonet.jobs import api as jobs_api
     from innonet.jobs import views as jobs_views
     from innonet.collaborations import api as collaborations_api
@@ -110,8 +115,9 @@ def create_app(settings: Settings | None = None, *,
     from innonet.sharing import views as sharing_views
 
     for module in (observability, organisations_api, collaborations_api, sharing_api, accounts_api,
-                   network_api, matching_api, jobs_api, organisations_views, collaborations_views,
-                   sharing_views, accounts_views, network_views, matching_views, jobs_views):
+                   network_api, matching_api, jobs_api, imports_api, organisations_views,
+                   collaborations_views, sharing_views, accounts_views, network_views,
+                   matching_views, jobs_views, imports_views):
         app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)
@@ -134,18 +140,20 @@ async def _lifespan(app: FastAPI):
 class RequestSizeLimit:
     """Refuse a request body larger than ``max_bytes`` (413) before it is held in memory:
     at once when Content-Length says so, else as soon as the streamed body passes the limit.
+    The paths in ``larger`` (file uploads) have limits of their own.
 
     Starlette's own limit answers in plain text, without the error shape of the API and pages.
     """
 
-    def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int, larger: dict[str, int]):
+        self.app, self.default, self.larger = app, max_bytes, larger
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        max_bytes = self.larger.get(scope["path"], self.default)
         declared = dict(scope["headers"]).get(b"content-length", b"0")
-        declared_too_large = not declared.isdigit() or int(declared) > self.max_bytes
+        declared_too_large = not declared.isdigit() or int(declared) > max_bytes
         received = 0
 
         async def limited_receive():
@@ -153,9 +161,9 @@ class RequestSizeLimit:
             if not declared_too_large:
                 message = await receive()
                 received += len(message.get("body", b""))
-                if received <= self.max_bytes:
+                if received <= max_bytes:
                     return message
-            raise HTTPException(413, f"The request is larger than {self.max_bytes:,} bytes, "
+            raise HTTPException(413, f"The request is larger than {max_bytes:,} bytes, "
                                      "the most this server accepts.")
 
         return await self.app(scope, limited_receive, send)

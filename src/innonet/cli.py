@@ -150,9 +150,10 @@ def serve(
         prepare_public_analysis(application.state.jobs, date.today())
     beside = None
     if worker if worker is not None else not rt.settings.queue_url:
-        # The database URL goes by the environment: a password in it stays out of `ps`.
+        # The database URL goes by the environment: a password in it stays out of `ps`. Two
+        # processes, so that minutes of ranker training never hold up a short job behind it.
         beside = subprocess.Popen(
-            [sys.executable, "-m", "innonet", "worker", "--processes", "1", "--parent", str(os.getpid())],
+            [sys.executable, "-m", "innonet", "worker", "--processes", "2", "--parent", str(os.getpid())],
             env=os.environ | {"INNONET_DATABASE_URL": rt.settings.database_url})
     console.print(f"innonet is running at [bold]http://{host}:{port}/[/]  (Ctrl+C stops it)")
     # Idle connections are kept longer than the usual proxy's 60 s, so that a proxy or a

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     metrics: bool = False
     # Limits that keep one client from starving the others (docs/security.md lists them).
     max_request_bytes: int = 1_000_000
+    # Files uploaded for import (/imports, /api/v1/imports); the full H2020 participations
+    # file is 19 MB unpacked.
+    max_upload_bytes: int = 100_000_000
     # PostgreSQL: the longest a statement may run, and may wait for a lock, in seconds;
     # SQLite: a writer waits up to the statement timeout for the one before it.
     statement_timeout: float = 30.0

@@ -235,6 +235,12 @@ def set_session_cookie(request: Request, response: Response, token: str | None) 
                         secure=request.url.scheme == "https", max_age=14 * 24 * 3600)
 
 
+def csv_download(text: str, filename: str) -> Response:
+    """CSV text as a file to save."""
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 def redirect_with_flash(request: Request, url: str, message: str) -> Response:
     """Go to ``url`` (303, so the browser GETs it) and show ``message`` there once. An
     HTMX request is told to go there itself (HX-Redirect): following a 303 would swap the

@@ -2,6 +2,7 @@
 when their worker died, and shown to whoever may see them."""
 
 import json
+import os
 from datetime import timedelta
 
 import pytest
@@ -150,9 +151,13 @@ def test_status_page_and_api_for_the_starter_and_the_admins(sessions, tmp_path):
 def test_the_daily_tidy_up_forgets_old_jobs_their_files_and_old_change_rows(sessions, tmp_path):
     from sqlalchemy import func, select
 
+    from innonet.imports.uploads import uploads_dir
     from innonet.jobs.service import KEEP_FINISHED, files_dir
     from innonet.network.models import NetworkChange
     from innonet.network.service import data_version
+    from innonet.worker import load_job_kinds
+
+    load_job_kinds()  # every domain's tidy-up steps
 
     settings = Settings(data_dir=str(tmp_path))
     with transaction(sessions) as session:
@@ -165,14 +170,20 @@ def test_the_daily_tidy_up_forgets_old_jobs_their_files_and_old_change_rows(sess
     for job in (old, recent):
         jobs.run(sessions, job.id, settings)
     (files_dir(settings) / "old.gexf").write_text("<gexf/>")
+    forgotten, fresh = uploads_dir(settings) / "forgotten.csv", uploads_dir(settings) / "fresh.csv"
+    for upload in (forgotten, fresh):
+        upload.write_text("rcn\n")
+    month_ago = (utcnow() - KEEP_FINISHED - timedelta(days=1)).timestamp()
+    os.utime(forgotten, (month_ago, month_ago))
     with transaction(sessions) as session:
         aged = session.get(Job, old.id)
         aged.finished_at = utcnow() - KEEP_FINISHED - timedelta(days=1)
         aged.result = json.dumps({"file": "old.gexf"})
     tidy, _ = jobs.submit(sessions, jobs.TIDY_JOB)
     assert jobs.run(sessions, tidy.id, settings) is None
-    assert json.loads(job_of(sessions, tidy.id).result) == {"finished jobs": 1,
-                                                            "network change rows": 3}
+    assert json.loads(job_of(sessions, tidy.id).result) == {
+        "finished jobs": 1, "network change rows": 3, "uploads": 1}
+    assert [p.name for p in uploads_dir(settings).iterdir()] == ["fresh.csv"]
     with transaction(sessions, writes=False) as session:
         kept = session.scalars(select(Job.id).order_by(Job.id)).all()
         assert kept == [recent.id, running.id, tidy.id]

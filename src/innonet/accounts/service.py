@@ -179,6 +179,15 @@ def viewer_for(user: User | None, roles: dict[int, str], *, today: date, can_wri
                   channel=channel, path=path)
 
 
+def viewer_of(session: Session, *, user_id: int | None, today: date, channel: str) -> Viewer:
+    """Whom a job acts for: the user who started it, with their rights as they are now."""
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.is_active:
+        raise Forbidden("The account that started this job no longer exists or was closed.")
+    return viewer_for(user, roles_of(session, user_id=user.id), today=today, can_write=True,
+                      channel=channel, path=None)
+
+
 def roles_of(session: Session, *, user_id: int) -> dict[int, str]:
     return dict(session.execute(select(Membership.organisation_id, Membership.role)
                                 .where(Membership.user_id == user_id)).all())

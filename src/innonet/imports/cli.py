@@ -17,8 +17,6 @@ templates = typer.Typer(help="The CSV/XLSX template for entering a network by ha
 
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Check and count, write nothing")]
-# What the partner finder learns from; a change to these makes its stored rankers stale.
-HISTORY_COUNTS = ("projects", "participations")
 
 
 def run_import(ctx: typer.Context, files: list[Path], dry_run: bool, importer: Callable) -> None:
@@ -52,8 +50,7 @@ def run_import(ctx: typer.Context, files: list[Path], dry_run: bool, importer: C
     console.print(f"{verb}: " + ", ".join(f"{added:,} {name}" for name, (added, _) in report.counts.items())
                   + "; updated: " + ", ".join(f"{upd:,}" for _, upd in report.counts.values())
                   + (" (dry run: nothing written)" if dry_run else ""))
-    if not dry_run and any(added or updated for name, (added, updated) in report.counts.items()
-                           if name in HISTORY_COUNTS):
+    if not dry_run and report.history_changed:
         start_training(ctx)
 
 
@@ -61,14 +58,14 @@ def start_training(ctx: typer.Context) -> None:
     """The history changed: hand the learning of the partner finder's rankers to the queue."""
     from innonet.cli import console, runtime
     from innonet.jobs.queue import IMMEDIATE, JobQueue
-    from innonet.matching.service import TRAINING_JOB
+    from innonet.matching.service import submit_training
 
     rt = runtime(ctx)
     if rt.settings.queue_url == IMMEDIATE:  # no queue to hand it to
         console.print("The collaboration history changed: run `innonet train-rankers` so that "
                       "partner recommendations learn from it without keeping anyone waiting.")
         return
-    job = JobQueue(rt.settings, rt.sessions).submit(TRAINING_JOB)
+    job = submit_training(JobQueue(rt.settings, rt.sessions))
     console.print(f"The collaboration history changed: the partner finder learns from it in the "
                   f"background (job {job.id}, run by `innonet serve` or `innonet worker`); "
                   "until then it orders partners by the network walk.")
@@ -114,9 +111,11 @@ def import_dashboard(ctx: typer.Context, file: FileArg, dry_run: DryRun = False)
 @imports.command("template")
 def import_template(ctx: typer.Context, file: FileArg, dry_run: DryRun = False) -> None:
     """A filled-in innonet template (.xlsx or .csv): organisations and relationships."""
+    from innonet.cli import runtime
     from innonet.imports import template
 
-    run_import(ctx, [file], dry_run, lambda s, f: template.import_template(s, file=f))
+    viewer = runtime(ctx).viewer
+    run_import(ctx, [file], dry_run, lambda s, f: template.import_template(s, viewer, file=f))
 
 
 @templates.command("new")

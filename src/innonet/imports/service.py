@@ -12,7 +12,7 @@ from typing import BinaryIO
 from innonet.collaborations import service as collaborations
 from innonet.countries import normalise_country
 from innonet.errors import Problem
-from innonet.imports.readers import Consensus, Problems, read_csv
+from innonet.tables import Consensus, Problems, read_csv
 from innonet.organisations import service as organisations
 from innonet.organisations.models import KIND_FROM_CORDIS
 
@@ -34,6 +34,11 @@ class ImportReport:
 
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)
     skipped: list[Problem] = field(default_factory=list)
+
+    @property
+    def history_changed(self) -> bool:
+        """Whether projects or participations changed: what the partner finder learns from."""
+        return any(self.counts.get(name, (0, 0)) != (0, 0) for name in ("projects", "participations"))
 
     @property
     def changed_anything(self) -> bool:

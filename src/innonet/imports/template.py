@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from innonet.collaborations import service as collaborations
 from innonet.collaborations.models import RELATIONSHIP_KINDS
 from innonet.collaborations.schemas import RelationshipFields
-from innonet.errors import InvalidInput
-from innonet.imports.readers import Problems, check_columns, read_csv
+from innonet.errors import InvalidInput, Problem
+from innonet.tables import Problems, check_columns, read_csv
 from innonet.imports.service import ImportReport
 from innonet.organisations import service as organisations
 from innonet.organisations.models import KIND_FROM_CORDIS, KINDS
@@ -131,28 +131,36 @@ def _check_unpacked_size(data: io.BytesIO) -> None:
                            f"is {MAX_UNPACKED_XLSX / 1e6:,.0f} MB (split it into several files).")
 
 
-def import_template(session: Session, *, file: BinaryIO) -> ImportReport:
-    """Import a filled-in template: all rows are checked first, then written together."""
+def import_template(session: Session, viewer: Viewer, *, file: BinaryIO) -> ImportReport:
+    """Import a filled-in template: all rows are checked first, then written together.
+
+    The rows are held to what ``viewer`` may do: relationships only for organisations they
+    belong to, profile changes only for those they administer (a row for another existing
+    organisation is skipped and reported, so that an exported template imports again).
+    """
     problems = Problems()
-    organisation_records, relationship_rows = {}, []
+    organisation_records, relationship_rows, skipped = {}, [], []
+    known = organisations.ids_by_external_id(session)
     for line, row in read_rows(file):
         record_type = row.get("record", "").lower()
         if record_type == "organisation":
             record = _organisation(problems, line, row)
-            if record:
+            if record and _may_write_profile(problems, skipped, line, viewer, known, record):
                 organisation_records[record["external_id"]] = record
         elif record_type == "relationship":
             relationship_rows.append((line, row))
         else:
             problems.add(line, "record", f"{row.get('record')!r} is not organisation or relationship")
-    known = organisations.ids_by_external_id(session)
     relationships = []
     for line, row in relationship_rows:
         record = _relationship(problems, line, row, known_ids=set(known) | set(organisation_records))
-        if record:
+        if record and not viewer.is_operator and known.get(record["organisation"]) not in viewer.member_of:
+            problems.add(line, "external_id", f"you may record relationships only for an "
+                         f"organisation you belong to, not {record['organisation']!r}")
+        elif record:
             relationships.append(record)
     problems.raise_if_any("Template")
-    report = ImportReport()
+    report = ImportReport(skipped=skipped)
     report.counts["organisations"] = organisations.upsert_organisations(
         session, records=list(organisation_records.values()))
     ids = organisations.ids_by_external_id(session)
@@ -163,6 +171,24 @@ def import_template(session: Session, *, file: BinaryIO) -> ImportReport:
     report.counts["relationships"] = collaborations.upsert_relationships(session, records=relationships)
     collaborations.replace_relationship_shares(session, shares=shares)
     return report
+
+
+def _may_write_profile(problems: Problems, skipped: list[Problem], line: int, viewer: Viewer,
+                       known: dict[str, int], record: dict) -> bool:
+    """Whether the viewer may add this organisation (platform members may) or change it
+    (its admins and platform admins may); other existing ones are skipped, with the reason."""
+    existing = known.get(record["external_id"])
+    if viewer.is_operator or viewer.is_platform_admin:
+        return True
+    if existing is None:
+        if not viewer.is_network_member:
+            problems.add(line, "record", "only members of the platform may add organisations")
+        return viewer.is_network_member
+    if viewer.admin_of(existing):
+        return True
+    skipped.append(Problem(f"{record['external_id']!r} is an organisation you do not administer; "
+                           "its profile is left as it is", line=line, field="external_id"))
+    return False
 
 
 def _organisation(problems: Problems, line: int, row: dict) -> dict | None:
@@ -269,6 +295,11 @@ def write_template(path: Path, *, rows: list[dict]) -> None:
         return
     if suffix != ".xlsx":
         raise InvalidInput(f"file: {path.name} must end in .xlsx or .csv.")
+    template_workbook(rows).save(path)
+
+
+def template_workbook(rows: list[dict]) -> Workbook:
+    """The template as a workbook: the rows on one sheet, the instructions on another."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET
@@ -283,4 +314,4 @@ def write_template(path: Path, *, rows: list[dict]) -> None:
     for column, text in INSTRUCTIONS:
         help_sheet.append([column, text])
     help_sheet.column_dimensions["B"].width = 100
-    workbook.save(path)
+    return workbook

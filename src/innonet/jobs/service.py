@@ -44,22 +44,33 @@ class JobKind:
     attempts: int
     # Parameters that hold a secret (a link in a mail) are erased once the job has ended.
     secret_params: bool
+    # The template that shows a finished job's result on its page, if more than a link.
+    result_template: str | None
 
 
 _kinds: dict[str, JobKind] = {}
 
 
 def job_kind(name: str, *, title: str, attempts: int = len(RETRY_DELAYS) + 1,
-             secret_params: bool = False):
+             secret_params: bool = False, result_template: str | None = None):
     """Register a function as the job ``name``."""
     def register(function: Callable[["JobContext"], dict]):
-        _kinds[name] = JobKind(name, function, title, attempts, secret_params)
+        _kinds[name] = JobKind(name, function, title, attempts, secret_params, result_template)
         return function
     return register
 
 
 def kind_of(name: str) -> JobKind:
     return _kinds[name]
+
+
+class FailedWithResult(InnonetError):
+    """The job ends failed, at once, with a result that says more than its message (every
+    bad line of a file)."""
+
+    def __init__(self, message: str, result: dict):
+        super().__init__(message)
+        self.result = result
 
 
 class PassingFailure(Exception):
@@ -75,6 +86,18 @@ class JobContext:
     params: dict
     sessions: sessionmaker[Session]
     settings: Settings
+    user_id: int | None = None  # who started it, if someone did
+
+    def record_result(self, session: Session, result: dict) -> None:
+        """Save the result in ``session``'s transaction, the one that commits the job's
+        work: a run after a kill between that commit and the job's end finds it there."""
+        session.execute(update(Job).where(Job.id == self.job_id).values(result=json.dumps(result)))
+
+    def recorded_result(self) -> dict | None:
+        """The result an earlier run of this job committed with its work, if any."""
+        with transaction(self.sessions, writes=False) as session:
+            saved = session.scalar(select(Job.result).where(Job.id == self.job_id))
+        return json.loads(saved) if saved else None
 
     def progress(self, done: int, total: int, message: str = "") -> None:
         with transaction(self.sessions) as session:
@@ -109,12 +132,17 @@ def submit(sessions: sessionmaker[Session], kind: str, params: dict | None = Non
         return job, True
     except IntegrityError:
         with transaction(sessions, writes=False) as session:
-            active = session.scalars(select(Job).where(
-                Job.dedupe_key == dedupe_key, Job.status.in_(ACTIVE))).first()
+            active = active_job(session, dedupe_key)
         if active is None:  # it finished in the meantime: ask again
             return submit(sessions, kind, params, user_id=user_id,
                           organisation_id=organisation_id, dedupe_key=dedupe_key)
         return active, False
+
+
+def active_job(session: Session, dedupe_key: str) -> Job | None:
+    """The queued or running job with this ``dedupe_key``, if there is one."""
+    return session.scalars(select(Job).where(Job.dedupe_key == dedupe_key,
+                                             Job.status.in_(ACTIVE))).first()
 
 
 def claim(sessions: sessionmaker[Session], job_id: int) -> Job | None:
@@ -139,7 +167,8 @@ def run(sessions: sessionmaker[Session], job_id: int, settings: Settings | None 
     if job is None:
         return None
     kind = _kinds.get(job.kind)
-    context = JobContext(job.id, json.loads(job.params), sessions, settings or get_settings())
+    context = JobContext(job.id, json.loads(job.params), sessions, settings or get_settings(),
+                         job.user_id)
     stop = threading.Event()
     beat = threading.Thread(target=_beat, args=(sessions, job.id, stop), daemon=True)
     beat.start()
@@ -179,7 +208,8 @@ def _record_failure(sessions, job: Job, kind: JobKind, error: Exception) -> floa
                 status="queued", message=f"Attempt {job.attempts} failed ({reason}); "
                                          f"trying again in {delay} s."[:MESSAGE_LIMIT]))
         return delay
-    _finish(sessions, job.id, status="failed", result=None, message=f"Failed: {reason}")
+    _finish(sessions, job.id, status="failed", message=f"Failed: {reason}",
+            result=error.result if isinstance(error, FailedWithResult) else None)
     return None
 
 
@@ -298,6 +328,7 @@ def describe(job: Job) -> dict:
     kind = _kinds.get(job.kind)
     return {"id": job.id, "kind": job.kind, "title": kind.title if kind else job.kind,
             "status": job.status, "message": job.message,
+            "result_template": kind.result_template if kind else None,
             "progress": {"done": job.progress_done, "total": job.progress_total},
             "attempts": job.attempts, "result": json.loads(job.result) if job.result else None,
             "created_at": job.created_at, "started_at": job.started_at,

@@ -111,7 +111,7 @@ def recommend_batch(
     import csv
 
     from innonet.cli import console, fail, runtime
-    from innonet.imports.readers import read_csv
+    from innonet.tables import read_csv
     from innonet.matching import service
 
     if (queries is None) == (needs is None):

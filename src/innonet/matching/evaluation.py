@@ -16,7 +16,7 @@ import numpy as np
 
 from innonet.analytics import linkpred
 from innonet.errors import InvalidInput, Problem
-from innonet.imports.readers import read_csv
+from innonet.tables import read_csv
 from innonet.matching import ranker
 from innonet.matching.history import KIND_CODES, History, history_until
 from innonet.organisations.models import KIND_FROM_CORDIS

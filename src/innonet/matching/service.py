@@ -185,9 +185,13 @@ def start_training(session: Session):
     """In the web app: a job that learns the rankers for the current history (one at a
     time for a history). Elsewhere: None (the command line learns in place)."""
     queue = queue_of(session)
-    if queue is None:
-        return None
-    return queue.submit(TRAINING_JOB, dedupe_key=f"rankers:{finder(session).digest}")
+    return None if queue is None else submit_training(queue)
+
+
+def submit_training(queue):
+    """Hand the learning of the rankers to ``queue``: one job at a time, which learns the
+    history as it is when it runs."""
+    return queue.submit(TRAINING_JOB, dedupe_key=TRAINING_JOB)
 
 
 def _build(session: Session) -> Finder:

@@ -1,27 +1,22 @@
 """Pages: agreements, the audit log, cluster consent, the cluster's aggregates, CSV exports."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from innonet.collaborations import service as collaborations
 from innonet.errors import InnonetError
-from innonet.imports import template
 from innonet.organisations import service as organisations
 from innonet.sharing import policy, service
 from innonet.sharing.models import AGREEMENT_KINDS, AGREEMENT_STATUSES
 from innonet.sharing.policy import Viewer
 from innonet.sharing.schemas import AgreementIn, AgreementPatch
-from innonet.web import PostedForm, RecordId, CurrentViewer, DbSession, field_errors, redirect_with_flash, render
+from innonet.web import (CurrentViewer, DbSession, PostedForm, RecordId, csv_download, field_errors,
+                         redirect_with_flash, render)
 
 router = APIRouter(include_in_schema=False)
-
-
-def _csv_download(text: str, filename: str) -> Response:
-    return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # ---------------------------------------------------------------- audit log and consent
@@ -39,7 +34,7 @@ def audit_page(request: Request, external_id: str, session: Session = DbSession,
 def audit_csv(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
     organisation = organisations.get_organisation(session, external_id=external_id)
     events = service.audit_events(session, viewer, organisation_id=organisation.id, limit=None)
-    return _csv_download(service.audit_csv(events), f"audit-{organisation.external_id}.csv")
+    return csv_download(service.audit_csv(events), f"audit-{organisation.external_id}.csv")
 
 
 @router.post("/orgs/{external_id}/cluster-consent")
@@ -51,13 +46,6 @@ def cluster_consent(request: Request, external_id: str, session: Session = DbSes
     service.set_cluster_consent(session, viewer, organisation=organisation, consent=consent)
     return redirect_with_flash(request, f"/orgs/{external_id}/members",
                                "Consent given." if consent else "Consent withdrawn.")
-
-
-@router.get("/orgs/{external_id}/export.csv")
-def export_csv(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
-    """The organisation and the relationships you may see, in the import template format."""
-    rows = template.template_rows(session, viewer, external_id=external_id)
-    return _csv_download(template.template_csv(rows), f"network-{external_id}.csv")
 
 
 # ---------------------------------------------------------------- agreements
