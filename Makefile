@@ -20,6 +20,8 @@ demo: install
 
 # PostgreSQL tests run when INNONET_TEST_POSTGRESQL_URL is set; browser tests when Chromium is installed.
 test: install
+	$(BIN)/ruff check src
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+from live_server import INNONET, innonet_server
 
 from innonet import analytics
-from live_server import INNONET, innonet_server
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "h2020-participations-2014-2018.csv.gz"
 K = 256

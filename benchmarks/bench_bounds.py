@@ -21,7 +21,6 @@ import zipfile
 from pathlib import Path
 
 import httpx
-
 from live_server import INNONET, innonet_server
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,10 +25,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import httpx
+from live_server import INNONET, chosen_backends, innonet_server, new_database
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
-
-from live_server import INNONET, chosen_backends, innonet_server, new_database
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSORTIA = ROOT / "src" / "innonet" / "demo" / "h2020-2021-consortia.csv.gz"

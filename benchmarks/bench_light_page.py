@@ -17,11 +17,10 @@ import threading
 import time
 
 import httpx
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
-
 from bench_concurrency import CONSORTIA
 from live_server import INNONET, chosen_backends, innonet_server, new_database
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 PASSWORD = "a long enough password"
 SLOW_REQUESTS = 10

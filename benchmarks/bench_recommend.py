@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from live_server import INNONET, innonet_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,10 +38,11 @@ def timed(function, *args, **kwargs):
 
 
 def main():
+    from sqlalchemy import select
+
     from innonet.db import make_engine, make_session_factory
     from innonet.matching import service
     from innonet.organisations.models import Organisation
-    from sqlalchemy import select
 
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{directory}/bench.db"

@@ -7,8 +7,8 @@ on the 27,411-organisation H2020 network (the figures in docs/methods.md; about 
 import time
 
 import numpy as np
-
 from bench_analytics import K, load_graph
+
 from innonet.analytics.centrality import betweenness, harmonic_closeness
 
 

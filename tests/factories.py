@@ -8,7 +8,7 @@ from innonet.collaborations import service as collaborations
 from innonet.collaborations.schemas import RelationshipIn
 from innonet.organisations import service as organisations
 from innonet.organisations.schemas import OrganisationIn
-from innonet.sharing.policy import operator
+from innonet.roles import operator
 from innonet.web import CSRF_COOKIE, SESSION_COOKIE
 
 _numbers = itertools.count(1)

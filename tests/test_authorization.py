@@ -15,11 +15,11 @@ import pytest
 from starlette.routing import Mount
 
 from innonet.accounts import service as accounts
+from innonet.jobs.models import Job
 from innonet.matching import service as matching
 from innonet.matching.schemas import NeedIn
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import AgreementIn
-from innonet.jobs.models import Job
 from tests.factories import (
     OPERATOR,
     PASSWORD,

@@ -19,9 +19,16 @@ from innonet.errors import InvalidInput
 from innonet.imports import service as imports
 from innonet.imports import template
 from innonet.organisations.models import Organisation
+from innonet.roles import operator
 from innonet.text import TEXT_LIMITS
-from innonet.sharing.policy import operator
-from tests.factories import PASSWORD, bearer, make_organisation, make_relationship, make_user, sign_in
+from tests.factories import (
+    PASSWORD,
+    bearer,
+    make_organisation,
+    make_relationship,
+    make_user,
+    sign_in,
+)
 
 OPERATOR = operator(date.today())
 

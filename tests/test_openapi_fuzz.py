@@ -14,7 +14,13 @@ from schemathesis.specs.openapi.checks import (
 from innonet.app import create_app
 from innonet.config import Settings
 from innonet.db import make_engine, make_session_factory, migrate, transaction
-from tests.factories import bearer, make_organisation, make_project, make_relationship, make_user
+from tests.factories import (
+    bearer,
+    make_organisation,
+    make_project,
+    make_relationship,
+    make_user,
+)
 
 MAX_EXAMPLES = 30  # per operation; bounded so that CI stays fast
 # No 5xx, and every answer (status, content type, body) is one the document declares.

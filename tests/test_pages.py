@@ -1,6 +1,6 @@
 """Server-rendered pages: content, HTMX fragments, form errors next to fields, escaping."""
 
-from tests.factories import make_user, sign_in, make_organisation, make_project
+from tests.factories import make_organisation, make_project, make_user, sign_in
 
 
 def test_home_shows_the_network_at_a_glance(client, session):

@@ -1,5 +1,6 @@
 """create_app(): the web application with its API, pages, error handling and static files."""
 
+import logging
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -11,17 +12,36 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
 
-import logging
-
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
-
 from innonet import __version__, observability
+from innonet.accounts import service as accounts
 from innonet.config import Settings, get_settings
-from innonet.db import POOL_SIZE, describe_error, integrity_problem, make_engine, make_session_factory, migrate
-from innonet.errors import InnonetError, InvalidInput, Pending, Problem, TooManyRequests, Unauthorized
+from innonet.db import (
+    POOL_SIZE,
+    describe_error,
+    integrity_problem,
+    make_engine,
+    make_session_factory,
+    migrate,
+)
+from innonet.errors import (
+    InnonetError,
+    InvalidInput,
+    Pending,
+    Problem,
+    TooManyRequests,
+    Unauthorized,
+)
+from innonet.jobs.queue import SESSION_KEY as JOBS_SESSION_KEY
 from innonet.jobs.queue import JobQueue
 from innonet.web import check_csrf, check_input, is_htmx, render
 
@@ -69,6 +89,9 @@ def create_app(settings: Settings | None = None, *,
     app.state.sessions = sessions
     app.state.clock = clock
     app.state.jobs = JobQueue(settings, sessions)
+    # Each request's session carries the queue (jobs.queue.queue_of): slow work is handed to it.
+    app.state.session_info = {JOBS_SESSION_KEY: app.state.jobs}
+    app.state.identify = accounts.identify
 
     # Added first, so it sits inside the middleware below: its 413 gets the error shape.
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes,
@@ -99,12 +122,12 @@ def create_app(settings: Settings | None = None, *,
 
     from innonet.accounts import api as accounts_api
     from innonet.accounts import views as accounts_views
+    from innonet.collaborations import api as collaborations_api
+    from innonet.collaborations import views as collaborations_views
     from innonet.imports import api as imports_api
     from innonet.imports import views as imports_views
     from innonet.jobs import api as jobs_api
     from innonet.jobs import views as jobs_views
-    from innonet.collaborations import api as collaborations_api
-    from innonet.collaborations import views as collaborations_views
     from innonet.matching import api as matching_api
     from innonet.matching import views as matching_views
     from innonet.network import api as network_api

@@ -1,71 +1,17 @@
 """The ``innonet`` command: one root, each domain adds its own commands."""
 
-import json
 import os
 import sys
-from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
-from innonet.config import Settings, get_settings
-from innonet.db import make_engine, make_session_factory, migrate
-from innonet.errors import InnonetError
+from innonet.config import get_settings
+from innonet.terminal import Runtime, console, print_json, runtime
 
 app = typer.Typer(help="innonet: map, diagnose and grow innovation networks.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
-# Messages and progress go to stderr so that stdout carries only the data asked for.
-console = Console(stderr=True)
-MAX_PROBLEMS_SHOWN = 50
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-
-    @cached_property
-    def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
-
-    @cached_property
-    def sessions(self) -> sessionmaker[Session]:
-        """Sessions on a database brought up to the newest schema."""
-        try:
-            migrate(self.engine)  # a no-op when it is already up to date
-        except (ArgumentError, NoSuchModuleError, OperationalError, InterfaceError) as error:
-            url = make_url_safe(self.settings.database_url)
-            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-            console.print(f"[bold red]Error:[/] cannot open the database {url}: {reason}. "
-                          "Check --db or INNONET_DATABASE_URL.", highlight=False)
-            raise typer.Exit(1) from None
-        return make_session_factory(self.engine)
-
-    @property
-    def viewer(self):
-        """The command line acts as the operator of the server, who holds the database anyway."""
-        from innonet.sharing.policy import operator
-
-        return operator(date.today())
-
-
-def make_url_safe(url: str) -> str:
-    """The database URL without its password, for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return repr(url)
-
-
-def runtime(ctx: typer.Context) -> Runtime:
-    return ctx.find_root().obj
-
-
 @app.callback()
 def main(
     ctx: typer.Context,
@@ -76,20 +22,6 @@ def main(
     if db:
         settings = settings.model_copy(update={"database_url": db})
     ctx.obj = Runtime(settings)
-
-
-def fail(error: InnonetError) -> None:
-    """Print a domain error and every problem it names, then exit with status 1."""
-    console.print(f"[bold red]Error:[/] {error.message}", highlight=False, markup=True)
-    for problem in error.problems[:MAX_PROBLEMS_SHOWN]:
-        console.print(f"  - {problem}", highlight=False, markup=False)
-    if len(error.problems) > MAX_PROBLEMS_SHOWN:
-        console.print(f"  … and {len(error.problems) - MAX_PROBLEMS_SHOWN} more")
-    raise typer.Exit(1)
-
-
-def print_json(data) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 @app.command()
@@ -158,7 +90,8 @@ def serve(
     console.print(f"innonet is running at [bold]http://{host}:{port}/[/]  (Ctrl+C stops it)")
     # Idle connections are kept longer than the usual proxy's 60 s, so that a proxy or a
     # browser never sends a request on a connection the server is just closing.
-    options = {"host": host, "port": port, "log_level": "warning", "timeout_keep_alive": 65}
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning",
+                               "timeout_keep_alive": 65}
     try:
         if workers == 1:
             uvicorn.run(application, **options)
@@ -227,12 +160,13 @@ DEMO_ADMIN = "admin@demo.innonet.example"
 def register() -> None:
     from innonet.accounts.cli import register as accounts
     from innonet.backup.cli import register as backup
+    from innonet.collaborations.cli import register as collaborations
     from innonet.imports.cli import register as imports
     from innonet.matching.cli import register as matching
     from innonet.network.cli import register as network
     from innonet.organisations.cli import register as organisations
 
-    for add in (imports, organisations, network, matching, accounts, backup):
+    for add in (imports, organisations, collaborations, network, matching, accounts, backup):
         add(app)
 
 

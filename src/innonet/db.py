@@ -6,11 +6,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.resources import files
+from typing import cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CheckConstraint, DateTime, MetaData, Table, TypeDecorator, create_engine, event, inspect, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    MetaData,
+    Table,
+    TypeDecorator,
+    create_engine,
+    event,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -222,18 +235,12 @@ def is_initialised(engine: Engine) -> bool:
     return inspect(engine).has_table("alembic_version")
 
 
-def load_models() -> None:
-    """Import every domain's models so that ``Base.metadata`` knows all tables."""
-    from innonet.accounts import models as _accounts  # noqa: F401
-    from innonet.collaborations import models as _collaborations  # noqa: F401
-    from innonet.jobs import models as _jobs  # noqa: F401
-    from innonet.matching import models as _matching  # noqa: F401
-    from innonet.network import models as _network  # noqa: F401
-    from innonet.organisations import models as _organisations  # noqa: F401
-    from innonet.sharing import models as _sharing  # noqa: F401
+def rows_changed(result) -> int:
+    """How many rows an UPDATE or DELETE statement's ``result`` changed."""
+    return cast(CursorResult, result).rowcount
 
 
-def upsert_rows(session: Session, table: Table, records: list[dict], *, key: tuple[str, ...],
+def upsert_rows(session: Session, model: type[Base], records: list[dict], *, key: tuple[str, ...],
                 defaults=None, timestamps: bool = False) -> tuple[int, int]:
     """Insert new rows and update changed ones, matched on the ``key`` columns.
 
@@ -242,6 +249,7 @@ def upsert_rows(session: Session, table: Table, records: list[dict], *, key: tup
     ``defaults(record)`` gives values for columns a new row needs but the record lacks.
     Returns (inserted, updated).
     """
+    table = cast(Table, model.__table__)
     existing = {tuple(row[k] for k in key): row for row in session.execute(select(table)).mappings()}
     now = utcnow()
     inserts, updates = [], []

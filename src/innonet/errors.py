@@ -1,6 +1,8 @@
 """The one exception tree of innonet; each error carries its HTTP status."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -69,7 +71,7 @@ class InvalidInput(InnonetError):
     status_code = 422
 
     @classmethod
-    def from_validation(cls, errors: list[dict]) -> "InvalidInput":
+    def from_validation(cls, errors: Sequence[Mapping[str, Any]]) -> "InvalidInput":
         """InvalidInput naming each field, from Pydantic's (or FastAPI's) ``errors()`` list."""
         problems = []
         for e in errors:

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import BinaryIO
+from typing import IO
 
 from innonet.errors import InvalidInput, Problem
 from innonet.text import CONTROL_MESSAGE, MAX_CELL, has_control_characters
@@ -51,9 +51,10 @@ class _BoundedGzip(io.RawIOBase):
         return n
 
 
-def text_stream(raw: BinaryIO) -> io.TextIOWrapper:
+def text_stream(raw: IO[bytes]) -> io.TextIOWrapper:
     """Decode a (possibly gzipped) byte stream as UTF-8, dropping a byte-order mark."""
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)
+    buffered: io.BufferedReader = raw if isinstance(raw, io.BufferedReader) \
+        else io.BufferedReader(raw)  # type: ignore[arg-type, type-var]
     if buffered.peek(2)[:2] == b"\x1f\x8b":
         buffered = io.BufferedReader(_BoundedGzip(buffered))
     return io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
@@ -88,7 +89,7 @@ def sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
     return Detected
 
 
-def read_csv(raw: BinaryIO, *, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+def read_csv(raw: IO[bytes], *, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) for each record of a CSV file; rejects a header missing ``required``."""
     stream = _bounded_lines(text_stream(raw))
     line = 1

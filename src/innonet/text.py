@@ -7,7 +7,7 @@ and GraphML exports) cannot carry the others, and a terminal obeys ESC.
 """
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -42,6 +42,10 @@ def has_control_characters(value: str) -> bool:
     return CONTROL_CHARACTERS.search(value) is not None
 
 
+@overload
+def refuse_control_characters(field: str, value: str) -> str: ...
+@overload
+def refuse_control_characters(field: str, value: str | None) -> str | None: ...
 def refuse_control_characters(field: str, value: str | None) -> str | None:
     """The value, or InvalidInput naming ``field`` when it holds a control character
     (for form fields that no input model reads)."""

@@ -4,13 +4,14 @@ import functools
 import inspect
 import secrets
 from collections.abc import Iterator
-from typing import Annotated
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Path as PathParam, Request
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import ChoiceLoader, FileSystemLoader
@@ -19,14 +20,10 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from innonet import __version__
-from innonet.collaborations.models import DIRECTIONS, PARTICIPATION_ROLES, RELATIONSHIP_KINDS
 from innonet.countries import country_name
 from innonet.db import transaction
 from innonet.errors import Forbidden, InvalidInput, Unauthorized
-from innonet.jobs.queue import SESSION_KEY as JOBS_SESSION_KEY
-from innonet.organisations.models import KINDS
-from innonet.sharing.models import VISIBILITIES
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 from innonet.text import CONTROL_MESSAGE, MAX_ID, TEXT_LIMITS, has_control_characters
 
 PACKAGE = Path(__file__).parent
@@ -36,11 +33,9 @@ templates.env.loader = ChoiceLoader([
     FileSystemLoader(PACKAGE / "templates"),
     *(FileSystemLoader(p) for p in sorted(PACKAGE.glob("*/templates"))),
 ])
-templates.env.globals |= {
-    "KINDS": KINDS, "RELATIONSHIP_KINDS": RELATIONSHIP_KINDS, "DIRECTIONS": DIRECTIONS,
-    "ROLES": PARTICIPATION_ROLES, "country_name": country_name, "version": __version__,
-    "VISIBILITIES": VISIBILITIES, "TEXT_LIMITS": TEXT_LIMITS,
-}
+# What every page may use; each domain adds its own words with template_globals.
+templates.env.globals |= {"country_name": country_name, "version": __version__,
+                          "TEXT_LIMITS": TEXT_LIMITS}
 templates.env.filters["money"] = lambda v: "" if v is None else f"€{v:,.0f}"
 templates.env.filters["thousands"] = lambda v: f"{v:,}"
 
@@ -55,11 +50,17 @@ CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def template_globals(**values) -> None:
+    """Names every template may use (a domain's vocabularies: kinds, roles …)."""
+    templates.env.globals.update(values)
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed before the response goes out, else rolled back.
-    GET and HEAD only read (and leave audit rows); the other methods write."""
+    GET and HEAD only read (and leave audit rows); the other methods write. The session
+    carries what the app puts in ``app.state.session_info`` (its job queue)."""
     with transaction(request.app.state.sessions, writes=request.method in UNSAFE_METHODS) as session:
-        session.info[JOBS_SESSION_KEY] = request.app.state.jobs
+        session.info.update(request.app.state.session_info)
         yield session
 
 
@@ -69,36 +70,24 @@ DbSession = Depends(get_session, scope="function")
 
 
 def get_viewer(request: Request) -> Viewer:
-    """Who is asking: a bearer token (API), a sign-in cookie, or a visitor.
-
-    On the API a sign-in cookie only reads: changes need a token, which a page of another
-    site cannot send, so the API needs no CSRF check.
+    """Who is asking: a bearer token (API), a sign-in cookie, or a visitor, as the app's
+    ``state.identify`` (the accounts domain's) says.
 
     Read in a short transaction of its own, not the request's: the request's transaction
     then begins in the handler, so a writer holds SQLite's write lock only within one
     thread of the pool, never while it waits for the next (which the requests waiting
     for that lock might all hold).
     """
-    from innonet.accounts import service as accounts
-
     on_api = request.url.path.startswith("/api/")
-    channel, path = ("api" if on_api else "page"), request.url.path
-    today = request.app.state.clock()
-    user, can_write = None, False
-    authorization = request.headers.get("Authorization")
+    token = None
+    if on_api and (authorization := request.headers.get("Authorization")):
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Authorization: send 'Bearer <token>' with a personal API token.")
     with transaction(request.app.state.sessions, writes=False) as session:
-        if on_api and authorization:
-            scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise Unauthorized("Authorization: send 'Bearer <token>' with a personal API token.")
-            user, scope = accounts.user_for_token(session, token=token.strip())
-            can_write = scope == "write"
-        elif cookie := request.cookies.get(SESSION_COOKIE):
-            user = accounts.user_for_session(session, token=cookie)
-            can_write = not on_api
-        roles = accounts.roles_of(session, user_id=user.id) if user else {}
-        viewer = accounts.viewer_for(user, roles, today=today, can_write=can_write,
-                                     channel=channel, path=path)
+        viewer = request.app.state.identify(
+            session, token=token and token.strip(), cookie=request.cookies.get(SESSION_COOKIE),
+            on_api=on_api, today=request.app.state.clock(), path=request.url.path)
     request.state.viewer = viewer
     return viewer
 
@@ -217,7 +206,7 @@ async def check_csrf(request: Request) -> None:
     """Every form post must repeat the browser's form token (double submit, signed)."""
     if request.method not in UNSAFE_METHODS or request.url.path.startswith("/api/"):
         return
-    sent = request.headers.get(CSRF_HEADER)
+    sent: object = request.headers.get(CSRF_HEADER)
     if sent is None and "form" in request.headers.get("content-type", ""):
         sent = (await request.form()).get(CSRF_FIELD)
     cookie = request.cookies.get(CSRF_COOKIE)

@@ -7,8 +7,9 @@ jobs (see :func:`innonet.jobs.service.job_kind`).
 import os
 
 from innonet.config import Settings
-from innonet.db import load_models, make_engine, make_session_factory, migrate
+from innonet.db import make_engine, make_session_factory, migrate
 from innonet.jobs.queue import JobQueue
+from innonet.schema import load_models
 
 
 def load_job_kinds() -> None:

@@ -11,11 +11,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from innonet.analytics.centrality import (betweenness, clustering, core_number, degree,
-                                          eigenvector_centrality, harmonic_closeness,
-                                          pagerank, sample_sources, strength)
+from innonet.analytics.centrality import (
+    betweenness,
+    clustering,
+    core_number,
+    degree,
+    eigenvector_centrality,
+    harmonic_closeness,
+    pagerank,
+    sample_sources,
+    strength,
+)
 from innonet.analytics.communities import communities, modularity
-from innonet.analytics.graph import co_participation_edges, collaboration_graph, to_networkx
+from innonet.analytics.graph import (
+    co_participation_edges,
+    collaboration_graph,
+    to_networkx,
+)
 from innonet.analytics.metrics import node_metrics
 from innonet.analytics.structural_holes import structural_holes
 

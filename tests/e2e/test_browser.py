@@ -10,11 +10,11 @@ import pytest
 import uvicorn
 from playwright.sync_api import expect
 
+from innonet.accounts import service as accounts
 from innonet.app import create_app
 from innonet.config import Settings
 from innonet.db import make_engine, make_session_factory, migrate, transaction
 from innonet.imports import service as imports
-from innonet.accounts import service as accounts
 from innonet.organisations import service as organisations
 from tests.conftest import CONSORTIA, skip_or_fail
 from tests.factories import PASSWORD

@@ -13,7 +13,6 @@ from innonet.app import create_app
 from innonet.collaborations.models import Participation, Relationship
 from innonet.config import Settings
 from innonet.db import transaction
-from innonet.imports import uploads
 from innonet.organisations.models import Organisation
 from tests.conftest import PARTICIPATIONS
 from tests.factories import bearer, make_organisation, make_user, sign_in
@@ -176,7 +175,6 @@ def test_an_import_job_run_again_after_being_killed_leaves_the_same_result(web, 
     """Its work and its result commit together: a run after a kill between that commit and
     the job's end (its worker gone, its heartbeat stale) adds nothing twice and reports the
     same counts."""
-    from datetime import timedelta
 
     from innonet.db import utcnow
     from innonet.jobs import service as jobs

@@ -10,12 +10,18 @@ import pytest
 from sqlalchemy import select
 
 from innonet.matching import service
-from innonet.matching.models import RankerModel
-from innonet.organisations import service as organisations
 from innonet.matching.factors import FACTORS
+from innonet.matching.models import RankerModel
 from innonet.matching.schemas import NeedQuery
-from tests.factories import (OPERATOR, bearer, make_organisation, make_project,
-                             make_relationship, make_user)
+from innonet.organisations import service as organisations
+from tests.factories import (
+    OPERATOR,
+    bearer,
+    make_organisation,
+    make_project,
+    make_relationship,
+    make_user,
+)
 
 NEED = "barrier coating from cellulose for food packaging"
 

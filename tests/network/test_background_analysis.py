@@ -16,8 +16,14 @@ from innonet.jobs import service as jobs
 from innonet.jobs.models import Job
 from innonet.network import service
 from innonet.network.models import StoredAnalysis
-from tests.factories import (OPERATOR, bearer, make_organisation, make_project,
-                             make_relationship, make_user, sign_in)
+from tests.factories import (
+    OPERATOR,
+    bearer,
+    make_project,
+    make_relationship,
+    make_user,
+    sign_in,
+)
 from tests.network.test_network import network  # noqa: F401 - the fixture
 
 

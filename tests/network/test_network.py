@@ -13,10 +13,16 @@ from innonet.cli import app as cli_app
 from innonet.collaborations import service as collaborations
 from innonet.errors import InvalidInput
 from innonet.network import service
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 from tests.conftest import CONSORTIA
-from tests.factories import (OPERATOR, bearer, make_organisation, make_project,
-                             make_relationship, make_user)
+from tests.factories import (
+    OPERATOR,
+    bearer,
+    make_organisation,
+    make_project,
+    make_relationship,
+    make_user,
+)
 
 VISITOR = Viewer(today=date.today(), channel="api")
 

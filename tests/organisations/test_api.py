@@ -1,4 +1,10 @@
-from tests.factories import bearer, make_organisation, make_project, make_relationship, make_user
+from tests.factories import (
+    bearer,
+    make_organisation,
+    make_project,
+    make_relationship,
+    make_user,
+)
 
 
 def test_list_filters_by_text_country_kind_and_sme_with_pagination(client, session):

@@ -3,10 +3,10 @@
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from innonet import roles
 from innonet.accounts import service
 from innonet.organisations.schemas import OrganisationSummary
-from innonet.sharing import policy
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 from innonet.web import CurrentViewer, DbSession, api_router
 
 router = api_router(tags=["account"])
@@ -28,8 +28,8 @@ class MeOut(BaseModel):
 @router.get("/me", response_model=MeOut)
 def me(session: Session = DbSession, viewer: Viewer = CurrentViewer):
     """Who the token (or session) belongs to, and the organisations and roles it has."""
-    policy.ensure_signed_in(viewer)
+    roles.ensure_signed_in(viewer)
     return {"email": viewer.email, "is_platform_admin": viewer.is_platform_admin,
             "is_cluster_manager": viewer.is_cluster_manager, "can_write": viewer.can_write,
             "memberships": [{"organisation": o, "role": role}
-                            for o, role in service.memberships_of(session, user_id=viewer.user_id)]}
+                            for o, role in service.memberships_of(session, user_id=viewer.user_id or 0)]}

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from innonet.errors import InnonetError
+from innonet.errors import Conflict, InnonetError
 
 users = typer.Typer(help="Accounts: create admins and users, make reset links.", no_args_is_help=True)
 tokens = typer.Typer(help="Personal API tokens for /api/v1.", no_args_is_help=True)
@@ -24,7 +24,7 @@ def create_admin(
 ) -> None:
     """Create a platform admin (or make an existing user one); asks for the password."""
     from innonet.accounts import service
-    from innonet.cli import console, fail, runtime
+    from innonet.terminal import console, fail, runtime
 
     password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
@@ -51,8 +51,8 @@ def create_user(
 ) -> None:
     """Add a person to an organisation: prints an invitation link, or sets a password."""
     from innonet.accounts import service
-    from innonet.cli import console, fail, runtime
     from innonet.organisations import service as organisations
+    from innonet.terminal import console, fail, runtime
 
     rt = runtime(ctx)
     password = _password(set_password)
@@ -96,13 +96,17 @@ def reset_link(
 ) -> None:
     """Print a one-hour password reset link for an account (for use without a mail server)."""
     from innonet.accounts import service
-    from innonet.cli import fail, runtime
+    from innonet.terminal import fail, runtime
 
     rt = runtime(ctx)
     try:
         with rt.sessions.begin() as session:
             service.get_user(session, email=email)
-            _, secret = service.request_password_reset(session, email=email)
+            reset = service.request_password_reset(session, email=email)
+            if reset is None:
+                raise Conflict("Three reset links were made for this account in the last hour; "
+                               "use one of them or wait.")
+            _, secret = reset
     except InnonetError as error:
         fail(error)
     typer.echo(f"{(base_url or rt.settings.base_url or _default_base(rt)).rstrip('/')}/password/reset/{secret}")
@@ -117,7 +121,7 @@ def create_token(
 ) -> None:
     """Create a personal API token and print it (it is stored only hashed)."""
     from innonet.accounts import service
-    from innonet.cli import console, fail, runtime
+    from innonet.terminal import console, fail, runtime
 
     try:
         with runtime(ctx).sessions.begin() as session:
@@ -136,7 +140,7 @@ def list_tokens(
 ) -> None:
     """A user's tokens: id, scope, name, created, last used, revoked."""
     from innonet.accounts import service
-    from innonet.cli import fail, runtime
+    from innonet.terminal import fail, runtime
 
     try:
         with runtime(ctx).sessions() as session:
@@ -157,7 +161,7 @@ def revoke_token(
 ) -> None:
     """Revoke a token: requests with it are refused from now on."""
     from innonet.accounts import service
-    from innonet.cli import console, fail, runtime
+    from innonet.terminal import console, fail, runtime
 
     try:
         with runtime(ctx).sessions.begin() as session:

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from innonet import roles
 from innonet.accounts.models import (
     ApiToken,
     Invitation,
@@ -20,10 +21,16 @@ from innonet.accounts.models import (
     User,
 )
 from innonet.db import serialise, utcnow, write_after_read
-from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from innonet.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 from innonet.organisations.models import Organisation
-from innonet.sharing import policy
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 from innonet.text import has_control_characters, refuse_control_characters
 
 SESSION_LIFETIME = timedelta(days=14)
@@ -147,7 +154,7 @@ def memberships_of(session: Session, *, user_id: int) -> list[tuple[Organisation
 def members_of(session: Session, viewer: Viewer, *, organisation_id: int) -> list[tuple[Membership, User]]:
     """The people of an organisation (its admins and platform admins may list them)."""
     if not (viewer.admin_of(organisation_id) or viewer.is_platform_admin):
-        policy.ensure_signed_in(viewer)
+        roles.ensure_signed_in(viewer)
         raise Forbidden("Only the organisation's administrators may see its members.")
     rows = session.execute(
         select(Membership, User).join(User, User.id == Membership.user_id)
@@ -157,7 +164,7 @@ def members_of(session: Session, viewer: Viewer, *, organisation_id: int) -> lis
 
 def remove_membership(session: Session, viewer: Viewer, *, organisation_id: int,
                       membership_id: int) -> None:
-    policy.ensure_insider(viewer, organisation_id, admin=True, platform_admin_too=True)
+    roles.ensure_insider(viewer, organisation_id, admin=True, platform_admin_too=True)
     membership = session.get(Membership, membership_id)
     if membership is None or membership.organisation_id != organisation_id:
         raise NotFound(f"No membership with id {membership_id}.")
@@ -177,6 +184,25 @@ def viewer_for(user: User | None, roles: dict[int, str], *, today: date, can_wri
                   is_platform_admin=user.is_platform_admin,
                   is_cluster_manager=user.is_cluster_manager, can_write=can_write,
                   channel=channel, path=path)
+
+
+def identify(session: Session, *, token: str | None, cookie: str | None, on_api: bool,
+             today: date, path: str) -> Viewer:
+    """Who is asking: the owner of an API token, of a sign-in cookie, or a visitor.
+
+    On the API a sign-in cookie only reads: changes need a token, which a page of another
+    site cannot send, so the API needs no CSRF check.
+    """
+    user, can_write = None, False
+    if on_api and token:
+        user, scope = user_for_token(session, token=token)
+        can_write = scope == "write"
+    elif cookie:
+        user = user_for_session(session, token=cookie)
+        can_write = not on_api
+    roles = roles_of(session, user_id=user.id) if user else {}
+    return viewer_for(user, roles, today=today, can_write=can_write,
+                      channel="api" if on_api else "page", path=path)
 
 
 def viewer_of(session: Session, *, user_id: int | None, today: date, channel: str) -> Viewer:
@@ -202,7 +228,7 @@ def invite(session: Session, viewer: Viewer, *, organisation_id: int, email: str
 
     Its admins invite; a platform admin may too, to give a new organisation its first admin.
     """
-    policy.ensure_insider(viewer, organisation_id, admin=True, platform_admin_too=True)
+    roles.ensure_insider(viewer, organisation_id, admin=True, platform_admin_too=True)
     email = normalise_email(email)
     if role not in ("admin", "member", "guest"):
         raise InvalidInput.for_field("role", "choose admin, member or guest")
@@ -272,7 +298,8 @@ def authenticate(session: Session, *, email: str, password: str, attempt_id: int
     attempt counted by :func:`reserve_sign_in`; it stays counted unless the password is right."""
     email = (email or "").strip().lower()[:320]
     user = session.scalar(select(User).where(User.email == email))
-    if not _password_matches(user, password) or not user.is_active:
+    matches = _password_matches(user, password)  # checked even without a user: same time
+    if user is None or not matches or not user.is_active or user.password_hash is None:
         raise Unauthorized("The e-mail address or the password is wrong.")
     session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
     if _hasher.check_needs_rehash(user.password_hash):
@@ -318,8 +345,8 @@ def request_password_reset(session: Session, *, email: str) -> tuple[User, str] 
     if user is None or not user.is_active:
         return None
     serialise(session, f"password-reset:{user.id}")
-    recent = session.scalar(select(func.count()).where(
-        PasswordReset.user_id == user.id, PasswordReset.created_at >= utcnow() - RESET_WINDOW))
+    recent = session.scalars(select(func.count()).where(
+        PasswordReset.user_id == user.id, PasswordReset.created_at >= utcnow() - RESET_WINDOW)).one()
     if recent >= RESETS_PER_WINDOW:
         return None  # enough links are on their way; a flood of mail helps nobody
     secret, hashed = new_secret()
@@ -337,7 +364,7 @@ def open_password_reset(session: Session, *, token: str) -> PasswordReset:
 
 def reset_password(session: Session, *, token: str, password: str) -> User:
     reset = open_password_reset(session, token=token)
-    user = session.get(User, reset.user_id)
+    user = session.get_one(User, reset.user_id)
     set_password(session, user=user, password=password)
     reset.used_at = utcnow()
     session.flush()

@@ -2,23 +2,23 @@
 
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from innonet import roles
 from innonet.accounts import mail, service
 from innonet.accounts.models import ORG_ROLES, TOKEN_SCOPES, User
 from innonet.db import transaction
 from innonet.errors import InnonetError
 from innonet.organisations import service as organisations
-from innonet.sharing import policy
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 from innonet.web import (
-    PostedForm,
-    RecordId,
     CurrentViewer,
     DbSession,
+    PostedForm,
+    RecordId,
     redirect_with_flash,
     render,
     set_session_cookie,
@@ -44,7 +44,7 @@ def _link(request: Request, path: str) -> str:
     return base + path
 
 
-def _sign_in(request: Request, session: Session, user: User, target: str) -> RedirectResponse:
+def _sign_in(request: Request, session: Session, user: User, target: str) -> Response:
     response = redirect_with_flash(request, target, f"Signed in as {user.email}.")
     set_session_cookie(request, response, service.start_session(session, user=user))
     return response
@@ -61,7 +61,7 @@ def login_page(request: Request, next: str | None = None):
 @router.post("/login", response_class=HTMLResponse)
 def login(request: Request, session: Session = DbSession,
           form: FormData = PostedForm):
-    values = {"email": str(form.get("email", ""))[:320], "next": _safe_next(form.get("next"))}
+    values = {"email": str(form.get("email", ""))[:320], "next": _safe_next(str(form.get("next") or ""))}
     address = request.client.host if request.client else "unknown"
     try:
         # Counted in a transaction of its own, committed before the password is checked:
@@ -174,7 +174,7 @@ def reset(request: Request, token: str, session: Session = DbSession,
 
 
 def _account_page(request, session, viewer, *, errors=None, new_token=None, status_code=200):
-    user = session.get(User, viewer.user_id)
+    user = session.get_one(User, viewer.user_id)
     return render(request, "account.html", {
         "user": user, "memberships": service.memberships_of(session, user_id=user.id),
         "tokens": service.tokens_of(session, user_id=user.id), "scopes": TOKEN_SCOPES,
@@ -183,7 +183,7 @@ def _account_page(request, session, viewer, *, errors=None, new_token=None, stat
 
 @router.get("/account", response_class=HTMLResponse)
 def account(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
-    policy.ensure_signed_in(viewer)
+    roles.ensure_signed_in(viewer)
     return _account_page(request, session, viewer)
 
 
@@ -191,8 +191,8 @@ def account(request: Request, session: Session = DbSession, viewer: Viewer = Cur
 def change_password(request: Request, session: Session = DbSession,
                     viewer: Viewer = CurrentViewer,
                     form: FormData = PostedForm):
-    policy.ensure_signed_in(viewer)
-    user = session.get(User, viewer.user_id)
+    roles.ensure_signed_in(viewer)
+    user = session.get_one(User, viewer.user_id)
     try:
         service.change_password(session, user=user, current=str(form.get("current_password", "")),
                                 new=str(form.get("new_password", "")))
@@ -206,8 +206,8 @@ def change_password(request: Request, session: Session = DbSession,
 @router.post("/account/tokens", response_class=HTMLResponse)
 def create_token(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer,
                  form: FormData = PostedForm):
-    policy.ensure_can_write(viewer)
-    user = session.get(User, viewer.user_id)
+    roles.ensure_can_write(viewer)
+    user = session.get_one(User, viewer.user_id)
     try:
         _, secret = service.create_token(session, user=user, name=str(form.get("name", "")),
                                          scope=str(form.get("scope", "read")))
@@ -220,7 +220,7 @@ def create_token(request: Request, session: Session = DbSession, viewer: Viewer 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(request: Request, token_id: RecordId, session: Session = DbSession,
                  viewer: Viewer = CurrentViewer):
-    policy.ensure_can_write(viewer)
+    roles.ensure_can_write(viewer)
     token = service.revoke_token(session, user_id=viewer.user_id, token_id=token_id)
     return redirect_with_flash(request, "/account", f"Token “{token.name}” revoked.")
 
@@ -248,7 +248,7 @@ def invite(request: Request, external_id: str, session: Session = DbSession,
            viewer: Viewer = CurrentViewer,
            form: FormData = PostedForm):
     organisation = organisations.get_organisation(session, external_id=external_id)
-    policy.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
+    roles.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
     try:
         invitation, secret = service.invite(session, viewer, organisation_id=organisation.id,
                                             email=str(form.get("email", "")),

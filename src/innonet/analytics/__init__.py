@@ -4,16 +4,33 @@ Functions follow networkx's style (``f(G, weight="weight", seed=None)``) and ret
 arrays indexed by vertex id; networkx is their reference in the tests.
 """
 
-from innonet.analytics.centrality import (betweenness, clustering, core_number, degree,
-                                          eigenvector_centrality, harmonic_closeness,
-                                          pagerank, strength)
+from innonet.analytics.centrality import (
+                                          betweenness,
+                                          clustering,
+                                          core_number,
+                                          degree,
+                                          eigenvector_centrality,
+                                          harmonic_closeness,
+                                          pagerank,
+                                          strength,
+)
 from innonet.analytics.communities import communities, community_links, modularity
 from innonet.analytics.diagnosis import diagnose
-from innonet.analytics.graph import (co_participation_edges, collaboration_graph, layout,
-                                     to_networkx, write_gexf, write_graphml)
+from innonet.analytics.graph import (
+                                          co_participation_edges,
+                                          collaboration_graph,
+                                          layout,
+                                          to_networkx,
+                                          write_gexf,
+                                          write_graphml,
+)
 from innonet.analytics.metrics import METRICS, node_metrics
 from innonet.analytics.report import network_report
-from innonet.analytics.structural_holes import constraint, effective_size, structural_holes
+from innonet.analytics.structural_holes import (
+                                          constraint,
+                                          effective_size,
+                                          structural_holes,
+)
 
 __all__ = [
     "METRICS", "betweenness", "clustering", "co_participation_edges", "collaboration_graph",

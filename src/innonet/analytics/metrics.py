@@ -5,9 +5,17 @@ import threading
 import numpy as np
 
 from innonet.analytics._kernels import triangle_and_distance_sums, warm_up
-from innonet.analytics.centrality import (betweenness, closeness_from_sums, clustering,
-                                          core_number, degree, eigenvector_centrality,
-                                          pagerank, sample_sources, strength)
+from innonet.analytics.centrality import (
+    betweenness,
+    closeness_from_sums,
+    clustering,
+    core_number,
+    degree,
+    eigenvector_centrality,
+    pagerank,
+    sample_sources,
+    strength,
+)
 from innonet.analytics.communities import communities
 from innonet.analytics.graph import ranked_arcs
 from innonet.analytics.structural_holes import measures_from_sums, tie_proportions

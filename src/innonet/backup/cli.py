@@ -14,7 +14,7 @@ def export(ctx: typer.Context,
     import sys
 
     from innonet.backup import service
-    from innonet.cli import console, runtime
+    from innonet.terminal import console, runtime
 
     with runtime(ctx).sessions() as session:
         if str(file) == "-":
@@ -30,8 +30,8 @@ def restore(ctx: typer.Context,
                                                  exists=True, dir_okay=False)]) -> None:
     """Load a JSON dump into an empty database (all or nothing)."""
     from innonet.backup import service
-    from innonet.cli import console, fail, runtime
     from innonet.db import transaction
+    from innonet.terminal import console, fail, runtime
 
     try:
         with transaction(runtime(ctx).sessions) as session, file.open(encoding="utf-8") as source:

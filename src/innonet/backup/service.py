@@ -11,8 +11,9 @@ from typing import Any, TextIO
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
-from innonet.db import Base, load_models
+from innonet.db import Base
 from innonet.errors import Conflict, InvalidInput
+from innonet.schema import load_models
 
 FORMAT = "innonet-export"
 VERSION = 1

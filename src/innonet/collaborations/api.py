@@ -1,4 +1,5 @@
-"""JSON endpoints for relationships and projects under /api/v1."""
+"""JSON endpoints under /api/v1: relationships, projects, an organisation with its partners
+and projects, its ego network, counts, and the cluster's aggregates."""
 
 from typing import Annotated
 
@@ -7,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from innonet.collaborations import service
 from innonet.collaborations.schemas import (
+    OrganisationDetail,
     ProjectDetail,
     ProjectPage,
     RelationshipIn,
@@ -14,7 +16,7 @@ from innonet.collaborations.schemas import (
     RelationshipPatch,
 )
 from innonet.organisations import service as organisations
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 from innonet.web import CurrentViewer, DbSession, RecordId, api_router
 
 router = api_router()
@@ -84,3 +86,43 @@ def list_projects(
 def get_project(external_id: str, session: Session = DbSession):
     """A project (by grant number or rcn:N) with its participants, coordinator first."""
     return service.project_detail(session, external_id=external_id)
+
+
+@router.get("/orgs/{external_id}", response_model=OrganisationDetail, tags=["organisations"])
+def get_organisation(
+    external_id: str,
+    session: Session = DbSession,
+    partners_limit: Annotated[int, Query(ge=0, le=10_000)] = 100,
+    projects_limit: Annotated[int, Query(ge=0, le=10_000)] = 100,
+    viewer: Viewer = CurrentViewer,
+):
+    """An organisation with its partners (strongest first), projects and the relationships
+    you may see."""
+    return service.organisation_detail(session, viewer, external_id=external_id,
+                                      partners_limit=partners_limit,
+                                      projects_limit=projects_limit)
+
+
+@router.get("/cluster/summary", tags=["cluster"])
+def cluster_summary(session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
+    """Aggregates of the networks of organisations that consented (cluster managers only)."""
+    return service.cluster_summary(session, viewer)
+
+
+@router.get("/orgs/{external_id}/network", tags=["organisations"])
+def ego_network(
+    external_id: str,
+    session: Session = DbSession,
+    size: Annotated[int, Query(ge=1, le=200, description="How many partners to include")] = 40,
+    viewer: Viewer = CurrentViewer,
+) -> dict:
+    """The organisation, its strongest partners and the links among them, for drawing
+    (relationships only where you may see them)."""
+    organisation = organisations.get_organisation(session, external_id=external_id)
+    return service.ego_network(session, viewer, organisation_id=organisation.id, size=size)
+
+
+@router.get("/stats", tags=["organisations"])
+def stats(session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
+    """How many organisations, projects, participations and (visible) relationships there are."""
+    return {"organisations": organisations.count_organisations(session)} | service.counts(session, viewer)

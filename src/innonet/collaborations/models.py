@@ -5,10 +5,10 @@ from datetime import date, datetime
 from sqlalchemy import (
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
-    Float,
     String,
     Text,
     UniqueConstraint,

@@ -1,18 +1,28 @@
 """Pydantic shapes of projects, participations and relationships."""
 
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from innonet.collaborations.models import DIRECTIONS, PARTICIPATION_ROLES, RELATIONSHIP_KINDS
+from innonet.collaborations.models import (
+    DIRECTIONS,
+    PARTICIPATION_ROLES,
+    RELATIONSHIP_KINDS,
+)
 from innonet.organisations.schemas import OrganisationOut, OrganisationSummary
 from innonet.sharing.schemas import SharingFields, SharingOut, Visibility
 from innonet.text import TEXT_LIMITS, InputModel, RecordIdField
 
-RelationshipKind = Literal[tuple(RELATIONSHIP_KINDS)]  # type: ignore[valid-type]
-Direction = Literal[tuple(DIRECTIONS)]  # type: ignore[valid-type]
-Role = Literal[tuple(PARTICIPATION_ROLES)]  # type: ignore[valid-type]
+# Each vocabulary's words, checked by the API; a type checker sees plain strings.
+if TYPE_CHECKING:
+    RelationshipKind = str
+    Direction = str
+    Role = str
+else:
+    RelationshipKind = Literal[tuple(RELATIONSHIP_KINDS)]
+    Direction = Literal[tuple(DIRECTIONS)]
+    Role = Literal[tuple(PARTICIPATION_ROLES)]
 
 
 class RelationshipFields(InputModel):

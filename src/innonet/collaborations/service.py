@@ -10,7 +10,13 @@ from itertools import combinations
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from innonet.collaborations.models import RELATIONSHIP_KINDS, Participation, Project, Relationship
+from innonet import roles
+from innonet.collaborations.models import (
+    RELATIONSHIP_KINDS,
+    Participation,
+    Project,
+    Relationship,
+)
 from innonet.collaborations.schemas import (
     OrganisationDetail,
     ProjectDetail,
@@ -23,9 +29,9 @@ from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.organisations.schemas import OrganisationOut
+from innonet.roles import Viewer
 from innonet.sharing import policy
 from innonet.sharing import service as sharing
-from innonet.sharing.policy import Viewer
 
 # ---------------------------------------------------------------- projects
 
@@ -161,7 +167,7 @@ def ego_network(session: Session, viewer: Viewer, *, organisation_id: int, size:
     kinds: dict[tuple[int, int], list[str]] = defaultdict(list)
     for rel in relationships_touching(session, viewer, organisation_ids=list(members)):
         if rel.organisation_id in members and rel.partner_id in members:
-            pair = tuple(sorted((rel.organisation_id, rel.partner_id)))
+            pair = (min(rel.organisation_id, rel.partner_id), max(rel.organisation_id, rel.partner_id))
             kinds[pair].append(rel.kind)
     nodes = [
         {"id": o.external_id, "label": o.short_name or o.name, "name": o.name, "kind": o.kind,
@@ -203,7 +209,7 @@ def create_relationship(session: Session, viewer: Viewer, *, data: RelationshipI
                         source: str = "manual") -> Relationship:
     """Record a tie between two organisations (the organisation's members may)."""
     organisation = organisations.get_organisation(session, external_id=data.organisation)
-    policy.ensure_insider(viewer, organisation.id)
+    roles.ensure_insider(viewer, organisation.id)
     partner = _partner_for(session, organisation=organisation, partner_external_id=data.partner)
     fields = data.model_dump(include=set(RelationshipFields.model_fields))
     rel = Relationship(organisation_id=organisation.id, partner_id=partner.id, source=source, **fields)
@@ -270,18 +276,18 @@ def relationship_view(session: Session, viewer: Viewer, *,
 
 def upsert_projects(session: Session, *, records: list[dict]) -> tuple[int, int]:
     """Insert new projects and update changed ones, keyed by ``external_id``; (inserted, updated)."""
-    return upsert_rows(session, Project.__table__, records, key=("external_id",))
+    return upsert_rows(session, Project, records, key=("external_id",))
 
 
 def upsert_participations(session: Session, *, records: list[dict]) -> tuple[int, int]:
     """Insert or update participations keyed by (project_id, organisation_id); (inserted, updated)."""
-    return upsert_rows(session, Participation.__table__, records,
+    return upsert_rows(session, Participation, records,
                        key=("project_id", "organisation_id"))
 
 
 def upsert_relationships(session: Session, *, records: list[dict]) -> tuple[int, int]:
     """Insert or update relationships keyed by (organisation_id, partner_id, kind)."""
-    return upsert_rows(session, Relationship.__table__, records,
+    return upsert_rows(session, Relationship, records,
                        key=("organisation_id", "partner_id", "kind"), timestamps=True)
 
 
@@ -322,7 +328,7 @@ def match_projects_by_rcn(session: Session, *, records: list[dict]) -> dict[str,
 
 def update_projects_by_rcn(session: Session, *, records: list[dict]) -> tuple[int, int]:
     """Update stored projects matched on ``rcn`` (never inserts); (0, updated)."""
-    return upsert_rows(session, Project.__table__, records, key=("rcn",))
+    return upsert_rows(session, Project, records, key=("rcn",))
 
 
 def project_ids(session: Session, *, by: str = "external_id") -> dict:
@@ -347,7 +353,7 @@ def cluster_summary(session: Session, viewer: Viewer) -> dict:
     Counts only: no record, partner name or note of a consenting organisation is shown,
     and organisations that did not consent appear nowhere.
     """
-    policy.ensure_signed_in(viewer)
+    roles.ensure_signed_in(viewer)
     if not viewer.is_cluster_manager:
         raise Forbidden("Only cluster managers see the cluster's aggregates.")
     consenting = select(Organisation.id).where(Organisation.cluster_consent_at.is_not(None))

@@ -1,4 +1,5 @@
-"""Pages: relationship forms, the project list and project pages."""
+"""Pages: the home page, organisation pages (profile with partners, projects and
+relationships), relationship forms, projects, and the cluster's aggregates."""
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -6,17 +7,33 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from innonet import roles
 from innonet.collaborations import service
+from innonet.collaborations.models import (
+    DIRECTIONS,
+    PARTICIPATION_ROLES,
+    RELATIONSHIP_KINDS,
+)
 from innonet.collaborations.schemas import RelationshipFields, RelationshipIn
 from innonet.errors import InnonetError
 from innonet.organisations import service as organisations
-from innonet.sharing import policy
+from innonet.roles import Viewer
 from innonet.sharing import service as sharing
-from innonet.sharing.policy import Viewer
 from innonet.sharing.schemas import SharingFields
-from innonet.web import PostedForm, RecordId, CurrentViewer, DbSession, field_errors, is_htmx, redirect_with_flash, render
+from innonet.web import (
+    CurrentViewer,
+    DbSession,
+    PostedForm,
+    RecordId,
+    field_errors,
+    is_htmx,
+    redirect_with_flash,
+    render,
+    template_globals,
+)
 
 router = APIRouter(include_in_schema=False)
+template_globals(RELATIONSHIP_KINDS=RELATIONSHIP_KINDS, DIRECTIONS=DIRECTIONS, ROLES=PARTICIPATION_ROLES)
 PER_PAGE = 25
 
 
@@ -57,7 +74,7 @@ def _form_values(view: dict) -> dict:
 def new_relationship(request: Request, external_id: str, session: Session = DbSession,
                      viewer: Viewer = CurrentViewer):
     organisation = organisations.get_organisation(session, external_id=external_id)
-    policy.ensure_insider(viewer, organisation.id)
+    roles.ensure_insider(viewer, organisation.id)
     return _form_page(request, session, viewer, organisation=organisation)
 
 
@@ -66,7 +83,7 @@ def create_relationship(request: Request, external_id: str, session: Session = D
                         viewer: Viewer = CurrentViewer,
                         form: FormData = PostedForm):
     organisation = organisations.get_organisation(session, external_id=external_id)
-    policy.ensure_insider(viewer, organisation.id)
+    roles.ensure_insider(viewer, organisation.id)
     values = _clean(form) | {"organisation": external_id}
     try:
         data = RelationshipIn(**{k: v for k, v in values.items() if v is not None})
@@ -135,3 +152,36 @@ def projects(request: Request, session: Session = DbSession,
 @router.get("/projects/{external_id}", response_class=HTMLResponse)
 def project_page(request: Request, external_id: str, session: Session = DbSession):
     return render(request, "project.html", {"project": service.project_detail(session, external_id=external_id)})
+
+
+# ---------------------------------------------------------------- the home page, organisation pages
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    counts = {"organisations": organisations.count_organisations(session)} | service.counts(session, viewer)
+    return render(request, "home.html", {"counts": counts, "overview": organisations.overview(session)})
+
+
+@router.get("/orgs/{external_id}", response_class=HTMLResponse)
+def organisation_page(request: Request, external_id: str, session: Session = DbSession,
+                      viewer: Viewer = CurrentViewer):
+    detail = service.organisation_detail(session, viewer, external_id=external_id,
+                                                partners_limit=50, projects_limit=50)
+    organisation_id = organisations.get_organisation(session, external_id=external_id).id
+    owner_ids = organisations.ids_by_external_id(
+        session, external_ids=[r.organisation.external_id for r in detail.relationships])
+    return render(request, "organisation.html", {
+        "org": detail, "is_insider": organisation_id in viewer.member_of,
+        "editable": {r.id for r in detail.relationships
+                     if owner_ids[r.organisation.external_id] in viewer.member_of},
+        "is_admin": viewer.admin_of(organisation_id),
+        "can_edit_profile": viewer.admin_of(organisation_id) or viewer.is_platform_admin})
+
+
+# ---------------------------------------------------------------- cluster manager
+
+
+@router.get("/cluster", response_class=HTMLResponse)
+def cluster(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    return render(request, "cluster.html", {"summary": service.cluster_summary(session, viewer)})

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from innonet.imports import uploads
 from innonet.jobs.schemas import JobOut
 from innonet.jobs.service import describe
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 from innonet.web import CurrentViewer, DbSession, api_router
 
 router = api_router(tags=["imports"])

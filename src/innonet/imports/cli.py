@@ -6,7 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from innonet.errors import InnonetError
 
@@ -21,7 +27,7 @@ DryRun = Annotated[bool, typer.Option("--dry-run", help="Check and count, write 
 
 def run_import(ctx: typer.Context, files: list[Path], dry_run: bool, importer: Callable) -> None:
     """Open the files with a progress bar, run ``importer`` in one transaction, report."""
-    from innonet.cli import console, fail, runtime
+    from innonet.terminal import console, fail, runtime
 
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
                         TimeElapsedColumn(), console=console, transient=True)
@@ -56,9 +62,9 @@ def run_import(ctx: typer.Context, files: list[Path], dry_run: bool, importer: C
 
 def start_training(ctx: typer.Context) -> None:
     """The history changed: hand the learning of the partner finder's rankers to the queue."""
-    from innonet.cli import console, runtime
     from innonet.jobs.queue import IMMEDIATE, JobQueue
     from innonet.matching.service import submit_training
+    from innonet.terminal import console, runtime
 
     rt = runtime(ctx)
     if rt.settings.queue_url == IMMEDIATE:  # no queue to hand it to
@@ -111,8 +117,8 @@ def import_dashboard(ctx: typer.Context, file: FileArg, dry_run: DryRun = False)
 @imports.command("template")
 def import_template(ctx: typer.Context, file: FileArg, dry_run: DryRun = False) -> None:
     """A filled-in innonet template (.xlsx or .csv): organisations and relationships."""
-    from innonet.cli import runtime
     from innonet.imports import template
+    from innonet.terminal import runtime
 
     viewer = runtime(ctx).viewer
     run_import(ctx, [file], dry_run, lambda s, f: template.import_template(s, viewer, file=f))
@@ -121,8 +127,8 @@ def import_template(ctx: typer.Context, file: FileArg, dry_run: DryRun = False) 
 @templates.command("new")
 def new_template(file: Annotated[Path, typer.Argument(help="A .xlsx or .csv file to write")]) -> None:
     """Write an empty template with instructions and an example."""
-    from innonet.cli import console, fail
     from innonet.imports import template
+    from innonet.terminal import console, fail
 
     try:
         template.write_template(file, rows=template.EXAMPLE_ROWS)
@@ -139,8 +145,8 @@ def export_template(
                                             "and their partners")] = None,
 ) -> None:
     """Export organisations and relationships in the template format (re-importable)."""
-    from innonet.cli import console, fail, runtime
     from innonet.imports import template
+    from innonet.terminal import console, fail, runtime
 
     try:
         rt = runtime(ctx)

@@ -7,14 +7,14 @@ The caller owns the transaction (a dry run rolls it back).
 """
 
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO
 
 from innonet.collaborations import service as collaborations
 from innonet.countries import normalise_country
 from innonet.errors import Problem
-from innonet.tables import Consensus, Problems, read_csv
 from innonet.organisations import service as organisations
 from innonet.organisations.models import KIND_FROM_CORDIS
+from innonet.tables import Consensus, Problems, read_csv
 
 # When one organisation appears in a project with two roles, the leading one is kept.
 ROLE_PRECEDENCE = ("coordinator", "participant", "partner", "associated_partner",
@@ -106,8 +106,8 @@ def _pic(problems: Problems, line: int, row: dict, column: str) -> str | None:
     return pic
 
 
-def import_cordis(session, *, organisations_file: BinaryIO,
-                  projects_file: BinaryIO | None = None) -> ImportReport:
+def import_cordis(session, *, organisations_file: IO[bytes],
+                  projects_file: IO[bytes] | None = None) -> ImportReport:
     """The official CORDIS ``organization.csv`` (H2020 or Horizon Europe), optionally with ``project.csv``."""
     rows = NetworkRows()
     problems = Problems()
@@ -151,7 +151,7 @@ def import_cordis(session, *, organisations_file: BinaryIO,
     return rows.write(session)
 
 
-def import_participations(session, *, file: BinaryIO) -> ImportReport:
+def import_participations(session, *, file: IO[bytes]) -> ImportReport:
     """The H2020 participations file (rcn, role, pic, type, contribution, country, dates …)."""
     rows = NetworkRows()
     problems = Problems()
@@ -174,13 +174,13 @@ def import_participations(session, *, file: BinaryIO) -> ImportReport:
         }
         if rcn is not None and pic:
             rows.organisations.add(pic, record)
-            rows.projects.add(project["external_id"], project)
-            rows.add_participation(project["external_id"], pic, role, contribution)
+            rows.projects.add(f"rcn:{rcn}", project)
+            rows.add_participation(f"rcn:{rcn}", pic, role, contribution)
     problems.raise_if_any("Participations file")
     return rows.write(session)
 
 
-def import_project_texts(session, *, file: BinaryIO) -> ImportReport:
+def import_project_texts(session, *, file: IO[bytes]) -> ImportReport:
     """Titles and topics for projects already imported, matched on ``rcn``.
 
     Rows for projects that are not in the database are reported and skipped, not fatal.
@@ -207,7 +207,7 @@ def import_project_texts(session, *, file: BinaryIO) -> ImportReport:
     return report
 
 
-def import_dashboard(session, *, file: BinaryIO) -> ImportReport:
+def import_dashboard(session, *, file: IO[bytes]) -> ImportReport:
     """The EU Funding & Tenders dashboard export of H2020 / Horizon Europe participations."""
     rows = NetworkRows()
     problems = Problems()

@@ -13,7 +13,7 @@ import csv
 import io
 import zipfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
@@ -24,14 +24,14 @@ from innonet.collaborations import service as collaborations
 from innonet.collaborations.models import RELATIONSHIP_KINDS
 from innonet.collaborations.schemas import RelationshipFields
 from innonet.errors import InvalidInput, Problem
-from innonet.tables import Problems, check_columns, read_csv
 from innonet.imports.service import ImportReport
 from innonet.organisations import service as organisations
 from innonet.organisations.models import KIND_FROM_CORDIS, KINDS
 from innonet.organisations.schemas import OrganisationFields
+from innonet.roles import Viewer
 from innonet.sharing import service as sharing
-from innonet.sharing.policy import Viewer
 from innonet.sharing.schemas import SharingFields
+from innonet.tables import Problems, check_columns, read_csv
 from innonet.text import csv_cell, from_csv_cell
 
 ORGANISATION_COLUMNS = ("external_id", *OrganisationFields.model_fields)
@@ -88,7 +88,7 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def read_rows(file: BinaryIO) -> list[tuple[int, dict[str, str]]]:
+def read_rows(file: IO[bytes]) -> list[tuple[int, dict[str, str]]]:
     """(line, row) from a template in XLSX (sheet 'network') or CSV."""
     if file.read(2) != b"PK":  # XLSX files are zip archives
         file.seek(0)
@@ -131,7 +131,7 @@ def _check_unpacked_size(data: io.BytesIO) -> None:
                            f"is {MAX_UNPACKED_XLSX / 1e6:,.0f} MB (split it into several files).")
 
 
-def import_template(session: Session, viewer: Viewer, *, file: BinaryIO) -> ImportReport:
+def import_template(session: Session, viewer: Viewer, *, file: IO[bytes]) -> ImportReport:
     """Import a filled-in template: all rows are checked first, then written together.
 
     The rows are held to what ``viewer`` may do: relationships only for organisations they
@@ -139,7 +139,9 @@ def import_template(session: Session, viewer: Viewer, *, file: BinaryIO) -> Impo
     organisation is skipped and reported, so that an exported template imports again).
     """
     problems = Problems()
-    organisation_records, relationship_rows, skipped = {}, [], []
+    organisation_records: dict[str, dict] = {}
+    relationship_rows: list[tuple[int, dict]] = []
+    skipped: list[Problem] = []
     known = organisations.ids_by_external_id(session)
     for line, row in read_rows(file):
         record_type = row.get("record", "").lower()

@@ -10,12 +10,12 @@ import csv
 import json
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from sqlalchemy.orm import Session
 
@@ -24,11 +24,19 @@ from innonet.db import utcnow
 from innonet.errors import Conflict, Forbidden, InnonetError, InvalidInput
 from innonet.imports import service, template
 from innonet.jobs.models import Job
-from innonet.jobs.queue import IMMEDIATE, JobQueue, queue_of
-from innonet.jobs.service import (KEEP_FINISHED, FailedWithResult, JobContext, active_job,
-                                  files_dir, job_kind, tidy_step, visible_job)
+from innonet.jobs.queue import IMMEDIATE, JobQueue, web_queue
+from innonet.jobs.service import (
+    KEEP_FINISHED,
+    FailedWithResult,
+    JobContext,
+    active_job,
+    files_dir,
+    job_kind,
+    tidy_step,
+    visible_job,
+)
 from innonet.matching import service as matching
-from innonet.sharing.policy import Viewer, ensure_network_member
+from innonet.roles import Viewer, ensure_network_member
 
 CHECK_JOB = "imports.check"
 IMPORT_JOB = "imports.run"
@@ -87,7 +95,7 @@ def ensure_may_import(viewer: Viewer, format: str) -> UploadFormat:
 
 
 def start_upload(session: Session, viewer: Viewer, *, format: str,
-                 files: list[tuple[str, BinaryIO]], dry_run: bool = True) -> Job:
+                 files: Sequence[tuple[str, IO[bytes]]], dry_run: bool = True) -> Job:
     """Keep the uploaded ``(filename, stream)`` files and start the job that checks them
     (``dry_run``) or imports them."""
     chosen = ensure_may_import(viewer, format)
@@ -96,14 +104,14 @@ def start_upload(session: Session, viewer: Viewer, *, format: str,
         raise InvalidInput.for_field("file", "choose a file to upload")
     if len(files) > 1 + (chosen.second_file is not None):
         raise InvalidInput.for_field("second_file", f"the {format} import reads one file")
-    queue = queue_of(session)
+    queue = web_queue(session)
     stored = [_keep(queue.settings, name, stream) for name, stream in files]
     params = {"format": format, "uploads": stored, "filenames": [name[:200] for name, _ in files]}
     return queue.submit_after_commit(session, CHECK_JOB if dry_run else IMPORT_JOB, params,
                                      user_id=viewer.user_id)
 
 
-def _keep(settings: Settings, name: str, stream: BinaryIO) -> str:
+def _keep(settings: Settings, name: str, stream: IO[bytes]) -> str:
     kept = f"{secrets.token_hex(12)}{''.join(Path(name).suffixes)[-12:]}"
     path = uploads_dir(settings) / kept
     with path.open("wb") as out:
@@ -125,7 +133,7 @@ def start_import(session: Session, viewer: Viewer, *, check_job_id: int) -> Job:
         raise Conflict("The file has problems; correct them and upload it again.")
     params = json.loads(check.params)
     ensure_may_import(viewer, params["format"])
-    queue = queue_of(session)
+    queue = web_queue(session)
     if not all((uploads_dir(queue.settings) / name).exists() for name in params["uploads"]):
         raise Conflict("This upload was imported already or is no longer kept; upload the "
                        "file again to import it.")

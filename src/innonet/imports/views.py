@@ -9,8 +9,15 @@ from starlette.datastructures import FormData, UploadFile
 
 from innonet.errors import InnonetError
 from innonet.imports import template, uploads
-from innonet.sharing.policy import Viewer, ensure_network_member
-from innonet.web import CurrentViewer, DbSession, PostedForm, RecordId, csv_download, render
+from innonet.roles import Viewer, ensure_network_member
+from innonet.web import (
+    CurrentViewer,
+    DbSession,
+    PostedForm,
+    RecordId,
+    csv_download,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

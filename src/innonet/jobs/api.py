@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from innonet.jobs import service
 from innonet.jobs.schemas import JobOut
-from innonet.sharing.policy import Viewer, ensure_signed_in
+from innonet.roles import Viewer, ensure_signed_in
 from innonet.web import CurrentViewer, DbSession, RecordId, api_router
 
 router = api_router(tags=["jobs"])

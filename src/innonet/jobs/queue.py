@@ -75,9 +75,9 @@ class JobQueue:
         job, created = service.submit(self.sessions, kind, params, **options)
         if created:
             self._task(job.id)
-            if self.immediate:
+            if self.immediate:  # the job has run: its record as it ended
                 with transaction(self.sessions, writes=False) as session:
-                    job = session.get(Job, job.id)
+                    job = session.get_one(Job, job.id)
         return job
 
     def submit_after_commit(self, session: Session, kind: str, params: dict | None = None,
@@ -122,3 +122,11 @@ def queue_of(session: Session) -> JobQueue | None:
     """The queue of the web app that opened this session; None in a command or a job,
     where slow work runs in place because that process exists to do it."""
     return session.info.get(SESSION_KEY)
+
+
+def web_queue(session: Session) -> JobQueue:
+    """The web app's queue, for work that only a request starts (an export, an upload)."""
+    queue = queue_of(session)
+    if queue is None:
+        raise RuntimeError("this work is started from the web app, whose sessions carry its queue")
+    return queue

@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from innonet.config import Settings, get_settings
-from innonet.db import describe_error, transaction, utcnow
+from innonet.db import describe_error, rows_changed, transaction, utcnow
 from innonet.errors import Conflict, InnonetError, NotFound, Pending
 from innonet.jobs.models import ACTIVE, Job
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 
 logger = logging.getLogger("innonet.jobs")
 
@@ -131,6 +131,8 @@ def submit(sessions: sessionmaker[Session], kind: str, params: dict | None = Non
                          dedupe_key=dedupe_key)
         return job, True
     except IntegrityError:
+        if dedupe_key is None:  # only a second active job with the same key is refused
+            raise
         with transaction(sessions, writes=False) as session:
             active = active_job(session, dedupe_key)
         if active is None:  # it finished in the meantime: ask again
@@ -150,12 +152,12 @@ def claim(sessions: sessionmaker[Session], job_id: int) -> Job | None:
     None when it is finished or another worker has it."""
     now = utcnow()
     with transaction(sessions) as session:
-        taken = session.execute(update(Job).where(
+        taken = rows_changed(session.execute(update(Job).where(
             Job.id == job_id,
             or_(Job.status == "queued",
                 (Job.status == "running") & (Job.heartbeat_at < now - LEASE)))
             .values(status="running", started_at=now, heartbeat_at=now,
-                    attempts=Job.attempts + 1, message="")).rowcount
+                    attempts=Job.attempts + 1, message="")))
         return session.get(Job, job_id) if taken else None
 
 
@@ -195,13 +197,13 @@ def _beat(sessions, job_id: int, stop: threading.Event) -> None:
             logger.warning("job %s: heartbeat not written: %s", job_id, describe_error(error))
 
 
-def _record_failure(sessions, job: Job, kind: JobKind, error: Exception) -> float | None:
+def _record_failure(sessions, job: Job, kind: JobKind | None, error: Exception) -> float | None:
     reason = error.message if isinstance(error, InnonetError) else str(error) \
         if isinstance(error, PassingFailure) else "an unexpected error; the server log has the details"
     logger.error("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts,
                  describe_error(error), exc_info=not isinstance(error, InnonetError))
     # innonet's own errors (wrong input, a record gone) would only come again: no retry.
-    if not isinstance(error, InnonetError) and job.attempts < kind.attempts:
+    if not isinstance(error, InnonetError) and kind is not None and job.attempts < kind.attempts:
         delay = RETRY_DELAYS[min(job.attempts, len(RETRY_DELAYS)) - 1]
         with transaction(sessions) as session:
             session.execute(update(Job).where(Job.id == job.id).values(
@@ -214,9 +216,9 @@ def _record_failure(sessions, job: Job, kind: JobKind, error: Exception) -> floa
 
 
 def _finish(sessions, job_id: int, *, status: str, result: dict | None, message: str) -> None:
-    done = {"progress_done": Job.progress_total} if status == "done" else {}
+    done: dict[str, object] = {"progress_done": Job.progress_total} if status == "done" else {}
     with transaction(sessions) as session:
-        kind = _kinds.get(session.scalar(select(Job.kind).where(Job.id == job_id)))
+        kind = _kinds.get(session.scalar(select(Job.kind).where(Job.id == job_id)) or "")
         if kind is None or kind.secret_params:
             done["params"] = "{}"
         session.execute(update(Job).where(Job.id == job_id).values(

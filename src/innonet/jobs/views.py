@@ -5,7 +5,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy.orm import Session
 
 from innonet.jobs import service
-from innonet.sharing.policy import Viewer, ensure_signed_in
+from innonet.roles import Viewer, ensure_signed_in
 from innonet.web import CurrentViewer, DbSession, RecordId, is_htmx, render
 
 router = APIRouter(include_in_schema=False)

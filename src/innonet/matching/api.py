@@ -14,7 +14,7 @@ from innonet.matching.schemas import (
     Preset,
     Recommendations,
 )
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 from innonet.web import CurrentViewer, DbSession, RecordId, api_router
 
 router = api_router(tags=["partner finder"])

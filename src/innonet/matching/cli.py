@@ -19,8 +19,8 @@ FileOption = Annotated[Path | None, typer.Option(exists=True, dir_okay=False, re
 
 
 def _read(participations: Path, texts: Path | None):
-    from innonet.cli import console
     from innonet.matching import evaluation
+    from innonet.terminal import console
 
     texts = texts or participations.with_name(TEXTS_NAME)
     with console.status("Reading the files…"):
@@ -58,8 +58,8 @@ def evaluate_linkpred(
     The project texts are read from --texts, else from h2020-project-texts-2014-2018.csv.gz
     beside FILE.
     """
-    from innonet.cli import console, fail
     from innonet.matching import evaluation
+    from innonet.terminal import console, fail
 
     try:
         rows, words = _read(file, texts)
@@ -81,11 +81,11 @@ def evaluate_needs(
 
     Reads ../shared/data/ unless --participations (and --texts) say otherwise.
     """
-    from innonet.cli import console, fail
     from innonet.matching import evaluation
+    from innonet.terminal import console, fail
 
     try:
-        rows, words = _read(participations, texts)
+        rows, words = _read(participations or PARTICIPATIONS, texts)
         with console.status("Training on 2016 and 2017 projects, testing on 2018…"):
             protocol = evaluation.need_protocol(rows, words)
             results = evaluation.evaluate_needs(protocol)
@@ -110,9 +110,9 @@ def recommend_batch(
     """
     import csv
 
-    from innonet.cli import console, fail, runtime
-    from innonet.tables import read_csv
     from innonet.matching import service
+    from innonet.tables import read_csv
+    from innonet.terminal import console, fail, runtime
 
     if (queries is None) == (needs is None):
         console.print("[bold red]Error:[/] give exactly one of --queries and --needs.")
@@ -125,25 +125,26 @@ def recommend_batch(
 
     try:
         service.check_k(k)
-        with (queries or needs).open("rb") as f:
-            if queries:
-                asked = [row["org_id"] for _, row in read_csv(f, required=("org_id",))]
-            else:
-                asked = [(row["query_id"], row["org_id"], row["need"])
-                         for _, row in read_csv(f, required=("query_id", "org_id", "need"))]
         with runtime(ctx).sessions() as session, console.status("Recommending…"):
             if queries:
-                rows = service.batch_new_partners(session, asked, k, warn)
-            else:
-                rows = service.batch_needs(session, asked, k, warn)
+                with queries.open("rb") as f:
+                    organisations = [row["org_id"] for _, row in read_csv(f, required=("org_id",))]
+                asked = len(organisations)
+                rows = service.batch_new_partners(session, organisations, k, warn)
+            elif needs:
+                with needs.open("rb") as f:
+                    questions = [(row["query_id"], row["org_id"], row["need"])
+                                 for _, row in read_csv(f, required=("query_id", "org_id", "need"))]
+                asked = len(questions)
+                rows = service.batch_needs(session, questions, k, warn)
     except InnonetError as error:
         fail(error)
-    answered = len(asked) - len(warned)
-    with out.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
+    answered = asked - len(warned)
+    with out.open("w", newline="", encoding="utf-8") as written:
+        writer = csv.writer(written)
         writer.writerow(["org_id" if queries else "query_id", "rank", "partner_id", "score"])
         writer.writerows(rows)
-    console.print(f"Answered {answered:,} of {len(asked):,} queries: {len(rows):,} rows in {out}")
+    console.print(f"Answered {answered:,} of {asked:,} queries: {len(rows):,} rows in {out}")
     if answered == 0:
         raise typer.Exit(1)
 
@@ -166,11 +167,11 @@ def recommend(
     from pydantic import ValidationError
     from rich.table import Table
 
-    from innonet.cli import console, fail, print_json, runtime
     from innonet.errors import InvalidInput
     from innonet.matching import service
     from innonet.matching.factors import FACTORS
     from innonet.matching.schemas import NeedQuery
+    from innonet.terminal import console, fail, print_json, runtime
 
     try:
         if format not in ("table", "json", "csv"):
@@ -219,8 +220,8 @@ def train_rankers(ctx: typer.Context) -> None:
     """
     import time
 
-    from innonet.cli import console, runtime
     from innonet.matching import service
+    from innonet.terminal import console, runtime
 
     start = time.perf_counter()
     with console.status("Learning the rankers…"):

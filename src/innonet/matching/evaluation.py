@@ -16,10 +16,10 @@ import numpy as np
 
 from innonet.analytics import linkpred
 from innonet.errors import InvalidInput, Problem
-from innonet.tables import read_csv
 from innonet.matching import ranker
 from innonet.matching.history import KIND_CODES, History, history_until
 from innonet.organisations.models import KIND_FROM_CORDIS
+from innonet.tables import read_csv
 
 REQUIRED = ("rcn", "pic", "type", "start_year")
 LAST_HISTORY_YEAR = 2017

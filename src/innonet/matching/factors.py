@@ -133,7 +133,8 @@ class Portfolio:
 
 def portfolio(G: ig.Graph, v: int) -> Portfolio:
     partner_kinds = G["partner_kinds"] if "partner_kinds" in G.attributes() else {}
-    countries, categories = {}, {}
+    countries: dict[str, int] = {}
+    categories: dict[str, int] = {}
     neighbours = G.neighbors(v)
     for u in neighbours:
         country = G.vs[u]["country"] or "unknown"

@@ -42,7 +42,7 @@ def new_partner_queries(rows, history: History, keys: list, year: int) -> list[Q
     for r in rows:
         if r["year"] == year and r["org"] in index:
             members[r["project"]].add(index[r["org"]])
-    found = defaultdict(set)
+    found: defaultdict[int, set[int]] = defaultdict(set)
     for group in members.values():
         for q in group:
             found[q] |= group - {q}
@@ -113,7 +113,7 @@ def fit(rows, texts: dict, last_year: int, question: str,
                 groups.append(pool.ids.size)
     if not groups or not any(label.any() for label in labels):
         return None
-    model = lightgbm.LGBMRanker(**PARAMETERS)
+    model = lightgbm.LGBMRanker(**PARAMETERS)  # type: ignore[arg-type]
     model.fit(np.vstack(tables), np.concatenate(labels), group=groups)
     return model
 

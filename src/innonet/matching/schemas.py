@@ -2,22 +2,27 @@
 recommendations with their factors, reasons, introduction path and due diligence."""
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from innonet.countries import normalise_country
 from innonet.matching.factors import PRESETS
+from innonet.organisations.models import KINDS
 from innonet.organisations.schemas import Kind, OrganisationSummary
 from innonet.sharing.schemas import SharingFields, SharingOut
 from innonet.text import TEXT_LIMITS, InputModel, RecordIdField
 
-Preset = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
+# Each vocabulary's words, checked by the API; a type checker sees plain strings.
+if TYPE_CHECKING:
+    Preset = str
+else:
+    Preset = Literal[tuple(PRESETS)]
 
 
 def country_list(values: list[str]) -> list[str]:
     """ISO codes, each once, sorted (EL and UK accepted); ValueError names an unknown one."""
-    return sorted({normalise_country(v) for v in values if v and v.strip()})
+    return sorted({code for v in values if v and v.strip() and (code := normalise_country(v))})
 
 
 class Weights(InputModel):
@@ -46,7 +51,7 @@ class NeedQuery(InputModel):
     preset: Preset = "balanced"
     weights: Weights = Field(default_factory=Weights, description=(
         "Overrides of the preset's weights, factor by factor"))
-    kinds: list[Kind] = Field(default_factory=list, max_length=len(Kind.__args__),
+    kinds: list[Kind] = Field(default_factory=list, max_length=len(KINDS),
                               description="Only these partner kinds (empty: the preset's, "
                               "else all)")
     preferred_countries: list[str] = Field(default_factory=list, max_length=300, description=(
@@ -135,7 +140,7 @@ class NeedFields(InputModel):
 
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=TEXT_LIMITS["need.description"])
-    partner_kinds: list[Kind] = Field(default_factory=list, max_length=len(Kind.__args__))
+    partner_kinds: list[Kind] = Field(default_factory=list, max_length=len(KINDS))
     preferred_countries: list[str] = Field(default_factory=list, max_length=300)
     excluded_countries: list[str] = Field(default_factory=list, max_length=300)
     sme_only: bool = False

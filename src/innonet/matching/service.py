@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from innonet import roles
 from innonet.collaborations.models import Participation, Project
 from innonet.db import transaction
 from innonet.errors import InvalidInput, Problem
@@ -31,9 +32,9 @@ from innonet.network import service as network
 from innonet.network.service import data_version
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
+from innonet.roles import Viewer
 from innonet.sharing import policy
 from innonet.sharing import service as sharing
-from innonet.sharing.policy import Viewer
 
 MAX_K = 200
 # About 220 kB each on the 27,411-organisation network.
@@ -263,7 +264,7 @@ def _batch(session, questions, k, warn, *, new_partners_only) -> list[tuple]:
             known.append((query, found.index_of[ids[organisation]], need))
         else:
             warn(f"Unknown organisation {organisation!r}: skipped.")
-    out = []
+    out: list[tuple] = []
     for start in range(0, len(known), ranker.BATCH):
         batch = known[start:start + ranker.BATCH]
         walks = found.history.walks([asker for _, asker, _ in batch])
@@ -420,7 +421,7 @@ def _due_diligence(organisation: Organisation, history, i: int) -> dict:
 def create_need(session: Session, viewer: Viewer, *, data: NeedIn) -> Need:
     """Record an innovation need of an organisation (its members may)."""
     organisation = organisations.get_organisation(session, external_id=data.organisation)
-    policy.ensure_insider(viewer, organisation.id)
+    roles.ensure_insider(viewer, organisation.id)
     need = Need(organisation_id=organisation.id,
                 **data.model_dump(include=set(NeedFields.model_fields)))
     sharing.add_item(session, viewer, item=need, data=data)

@@ -6,18 +6,18 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from innonet import roles
 from innonet.countries import all_countries
 from innonet.errors import InnonetError, InvalidInput
 from innonet.matching import factors, service
 from innonet.matching.schemas import NeedIn, NeedQuery
 from innonet.organisations import service as organisations
-from innonet.sharing import policy
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 from innonet.text import parse_record_id
 from innonet.web import (
-    PostedForm,
     CurrentViewer,
     DbSession,
+    PostedForm,
     field_errors,
     is_htmx,
     redirect_with_flash,
@@ -87,7 +87,7 @@ def save_need(request: Request, external_id: str, session: Session = DbSession,
               form: FormData = PostedForm):
     """Save the need in the search form (its words and filters) for the organisation."""
     organisation = organisations.get_organisation(session, external_id=external_id)
-    policy.ensure_insider(viewer, organisation.id)
+    roles.ensure_insider(viewer, organisation.id)
     search = _query_from(form)
     data = {"organisation": external_id, "title": form.get("title", ""),
             "description": search.get("need"), "partner_kinds": search["kinds"],

@@ -3,7 +3,8 @@
 from alembic import context
 
 from innonet.config import get_settings
-from innonet.db import Base, load_models, make_engine
+from innonet.db import Base, make_engine
+from innonet.schema import load_models
 
 load_models()
 target_metadata = Base.metadata

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from innonet.network import service
 from innonet.network.schemas import Diagnosis, GraphView, NetworkReport
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 from innonet.web import CurrentViewer, DbSession, api_router
 
 router = api_router(tags=["network"])

@@ -21,9 +21,13 @@ def analyze(
     until: Annotated[int | None, typer.Option(min=1900, max=2100, help="Projects starting until this year")] = None,
 ) -> None:
     """Analyse the collaboration network: every organisation's measures and the report."""
-    from innonet.cli import console, fail, print_json, runtime
     from innonet.network import service
-    from innonet.network.report import markdown_diagnosis, markdown_report, standalone_report
+    from innonet.network.report import (
+        markdown_diagnosis,
+        markdown_report,
+        standalone_report,
+    )
+    from innonet.terminal import console, fail, print_json, runtime
 
     if format not in FORMATS:
         console.print(f"[bold red]Error:[/] --format must be one of {', '.join(FORMATS)}.")
@@ -32,6 +36,7 @@ def analyze(
         console.print("[bold red]Error:[/] --org cannot be combined with a graph format.")
         raise typer.Exit(2)
     rt = runtime(ctx)
+    content: str | dict
     try:
         with rt.sessions() as session, console.status("Analysing the network…"):
             viewer = rt.viewer

@@ -9,7 +9,8 @@ from innonet import analytics
 from innonet.collaborations import service as collaborations
 from innonet.network import service
 from innonet.organisations import service as organisations
-from innonet.sharing.policy import Viewer
+from innonet.organisations.models import KINDS
+from innonet.roles import Viewer
 from innonet.web import templates
 
 PICTURE_SIZE = 1000
@@ -29,7 +30,7 @@ def picture(view: dict) -> Markup:
     # Room around the drawing for labels of nodes at its edge.
     position = {n["id"]: (PADDING + n["x"], PADDING + n["y"]) for n in view["nodes"]}
     heaviest = max((link["weight"] for link in view["links"]), default=1) or 1
-    biggest = max((n.get("organisations") or n.get("degree") or 1 for n in view["nodes"]))
+    biggest = max(n.get("organisations") or n.get("degree") or 1 for n in view["nodes"])
     parts = [f'<svg viewBox="0 0 {PICTURE_SIZE + 2 * PADDING} {PICTURE_SIZE + 2 * PADDING}" '
              'role="img" '
              f'class="picture" aria-label="Network picture: {len(view["nodes"])} '
@@ -76,7 +77,7 @@ def standalone_report(session: Session, viewer: Viewer, *, organisation: str | N
                       since: int | None = None, until: int | None = None) -> str:
     """The network report (or one organisation's diagnosis) as one self-contained page."""
     context = {"css": Markup(files("innonet").joinpath("static/app.css").read_text()),
-               "standalone": True}
+               "standalone": True, "KINDS": KINDS}
     if organisation:
         context["d"] = service.diagnosis(session, viewer, external_id=organisation,
                                          since=since, until=until)

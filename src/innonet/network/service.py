@@ -26,17 +26,22 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from innonet import analytics
-from innonet.collaborations.models import INVERSE_KINDS, Participation, Project, Relationship
-from innonet.db import end_read, transaction, utcnow
+from innonet.collaborations.models import (
+    INVERSE_KINDS,
+    Participation,
+    Project,
+    Relationship,
+)
+from innonet.db import end_read, rows_changed, transaction, utcnow
 from innonet.errors import InnonetError, InvalidInput, Pending, Problem
 from innonet.jobs.models import Job
-from innonet.jobs.queue import queue_of
+from innonet.jobs.queue import queue_of, web_queue
 from innonet.jobs.service import JobContext, files_dir, job_kind, tidy_step
 from innonet.network.models import NetworkChange, StoredAnalysis
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
+from innonet.roles import Viewer
 from innonet.sharing import policy
-from innonet.sharing.policy import Viewer
 from innonet.text import strip_control_characters
 
 # A relationship of default strength (3) weighs as much as one shared project.
@@ -247,7 +252,7 @@ def _remember(database: str, key: str, built: Analysis) -> Analysis:
 
 def _latest_done(session: Session, job_id: int) -> StoredAnalysis | None:
     job = session.get(Job, job_id)
-    if job is None or job.status != "done":
+    if job is None or job.status != "done" or job.result is None:
         return None
     return session.get(StoredAnalysis, json.loads(job.result)["key"])
 
@@ -282,7 +287,7 @@ def _wait_for(queue, job_id: int) -> StoredAnalysis:
         while time.monotonic() < deadline:
             time.sleep(0.25)
             with transaction(queue.sessions, writes=False) as session:
-                job = session.get(Job, job_id)
+                job = session.get_one(Job, job_id)
                 if job.status == "failed":
                     raise InnonetError(f"The network analysis could not be computed: {job.message}")
                 if (stored := _latest_done(session, job_id)) is not None:
@@ -312,7 +317,7 @@ def _forget_old_changes(context: JobContext) -> int:
         newest = session.scalar(select(NetworkChange.id).order_by(NetworkChange.id.desc()).limit(1))
         if newest is None:
             return 0
-        return session.execute(delete(NetworkChange).where(NetworkChange.id < newest)).rowcount
+        return rows_changed(session.execute(delete(NetworkChange).where(NetworkChange.id < newest)))
 
 
 @job_kind(ANALYSIS_JOB, title="Analyse the network", attempts=3)
@@ -432,13 +437,13 @@ def _build(session: Session, window, relationships, *, this_year: int) -> Analys
     ongoing = np.zeros(unique.size, dtype=bool)
     if rel_keys:
         positions = np.searchsorted(unique, np.array(rel_keys, dtype=np.int64))
-        for position, f, l in zip(positions, rel_first, rel_last):
-            if f >= 0:
-                first[position] = min(first[position], f)
-            if l < 0:
+        for position, since, until in zip(positions.tolist(), rel_first, rel_last):
+            if since >= 0:
+                first[position] = min(first[position], since)
+            if until < 0:
                 ongoing[position] = True
             else:
-                last[position] = max(last[position], l)
+                last[position] = max(last[position], until)
     graph = analytics.collaboration_graph(
         n, unique // n, unique % n, weight=weight,
         vertices={"external_id": [o.external_id for o in orgs],
@@ -615,7 +620,7 @@ def start_export(session: Session, viewer: Viewer, *, format: str, since: int | 
     _check_format(format)
     _window(since, until)
     spec = _spec(session, viewer, since=since, until=until)
-    return queue_of(session).submit(EXPORT_JOB, {"format": format, **spec.params()},
+    return web_queue(session).submit(EXPORT_JOB, {"format": format, **spec.params()},
                                     user_id=viewer.user_id)
 
 

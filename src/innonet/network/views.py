@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from innonet.network import service
 from innonet.network.report import picture, standalone_report
 from innonet.organisations import service as organisations
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 from innonet.web import CurrentViewer, DbSession, render
 
 router = APIRouter(include_in_schema=False)

@@ -1,12 +1,10 @@
-"""JSON endpoints for organisations under /api/v1."""
+"""JSON endpoints for the organisation directory under /api/v1: search, add, change."""
 
 from typing import Annotated
 
 from fastapi import Query
 from sqlalchemy.orm import Session
 
-from innonet.collaborations import service as collaborations
-from innonet.collaborations.schemas import OrganisationDetail
 from innonet.organisations import service
 from innonet.organisations.schemas import (
     Kind,
@@ -15,7 +13,7 @@ from innonet.organisations.schemas import (
     OrganisationPage,
     OrganisationPatch,
 )
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 from innonet.web import CurrentViewer, DbSession, api_router
 
 router = api_router(tags=["organisations"])
@@ -45,43 +43,9 @@ def create_organisation(data: OrganisationIn, session: Session = DbSession,
     return service.create_organisation(session, viewer, data=data)
 
 
-@router.get("/orgs/{external_id}", response_model=OrganisationDetail)
-def get_organisation(
-    external_id: str,
-    session: Session = DbSession,
-    partners_limit: Annotated[int, Query(ge=0, le=10_000)] = 100,
-    projects_limit: Annotated[int, Query(ge=0, le=10_000)] = 100,
-    viewer: Viewer = CurrentViewer,
-):
-    """An organisation with its partners (strongest first), projects and the relationships
-    you may see."""
-    return collaborations.organisation_detail(session, viewer, external_id=external_id,
-                                              partners_limit=partners_limit,
-                                              projects_limit=projects_limit)
-
-
 @router.patch("/orgs/{external_id}", response_model=OrganisationOut)
 def update_organisation(external_id: str, changes: OrganisationPatch, session: Session = DbSession,
                         viewer: Viewer = CurrentViewer):
     """Change some fields of an organisation's profile (its admins or a platform admin)."""
     return service.update_organisation(session, viewer, external_id=external_id,
                                        changes=changes.model_dump(exclude_unset=True))
-
-
-@router.get("/orgs/{external_id}/network")
-def ego_network(
-    external_id: str,
-    session: Session = DbSession,
-    size: Annotated[int, Query(ge=1, le=200, description="How many partners to include")] = 40,
-    viewer: Viewer = CurrentViewer,
-) -> dict:
-    """The organisation, its strongest partners and the links among them, for drawing
-    (relationships only where you may see them)."""
-    organisation = service.get_organisation(session, external_id=external_id)
-    return collaborations.ego_network(session, viewer, organisation_id=organisation.id, size=size)
-
-
-@router.get("/stats")
-def stats(session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
-    """How many organisations, projects, participations and (visible) relationships there are."""
-    return {"organisations": service.count_organisations(session)} | collaborations.counts(session, viewer)

@@ -5,8 +5,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from innonet.errors import InnonetError
-
 orgs = typer.Typer(help="Look up organisations.", no_args_is_help=True)
 
 
@@ -22,9 +20,9 @@ def list_organisations(
     format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """List organisations, filtered and a page at a time."""
-    from innonet.cli import console, print_json, runtime
     from innonet.organisations import service
     from innonet.organisations.schemas import OrganisationSummary
+    from innonet.terminal import console, print_json, runtime
 
     with runtime(ctx).sessions() as session:
         items, total = service.search_organisations(
@@ -38,37 +36,6 @@ def list_organisations(
         sme_text = {True: "yes", False: "no", None: ""}[row["is_sme"]]
         table.add_row(row["external_id"], row["name"], row["kind"], row["country"] or "", sme_text)
     console.print(table)
-
-
-@orgs.command("show")
-def show_organisation(
-    ctx: typer.Context,
-    external_id: Annotated[str, typer.Argument(help="The organisation's id (PIC for EU data)")],
-    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
-) -> None:
-    """One organisation's profile, partners and projects."""
-    from innonet.cli import console, fail, print_json, runtime
-    from innonet.collaborations.service import organisation_detail
-
-    try:
-        rt = runtime(ctx)
-        with rt.sessions.begin() as session:  # committed: the audit log records the read
-            detail = organisation_detail(session, rt.viewer, external_id=external_id, partners_limit=20,
-                                         projects_limit=20)
-    except InnonetError as error:
-        fail(error)
-    data = detail.model_dump(mode="json")
-    if format == "json":
-        print_json(data)
-        return
-    console.print(f"[bold]{data['name']}[/] ({data['external_id']})", highlight=False)
-    for field in ("kind", "country", "city", "is_sme", "pic", "vat", "website"):
-        if data[field] is not None:
-            console.print(f"  {field}: {data[field]}", highlight=False, markup=False)
-    console.print(f"  {data['partner_count']} partners, {data['project_count']} projects")
-    for partner in data["partners"]:
-        console.print(f"   - {partner['organisation']['name']} ({partner['shared_projects']} shared)",
-                      highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,17 +2,18 @@
 
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from innonet import roles
 from innonet.db import upsert_rows
 from innonet.errors import Conflict, InvalidInput, NotFound, Problem
 from innonet.organisations.models import KINDS, Organisation
 from innonet.organisations.schemas import OrganisationFields, OrganisationIn
-from innonet.sharing import policy
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
 
 PROFILE_FIELDS = tuple(OrganisationFields.model_fields)
 
@@ -73,7 +74,7 @@ def organisations_by_id(session: Session, *, ids: Iterable[int]) -> dict[int, Or
 
 
 def _check_unique(session: Session, *, external_id: str, pic: str | None, own_id: int | None) -> None:
-    clashes = [(Organisation.external_id, external_id, "external_id")]
+    clashes: list[tuple[Any, str, str]] = [(Organisation.external_id, external_id, "external_id")]
     if pic:
         clashes.append((Organisation.pic, pic, "pic"))
     for column, value, field in clashes:
@@ -85,7 +86,7 @@ def _check_unique(session: Session, *, external_id: str, pic: str | None, own_id
 
 def create_organisation(session: Session, viewer: Viewer, *, data: OrganisationIn) -> Organisation:
     """Add an organisation to the directory (members of the platform may); id defaults to the PIC."""
-    policy.ensure_network_member(viewer)
+    roles.ensure_network_member(viewer)
     external_id = data.external_id or data.pic or f"IN-{secrets.token_hex(5).upper()}"
     _check_unique(session, external_id=external_id, pic=data.pic, own_id=None)
     organisation = Organisation(external_id=external_id, **data.model_dump(exclude={"external_id"}))
@@ -97,7 +98,7 @@ def create_organisation(session: Session, viewer: Viewer, *, data: OrganisationI
 def update_organisation(session: Session, viewer: Viewer, *, external_id: str, changes: dict) -> Organisation:
     """Change profile fields (the organisation's admins or a platform admin may), validated as a whole."""
     organisation = get_organisation(session, external_id=external_id)
-    policy.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
+    roles.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
     current = {field: getattr(organisation, field) for field in PROFILE_FIELDS}
     try:
         data = OrganisationFields(**(current | changes))
@@ -148,7 +149,7 @@ def upsert_organisations(session: Session, *, records: list[dict]) -> tuple[int,
         # Sources without names (the participations file) get a readable placeholder.
         return {"kind": "other", "name": f"Organisation {record['external_id']}"}
 
-    return upsert_rows(session, Organisation.__table__, records, key=("external_id",),
+    return upsert_rows(session, Organisation, records, key=("external_id",),
                        defaults=defaults, timestamps=True)
 
 

@@ -1,4 +1,4 @@
-"""Pages: home, the organisation directory, organisation profiles and their forms."""
+"""Pages: the organisation directory, the search-as-you-type suggestions and the profile forms."""
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -6,23 +6,27 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from innonet.collaborations import service as collaborations
+from innonet import roles
 from innonet.countries import all_countries
 from innonet.errors import InnonetError
 from innonet.organisations import service
+from innonet.organisations.models import KINDS
 from innonet.organisations.schemas import OrganisationFields, OrganisationIn
-from innonet.sharing import policy
-from innonet.sharing.policy import Viewer
-from innonet.web import PostedForm, CurrentViewer, DbSession, field_errors, is_htmx, redirect_with_flash, render
+from innonet.roles import Viewer
+from innonet.web import (
+    CurrentViewer,
+    DbSession,
+    PostedForm,
+    field_errors,
+    is_htmx,
+    redirect_with_flash,
+    render,
+    template_globals,
+)
 
 router = APIRouter(include_in_schema=False)
+template_globals(KINDS=KINDS)
 PER_PAGE = 25
-
-
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
-    counts = {"organisations": service.count_organisations(session)} | collaborations.counts(session, viewer)
-    return render(request, "home.html", {"counts": counts, "overview": service.overview(session)})
 
 
 @router.get("/orgs", response_class=HTMLResponse)
@@ -72,7 +76,7 @@ def _form_values(form) -> dict:
 
 @router.get("/orgs/new", response_class=HTMLResponse)
 def new_organisation(request: Request, viewer: Viewer = CurrentViewer):
-    policy.ensure_network_member(viewer)
+    roles.ensure_network_member(viewer)
     return _form_page(request)
 
 
@@ -80,7 +84,7 @@ def new_organisation(request: Request, viewer: Viewer = CurrentViewer):
 def create_organisation(request: Request, session: Session = DbSession,
                         viewer: Viewer = CurrentViewer,
                         form: FormData = PostedForm):
-    policy.ensure_network_member(viewer)
+    roles.ensure_network_member(viewer)
     values = _form_values(form)
     try:
         organisation = service.create_organisation(session, viewer, data=OrganisationIn(**values))
@@ -93,27 +97,11 @@ def create_organisation(request: Request, session: Session = DbSession,
                                f"{organisation.name} was added.")
 
 
-@router.get("/orgs/{external_id}", response_class=HTMLResponse)
-def organisation_page(request: Request, external_id: str, session: Session = DbSession,
-                      viewer: Viewer = CurrentViewer):
-    detail = collaborations.organisation_detail(session, viewer, external_id=external_id,
-                                                partners_limit=50, projects_limit=50)
-    organisation_id = service.get_organisation(session, external_id=external_id).id
-    owner_ids = service.ids_by_external_id(
-        session, external_ids=[r.organisation.external_id for r in detail.relationships])
-    return render(request, "organisation.html", {
-        "org": detail, "is_insider": organisation_id in viewer.member_of,
-        "editable": {r.id for r in detail.relationships
-                     if owner_ids[r.organisation.external_id] in viewer.member_of},
-        "is_admin": viewer.admin_of(organisation_id),
-        "can_edit_profile": viewer.admin_of(organisation_id) or viewer.is_platform_admin})
-
-
 @router.get("/orgs/{external_id}/edit", response_class=HTMLResponse)
 def edit_organisation(request: Request, external_id: str, session: Session = DbSession,
                       viewer: Viewer = CurrentViewer):
     organisation = service.get_organisation(session, external_id=external_id)
-    policy.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
+    roles.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
     values = {field: getattr(organisation, field) for field in OrganisationFields.model_fields}
     return _form_page(request, organisation=organisation, values=values)
 
@@ -123,7 +111,7 @@ def update_organisation(request: Request, external_id: str, session: Session = D
                         viewer: Viewer = CurrentViewer,
                         form: FormData = PostedForm):
     organisation = service.get_organisation(session, external_id=external_id)
-    policy.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
+    roles.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
     values = _form_values(form)
     values.pop("external_id", None)
     try:

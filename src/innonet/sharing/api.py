@@ -1,11 +1,10 @@
-"""JSON endpoints for agreements, cluster consent, the cluster's aggregates and the audit log."""
+"""JSON endpoints for agreements, cluster consent and the audit log."""
 
 from sqlalchemy.orm import Session
 
-from innonet.collaborations import service as collaborations
 from innonet.organisations import service as organisations
+from innonet.roles import Viewer
 from innonet.sharing import service
-from innonet.sharing.policy import Viewer
 from innonet.sharing.schemas import (
     AgreementIn,
     AgreementOut,
@@ -68,7 +67,3 @@ def audit_log(external_id: str, session: Session = DbSession, viewer: Viewer = C
     return service.audit_events(session, viewer, organisation_id=organisation.id)
 
 
-@router.get("/cluster/summary", tags=["cluster"])
-def cluster_summary(session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
-    """Aggregates of the networks of organisations that consented (cluster managers only)."""
-    return collaborations.cluster_summary(session, viewer)

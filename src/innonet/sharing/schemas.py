@@ -1,7 +1,7 @@
 """Pydantic shapes of sharing settings, agreements and audit events."""
 
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -9,9 +9,15 @@ from innonet.organisations.schemas import OrganisationSummary
 from innonet.sharing.models import AGREEMENT_KINDS, AGREEMENT_STATUSES, VISIBILITIES
 from innonet.text import TEXT_LIMITS, InputModel, RecordIdField
 
-Visibility = Literal[tuple(VISIBILITIES)]  # type: ignore[valid-type]
-AgreementKind = Literal[tuple(AGREEMENT_KINDS)]  # type: ignore[valid-type]
-AgreementStatus = Literal[tuple(AGREEMENT_STATUSES)]  # type: ignore[valid-type]
+# Each vocabulary's words, checked by the API; a type checker sees plain strings.
+if TYPE_CHECKING:
+    Visibility = str
+    AgreementKind = str
+    AgreementStatus = str
+else:
+    Visibility = Literal[tuple(VISIBILITIES)]
+    AgreementKind = Literal[tuple(AGREEMENT_KINDS)]
+    AgreementStatus = Literal[tuple(AGREEMENT_STATUSES)]
 
 
 class SharingFields(InputModel):

@@ -8,10 +8,12 @@ from pydantic import ValidationError
 from sqlalchemy import delete, insert, select, true
 from sqlalchemy.orm import Session
 
+from innonet import roles
 from innonet.db import utcnow, write_after_read
 from innonet.errors import Forbidden, InvalidInput, NotFound
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
+from innonet.roles import Viewer
 from innonet.sharing import policy
 from innonet.sharing.models import (
     Agreement,
@@ -20,7 +22,6 @@ from innonet.sharing.models import (
     AuditEvent,
     Share,
 )
-from innonet.sharing.policy import Viewer
 from innonet.sharing.schemas import AgreementIn, AgreementPatch, SharingFields
 from innonet.text import csv_cell
 
@@ -98,7 +99,7 @@ def get_visible(session: Session, viewer: Viewer, model, item_id: int, *, label:
     if item is None or not policy.can_see(session, viewer, item):
         raise NotFound(f"No {label} with id {item_id}.")
     if for_change:
-        policy.ensure_insider(viewer, getattr(item, item.owner_column))
+        roles.ensure_insider(viewer, getattr(item, item.owner_column))
     else:
         record(session, viewer, action="read", items=[item])
     return item
@@ -178,7 +179,7 @@ def record(session: Session, viewer: Viewer, *, action: str, items: list) -> Non
 def audit_events(session: Session, viewer: Viewer, *, organisation_id: int,
                  limit: int | None = 500) -> list[AuditEvent]:
     """The newest events on an organisation's records, for its admins."""
-    policy.ensure_signed_in(viewer)
+    roles.ensure_signed_in(viewer)
     if not (viewer.admin_of(organisation_id)):
         raise Forbidden("Only the organisation's administrators may read its audit log.")
     return list(session.scalars(
@@ -233,7 +234,7 @@ def _replace_documents(session: Session, *, agreement: Agreement, documents) -> 
 def create_agreement(session: Session, viewer: Viewer, *, data: AgreementIn) -> Agreement:
     """Record an agreement between the owner and the other parties (owner's admins only)."""
     owner = organisations.get_organisation(session, external_id=data.owner)
-    policy.ensure_insider(viewer, owner.id, admin=True)
+    roles.ensure_insider(viewer, owner.id, admin=True)
     party_ids = _organisation_ids(session, external_ids=data.parties, field="parties")
     fields = data.model_dump(exclude={"owner", "parties", "documents"})
     agreement = Agreement(owner_id=owner.id, **fields)
@@ -250,7 +251,7 @@ def update_agreement(session: Session, viewer: Viewer, *, agreement_id: int,
                      changes: AgreementPatch) -> Agreement:
     """Change status, dates or documents; access that depends on it follows at once."""
     agreement = get_agreement(session, viewer, agreement_id=agreement_id)
-    policy.ensure_insider(viewer, agreement.owner_id, admin=True)
+    roles.ensure_insider(viewer, agreement.owner_id, admin=True)
     values = changes.model_dump(exclude_unset=True)
     documents = values.pop("documents", None)
     start, end = values.get("start_date", agreement.start_date), values.get("end_date", agreement.end_date)
@@ -297,7 +298,7 @@ def agreement_view(session: Session, viewer: Viewer, *, agreements: list[Agreeme
 def set_cluster_consent(session: Session, viewer: Viewer, *, organisation: Organisation,
                         consent: bool) -> Organisation:
     """Give or withdraw consent to count our network in the cluster manager's aggregates."""
-    policy.ensure_insider(viewer, organisation.id, admin=True)
+    roles.ensure_insider(viewer, organisation.id, admin=True)
     if consent and organisation.cluster_consent_at is None:
         organisation.cluster_consent_at = utcnow()
     elif not consent:

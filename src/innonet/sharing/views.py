@@ -1,4 +1,4 @@
-"""Pages: agreements, the audit log, cluster consent, the cluster's aggregates, CSV exports."""
+"""Pages: agreements, the audit log and cluster consent."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -6,17 +6,27 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from innonet.collaborations import service as collaborations
+from innonet import roles
 from innonet.errors import InnonetError
 from innonet.organisations import service as organisations
-from innonet.sharing import policy, service
-from innonet.sharing.models import AGREEMENT_KINDS, AGREEMENT_STATUSES
-from innonet.sharing.policy import Viewer
+from innonet.roles import Viewer
+from innonet.sharing import service
+from innonet.sharing.models import AGREEMENT_KINDS, AGREEMENT_STATUSES, VISIBILITIES
 from innonet.sharing.schemas import AgreementIn, AgreementPatch
-from innonet.web import (CurrentViewer, DbSession, PostedForm, RecordId, csv_download, field_errors,
-                         redirect_with_flash, render)
+from innonet.web import (
+    CurrentViewer,
+    DbSession,
+    PostedForm,
+    RecordId,
+    csv_download,
+    field_errors,
+    redirect_with_flash,
+    render,
+    template_globals,
+)
 
 router = APIRouter(include_in_schema=False)
+template_globals(VISIBILITIES=VISIBILITIES)
 
 
 # ---------------------------------------------------------------- audit log and consent
@@ -52,7 +62,7 @@ def cluster_consent(request: Request, external_id: str, session: Session = DbSes
 
 
 def _agreements_page(request, session, viewer, *, values=None, errors=None, status_code=200):
-    policy.ensure_signed_in(viewer)
+    roles.ensure_signed_in(viewer)
     agreements = service.agreement_view(session, viewer, agreements=service.list_agreements(session, viewer))
     admin_of = [o for o in organisations.organisations_by_id(
         session, ids=[o for o, role in viewer.roles.items() if role == "admin"]).values()]
@@ -72,7 +82,7 @@ def agreements(request: Request, session: Session = DbSession, viewer: Viewer = 
 def create_agreement(request: Request, session: Session = DbSession,
                      viewer: Viewer = CurrentViewer,
                      form: FormData = PostedForm):
-    policy.ensure_can_write(viewer)
+    roles.ensure_can_write(viewer)
     values = {k: (str(v).strip() or None) for k, v in form.items() if k != "csrf_token"}
     data = values | {"parties": (values.get("parties") or "").replace(",", " ").split()}
     try:
@@ -95,7 +105,7 @@ def create_agreement(request: Request, session: Session = DbSession,
 def change_agreement_status(request: Request, agreement_id: RecordId, session: Session = DbSession,
                             viewer: Viewer = CurrentViewer,
                             form: FormData = PostedForm):
-    status = form.get("status")
+    status = str(form.get("status") or "")
     try:
         changes = AgreementPatch(status=status)
     except ValidationError:
@@ -105,9 +115,3 @@ def change_agreement_status(request: Request, agreement_id: RecordId, session: S
                                f"Agreement #{agreement_id} is now {AGREEMENT_STATUSES[status].lower()}.")
 
 
-# ---------------------------------------------------------------- cluster manager
-
-
-@router.get("/cluster", response_class=HTMLResponse)
-def cluster(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
-    return render(request, "cluster.html", {"summary": collaborations.cluster_summary(session, viewer)})

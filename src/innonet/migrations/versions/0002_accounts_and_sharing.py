@@ -8,9 +8,8 @@ Revises: 0001
 Create Date: 2026-11-25 08:58:33.058551
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'

@@ -11,7 +11,6 @@ Create Date: 2026-11-28 09:30:00
 
 from alembic import op
 
-
 revision = '0005'
 down_revision = '0004'
 branch_labels = None

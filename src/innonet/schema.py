@@ -1,0 +1,15 @@
+"""The whole schema: every domain's tables, for migrations, backups and workers.
+
+Above the domains (``innonet.db`` below them knows none of their tables).
+"""
+
+
+def load_models() -> None:
+    """Import every domain's models so that ``Base.metadata`` knows all tables."""
+    from innonet.accounts import models as _accounts  # noqa: F401
+    from innonet.collaborations import models as _collaborations  # noqa: F401
+    from innonet.jobs import models as _jobs  # noqa: F401
+    from innonet.matching import models as _matching  # noqa: F401
+    from innonet.network import models as _network  # noqa: F401
+    from innonet.organisations import models as _organisations  # noqa: F401
+    from innonet.sharing import models as _sharing  # noqa: F401

@@ -1,0 +1,87 @@
+"""What every command of the ``innonet`` command line shares: its runtime (settings, the
+database), the console for messages, and how errors and JSON are printed.
+
+A leaf below the domains: each domain's ``cli`` module uses it, and ``innonet.cli``, above
+them all, gathers their commands.
+"""
+
+import json
+import sys
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from innonet.config import Settings
+from innonet.db import make_engine, make_session_factory, migrate
+from innonet.errors import InnonetError
+from innonet.roles import operator
+
+# Messages and progress go to stderr so that stdout carries only the data asked for.
+console = Console(stderr=True)
+MAX_PROBLEMS_SHOWN = 50
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Sessions on a database brought up to the newest schema."""
+        try:
+            migrate(self.engine)  # a no-op when it is already up to date
+        except (ArgumentError, NoSuchModuleError, OperationalError, InterfaceError) as error:
+            url = make_url_safe(self.settings.database_url)
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            console.print(f"[bold red]Error:[/] cannot open the database {url}: {reason}. "
+                          "Check --db or INNONET_DATABASE_URL.", highlight=False)
+            raise typer.Exit(1) from None
+        return make_session_factory(self.engine)
+
+    @property
+    def viewer(self):
+        """The command line acts as the operator of the server, who holds the database anyway."""
+        return operator(date.today())
+
+
+def make_url_safe(url: str) -> str:
+    """The database URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
+
+
+def runtime(ctx: typer.Context) -> Runtime:
+    return ctx.find_root().obj
+
+
+def fail(error: InnonetError) -> None:
+    """Print a domain error and every problem it names, then exit with status 1."""
+    console.print(f"[bold red]Error:[/] {error.message}", highlight=False, markup=True)
+    for problem in error.problems[:MAX_PROBLEMS_SHOWN]:
+        console.print(f"  - {problem}", highlight=False, markup=False)
+    if len(error.problems) > MAX_PROBLEMS_SHOWN:
+        console.print(f"  … and {len(error.problems) - MAX_PROBLEMS_SHOWN} more")
+    raise typer.Exit(1)
+
+
+def print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
