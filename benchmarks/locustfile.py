@@ -33,6 +33,9 @@ class Member(HttpUser):
         self.random.shuffle(self.ties)
         self.mine: list[int] = []
         self.api = {"Authorization": f"Bearer {self.account['token']}"}
+        self._sign_in()
+
+    def _sign_in(self):
         with self.client.post("/login", data={"email": self.account["email"],
                                               "password": ACCOUNTS["password"],
                                               "csrf_token": self._csrf()},
@@ -102,12 +105,7 @@ class Member(HttpUser):
     def sign_in_again(self):
         self.client.post("/logout", data={"csrf_token": self._csrf()}, name="sign out",
                          allow_redirects=False)
-        with self.client.post("/login", data={"email": self.account["email"],
-                                              "password": ACCOUNTS["password"],
-                                              "csrf_token": self._csrf()},
-                              name="sign in", allow_redirects=False, catch_response=True) as answer:
-            if answer.status_code != 303:
-                answer.failure(f"sign-in answered {answer.status_code}")
+        self._sign_in()
 
 
 @events.request.add_listener

@@ -29,6 +29,8 @@ POSTGRESQL_URL = os.environ.get("INNONET_TEST_POSTGRESQL_URL")
 # A job runs where it is started, so that a test sees its result in the same request; the
 # tests of the queue itself start worker processes on queues of their own.
 os.environ["INNONET_QUEUE_URL"] = "memory://"
+# The tests' sessions share one connection: no thread of the app may use it on its own.
+os.environ["INNONET_PREFETCH"] = "false"
 os.environ["INNONET_DATA_DIR"] = tempfile.mkdtemp(prefix="innonet-test-data-")
 # CI sets this: there a missing service is a failure, not a reason to skip.
 REQUIRE_ALL = os.environ.get("INNONET_REQUIRE_ALL_SUITES") == "1"

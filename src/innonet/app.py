@@ -1,6 +1,7 @@
 """create_app(): the web application with its API, pages, error handling and static files."""
 
 import logging
+import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -32,6 +33,7 @@ from innonet.db import (
     make_engine,
     make_session_factory,
     migrate,
+    transaction,
 )
 from innonet.errors import (
     InnonetError,
@@ -43,6 +45,8 @@ from innonet.errors import (
 )
 from innonet.jobs.queue import SESSION_KEY as JOBS_SESSION_KEY
 from innonet.jobs.queue import JobQueue
+from innonet.matching import service as matching
+from innonet.network import service as network
 from innonet.web import check_csrf, check_input, is_htmx, render
 
 # script-src 'self' only: no inline script anywhere, so an injected <script> cannot run.
@@ -157,7 +161,37 @@ async def _lifespan(app: FastAPI):
     # with two connections each, so no request ever waits for a connection that requests
     # waiting for their second one hold.
     anyio.to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
+    stop = threading.Event()
+    if app.state.settings.prefetch:
+        threading.Thread(target=_keep_warm, args=(app.state.sessions, stop), daemon=True,
+                         name="innonet-prefetch").start()
     yield
+    stop.set()
+
+
+# How often a server process looks whether the data changed (one indexed query).
+PREFETCH_EVERY = 2.0
+
+
+def prefetch(sessions: sessionmaker[Session], *, seen: int | None = None) -> int:
+    """Build the partner finder for the newest data unless the data version is still
+    ``seen``; returns the version it is ready for."""
+    with transaction(sessions, writes=False) as session:
+        version = network.data_version(session)
+        if version != seen:
+            matching.finder(session)
+    return version
+
+
+def _keep_warm(sessions: sessionmaker[Session], stop: threading.Event) -> None:
+    """After an import (by anyone, in any process), the first request for partners would
+    wait seconds for the finder of the new data: build it here first."""
+    seen = None
+    while not stop.wait(PREFETCH_EVERY):
+        try:
+            seen = prefetch(sessions, seen=seen)
+        except Exception as error:  # noqa: BLE001 - the next look tries again
+            logger.warning("prefetch: %s", describe_error(error))
 
 
 class RequestSizeLimit:

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     request_log: bool = False
     # Prometheus metrics at /metrics (let only the monitoring system reach that path).
     metrics: bool = False
+    # Each server process builds the partner finder for new data as soon as it sees the
+    # data change (seconds on the full H2020 data), so that no request waits for it.
+    prefetch: bool = True
     # Limits that keep one client from starving the others (docs/security.md lists them).
     max_request_bytes: int = 1_000_000
     # Files uploaded for import (/imports, /api/v1/imports); the full H2020 participations

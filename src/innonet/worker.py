@@ -20,8 +20,14 @@ def load_job_kinds() -> None:
     from innonet.network import service as _network  # noqa: F401
 
 
+# Jobs yield the processor to requests on the same machine: learning for minutes must not
+# slow down a page (10 is what `nice` gives by default).
+NICENESS = 10
+
+
 def run_worker(settings: Settings, *, processes: int, parent: int | None = None) -> None:
-    """Run jobs from the configured queue until stopped."""
+    """Run jobs from the configured queue until stopped, at a lower priority than requests."""
+    os.nice(NICENESS)
     load_job_kinds()
     engine = make_engine(settings.database_url, statement_timeout=settings.statement_timeout,
                          lock_timeout=settings.lock_timeout)

@@ -52,3 +52,13 @@ def test_a_need_without_words_means_what_the_organisation_does():
     # A's profile is its one project; B's mixes both and is a unit vector.
     assert np.allclose(history.profile_meanings[a], history.project_meanings[0])
     assert np.isclose(np.linalg.norm(history.profile_meanings[keys.index("B")]), 1.0)
+
+
+def test_a_list_of_texts_is_embedded_once_and_kept_read_only():
+    texts = ["bio-based barrier coatings", "offshore wind maintenance", "precision farming"]
+    first = embeddings.embed(texts)
+    again = embeddings.embed(list(texts))
+    assert again is first and not first.flags.writeable
+    changed = embeddings.embed(texts[:2] + ["battery recycling"])
+    assert changed is not first
+    assert np.array_equal(changed[:2], first[:2]) and not np.array_equal(changed[2], first[2])

@@ -125,6 +125,10 @@ def submit(sessions: sessionmaker[Session], kind: str, params: dict | None = Non
            dedupe_key: str | None = None) -> tuple[Job, bool]:
     """Record a queued job in a transaction of its own. Returns (job, created): with a
     ``dedupe_key`` already queued or running, that job and False."""
+    if dedupe_key is not None:  # asked again and again while it runs: a read suffices
+        with transaction(sessions, writes=False) as session:
+            if (active := active_job(session, dedupe_key)) is not None:
+                return active, False
     try:
         with transaction(sessions) as session:
             job = record(session, kind, params, user_id=user_id, organisation_id=organisation_id,

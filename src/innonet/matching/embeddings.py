@@ -6,7 +6,9 @@ this works offline and never downloads a model. On the consortium protocol it fi
 partners by words better than TF-IDF does (docs/matching.md).
 """
 
+import hashlib
 import logging
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -35,9 +37,32 @@ def _model():
                                     disable_download=True)
 
 
+# The finder is rebuilt when any organisation changes, but project texts rarely do: the
+# newest lists of texts embedded (two per finder) are kept, read-only, by their digest.
+KEPT = 4
+_kept: dict[bytes, np.ndarray] = {}
+_kept_lock = threading.Lock()
+
+
 def embed(texts: list[str]) -> np.ndarray:
     """One unit vector per text (float32) from its first MAX_CHARACTERS; zeros for a text
-    without words."""
+    without words. A list's result is kept and read-only."""
+    if len(texts) < 2:  # a need typed in the finder: asked once
+        return _embed(texts)
+    key = hashlib.sha256("\x1f".join(texts).encode()).digest()
+    with _kept_lock:
+        if key in _kept:
+            return _kept[key]
+    meanings = _embed(texts)
+    meanings.flags.writeable = False
+    with _kept_lock:
+        _kept[key] = meanings
+        while len(_kept) > KEPT:
+            del _kept[next(iter(_kept))]
+    return meanings
+
+
+def _embed(texts: list[str]) -> np.ndarray:
     meanings = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     filled = [i for i, text in enumerate(texts) if text and text.strip()]
     if filled:

@@ -126,6 +126,9 @@ class Recommendations(BaseModel):
     learned_ranker: bool = Field(description="False while the history is too short to learn "
                                  "from, or while a job learns from the newest history: "
                                  "likelihood then comes from the network walk")
+    up_to_date: bool = Field(True, description="False for a moment after an import: the "
+                             "answer comes from the data before it while the finder for the "
+                             "new data is built")
     ranker_training_job: int | None = Field(
         description="The job learning the ranker from the newest history (see /api/v1/jobs/{id}); "
                     "the network walk orders until it is done")

@@ -8,19 +8,22 @@ version and kept with the rankers learned for its history.
 """
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 
+import igraph as ig
 import numpy as np
+import scipy.sparse as sp
 from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from innonet import roles
 from innonet.collaborations.models import Participation, Project
-from innonet.db import transaction
+from innonet.db import describe_error, transaction
 from innonet.errors import InvalidInput, Problem
 from innonet.jobs.queue import queue_of
 from innonet.jobs.service import JobContext, job_kind
@@ -39,6 +42,7 @@ from innonet.sharing import service as sharing
 MAX_K = 200
 # About 220 kB each on the 27,411-organisation network.
 WALKS_KEPT = 256
+logger = logging.getLogger("innonet.matching")
 TRAINING_JOB = "matching.train_rankers"
 # A ranker no job has stored yet for the history (None means: too little history to learn).
 NOT_LEARNED = object()
@@ -125,7 +129,8 @@ class Finder:
 
 
 _cache: dict[int, Finder] = {}
-_cache_lock = threading.Lock()
+_cache_lock = threading.Lock()  # guards _cache, held only to read or replace it
+_build_lock = threading.Lock()  # one build at a time (seconds on the full data)
 # Rankers learned in this process, by (history digest, question); the newest history only.
 _learned: dict[tuple[str, str], object] = {}
 
@@ -141,14 +146,48 @@ def finder(session: Session) -> Finder:
     rankers stored for its history."""
     version = data_version(session)
     with _cache_lock:
-        if version not in _cache:
+        if version in _cache:
+            return _cache[version]
+    with _build_lock:
+        with _cache_lock:
+            if version in _cache:  # built while this one waited
+                return _cache[version]
+        built = _build(session)
+        for stored in session.scalars(select(RankerModel).where(
+                RankerModel.history_digest == built.digest)):
+            built._models[stored.question] = ranker.from_text(stored.model)
+        with _cache_lock:
             _cache.clear()
-            built = _build(session)
-            for stored in session.scalars(select(RankerModel).where(
-                    RankerModel.history_digest == built.digest)):
-                built._models[stored.question] = ranker.from_text(stored.model)
             _cache[version] = built
-        return _cache[version]
+        return built
+
+
+def finder_now(session: Session, *, organisation_id: int) -> tuple[Finder, bool]:
+    """(finder, up to date). In the web app, right after the data changed (an import), the
+    finder of the data before is answered with while the new one is built in the
+    background, when it knows the organisation asking: nobody waits seconds for the build."""
+    queue = queue_of(session)
+    version = data_version(session)
+    with _cache_lock:
+        current = _cache.get(version)
+        previous = next(iter(_cache.values()), None)
+    if current is not None:
+        return current, True
+    if queue is None or queue.immediate or previous is None \
+            or organisation_id not in previous.index_of:
+        return finder(session), True
+    if not _build_lock.locked():
+        threading.Thread(target=_build_newest, args=(queue.sessions,), daemon=True,
+                         name="innonet-finder").start()
+    return previous, False
+
+
+def _build_newest(sessions) -> None:
+    try:
+        with transaction(sessions, writes=False) as session:
+            finder(session)
+    except Exception as error:  # noqa: BLE001 - the next request builds it
+        logger.warning("building the partner finder: %s", describe_error(error))
 
 
 def train_rankers(sessions, progress=None) -> dict[str, bool]:
@@ -291,7 +330,7 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
     weights = query.weight_of()
     if not any(value > 0 for value in weights.values()):
         raise InvalidInput.for_field("weights", "at least one weight must be above 0")
-    found = finder(session)
+    found, up_to_date = finder_now(session, organisation_id=organisation.id)
     history, q = found.history, found.index_of[organisation.id]
     need, need_text, source = None, "", "profile"
     for text, origin in ((query.need, "need"), (organisation.needs, "stated_needs")):
@@ -301,10 +340,7 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
     if need is None:
         need = history.profiles[q]
 
-    result = network.analysis(session, viewer)
-    G = result.graph
-    # Both number the organisations in the order of their ids.
-    vertices = np.searchsorted(result.organisation_ids, found.id_array)
+    G, A, vertices = _viewer_graph(found, network.analysis(session, viewer))
     allowed = _allowed(found, q, query, G, vertices)
     question = ranker.NEW_PARTNERS if query.new_partners_only else ranker.CONSORTIUM
     walk = found.walk(q)
@@ -312,7 +348,7 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
                                exclude_partners=query.new_partners_only, allowed=allowed)
     model, training = _ranker(session, found, question)
     ids, scores = ranker.order(model, pool)
-    assessment = factors.assess(history, q, need, ids, scores, G=G, A=result.adjacency(),
+    assessment = factors.assess(history, q, need, ids, scores, G=G, A=A,
                                 vertices=vertices, statements=found.statements)
     weight = np.array([weights[name] for name in factors.FACTORS], dtype=float)
     total = assessment.matrix() @ weight / weight.sum()
@@ -351,7 +387,7 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
     return {"organisation": {"external_id": organisation.external_id, "name": organisation.name},
             "need": need_text, "need_source": source, "preset": query.preset,
             "weights": weights, "candidates_considered": int(ids.size),
-            "learned_ranker": model is not None,
+            "learned_ranker": model is not None, "up_to_date": up_to_date,
             "ranker_training_job": training.id if training else None, "results": results}
 
 
@@ -367,6 +403,39 @@ def _ranker(session: Session, found: Finder, question: str):
             return None, job
         model = found.stored_model(session, question)  # learned as it was asked (memory://)
     return model, None
+
+
+# The last analysis joined with organisations it lacks: (analysis, finder, joined).
+_joined: list = []
+
+
+def _viewer_graph(found: Finder, result) -> tuple[ig.Graph, sp.csr_matrix, np.ndarray]:
+    """The graph the viewer may see, its adjacency, and the vertex of each organisation the
+    finder knows. An analysis computed before the newest organisations were added (served
+    while the one for the new data is computed) lacks them: they join it without ties."""
+    ids = result.organisation_ids
+    # Both number the organisations in the order of their ids.
+    vertices = np.searchsorted(ids, found.id_array)
+    known = vertices < ids.size
+    known[known] = ids[vertices[known]] == found.id_array[known]
+    G, A = result.graph, result.adjacency()
+    if known.all():
+        return G, A, vertices
+    with _cache_lock:  # the same pair again and again until the new analysis is ready
+        if _joined and _joined[0] is result and _joined[1] is found:
+            return _joined[2]
+    missing = np.flatnonzero(~known)
+    n, k = G.vcount(), missing.size
+    G = G.copy()
+    G.add_vertices(k, attributes={"name": [found.external_ids[i] for i in missing],
+                                  "external_id": [found.external_ids[i] for i in missing]})
+    A = sp.csr_matrix((A.data, A.indices, np.concatenate([A.indptr, np.full(k, A.indptr[-1])])),
+                      shape=(n + k, n + k))
+    vertices = vertices.copy()
+    vertices[missing] = n + np.arange(k)
+    with _cache_lock:
+        _joined[:] = [result, found, (G, A, vertices)]
+    return G, A, vertices
 
 
 def _allowed(found: Finder, q: int, query: NeedQuery, G, vertices: np.ndarray) -> np.ndarray:

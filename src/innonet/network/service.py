@@ -236,9 +236,20 @@ def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
         if (stored := _latest_done(fresh, job.id)) is not None:
             return _remember(database, stored.key, _unpack(stored))
         if (stored := _newest_allowed(fresh, spec)) is not None:
-            return replace(_unpack(stored), up_to_date=False)
+            return _earlier(database, stored)
     stored = _wait_for(queue, job.id)
     return _remember(database, stored.key, _unpack(stored))
+
+
+def _earlier(database: str, stored: StoredAnalysis) -> Analysis:
+    """An earlier analysis, shown while the newest is computed: unpacked once (a second
+    for the full network), then kept like the others, marked as not up to date."""
+    key = f"earlier:{stored.key}"
+    with _cache_lock:
+        if (database, key) in _cache:
+            _cache.move_to_end((database, key))
+            return _cache[(database, key)]
+    return _remember(database, key, replace(_unpack(stored), up_to_date=False))
 
 
 def _remember(database: str, key: str, built: Analysis) -> Analysis:
