@@ -12,7 +12,7 @@ from sqlalchemy import select
 from innonet.matching import service
 from innonet.matching.factors import FACTORS
 from innonet.matching.models import RankerModel
-from innonet.matching.schemas import NeedQuery
+from innonet.matching.schemas import NeedQuery, Recommendations
 from innonet.organisations import service as organisations
 from tests.factories import (
     OPERATOR,
@@ -171,8 +171,10 @@ def test_private_ties_shape_only_the_answers_of_who_may_see_them(client, world, 
     assert "Friend" not in str(visitor["hidden"])
     assert [s["external_id"] for s in visitor["hidden"]["introduction_path"]] != \
         ["sme", "friend", "hidden"]
-    operator = by_id(service.recommendations(session, OPERATOR, external_id="sme",
-                                             query=NeedQuery(need=NEED, k=50)))
+    answer = service.recommendations(session, OPERATOR, external_id="sme",
+                                     query=NeedQuery(need=NEED, k=50))
+    assert isinstance(answer, Recommendations)  # a typed answer, as the API documents it
+    operator = by_id(answer.model_dump())
     assert [s["external_id"] for s in operator["hidden"]["introduction_path"]] == \
         ["sme", "friend", "hidden"]
 

@@ -172,23 +172,63 @@ def diagnose(G, v, metrics, *, this_year):
 
     categories = {u: partner_category(partner_kinds.get((v, u), ()), attribute("kind", u))
                   for u in partners}
-    by_category = Counter(categories.values())
     countries = Counter(attribute("country", u) or "unknown" for u in partners)
-    home = attribute("country", v)
+    membership = metrics["community"]
+    partner_communities = Counter(int(membership[u]) for u in partners)
+    features = _structure(G, v, metrics, partners, categories, partner_kinds, partner_communities)
+    kind, reason = network_type(features)
+    diagnosis = {
+        "partners": len(partners),
+        "portfolio": _portfolio(categories, [edge["weight"] for _, edge in ties]),
+        "geography": _geography(countries, attribute("country", v), len(partners)),
+        "network_type": {"type": kind, "reason": reason, "evidence": features},
+        "brokerage": _brokerage(v, metrics, partner_communities, int(membership[v])),
+        "dynamics": _dynamics(G, ties, this_year),
+    }
+    diagnosis["findings"] = findings(diagnosis)
+    return diagnosis
+
+
+def _portfolio(categories: dict, weights: list[float]) -> dict:
+    """The partners by category, the portfolio's breadth and diversity, and the share of
+    the strongest tie."""
+    by_category = Counter(categories.values())
+    total_weight = sum(weights)
+    return {
+        "by_category": [{"category": c, "label": PARTNER_CATEGORIES[c],
+                         "partners": by_category.get(c, 0)} for c in PARTNER_CATEGORIES],
+        "breadth": len(by_category),
+        "diversity": blau_index(by_category.values()),
+        "top_partner_share": max(weights) / total_weight if total_weight else 0.0,
+    }
+
+
+def _geography(countries: Counter, home: str | None, partners: int) -> dict:
+    """Where the partners are: the home share, concentration (HHI) and the largest country."""
     hhi = herfindahl(countries.values())
     largest_country, largest_count = countries.most_common(1)[0] if countries else (None, 0)
+    return {
+        "home_country": home,
+        "countries": [{"country": c, "partners": k} for c, k in countries.most_common()],
+        "domestic_share": countries.get(home, 0) / partners if partners and home else None,
+        "hhi": hhi,
+        "largest_country": largest_country,
+        "largest_country_share": largest_count / partners if partners else 0.0,
+        "concentration": concentration_level(hhi) if partners else None,
+    }
 
-    ego = G.induced_subgraph(partners) if partners else None
+
+def _structure(G, v, metrics, partners: list[int], categories: dict, partner_kinds: dict,
+               partner_communities: Counter) -> dict:
+    """The figures the network type is read from (its evidence)."""
+    ego = G.induced_subgraph(partners)
     possible = len(partners) * (len(partners) - 1) / 2
-    membership = metrics["community"]
-    own_community = int(membership[v])
-    partner_communities = Counter(int(membership[u]) for u in partners)
     typed = [u for u in partners if partner_kinds.get((v, u))]
-    features = {
+    return {
         "partners": len(partners),
         "ego_density": ego.ecount() / possible if possible else 0.0,
         "partners_linked_to_each_other": (
-            sum(1 for d in ego.degree() if d > 0) / len(partners) if partners else 0.0),
+            sum(d > 0 for d in ego.degree()) / len(partners) if partners else 0.0),
         "constraint": _finite(metrics["constraint"][v]),
         "typed_partners": len(typed),
         "supply_chain_partners": sum(1 for u in typed if categories[u] in SUPPLY_CHAIN),
@@ -196,35 +236,6 @@ def diagnose(G, v, metrics, *, this_year):
         "largest_community_share": (max(partner_communities.values()) / len(partners)
                                     if partners else 0.0),
     }
-    kind, reason = network_type(features)
-    weights = [edge["weight"] for _, edge in ties]
-    total_weight = sum(weights)
-
-    diagnosis = {
-        "partners": len(partners),
-        "portfolio": {
-            "by_category": [{"category": c, "label": PARTNER_CATEGORIES[c],
-                             "partners": by_category.get(c, 0)} for c in PARTNER_CATEGORIES],
-            "breadth": len(by_category),
-            "diversity": blau_index(by_category.values()),
-            "top_partner_share": max(weights) / total_weight if total_weight else 0.0,
-        },
-        "geography": {
-            "home_country": home,
-            "countries": [{"country": c, "partners": k} for c, k in countries.most_common()],
-            "domestic_share": (countries.get(home, 0) / len(partners)
-                               if partners and home else None),
-            "hhi": hhi,
-            "largest_country": largest_country,
-            "largest_country_share": largest_count / len(partners) if partners else 0.0,
-            "concentration": concentration_level(hhi) if partners else None,
-        },
-        "network_type": {"type": kind, "reason": reason, "evidence": features},
-        "brokerage": _brokerage(v, metrics, partner_communities, own_community),
-        "dynamics": _dynamics(G, ties, this_year),
-    }
-    diagnosis["findings"] = findings(diagnosis)
-    return diagnosis
 
 
 def percentile_rank(values, value):

@@ -186,27 +186,26 @@ def recommend(
     except InnonetError as error:
         fail(error)
     if format == "json":
-        print_json(found)
+        print_json(found.model_dump(mode="json"))
         return
-    path = [" → ".join(step["name"] for step in r["introduction_path"][1:-1])
-            for r in found["results"]]
+    path = [" → ".join(step.name for step in r.introduction_path[1:-1]) for r in found.results]
     if format == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(["rank", "partner_id", "name", "kind", "country", "score", *FACTORS,
                          "introduced_by"])
-        for r, via in zip(found["results"], path, strict=True):
-            writer.writerow([r["rank"], csv_cell(r["external_id"]), csv_cell(r["name"]), r["kind"],
-                             r["country"] or "", r["score"], *(f["score"] for f in r["factors"]),
+        for r, via in zip(found.results, path, strict=True):
+            writer.writerow([r.rank, csv_cell(r.external_id), csv_cell(r.name), r.kind,
+                             r.country or "", r.score, *(f.score for f in r.factors),
                              csv_cell(via)])
         return
     table = Table("#", "id", "name", "kind", "country", "score", "fit", "near", "likely",
                   "introduced by",
-                  title=f"Partners for {found['organisation']['name']} "
-                        f"({found['need_source'].replace('_', ' ')}: {found['need'][:60]})")
-    for r, via in zip(found["results"], path, strict=True):
-        factor = {f["name"]: f["score"] for f in r["factors"]}
-        table.add_row(str(r["rank"]), r["external_id"], r["name"], r["kind"], r["country"] or "",
-                      f"{r['score']:.2f}", f"{factor['capability_fit']:.2f}",
+                  title=f"Partners for {found.organisation.name} "
+                        f"({found.need_source.replace('_', ' ')}: {found.need[:60]})")
+    for r, via in zip(found.results, path, strict=True):
+        factor = {f.name: f.score for f in r.factors}
+        table.add_row(str(r.rank), r.external_id, r.name, r.kind, r.country or "",
+                      f"{r.score:.2f}", f"{factor['capability_fit']:.2f}",
                       f"{factor['proximity']:.2f}", f"{factor['likelihood']:.2f}", via)
     console.print(table)
 

@@ -188,14 +188,35 @@ def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.nd
     history index to its vertex there. ``statements`` holds the stated sectors, goals and
     values of the asker and candidates.
     """
-    values = {}
-    # Capability fit.
+    v = int(vertices[q])
     candidate_profiles = history.profiles[ids]
-    cosine = np.asarray((candidate_profiles @ need.T).todense()).ravel()
-    values["capability_fit"] = cosine / max(cosine.max(initial=0.0), FULL_FIT)
+    complementarity, need_terms, asker_lacks = _complementarity(history, q, need, ids,
+                                                                candidate_profiles)
+    steps, proximity = _proximity(history, A, v, vertices[ids], ids)
+    distance, closeness = _cultural_closeness(history, q, ids)
+    current = portfolio(G, v)
+    values = {
+        "capability_fit": _capability_fit(candidate_profiles, need),
+        "complementarity": complementarity,
+        "proximity": proximity,
+        "likelihood": _likelihood(ranker_scores, ids.size),
+        "cultural_closeness": closeness,
+        "diversification": _diversification(history, ids, current),
+        "alignment": _alignment(statements, q, ids),
+    }
+    return Assessment(values, steps, distance, need_terms, asker_lacks, current)
 
-    # Complementarity: the kinds, and the need's words the candidate covers that the asker
-    # lacks; when the asker lacks none of them, how little the candidate duplicates it.
+
+def _capability_fit(candidate_profiles, need) -> np.ndarray:
+    """How close each candidate's words are to the need's (cosine, FULL_FIT counts as 1)."""
+    cosine = np.asarray((candidate_profiles @ need.T).todense()).ravel()
+    return cosine / max(cosine.max(initial=0.0), FULL_FIT)
+
+
+def _complementarity(history: History, q: int, need, ids: np.ndarray, candidate_profiles):
+    """The kinds, and the need's words the candidate covers that the asker lacks; when the
+    asker lacks none of them, how little the candidate duplicates it. Returns the scores,
+    the need's words (strongest first) and which of them the asker lacks."""
     need_terms = need.indices[np.argsort(-need.data, kind="stable")]
     need_weights = np.zeros(candidate_profiles.shape[1])
     need_weights[need.indices] = need.data
@@ -211,12 +232,16 @@ def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.nd
         covered = (has_word @ lacking) / lacking.sum()
     else:
         covered = 1.0 - np.asarray((candidate_profiles @ history.profiles[q].T).todense()).ravel()
-    values["complementarity"] = (KIND_SHARE_OF_COMPLEMENTARITY * kind_fit
-                                 + (1 - KIND_SHARE_OF_COMPLEMENTARITY) * np.clip(covered, 0, 1))
+    scores = (KIND_SHARE_OF_COMPLEMENTARITY * kind_fit
+              + (1 - KIND_SHARE_OF_COMPLEMENTARITY) * np.clip(covered, 0, 1))
+    return scores, need_terms, ~asker_has[need_terms]
 
-    # Proximity in the graph the viewer may see, and track record.
-    v = int(vertices[q])
-    targets = vertices[ids]
+
+def _proximity(history: History, A: sp.csr_matrix, v: int, targets: np.ndarray,
+               ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Steps from the asker (vertex ``v``) to each candidate in the graph the viewer may
+    see, and the proximity score: closeness, common partners two steps away, and the track
+    record."""
     steps = steps_within(A, v, targets, most=max(PROXIMITY_BY_STEPS))
     proximity = np.array([PROXIMITY_BY_STEPS.get(int(s), 0.0) if np.isfinite(s) else 0.0
                           for s in steps])
@@ -227,45 +252,53 @@ def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.nd
     proximity[two_steps] += 0.3 * np.minimum(common[two_steps] / COMMON_PARTNERS_FOR_FULL_BONUS, 1)
     record = 0.5 * np.minimum(np.log1p(history.projects[ids]) / np.log1p(PROJECTS_FOR_FULL_RECORD), 1) \
         + 0.5 * np.minimum(history.coordinated[ids] / COORDINATIONS_FOR_FULL_RECORD, 1)
-    values["proximity"] = (1 - TRACK_RECORD_SHARE) * proximity + TRACK_RECORD_SHARE * record
+    return steps, (1 - TRACK_RECORD_SHARE) * proximity + TRACK_RECORD_SHARE * record
 
-    # Likelihood: the share of the pool the learned ranker puts below the candidate.
+
+def _likelihood(ranker_scores: np.ndarray, pool_size: int) -> np.ndarray:
+    """The share of the pool the learned ranker puts below the candidate."""
     order = np.argsort(np.argsort(-ranker_scores, kind="stable"), kind="stable")
-    values["likelihood"] = 1.0 - order / max(ids.size, 1)
+    return 1.0 - order / max(pool_size, 1)
 
-    # Cultural closeness: 1 / (1 + Kogut–Singh distance), once per country.
+
+def _cultural_closeness(history: History, q: int, ids: np.ndarray) -> tuple[list, np.ndarray]:
+    """Kogut–Singh distances (None when a country is unknown) and 1 / (1 + distance),
+    computed once per country."""
     home = history.countries[q]
     by_country = {c: culture.kogut_singh(HOFSTEDE, home, c, HOFSTEDE_VARIANCES) if home and c
                   else None for c in set(history.countries[ids].tolist())}
     distance = [by_country[c] for c in history.countries[ids]]
-    values["cultural_closeness"] = np.array(
-        [UNKNOWN_CULTURE if d is None else 1 / (1 + d) for d in distance])
+    return distance, np.array([UNKNOWN_CULTURE if d is None else 1 / (1 + d) for d in distance])
 
-    # Diversification: how little of the current portfolio is already in the candidate's
-    # country and partner category.
-    current = portfolio(G, v)
+
+def _diversification(history: History, ids: np.ndarray, current: Portfolio) -> np.ndarray:
+    """How little of the current portfolio is already in the candidate's country and
+    partner category."""
+    kinds = list(KINDS)
     total = max(current.partners, 1)
     country_share = np.array([current.countries.get(c or "unknown", 0) / total
                               for c in history.countries[ids]])
     category_share = np.array([current.categories.get(partner_category((), kinds[int(c)]), 0) / total
                                for c in history.kinds[ids]])
-    values["diversification"] = (COUNTRY_SHARE_OF_DIVERSIFICATION * (1 - country_share)
-                                 + (1 - COUNTRY_SHARE_OF_DIVERSIFICATION) * (1 - category_share))
+    return (COUNTRY_SHARE_OF_DIVERSIFICATION * (1 - country_share)
+            + (1 - COUNTRY_SHARE_OF_DIVERSIFICATION) * (1 - category_share))
 
-    # Alignment: stated sectors, goals and values that overlap (only what both stated).
+
+def _alignment(statements: dict[int, Statement], q: int, ids: np.ndarray) -> np.ndarray:
+    """Stated sectors, goals and values that overlap (only what both stated)."""
     asker = statements.get(q)
     alignment = np.zeros(ids.size)
-    if asker is not None:
-        for row, candidate in enumerate(ids.tolist()):
-            theirs = statements.get(candidate)
-            if theirs is None:
-                continue
-            parts = [jaccard(a, b) for a, b in ((asker.sectors, theirs.sectors),
-                                                (asker.goals | asker.values,
-                                                 theirs.goals | theirs.values)) if a and b]
-            alignment[row] = float(np.mean(parts)) if parts else 0.0
-    values["alignment"] = alignment
-    return Assessment(values, steps, distance, need_terms, ~asker_has[need_terms], current)
+    if asker is None:
+        return alignment
+    for row, candidate in enumerate(ids.tolist()):
+        theirs = statements.get(candidate)
+        if theirs is None:
+            continue
+        parts = [jaccard(a, b) for a, b in ((asker.sectors, theirs.sectors),
+                                            (asker.goals | asker.values,
+                                             theirs.goals | theirs.values)) if a and b]
+        alignment[row] = float(np.mean(parts)) if parts else 0.0
+    return alignment
 
 
 def introducers(G: ig.Graph, source: int, target: int) -> list[int]:

@@ -30,7 +30,16 @@ from innonet.jobs.service import JobContext, job_kind
 from innonet.matching import factors, features, ranker
 from innonet.matching.history import KIND_CODES, History, history_until
 from innonet.matching.models import Need, RankerModel
-from innonet.matching.schemas import NeedFields, NeedIn, NeedQuery
+from innonet.matching.schemas import (
+    DueDiligence,
+    Factor,
+    NeedFields,
+    NeedIn,
+    NeedQuery,
+    PathStep,
+    Recommendation,
+    Recommendations,
+)
 from innonet.network import service as network
 from innonet.network.service import data_version
 from innonet.organisations import service as organisations
@@ -322,7 +331,7 @@ PROFILE_FIELDS = {"description": "description", "capabilities": "capabilities",
 
 
 def recommendations(session: Session, viewer: Viewer, *, external_id: str,
-                    query: NeedQuery) -> dict:
+                    query: NeedQuery) -> Recommendations:
     """Ranked partners for one organisation and need, each with its factors, reasons,
     introduction path and due-diligence panel. Proximity, introducers and the portfolio
     come from the graph the viewer may see; everything else from public data."""
@@ -332,19 +341,12 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
         raise InvalidInput.for_field("weights", "at least one weight must be above 0")
     found, up_to_date = finder_now(session, organisation_id=organisation.id)
     history, q = found.history, found.index_of[organisation.id]
-    need, need_text, source = None, "", "profile"
-    for text, origin in ((query.need, "need"), (organisation.needs, "stated_needs")):
-        if text and (need := history.text_vector(text)) is not None:
-            need_text, source = text, origin
-            break
-    if need is None:
-        need = history.profiles[q]
+    need, need_text, source = _need(history, q, query.need, organisation.needs)
 
     G, A, vertices = _viewer_graph(found, network.analysis(session, viewer))
     allowed = _allowed(found, q, query, G, vertices)
     question = ranker.NEW_PARTNERS if query.new_partners_only else ranker.CONSORTIUM
-    walk = found.walk(q)
-    pool = features.candidates(history, q, need, history.need_meaning(need_text, q), walk,
+    pool = features.candidates(history, q, need, history.need_meaning(need_text, q), found.walk(q),
                                exclude_partners=query.new_partners_only, allowed=allowed)
     model, training = _ranker(session, found, question)
     ids, scores = ranker.order(model, pool)
@@ -354,11 +356,34 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
     total = assessment.matrix() @ weight / weight.sum()
     preferred = np.isin(history.countries[ids], query.preferred_countries)
     chosen = np.lexsort((-total, ~preferred))[:query.k]
+    results = _results(session, found, q, ids, chosen, assessment, total, preferred, weights,
+                       G=G, v=int(vertices[q]), vertices=vertices)
+    return Recommendations(
+        organisation=PathStep(external_id=organisation.external_id, name=organisation.name),
+        need=need_text, need_source=source, preset=query.preset, weights=weights,
+        candidates_considered=int(ids.size), learned_ranker=model is not None,
+        up_to_date=up_to_date, ranker_training_job=training.id if training else None,
+        results=results)
 
+
+def _need(history, q: int, typed: str | None, stated: str | None):
+    """(vector, words, where they came from): the need typed, else the stated needs, else
+    the organisation's profile, whichever first has a word the history knows."""
+    for text, origin in ((typed, "need"), (stated, "stated_needs")):
+        if text and (need := history.text_vector(text)) is not None:
+            return need, text, origin
+    return history.profiles[q], "", "profile"
+
+
+def _results(session: Session, found: Finder, q: int, ids: np.ndarray, chosen: np.ndarray,
+             assessment, total: np.ndarray, preferred: np.ndarray, weights: dict, *,
+             G: ig.Graph, v: int, vertices: np.ndarray) -> list[Recommendation]:
+    """The chosen candidates with their factors, reasons, introduction path and panel."""
+    history = found.history
     shown = organisations.organisations_by_id(
         session, ids=[found.organisation_ids[int(ids[row])] for row in chosen])
     names = G.vs["name"]
-    v, targets = int(vertices[q]), vertices[ids[chosen]].tolist()
+    targets = vertices[ids[chosen]].tolist()
     steps_shown = assessment.steps[chosen].tolist()
     common = [factors.introducers(G, v, t) if s == 2 else []
               for t, s in zip(targets, steps_shown, strict=True)]
@@ -371,24 +396,19 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
         why = factors.reasons(assessment, row, history=history, q=q, candidate=candidate,
                               pool_size=ids.size, names=names, common=introducers,
                               statements=found.statements)
-        steps = assessment.steps[row]
-        results.append({
-            "rank": rank, "external_id": other.external_id, "name": other.name,
-            "kind": other.kind, "country": other.country, "is_sme": other.is_sme,
-            "score": round(float(total[row]), 4), "already_partner": bool(steps == 1),
-            "preferred_country": bool(preferred[row]),
-            "factors": [{"name": name, "label": label,
-                         "score": round(float(assessment.values[name][row]), 4),
-                         "weight": weights[name], "reason": why[name]}
-                        for name, label in factors.FACTORS.items()],
-            "introduction_path": [{"external_id": G.vs[u]["external_id"], "name": names[u]}
-                                  for u in path],
-            "due_diligence": _due_diligence(other, history, candidate)})
-    return {"organisation": {"external_id": organisation.external_id, "name": organisation.name},
-            "need": need_text, "need_source": source, "preset": query.preset,
-            "weights": weights, "candidates_considered": int(ids.size),
-            "learned_ranker": model is not None, "up_to_date": up_to_date,
-            "ranker_training_job": training.id if training else None, "results": results}
+        results.append(Recommendation(
+            rank=rank, external_id=other.external_id, name=other.name, kind=other.kind,
+            country=other.country, is_sme=other.is_sme, score=round(float(total[row]), 4),
+            already_partner=bool(assessment.steps[row] == 1),
+            preferred_country=bool(preferred[row]),
+            factors=[Factor(name=name, label=label,
+                            score=round(float(assessment.values[name][row]), 4),
+                            weight=weights[name], reason=why[name])
+                     for name, label in factors.FACTORS.items()],
+            introduction_path=[PathStep(external_id=G.vs[u]["external_id"], name=names[u])
+                               for u in path],
+            due_diligence=_due_diligence(other, history, candidate)))
+    return results
 
 
 def _ranker(session: Session, found: Finder, question: str):
@@ -467,7 +487,7 @@ def _allowed(found: Finder, q: int, query: NeedQuery, G, vertices: np.ndarray) -
     return allowed
 
 
-def _due_diligence(organisation: Organisation, history, i: int) -> dict:
+def _due_diligence(organisation: Organisation, history, i: int) -> DueDiligence:
     filled = {"description": organisation.description, "capabilities": organisation.capabilities,
               "sectors": organisation.sectors, "website": organisation.website,
               "country": organisation.country, "city": organisation.city,
@@ -476,12 +496,13 @@ def _due_diligence(organisation: Organisation, history, i: int) -> dict:
     missing = [PROFILE_FIELDS[name] for name, value in filled.items() if not value]
     B = history.members
     years = history.project_years[B.indices[B.indptr[i]:B.indptr[i + 1]]]
-    return {"profile_completeness": round(1 - len(missing) / len(filled), 2),
-            "missing": missing, "has_pic": bool(organisation.pic),
-            "has_vat": bool(organisation.vat), "website": organisation.website,
-            "projects": int(history.projects[i]), "coordinated": int(history.coordinated[i]),
-            "first_year": int(years.min()) if years.size else None,
-            "last_year": int(years.max()) if years.size else None}
+    return DueDiligence(
+        profile_completeness=round(1 - len(missing) / len(filled), 2), missing=missing,
+        has_pic=bool(organisation.pic), has_vat=bool(organisation.vat),
+        website=organisation.website, projects=int(history.projects[i]),
+        coordinated=int(history.coordinated[i]),
+        first_year=int(years.min()) if years.size else None,
+        last_year=int(years.max()) if years.size else None)
 
 
 # ---------------------------------------------------------------- needs
@@ -548,7 +569,8 @@ def query_for_need(need: Need, **options) -> NeedQuery:
                      exclude_competitors=fields.exclude_competitors, **options)
 
 
-def need_recommendations(session: Session, viewer: Viewer, *, need_id: int, **options) -> dict:
+def need_recommendations(session: Session, viewer: Viewer, *, need_id: int,
+                         **options) -> Recommendations:
     """Recommendations for a stored need the viewer may see, with its filters."""
     need = get_need(session, viewer, need_id=need_id)
     owner = organisations.organisations_by_id(session, ids=[need.organisation_id])[need.organisation_id]

@@ -79,4 +79,5 @@ class StoredAnalysis(Base):
     relationships: Mapped[str] = mapped_column(Text)
     # To the microsecond: analyses stored within one second must still be told apart.
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: datetime.now(UTC))
-    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    # Megabytes: read only when a process unpacks the analysis, never to look it up.
+    payload: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)

@@ -227,29 +227,46 @@ def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
                                                this_year=spec.this_year))
     stored = session.get(StoredAnalysis, key)
     if stored is not None:
-        return _remember(database, key, _unpack(stored))
+        return _loaded(database, stored)
     end_read(session)  # no connection held while the job is handed over and awaited
-    # On nobody's behalf: viewers who see the same relationships share it.
-    job = queue.submit(ANALYSIS_JOB, spec.params(), dedupe_key=f"analysis:{key}")
+    # On nobody's behalf: viewers who see the same relationships share it. One job at a
+    # time per window and circle of viewers: while it runs, writes that change what they
+    # see start no other (each would analyse the whole network again); the next request
+    # after it starts one for what they see then.
+    job = queue.submit(ANALYSIS_JOB, spec.params(),
+                       dedupe_key=f"analysis:{_circle(viewer, spec, for_aggregates)}")
     # A read of its own: it sees what was saved since this request began.
     with transaction(queue.sessions, writes=False) as fresh:
-        if (stored := _latest_done(fresh, job.id)) is not None:
-            return _remember(database, stored.key, _unpack(stored))
+        if (stored := _latest_done(fresh, job.id)) is not None and stored.key == key:
+            return _loaded(database, stored)
         if (stored := _newest_allowed(fresh, spec)) is not None:
-            return _earlier(database, stored)
-    stored = _wait_for(queue, job.id)
-    return _remember(database, stored.key, _unpack(stored))
+            return _loaded(database, stored, earlier=True)
+    return _wait_for(queue, job.id, database, spec)
 
 
-def _earlier(database: str, stored: StoredAnalysis) -> Analysis:
-    """An earlier analysis, shown while the newest is computed: unpacked once (a second
-    for the full network), then kept like the others, marked as not up to date."""
-    key = f"earlier:{stored.key}"
+def _circle(viewer: Viewer, spec: AnalysisSpec, for_aggregates: bool) -> str:
+    """Who shares an analysis job: the same window, and the same organisations (or the
+    same account, for those who belong to none)."""
+    if spec.public:
+        who = "visitors"
+    elif viewer.member_of:
+        who = "members:" + ",".join(map(str, sorted(viewer.member_of)))
+    else:
+        who = f"user:{viewer.user_id}"
+    circle = f"{spec.since}:{spec.until}:{spec.this_year}:{for_aggregates}:{who}"
+    return hashlib.sha256(circle.encode()).hexdigest()[:40]
+
+
+def _loaded(database: str, stored: StoredAnalysis, *, earlier: bool = False) -> Analysis:
+    """A stored analysis, unpacked once per process (its payload, megabytes, is read from
+    the database only then). ``earlier``: shown while a newer one is computed."""
+    key = f"earlier:{stored.key}" if earlier else stored.key
     with _cache_lock:
         if (database, key) in _cache:
             _cache.move_to_end((database, key))
             return _cache[(database, key)]
-    return _remember(database, key, replace(_unpack(stored), up_to_date=False))
+    built = _unpack(stored)
+    return _remember(database, key, replace(built, up_to_date=False) if earlier else built)
 
 
 def _remember(database: str, key: str, built: Analysis) -> Analysis:
@@ -288,7 +305,7 @@ def _newest_allowed(session: Session, spec: AnalysisSpec) -> StoredAnalysis | No
     return None
 
 
-def _wait_for(queue, job_id: int) -> StoredAnalysis:
+def _wait_for(queue, job_id: int, database: str, spec: AnalysisSpec) -> Analysis:
     pending = Pending("The network analysis is being prepared; this page will show it in a "
                       "moment.", job_id=job_id)
     if not _waiting.acquire(blocking=False):
@@ -301,8 +318,13 @@ def _wait_for(queue, job_id: int) -> StoredAnalysis:
                 job = session.get_one(Job, job_id)
                 if job.status == "failed":
                     raise InnonetError(f"The network analysis could not be computed: {job.message}")
-                if (stored := _latest_done(session, job_id)) is not None:
-                    return stored
+                if _latest_done(session, job_id) is not None:
+                    # It may have been asked for what this viewer's circle saw a moment
+                    # before: shown only if it holds nothing this viewer may not see.
+                    if (stored := _newest_allowed(session, spec)) is not None:
+                        key = spec.key(data_version(session))
+                        return _loaded(database, stored, earlier=stored.key != key)
+                    break
         raise pending
     finally:
         _waiting.release()
@@ -409,6 +431,44 @@ def _build(session: Session, window, relationships, *, this_year: int) -> Analys
     n = len(orgs)
     organisation_ids = np.array([o.id for o in orgs], dtype=np.int64)
     vertex_of = {int(o): v for v, o in enumerate(organisation_ids)}
+    together = _co_participations(session, window, vertex_of)
+    # All is read: the connection goes back before the minute of computing (a job's read
+    # held open that long would be ended by the server as idle in its transaction).
+    end_read(session)
+    sources, targets, shared = analytics.co_participation_edges(together.project, together.member, n)
+    ties = _relationship_ties(relationships, vertex_of, n)
+
+    all_keys = np.concatenate([sources * n + targets, np.array(ties.keys, dtype=np.int64)])
+    unique, inverse = np.unique(all_keys, return_inverse=True)
+    weight = np.bincount(inverse, np.concatenate([shared, ties.weights]), minlength=unique.size)
+    projects = np.bincount(inverse, np.concatenate([shared, np.zeros(len(ties.keys))]),
+                           minlength=unique.size)
+    first, last, ongoing = _tie_years(unique, together, ties, n)
+    graph = analytics.collaboration_graph(
+        n, unique // n, unique % n, weight=weight,
+        vertices={"external_id": [o.external_id for o in orgs],
+                  "name": [o.short_name or o.name for o in orgs],
+                  "kind": [o.kind for o in orgs], "country": [o.country for o in orgs],
+                  "is_sme": [o.is_sme for o in orgs]},
+        edges={"projects": projects.astype(np.int64).tolist(),
+               "first_year": [None if y == 1 << 30 else int(y) for y in first],
+               "last_year": [None if o or y < 0 else int(y) for y, o in zip(last, ongoing)]})
+    graph["partner_kinds"] = ties.partner_kinds
+    return Analysis(graph, analytics.node_metrics(graph, seed=0), organisation_ids, vertex_of,
+                    this_year)
+
+
+@dataclass
+class _Participations:
+    """Who took part in which project of the window (project numbered from 0), and its years."""
+
+    project: np.ndarray
+    member: np.ndarray  # vertex
+    start: np.ndarray   # year, -1 when unknown
+    end: np.ndarray     # year, the start's when unknown
+
+
+def _co_participations(session: Session, window, vertex_of: dict[int, int]) -> _Participations:
     rows = session.execute(
         select(Participation.project_id, Participation.organisation_id, Project.start_date,
                Project.end_date).join(Project, Project.id == Participation.project_id)
@@ -419,54 +479,53 @@ def _build(session: Session, window, relationships, *, this_year: int) -> Analys
     end = np.array([r.end_date.year if r.end_date else s for r, s in zip(rows, start)],
                    dtype=np.int64)
     _, project = np.unique(project, return_inverse=True) if rows else (None, project)
-    sources, targets, shared = analytics.co_participation_edges(project, member, n)
+    return _Participations(project, member, start, end)
 
-    partner_kinds: dict[tuple[int, int], list[str]] = {}
-    rel_keys, rel_weights, rel_first, rel_last = [], [], [], []
+
+@dataclass
+class _Ties:
+    """The relationships the analysis includes, as pairs of vertices (a * n + b, a < b)."""
+
+    partner_kinds: dict[tuple[int, int], list[str]]  # (v, partner): what the partner is to v
+    keys: list[int]
+    weights: list[float]
+    first: list[int]  # year, -1 when unknown
+    last: list[int]   # year, -1 when ongoing
+
+
+def _relationship_ties(relationships, vertex_of: dict[int, int], n: int) -> _Ties:
+    ties = _Ties({}, [], [], [], [])
     for r in relationships:
         a, b = vertex_of[r.organisation_id], vertex_of[r.partner_id]
-        partner_kinds.setdefault((a, b), []).append(r.kind)
-        partner_kinds.setdefault((b, a), []).append(INVERSE_KINDS[r.kind])
-        rel_keys.append(min(a, b) * n + max(a, b))
-        rel_weights.append(r.strength * RELATIONSHIP_WEIGHT_PER_STRENGTH)
-        rel_first.append(r.start_date.year if r.start_date else -1)
-        rel_last.append(r.end_date.year if r.end_date else -1)
+        ties.partner_kinds.setdefault((a, b), []).append(r.kind)
+        ties.partner_kinds.setdefault((b, a), []).append(INVERSE_KINDS[r.kind])
+        ties.keys.append(min(a, b) * n + max(a, b))
+        ties.weights.append(r.strength * RELATIONSHIP_WEIGHT_PER_STRENGTH)
+        ties.first.append(r.start_date.year if r.start_date else -1)
+        ties.last.append(r.end_date.year if r.end_date else -1)
+    return ties
 
-    all_keys = np.concatenate([sources * n + targets, np.array(rel_keys, dtype=np.int64)])
-    unique, inverse = np.unique(all_keys, return_inverse=True)
-    weight = np.bincount(inverse, np.concatenate([shared, rel_weights]), minlength=unique.size)
-    projects = np.bincount(inverse, np.concatenate([shared, np.zeros(len(rel_keys))]),
-                           minlength=unique.size)
-    # A tie's first year is the earliest start of its projects and relationships, its last
-    # year the latest end; a relationship without an end keeps it open.
+
+def _tie_years(unique: np.ndarray, together: _Participations, ties: _Ties, n: int):
+    """(first, last, ongoing) for each tie: the earliest start of its projects and
+    relationships, the latest end; a relationship without an end keeps it open."""
     first = np.full(unique.size, 1 << 30)
     last = np.full(unique.size, -1)
-    keys, years = _pair_years(project, member, start, n, latest=False)
+    keys, years = _pair_years(together.project, together.member, together.start, n, latest=False)
     first[np.searchsorted(unique, keys)] = years
-    keys, years = _pair_years(project, member, end, n, latest=True)
+    keys, years = _pair_years(together.project, together.member, together.end, n, latest=True)
     last[np.searchsorted(unique, keys)] = years
     ongoing = np.zeros(unique.size, dtype=bool)
-    if rel_keys:
-        positions = np.searchsorted(unique, np.array(rel_keys, dtype=np.int64))
-        for position, since, until in zip(positions.tolist(), rel_first, rel_last):
+    if ties.keys:
+        positions = np.searchsorted(unique, np.array(ties.keys, dtype=np.int64))
+        for position, since, until in zip(positions.tolist(), ties.first, ties.last):
             if since >= 0:
                 first[position] = min(first[position], since)
             if until < 0:
                 ongoing[position] = True
             else:
                 last[position] = max(last[position], until)
-    graph = analytics.collaboration_graph(
-        n, unique // n, unique % n, weight=weight,
-        vertices={"external_id": [o.external_id for o in orgs],
-                  "name": [o.short_name or o.name for o in orgs],
-                  "kind": [o.kind for o in orgs], "country": [o.country for o in orgs],
-                  "is_sme": [o.is_sme for o in orgs]},
-        edges={"projects": projects.astype(np.int64).tolist(),
-               "first_year": [None if y == 1 << 30 else int(y) for y in first],
-               "last_year": [None if o or y < 0 else int(y) for y, o in zip(last, ongoing)]})
-    graph["partner_kinds"] = partner_kinds
-    return Analysis(graph, analytics.node_metrics(graph, seed=0), organisation_ids, vertex_of,
-                    this_year)
+    return first, last, ongoing
 
 
 def freshness(result: Analysis) -> dict:
