@@ -32,6 +32,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_bounds.py
 	$(BIN)/python benchmarks/bench_light_page.py
 	$(BIN)/python benchmarks/bench_faults.py
+	$(BIN)/python benchmarks/bench_first_recommendation.py
+	$(BIN)/python benchmarks/bench_load.py
 
 # Renews requirements.lock from the newest versions pyproject.toml allows.
 lock:

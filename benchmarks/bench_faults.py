@@ -37,6 +37,19 @@ def worker(url: str, directory: str) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def kill_while_running(job, url: str, directory: str, kill_after: float) -> float:
+    """Start a worker, kill it and its children (kill -9) ``kill_after`` seconds after the
+    job started running; returns when that was (perf_counter) for timing the rest."""
+    first = worker(url, directory)
+    start = time.perf_counter()
+    while job().status != "running":
+        time.sleep(0.2)
+    time.sleep(kill_after)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    return start
+
+
 def training(kill_after: float) -> None:
     from sqlalchemy import select
 
@@ -63,13 +76,7 @@ def training(kill_after: float) -> None:
                 return session.get(Job, job_id)
 
         job_id = JobQueue(settings, sessions).submit(TRAINING_JOB).id
-        first = worker(url, directory)
-        start = time.perf_counter()
-        while job().status != "running":
-            time.sleep(0.2)
-        time.sleep(kill_after)
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait()
+        start = kill_while_running(job, url, directory, kill_after)
         killed_at = time.perf_counter() - start
         print(f"  worker killed (kill -9) {killed_at:.0f} s after the job started; "
               f"job then: {job().status}, attempt {job().attempts}")
@@ -133,13 +140,7 @@ def uploaded_import(kill_after: float) -> None:
         job_id = JobQueue(settings, sessions).submit(IMPORT_JOB, {
             "format": "participations", "uploads": [upload],
             "filenames": ["h2020-participations-2014-2018.csv.gz"]}, user_id=admin.id).id
-        first = worker(url, directory)
-        start = time.perf_counter()
-        while job().status != "running":
-            time.sleep(0.2)
-        time.sleep(kill_after)
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait()
+        start = kill_while_running(job, url, directory, kill_after)
         print(f"  worker killed (kill -9) {time.perf_counter() - start:.0f} s after the job "
               f"started ({job().message}); organisations, projects, participations in the "
               f"database then: {counts()}")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 from live_server import INNONET, innonet_server, new_database
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]

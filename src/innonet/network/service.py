@@ -23,6 +23,7 @@ import igraph as ig
 import numpy as np
 import scipy.sparse as sp
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from innonet import analytics
@@ -234,7 +235,7 @@ def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
     # see start no other (each would analyse the whole network again); the next request
     # after it starts one for what they see then.
     job = queue.submit(ANALYSIS_JOB, spec.params(),
-                       dedupe_key=f"analysis:{_circle(viewer, spec, for_aggregates)}")
+                       dedupe_key=f"analysis:{_circle(viewer, spec, for_aggregates=for_aggregates)}")
     # A read of its own: it sees what was saved since this request began.
     with transaction(queue.sessions, writes=False) as fresh:
         if (stored := _latest_done(fresh, job.id)) is not None and stored.key == key:
@@ -244,7 +245,7 @@ def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
     return _wait_for(queue, job.id, database, spec)
 
 
-def _circle(viewer: Viewer, spec: AnalysisSpec, for_aggregates: bool) -> str:
+def _circle(viewer: Viewer, spec: AnalysisSpec, *, for_aggregates: bool) -> str:
     """Who shares an analysis job: the same window, and the same organisations (or the
     same account, for those who belong to none)."""
     if spec.public:
@@ -340,7 +341,8 @@ def prepare_public_analysis(queue, today: date) -> None:
         key = spec.key(data_version(session))
         if session.get(StoredAnalysis, key) is not None:
             return
-    queue.submit(ANALYSIS_JOB, spec.params(), dedupe_key=f"analysis:{key}")
+    queue.submit(ANALYSIS_JOB, spec.params(),
+                 dedupe_key=f"analysis:{_circle(visitor, spec, for_aggregates=False)}")
 
 
 @tidy_step("network change rows")
@@ -372,14 +374,17 @@ def _analysis_job(context: JobContext) -> dict:
                                 "organisation_ids": built.organisation_ids,
                                 "vertex_of": built.vertex_of, "this_year": built.this_year,
                                 "report": built.report}, protocol=pickle.HIGHEST_PROTOCOL)
-        with transaction(context.sessions) as session:
-            if session.get(StoredAnalysis, key) is None:
-                session.add(StoredAnalysis(key=key, since=spec.since, until=spec.until,
-                                           this_year=spec.this_year, public=spec.public,
-                                           payload=payload,
-                                           relationships=spec.relationships_json()))
-                session.flush()
-                _prune(session, spec)
+        try:
+            with transaction(context.sessions) as session:
+                if session.get(StoredAnalysis, key) is None:
+                    session.add(StoredAnalysis(key=key, since=spec.since, until=spec.until,
+                                               this_year=spec.this_year, public=spec.public,
+                                               payload=payload,
+                                               relationships=spec.relationships_json()))
+                    session.flush()
+                    _prune(session, spec)
+        except IntegrityError:
+            pass  # another job stored the same analysis (the same data and relationships) first
     return {"key": key}
 
 
