@@ -266,7 +266,10 @@ def _loaded(database: str, stored: StoredAnalysis, *, earlier: bool = False) -> 
         if (database, key) in _cache:
             _cache.move_to_end((database, key))
             return _cache[(database, key)]
-    built = _unpack(stored)
+        # The analysis that was up to date a moment ago is in memory already.
+        built = _cache.get((database, stored.key))
+    if built is None:
+        built = _unpack(stored)
     return _remember(database, key, replace(built, up_to_date=False) if earlier else built)
 
 
