@@ -77,12 +77,9 @@ def test_each_server_process_builds_the_finder_for_new_data_before_anyone_asks(w
     assert matching._cache[newer] is not built
 
 
-def test_partners_are_found_while_the_analysis_is_older_than_the_newest_organisations(
-        world, session, sessions, clock, tmp_path, monkeypatch):
-    """Right after an import added organisations, the analysis served (as of before) lacks
-    them until its job has run: they are found, and may ask, as organisations without ties."""
-    from tests.factories import make_organisation
-
+@pytest.fixture
+def analysed(world, session, sessions, clock, tmp_path, monkeypatch):
+    """The web app on a queue no worker serves, once a job has analysed the network."""
     monkeypatch.setattr(network, "FIRST_ANALYSIS_WAIT", 0.3)
     app = create_app(Settings(database_url="sqlite://", secret_key="x", queue_url="",
                               data_dir=str(tmp_path)), sessions=sessions, clock=clock)
@@ -90,21 +87,32 @@ def test_partners_are_found_while_the_analysis_is_older_than_the_newest_organisa
     with TestClient(app) as client:
         waiting = client.get("/api/v1/orgs/sme/recommendations", params={"need": NEED})
         assert jobs.run(sessions, waiting.json()["job"]["id"]) is None
-        with transaction(sessions) as writer:
-            make_organisation(writer, external_id="newcomer", country="DE",
-                              capabilities="cellulose barrier coating for food packaging")
-        asking = client.get("/api/v1/orgs/newcomer/recommendations", params={"need": NEED})
-        assert asking.status_code == 200, asking.text  # it waits for the finder that knows it
-        found = client.get("/api/v1/orgs/sme/recommendations", params={"need": NEED})
-        assert found.status_code == 200 and found.json()["up_to_date"], found.text
-        newcomer = [r for r in found.json()["results"] if r["external_id"] == "newcomer"]
-        assert newcomer and newcomer[0]["introduction_path"] == []
-        assert asking.json()["results"] and not any(
-            r["already_partner"] for r in asking.json()["results"])
+        yield client
+
+
+def test_partners_are_found_while_the_analysis_is_older_than_the_newest_organisations(
+        analysed, sessions):
+    client = analysed
+    """Right after an import added organisations, the analysis served (as of before) lacks
+    them until its job has run: they are found, and may ask, as organisations without ties."""
+    from tests.factories import make_organisation
+
+    with transaction(sessions) as writer:
+        make_organisation(writer, external_id="newcomer", country="DE",
+                          capabilities="cellulose barrier coating for food packaging")
+    asking = client.get("/api/v1/orgs/newcomer/recommendations", params={"need": NEED})
+    assert asking.status_code == 200, asking.text  # it waits for the finder that knows it
+    found = client.get("/api/v1/orgs/sme/recommendations", params={"need": NEED})
+    assert found.status_code == 200 and found.json()["up_to_date"], found.text
+    newcomer = [r for r in found.json()["results"] if r["external_id"] == "newcomer"]
+    assert newcomer and newcomer[0]["introduction_path"] == []
+    assert asking.json()["results"] and not any(
+        r["already_partner"] for r in asking.json()["results"])
 
 
 def test_right_after_an_import_the_finder_before_it_answers_while_the_new_one_is_built(
-        world, session, sessions, clock, tmp_path, monkeypatch):
+        analysed, sessions):
+    client = analysed
     """Nobody waits seconds for the finder of new data: the one before answers, says so,
     and the new one is built in the background."""
     import time
@@ -112,27 +120,20 @@ def test_right_after_an_import_the_finder_before_it_answers_while_the_new_one_is
     from innonet.matching import service as matching
     from tests.factories import make_organisation
 
-    monkeypatch.setattr(network, "FIRST_ANALYSIS_WAIT", 0.3)
-    app = create_app(Settings(database_url="sqlite://", secret_key="x", queue_url="",
-                              data_dir=str(tmp_path)), sessions=sessions, clock=clock)
-    session.commit()
-    with TestClient(app) as client:
-        waiting = client.get("/api/v1/orgs/sme/recommendations", params={"need": NEED})
-        assert jobs.run(sessions, waiting.json()["job"]["id"]) is None
-        before = client.get("/api/v1/orgs/sme/recommendations", params={"need": NEED}).json()
-        assert before["up_to_date"] is True
-        old = next(iter(matching._cache.values()))
-        with transaction(sessions) as writer:
-            make_organisation(writer, external_id="newcomer", capabilities="cellulose coating")
-        after = client.get("/api/v1/orgs/sme/recommendations", params={"need": NEED}).json()
-        assert after["up_to_date"] is False
-        assert [r["external_id"] for r in after["results"]] == \
-            [r["external_id"] for r in before["results"]]
-        deadline = time.monotonic() + 60
-        while next(iter(matching._cache.values())) is old and time.monotonic() < deadline:
-            time.sleep(0.05)
-        newest = client.get("/api/v1/orgs/sme/recommendations", params={"need": NEED}).json()
-        assert newest["up_to_date"] is True
-        assert "newcomer" in [r["external_id"] for r in newest["results"]]
-        # An organisation the finder before did not know waits for the new one.
-        assert client.get("/api/v1/orgs/newcomer/recommendations").json()["up_to_date"] is True
+    before = client.get("/api/v1/orgs/sme/recommendations", params={"need": NEED}).json()
+    assert before["up_to_date"] is True
+    old = next(iter(matching._cache.values()))
+    with transaction(sessions) as writer:
+        make_organisation(writer, external_id="newcomer", capabilities="cellulose coating")
+    after = client.get("/api/v1/orgs/sme/recommendations", params={"need": NEED}).json()
+    assert after["up_to_date"] is False
+    assert [r["external_id"] for r in after["results"]] == \
+        [r["external_id"] for r in before["results"]]
+    deadline = time.monotonic() + 60
+    while next(iter(matching._cache.values())) is old and time.monotonic() < deadline:
+        time.sleep(0.05)
+    newest = client.get("/api/v1/orgs/sme/recommendations", params={"need": NEED}).json()
+    assert newest["up_to_date"] is True
+    assert "newcomer" in [r["external_id"] for r in newest["results"]]
+    # An organisation the finder before did not know waits for the new one.
+    assert client.get("/api/v1/orgs/newcomer/recommendations").json()["up_to_date"] is True
