@@ -92,11 +92,11 @@ def analysed(world, session, sessions, clock, tmp_path, monkeypatch):
 
 def test_partners_are_found_while_the_analysis_is_older_than_the_newest_organisations(
         analysed, sessions):
-    client = analysed
     """Right after an import added organisations, the analysis served (as of before) lacks
     them until its job has run: they are found, and may ask, as organisations without ties."""
     from tests.factories import make_organisation
 
+    client = analysed
     with transaction(sessions) as writer:
         make_organisation(writer, external_id="newcomer", country="DE",
                           capabilities="cellulose barrier coating for food packaging")
@@ -112,7 +112,6 @@ def test_partners_are_found_while_the_analysis_is_older_than_the_newest_organisa
 
 def test_right_after_an_import_the_finder_before_it_answers_while_the_new_one_is_built(
         analysed, sessions):
-    client = analysed
     """Nobody waits seconds for the finder of new data: the one before answers, says so,
     and the new one is built in the background."""
     import time
@@ -120,6 +119,7 @@ def test_right_after_an_import_the_finder_before_it_answers_while_the_new_one_is
     from innonet.matching import service as matching
     from tests.factories import make_organisation
 
+    client = analysed
     before = client.get("/api/v1/orgs/sme/recommendations", params={"need": NEED}).json()
     assert before["up_to_date"] is True
     old = next(iter(matching._cache.values()))
