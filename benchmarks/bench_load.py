@@ -164,7 +164,7 @@ def report(results, stored, shares, server_log, *, workers, users, seconds, wait
     print(f"  acknowledged writes: {len(acknowledged):,} relationships, "
           f"{len(results['shared']):,} shares; missing from the database: "
           f"{len(acknowledged - stored)} and {len(missing_shares)}")
-    print(f"  analysis jobs started by writes: {analyses}")
+    print(f"  network analysis jobs run: {analyses}")
     failures = [line for line in server_log.splitlines() if "Traceback" in line or " 500" in line]
     print(f"  server log: {len(server_log.splitlines())} lines, {len(failures)} tracebacks or 500s")
 

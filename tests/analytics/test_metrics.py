@@ -29,7 +29,11 @@ from innonet.analytics.graph import (
     to_networkx,
 )
 from innonet.analytics.metrics import node_metrics
-from innonet.analytics.structural_holes import structural_holes
+from innonet.analytics.structural_holes import (
+    local_measures,
+    structural_holes,
+    weighted_adjacency,
+)
 
 PARTICIPATIONS = Path(__file__).parents[3] / "shared/data/h2020-participations-2014-2018.csv.gz"
 RTOL = 1e-9
@@ -218,6 +222,19 @@ def test_node_metrics_gives_the_same_as_the_single_functions(case):
     assert_close(sampled["closeness"], harmonic_closeness(G, k=5, seed=3))
 
 
+LOCAL = ("degree", "strength", "clustering", "constraint", "effective_size", "efficiency",
+         "hierarchy")
+
+
+def test_local_measures_of_chosen_vertices_equal_those_of_the_whole_graph(case):
+    G, _ = case
+    everything = node_metrics(G)
+    chosen = np.arange(G.vcount())[::-1][:50]  # in any order, isolated vertices included
+    some = local_measures(weighted_adjacency(G), chosen)
+    for name in LOCAL:
+        assert_close(some[name], everything[name][chosen])
+
+
 def test_empty_and_edgeless_graphs():
     for G in (collaboration_graph(0, [], []), collaboration_graph(3, [], [])):
         everything = node_metrics(G)
@@ -256,3 +273,6 @@ def test_every_measure_matches_networkx_on_random_weighted_graphs(H):
     assert_close(everything["hierarchy"], burt_hierarchy(H, list(H), "weight"))
     reference = nx.pagerank(H, weight="weight", tol=1e-15, max_iter=100_000)
     assert_close(everything["pagerank"], as_array(reference, H))
+    some = local_measures(weighted_adjacency(G), np.arange(n))
+    for name in LOCAL:
+        assert_close(some[name], everything[name])

@@ -4,6 +4,7 @@ the viewer may no longer see."""
 
 import io
 import json
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -48,6 +49,9 @@ def queued(sessions, clock, tmp_path):
         yield client
 
 
+VISITOR_YEAR = date.today().year
+
+
 def waiting_jobs(sessions) -> list[Job]:
     with transaction(sessions, writes=False) as reader:
         return list(reader.query(Job).filter(Job.status == "queued").order_by(Job.id))
@@ -90,44 +94,71 @@ def test_an_older_analysis_is_served_while_the_new_one_is_computed(
     assert done["status"] == "done" and done["progress"]["done"] == done["progress"]["total"]
 
 
-def test_a_private_relationship_renews_only_the_analyses_that_include_it(
+def test_a_private_relationship_counts_at_once_for_those_who_see_it_and_starts_no_job(
         sessions, session, queued, network):
     insider = make_user(session, network["N-RIV"], "admin")
     headers = bearer(session, insider)
     session.commit()
-    for who in ({}, headers):
-        queued.get("/api/v1/network/report", headers=who)
-        run_waiting_jobs(sessions)
-    make_relationship(session, network["N-RIV"], network["N-LONE"], visibility="private")
+    queued.get("/api/v1/network/report")
+    run_waiting_jobs(sessions)
+    before = queued.get("/api/v1/network/report", headers=headers).json()
+    assert before["size"]["links"] == 6 and before["private_relationships"] == 1
+    make_relationship(session, network["N-RIV"], network["N-LONE"], visibility="private",
+                      strength=5)
     session.commit()
-    # The visitor's analysis is still the newest: nothing for it to wait for.
-    assert queued.get("/api/v1/network/report").json()["up_to_date"] is True
+    # The shared analysis is still the newest: nothing for anyone to wait for.
+    visitor = queued.get("/api/v1/network/report").json()
+    assert visitor["up_to_date"] is True and visitor["size"]["links"] == 5
+    assert visitor["private_relationships"] == 0
+    report = queued.get("/api/v1/network/report", headers=headers).json()
+    assert report["up_to_date"] is True and report["size"]["links"] == 7
+    assert report["private_relationships"] == 2
     assert waiting_jobs(sessions) == []
-    # The insider's older analysis is shown (it holds nothing they may not see), renewed.
-    assert queued.get("/api/v1/network/report", headers=headers).json()["up_to_date"] is False
-    assert len(waiting_jobs(sessions)) == 1
+    # Their own organisation's figures are those of the whole graph they see, computed
+    # in full: partners, strength, clustering and brokerage.
+    diagnosis = queued.get("/api/v1/orgs/N-RIV/diagnosis", headers=headers).json()
+    with transaction(sessions, writes=False) as reader:
+        public, others = service._visible_relationships(
+            reader, accounts.viewer_of(reader, user_id=insider.id, today=date.today(),
+                                       channel="api"), for_aggregates=False,
+            since=None, until=None)
+        full = service._build(reader, [], [*public, *others], this_year=VISITOR_YEAR)
+    vertex = full.vertex_of[network["N-RIV"].id]
+    assert diagnosis["partners"] == 3
+    for name in ("degree", "strength", "clustering", "constraint", "effective_size",
+                 "efficiency", "hierarchy"):
+        assert diagnosis["metrics"][name] == pytest.approx(full.metrics[name][vertex].item()), name
+    assert queued.get("/api/v1/orgs/N-RIV/diagnosis").json()["partners"] == 1
 
 
-def test_an_analysis_is_never_shown_after_its_relationships_were_hidden(
+def test_a_relationship_hidden_since_is_never_shown_from_an_earlier_analysis(
         sessions, session, queued, network):
-    """A share withdrawn: the older analysis that holds the tie is not served in the
-    meantime, although it is the newest one stored."""
+    """A tie public when the shared analysis was computed and private now: a visitor waits
+    for the new analysis instead of seeing it; its owner sees it once, not twice."""
     insider = make_user(session, network["N-RIV"], "member")
     headers = bearer(session, insider)
+    tie = make_relationship(session, network["N-RIV"], network["N-LONE"], visibility="public")
     session.commit()
-    queued.get("/api/v1/orgs/N-RIV/diagnosis", headers=headers)
+    queued.get("/api/v1/orgs/N-RIV/diagnosis")
     run_waiting_jobs(sessions)
-    assert queued.get("/api/v1/orgs/N-RIV/diagnosis", headers=headers).json()["partners"] == 2
-    # The insider leaves the firm: the private tie is no longer theirs to see.
+    assert queued.get("/api/v1/orgs/N-RIV/diagnosis").json()["partners"] == 2
+    tie.visibility = "private"
+    session.commit()
+    assert queued.get("/api/v1/orgs/N-RIV/diagnosis").status_code == 202
+    owner_view = queued.get("/api/v1/orgs/N-RIV/diagnosis", headers=headers).json()
+    assert owner_view["partners"] == 3 and owner_view["up_to_date"] is False
+    lone = queued.get("/api/v1/orgs/N-LONE/diagnosis", headers=headers).json()
+    assert lone["metrics"]["strength"] == pytest.approx(1.0)  # one tie of strength 3, once
+    run_waiting_jobs(sessions)
+    assert queued.get("/api/v1/orgs/N-RIV/diagnosis").json()["partners"] == 1
+    # The insider leaves the firm: its private ties leave their view at once.
     [membership] = [m for m, user in accounts.members_of(
         session, OPERATOR, organisation_id=network["N-RIV"].id) if user.id == insider.id]
     accounts.remove_membership(session, OPERATOR, organisation_id=network["N-RIV"].id,
                                membership_id=membership.id)
     session.commit()
-    answer = queued.get("/api/v1/orgs/N-RIV/diagnosis", headers=headers)
-    assert answer.status_code == 202  # waits for its own analysis instead
-    run_waiting_jobs(sessions)
     assert queued.get("/api/v1/orgs/N-RIV/diagnosis", headers=headers).json()["partners"] == 1
+    assert waiting_jobs(sessions) == []
 
 
 def test_the_job_stores_one_analysis_even_when_run_twice(sessions, session, queued, network):
@@ -143,27 +174,30 @@ def test_the_job_stores_one_analysis_even_when_run_twice(sessions, session, queu
         assert json.loads(reader.get(Job, job.id).result)["key"] == stored.key
 
 
-def test_the_visitors_analysis_is_kept_and_shown_to_anyone_while_theirs_is_made(
+def test_one_shared_analysis_is_stored_however_many_viewers_ask(
         sessions, session, queued, network, monkeypatch):
     monkeypatch.setattr(service, "STORED_PER_WINDOW", 1)
     make_relationship(session, network["N-UNI"], network["N-LONE"], visibility="private")
     members = [make_user(session, network[o], "member") for o in ("N-RIV", "N-UNI")]
     headers = [bearer(session, member) for member in members]
     session.commit()
-    queued.get("/api/v1/network/report")  # the visitor's, then each member's own
-    run_waiting_jobs(sessions)
-    for who in headers:
-        queued.get("/api/v1/network/report", headers=who)
+    for who in ({}, *headers):
+        assert queued.get("/api/v1/network/report", headers=who).status_code in (200, 202)
         run_waiting_jobs(sessions)
-    with transaction(sessions, writes=False) as reader:
-        kept = sorted((s.public, len(json.loads(s.relationships)))
-                      for s in reader.query(StoredAnalysis))
-    assert kept == [(False, 3), (True, 2)]  # the newest (the university's), the visitor's
-    # The rival's member's own analysis was pruned: the visitor's is shown at once while
-    # theirs is computed again.
+    links = [queued.get("/api/v1/network/report", headers=who).json()["size"]["links"]
+             for who in ({}, *headers)]
+    assert links == [5, 6, 6]  # each with their own private tie
+    # New public data: the earlier analysis is shown to everyone while the new one is made,
+    # and only the newest is kept.
+    make_project(session, network["N-LONE"], network["N-RIV"], external_id="N-P8")
+    session.commit()
     answer = queued.get("/api/v1/network/report", headers=headers[0])
     assert answer.status_code == 200 and answer.json()["up_to_date"] is False
-    assert answer.json()["size"]["links"] == 5
+    run_waiting_jobs(sessions)
+    with transaction(sessions, writes=False) as reader:
+        [stored] = reader.query(StoredAnalysis).all()
+        assert json.loads(stored.relationships) and stored.this_year == VISITOR_YEAR
+    assert queued.get("/api/v1/network/report", headers=headers[0]).json()["size"]["links"] == 7
 
 
 def test_an_export_is_written_by_a_job_and_downloaded_when_ready(

@@ -25,17 +25,19 @@ from innonet.analytics.graph import (
                                           write_graphml,
 )
 from innonet.analytics.metrics import METRICS, node_metrics
-from innonet.analytics.report import network_report
+from innonet.analytics.report import network_report, resized_report
 from innonet.analytics.structural_holes import (
                                           constraint,
                                           effective_size,
+                                          local_measures,
                                           structural_holes,
+                                          weighted_adjacency,
 )
 
 __all__ = [
     "METRICS", "betweenness", "clustering", "co_participation_edges", "collaboration_graph",
     "communities", "community_links", "constraint", "core_number", "degree", "diagnose", "effective_size",
-    "eigenvector_centrality", "harmonic_closeness", "layout", "modularity", "network_report",
-    "node_metrics", "pagerank", "strength", "structural_holes", "to_networkx", "write_gexf",
-    "write_graphml",
+    "eigenvector_centrality", "harmonic_closeness", "layout", "local_measures", "modularity", "network_report",
+    "node_metrics", "pagerank", "resized_report", "strength", "structural_holes", "to_networkx",
+    "weighted_adjacency", "write_gexf", "write_graphml",
 ]

@@ -84,23 +84,13 @@ def network_report(G, metrics, *, modularity=None):
     >>> report["size"]["organisations"], report["size"]["density"], report["components"]["count"]
     (4, 0.5, 1)
     """
-    n, m = G.vcount(), G.ecount()
+    n = G.vcount()
     sources, targets, weights = edge_arrays(G)
     degrees = metrics["degree"]
     component_sizes = sorted(G.connected_components().sizes(), reverse=True) if n else []
     membership = metrics["community"]
     report = {
-        "size": {
-            "organisations": n,
-            "links": m,
-            "total_weight": float(weights.sum()),
-            "density": 2 * m / (n * (n - 1)) if n > 1 else 0.0,
-            "isolated": int(np.count_nonzero(degrees == 0)),
-            "mean_partners": float(degrees.mean()) if n else 0.0,
-            "median_partners": float(np.median(degrees)) if n else 0.0,
-            "max_partners": int(degrees.max()) if n else 0,
-            "clustering": float(G.transitivity_undirected()) if m else 0.0,
-        },
+        "size": _size(G, degrees, float(weights.sum())),
         "components": {
             "count": len(component_sizes),
             "largest": component_sizes[0] if component_sizes else 0,
@@ -119,6 +109,40 @@ def network_report(G, metrics, *, modularity=None):
         "kind_links": _pair_matrix(G, sources, targets, "kind"),
     }
     return report
+
+
+def _size(G, degrees, total_weight):
+    n, m = G.vcount(), G.ecount()
+    return {
+        "organisations": n,
+        "links": m,
+        "total_weight": total_weight,
+        "density": 2 * m / (n * (n - 1)) if n > 1 else 0.0,
+        "isolated": int(np.count_nonzero(degrees == 0)),
+        "mean_partners": float(degrees.mean()) if n else 0.0,
+        "median_partners": float(np.median(degrees)) if n else 0.0,
+        "max_partners": int(degrees.max()) if n else 0,
+        "clustering": float(G.transitivity_undirected()) if m else 0.0,
+    }
+
+
+def resized_report(report, G, metrics):
+    """``report`` of a graph to which ties were added since, with its size and degree
+    distribution those of ``G``, the graph with them (the rest stays as it was).
+
+    Examples
+    --------
+    >>> from innonet.analytics.graph import collaboration_graph
+    >>> from innonet.analytics.metrics import node_metrics
+    >>> G = collaboration_graph(4, [0, 0], [1, 2])
+    >>> H = collaboration_graph(4, [0, 0, 2], [1, 2, 3])
+    >>> resized = resized_report(network_report(G, node_metrics(G)), H, node_metrics(H))
+    >>> resized["size"]["links"], resized["size"]["isolated"], resized["components"]["count"]
+    (3, 0, 2)
+    """
+    degrees = metrics["degree"]
+    return {**report, "size": _size(G, degrees, float(metrics["strength"].sum()) / 2),
+            "degree_distribution": degree_distribution(degrees)}
 
 
 def _communities(G, metrics, modularity):

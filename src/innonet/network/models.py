@@ -57,11 +57,13 @@ def _record_on_bulk_write(state):
 
 
 class StoredAnalysis(Base):
-    """An analysed graph computed by a background job, for every server process to load.
+    """A shared analysis (public data and public relationships) computed by a background
+    job, for every server process to load.
 
     ``key`` names exactly what it was computed from (data version, window, relationships);
     ``relationships`` lists those relationships, so that an older analysis is shown to a
-    viewer only while it holds nothing that viewer may not see now.
+    viewer only while it holds nothing that viewer may not see now (a relationship public
+    then may be private now).
     """
 
     __tablename__ = "stored_analysis"
@@ -74,8 +76,6 @@ class StoredAnalysis(Base):
     since: Mapped[int | None]
     until: Mapped[int | None]
     this_year: Mapped[int]
-    # Built for a visitor (public relationships only): any viewer may be shown it.
-    public: Mapped[bool] = mapped_column(default=False)
     relationships: Mapped[str] = mapped_column(Text)
     # To the microsecond: analyses stored within one second must still be told apart.
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: datetime.now(UTC))

@@ -10,6 +10,12 @@ class Freshness(BaseModel):
     as_of: datetime = Field(description="When the analysis shown was computed.")
     up_to_date: bool = Field(description="False while a newer analysis, for data changed since "
                                          "as_of, is being computed.")
+    private_relationships: int = Field(description=(
+        "Relationships that are not public which this analysis includes (those the viewer may "
+        "see, or a cluster manager may count). They count in the links and in the measures of "
+        "each organisation's own partners; network-wide measures (PageRank, eigenvector, "
+        "betweenness, closeness, communities, cores) come from public data and public "
+        "relationships."))
 
 
 class OrganisationMetrics(BaseModel):

@@ -47,8 +47,8 @@ from innonet.text import strip_control_characters
 
 # A relationship of default strength (3) weighs as much as one shared project.
 RELATIONSHIP_WEIGHT_PER_STRENGTH = 1 / 3
-# About 90 MB each on the 27,411-organisation network.
 CACHE_SIZE = 4
+OWN_CACHE_SIZE = 8
 MAX_LINKS_PER_NODE = 5
 EXPORT_FORMATS = ("gexf", "graphml")
 ANALYSIS_JOB = "network.analysis"
@@ -57,38 +57,70 @@ EXPORT_JOB = "network.export"
 
 @dataclass
 class Analysis:
-    """A graph, every organisation's measures and (computed on first use) the report."""
+    """A graph, every organisation's measures and (computed on first use) the report.
+
+    The shared analysis holds public data and public relationships. A viewer who may see
+    other relationships gets it with them added (``base`` is then the shared one): their
+    links, and the measures of each organisation's own neighbourhood (partners, strength,
+    clustering, brokerage) exact for the organisations party to them and for the one a
+    diagnosis is about; network-wide measures (PageRank, eigenvector, betweenness, closeness,
+    communities, cores) stay those of the shared analysis.
+    """
 
     graph: ig.Graph
     metrics: dict[str, np.ndarray]
     organisation_ids: np.ndarray
     vertex_of: dict[int, int]
     this_year: int
+    # The relationships it includes (all public, unless ``base`` is set).
+    relationship_ids: frozenset[int] = frozenset()
     computed_at: datetime = field(default_factory=utcnow)
     # False for an earlier analysis shown while the one for the newest data is computed.
     up_to_date: bool = True
+    base: "Analysis | None" = field(default=None, repr=False)
+    # How many relationships that are not public it includes.
+    private_relationships: int = 0
     _report: dict | None = field(default=None, repr=False)
+    _weights: sp.csr_matrix | None = field(default=None, repr=False)
     _adjacency: sp.csr_matrix | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def weights(self) -> sp.csr_matrix:
+        """The graph's weighted adjacency matrix, both directions (made on first use)."""
+        with self._lock:
+            if self._weights is None:
+                self._weights = analytics.weighted_adjacency(self.graph)
+            return self._weights
+
     def adjacency(self) -> sp.csr_matrix:
         """The graph's 0/1 adjacency matrix, both directions (made on first use)."""
+        weights = self.weights()
         with self._lock:
             if self._adjacency is None:
-                n = self.graph.vcount()
-                sources, targets, _ = analytics.graph.edge_arrays(self.graph)
-                ones = np.ones(2 * sources.size)
                 self._adjacency = sp.csr_matrix(
-                    (ones, (np.concatenate([sources, targets]), np.concatenate([targets, sources]))),
-                    shape=(n, n))
+                    (np.ones(weights.nnz), weights.indices, weights.indptr), shape=weights.shape)
             return self._adjacency
 
     @property
     def report(self) -> dict:
+        if self.base is not None:
+            shared = self.base.report
         with self._lock:
             if self._report is None:
-                self._report = analytics.network_report(self.graph, self.metrics)
+                self._report = (analytics.network_report(self.graph, self.metrics)
+                                if self.base is None else
+                                analytics.resized_report(shared, self.graph, self.metrics))
             return self._report
+
+    def metrics_of(self, vertex: int) -> dict[str, np.ndarray]:
+        """Every measure, those of ``vertex``'s own neighbourhood exact for this graph."""
+        if self.base is None:
+            return self.metrics
+        metrics = dict(self.metrics)
+        for name, values in analytics.local_measures(self.weights(), [vertex]).items():
+            metrics[name] = metrics[name].copy()
+            metrics[name][vertex] = values[0]
+        return metrics
 
     def community_leaders(self) -> dict[int, str]:
         """Each community's name: its member with the highest PageRank."""
@@ -99,18 +131,18 @@ class Analysis:
         return {int(c): names[int(order[i])] for c, i in zip(communities, first)}
 
 
+# Shared analyses (about 90 MB each on the 27,411-organisation network) and, apart, the
+# viewers' own (a graph copy each, about 30 MB), so that viewers never push out the shared one.
 _cache: OrderedDict = OrderedDict()
+_own: OrderedDict = OrderedDict()
 _cache_lock = threading.Lock()
-# Stored analyses kept per window (older ones are deleted by the job that adds a new one),
-# besides the newest one a visitor sees, which any viewer may be shown.
-STORED_PER_WINDOW = 32
+# Stored analyses kept per window (older ones are deleted by the job that adds a new one).
+STORED_PER_WINDOW = 4
 # How long a page waits for a first analysis before it says "being prepared" instead, and
 # how many requests of a process may wait at once: the others say it at once, so that
 # waiting requests never take the threads that every other page needs.
 FIRST_ANALYSIS_WAIT = 10.0
 _waiting = threading.BoundedSemaphore(4)
-# Older stored analyses looked at for one a viewer may be shown while a new one is made.
-STALE_CANDIDATES = 10
 
 
 class RelationshipRow(NamedTuple):
@@ -154,29 +186,34 @@ def _window(since: int | None, until: int | None):
 
 
 def _visible_relationships(session: Session, viewer: Viewer, *, for_aggregates: bool,
-                           since: int | None, until: int | None) -> list[RelationshipRow]:
+                           since: int | None, until: int | None
+                           ) -> tuple[list[RelationshipRow], list[RelationshipRow]]:
+    """(the public relationships, the others this viewer may see or count) of the window."""
     condition = (policy.analytics_condition if for_aggregates
                  else policy.visible_condition)(viewer, Relationship)
     query = select(Relationship.id, Relationship.organisation_id, Relationship.partner_id,
                    Relationship.kind, Relationship.strength, Relationship.start_date,
-                   Relationship.end_date).where(condition).order_by(Relationship.id)
-    rows = [RelationshipRow(*row) for row in session.execute(query)]
-    return [r for r in rows
-            if (since is None or r.end_date is None or r.end_date.year >= since)
-            and (until is None or r.start_date is None or r.start_date.year <= until)]
+                   Relationship.end_date, Relationship.visibility == "public") \
+        .where(condition).order_by(Relationship.id)
+    public: list[RelationshipRow] = []
+    others: list[RelationshipRow] = []
+    for row in session.execute(query):
+        r = RelationshipRow._make(row[:7])
+        if ((since is None or r.end_date is None or r.end_date.year >= since)
+                and (until is None or r.start_date is None or r.start_date.year <= until)):
+            (public if row[7] else others).append(r)
+    return public, others
 
 
 @dataclass(frozen=True)
 class AnalysisSpec:
-    """What an analysis is computed from, besides the public data: the window, the year it
-    is computed in, and the relationships its viewer may see (``public``: the viewer is a
-    visitor, who sees public relationships only, as every viewer does)."""
+    """What a shared analysis is computed from, besides the public data: the window, the
+    year it is computed in, and the public relationships."""
 
     since: int | None
     until: int | None
     this_year: int
     relationships: tuple[RelationshipRow, ...]
-    public: bool = False
 
     def relationships_json(self) -> str:
         return json.dumps([r.as_list() for r in self.relationships])
@@ -187,35 +224,43 @@ class AnalysisSpec:
 
     def params(self) -> dict:
         return {"since": self.since, "until": self.until, "this_year": self.this_year,
-                "relationships": [r.as_list() for r in self.relationships],
-                "public": self.public}
+                "relationships": [r.as_list() for r in self.relationships]}
 
     @classmethod
     def from_params(cls, params: dict) -> "AnalysisSpec":
         return cls(params["since"], params["until"], params["this_year"],
-                   tuple(RelationshipRow.from_list(r) for r in params["relationships"]),
-                   params["public"])
+                   tuple(RelationshipRow.from_list(r) for r in params["relationships"]))
 
-
-def _spec(session: Session, viewer: Viewer, *, since: int | None, until: int | None,
-          for_aggregates: bool = False) -> AnalysisSpec:
-    """What this viewer's analysis of this window is computed from."""
-    return AnalysisSpec(since, until, viewer.today.year, tuple(_visible_relationships(
-        session, viewer, for_aggregates=for_aggregates, since=since, until=until)),
-        public=not viewer.signed_in)
+    def dedupe_key(self) -> str:
+        # One job at a time per window: while it runs, new public data starts no other
+        # (each would analyse the whole network again); the next request after it does.
+        return f"analysis:{self.since}:{self.until}:{self.this_year}"
 
 
 def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
-             until: int | None = None, for_aggregates: bool = False) -> Analysis:
-    """The analysed graph for this viewer and time window (years of project start).
+             until: int | None = None, for_aggregates: bool = False,
+             organisation_id: int | None = None) -> Analysis:
+    """The analysed graph for this viewer and time window (years of project start): the
+    shared analysis with the other relationships the viewer may see (or, with
+    ``for_aggregates``, count) added.
 
-    In the web app a background job computes it: until it is done, the newest earlier
-    analysis the viewer may see is given (``up_to_date`` False), or, when there is none,
-    the request waits a little and then raises :class:`Pending`. Elsewhere (commands, jobs)
-    it is computed here.
+    In the web app a background job computes the shared analysis: until it is done, the
+    newest earlier one the viewer may see is given (``up_to_date`` False), or, when there is
+    none (or it lacks ``organisation_id``, added since), the request waits a little and then
+    raises :class:`Pending`. Elsewhere (commands, jobs) it is computed here.
     """
     window = _window(since, until)
-    spec = _spec(session, viewer, since=since, until=until, for_aggregates=for_aggregates)
+    public, others = _visible_relationships(session, viewer, for_aggregates=for_aggregates,
+                                            since=since, until=until)
+    spec = AnalysisSpec(since, until, viewer.today.year, tuple(public))
+    shared = _shared_analysis(session, window, spec, seen=[*public, *others],
+                              organisation_id=organisation_id)
+    # An earlier analysis may hold relationships that were public then and are not now.
+    return _with_relationships(shared, [r for r in others if r.id not in shared.relationship_ids])
+
+
+def _shared_analysis(session: Session, window, spec: AnalysisSpec, *,
+                     seen: list[RelationshipRow], organisation_id: int | None) -> Analysis:
     key = spec.key(data_version(session))
     database = str(session.get_bind().engine.url)
     with _cache_lock:
@@ -224,38 +269,92 @@ def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
             return _cache[(database, key)]
     queue = queue_of(session)
     if queue is None:
-        return _remember(database, key, _build(session, window, spec.relationships,
-                                               this_year=spec.this_year))
+        built = _build(session, window, spec.relationships, this_year=spec.this_year)
+        return _remember(database, key, built)
     stored = session.get(StoredAnalysis, key)
     if stored is not None:
         return _loaded(database, stored)
     end_read(session)  # no connection held while the job is handed over and awaited
-    # On nobody's behalf: viewers who see the same relationships share it. One job at a
-    # time per window and circle of viewers: while it runs, writes that change what they
-    # see start no other (each would analyse the whole network again); the next request
-    # after it starts one for what they see then.
-    job = queue.submit(ANALYSIS_JOB, spec.params(),
-                       dedupe_key=f"analysis:{_circle(viewer, spec, for_aggregates=for_aggregates)}")
+    job = queue.submit(ANALYSIS_JOB, spec.params(), dedupe_key=spec.dedupe_key())
     # A read of its own: it sees what was saved since this request began.
     with transaction(queue.sessions, writes=False) as fresh:
         if (stored := _latest_done(fresh, job.id)) is not None and stored.key == key:
             return _loaded(database, stored)
-        if (stored := _newest_allowed(fresh, spec)) is not None:
-            return _loaded(database, stored, earlier=True)
-    return _wait_for(queue, job.id, database, spec)
+        if (stored := _newest_allowed(fresh, spec, seen)) is not None:
+            earlier = _loaded(database, stored, earlier=True)
+            if organisation_id is None or organisation_id in earlier.vertex_of:
+                return earlier
+    return _wait_for(queue, job.id, database, spec, seen)
 
 
-def _circle(viewer: Viewer, spec: AnalysisSpec, *, for_aggregates: bool) -> str:
-    """Who shares an analysis job: the same window, and the same organisations (or the
-    same account, for those who belong to none)."""
-    if spec.public:
-        who = "visitors"
-    elif viewer.member_of:
-        who = "members:" + ",".join(map(str, sorted(viewer.member_of)))
-    else:
-        who = f"user:{viewer.user_id}"
-    circle = f"{spec.since}:{spec.until}:{spec.this_year}:{for_aggregates}:{who}"
-    return hashlib.sha256(circle.encode()).hexdigest()[:40]
+def _with_relationships(shared: Analysis, relationships: list[RelationshipRow]) -> Analysis:
+    """The shared analysis with these relationships added (see :class:`Analysis`); made once
+    per process for the same analysis and relationships."""
+    # Organisations added since the shared analysis was computed join when the next is.
+    relationships = [r for r in relationships
+                     if r.organisation_id in shared.vertex_of and r.partner_id in shared.vertex_of]
+    if not relationships:
+        return shared
+    # The entry holds the shared analysis, so its id() is not reused while the entry lives.
+    key = (id(shared), tuple(relationships))
+    with _cache_lock:
+        if key in _own:
+            _own.move_to_end(key)
+            return _own[key]
+    G = shared.graph.copy()
+    n = G.vcount()
+    ties = _relationship_ties(relationships, shared.vertex_of, n)
+    pairs, inverse = np.unique(np.array(ties.keys, dtype=np.int64), return_inverse=True)
+    added = np.bincount(inverse, ties.weights, minlength=pairs.size)
+    a, b = pairs // n, pairs % n
+    edges = np.array(G.get_eids(list(zip(a.tolist(), b.tolist())), error=False), dtype=np.int64)
+    first, last = _added_years(inverse, ties, pairs.size)
+    known = edges >= 0
+    for e, weight, since, until in zip(edges[known].tolist(), added[known].tolist(),
+                                       first[known].tolist(), last[known].tolist()):
+        edge = G.es[e]
+        edge["weight"] += weight
+        if since >= 0:
+            edge["first_year"] = since if edge["first_year"] is None else min(edge["first_year"], since)
+        if edge["last_year"] is not None:
+            edge["last_year"] = None if until < 0 else max(edge["last_year"], until)
+    new = ~known
+    G.add_edges(list(zip(a[new].tolist(), b[new].tolist())), attributes={
+        "weight": added[new].tolist(), "projects": [0] * int(new.sum()),
+        "first_year": [y if y >= 0 else None for y in first[new].tolist()],
+        "last_year": [y if y >= 0 else None for y in last[new].tolist()]})
+    kinds = {pair: list(values) for pair, values in shared.graph["partner_kinds"].items()}
+    for pair, values in ties.partner_kinds.items():
+        kinds.setdefault(pair, []).extend(values)
+    G["partner_kinds"] = kinds
+    change = sp.csr_matrix((np.concatenate([added, added]),
+                            (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n))
+    weights = shared.weights() + change
+    parties = np.unique(np.concatenate([a, b]))
+    metrics = dict(shared.metrics)
+    for name, values in analytics.local_measures(weights, parties).items():
+        metrics[name] = metrics[name].copy()
+        metrics[name][parties] = values
+    built = replace(shared, graph=G, metrics=metrics, base=shared,
+                    relationship_ids=shared.relationship_ids | {r.id for r in relationships},
+                    private_relationships=len(relationships), _report=None,
+                    _weights=weights, _adjacency=None, _lock=threading.Lock())
+    with _cache_lock:
+        _own[key] = built
+        while len(_own) > OWN_CACHE_SIZE:
+            _own.popitem(last=False)
+    return built
+
+
+def _added_years(inverse: np.ndarray, ties: "_Ties", count: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each added pair, its relationships' earliest start and latest end (-1: unknown,
+    or for the end, ongoing)."""
+    first, last = np.full(count, -1), np.full(count, -2)
+    for pair, since, until in zip(inverse.tolist(), ties.first, ties.last):
+        if since >= 0:
+            first[pair] = since if first[pair] < 0 else min(first[pair], since)
+        last[pair] = -1 if until < 0 or last[pair] == -1 else max(last[pair], until)
+    return first, last
 
 
 def _loaded(database: str, stored: StoredAnalysis, *, earlier: bool = False) -> Analysis:
@@ -289,27 +388,23 @@ def _latest_done(session: Session, job_id: int) -> StoredAnalysis | None:
     return session.get(StoredAnalysis, json.loads(job.result)["key"])
 
 
-def _newest_allowed(session: Session, spec: AnalysisSpec) -> StoredAnalysis | None:
+def _newest_allowed(session: Session, spec: AnalysisSpec,
+                    seen: list[RelationshipRow]) -> StoredAnalysis | None:
     """The newest stored analysis of this window built only from relationships the viewer
-    may see now (so never from one shared with them before and no longer); at least the
-    newest of public data only."""
-    visible = {tuple(r.as_list()) for r in spec.relationships}
+    may see now (so never from one that was public then and is hidden from them now)."""
+    visible = {tuple(r.as_list()) for r in seen}
     candidates = session.execute(
         select(StoredAnalysis.key, StoredAnalysis.relationships)
         .where(*_same_window(spec), StoredAnalysis.this_year == spec.this_year)
-        .order_by(StoredAnalysis.created_at.desc()).limit(STALE_CANDIDATES)).all()
+        .order_by(StoredAnalysis.created_at.desc()).limit(STORED_PER_WINDOW)).all()
     for key, relationships in candidates:
         if {tuple(r) for r in json.loads(relationships)} <= visible:
             return session.get(StoredAnalysis, key)
-    visitors = session.scalars(select(StoredAnalysis).where(
-        *_same_window(spec), StoredAnalysis.this_year == spec.this_year, StoredAnalysis.public)
-        .order_by(StoredAnalysis.created_at.desc()).limit(1)).first()
-    if visitors is not None and {tuple(r) for r in json.loads(visitors.relationships)} <= visible:
-        return visitors
     return None
 
 
-def _wait_for(queue, job_id: int, database: str, spec: AnalysisSpec) -> Analysis:
+def _wait_for(queue, job_id: int, database: str, spec: AnalysisSpec,
+              seen: list[RelationshipRow]) -> Analysis:
     pending = Pending("The network analysis is being prepared; this page will show it in a "
                       "moment.", job_id=job_id)
     if not _waiting.acquire(blocking=False):
@@ -323,9 +418,9 @@ def _wait_for(queue, job_id: int, database: str, spec: AnalysisSpec) -> Analysis
                 if job.status == "failed":
                     raise InnonetError(f"The network analysis could not be computed: {job.message}")
                 if _latest_done(session, job_id) is not None:
-                    # It may have been asked for what this viewer's circle saw a moment
+                    # It may have been asked for the public relationships of a moment
                     # before: shown only if it holds nothing this viewer may not see.
-                    if (stored := _newest_allowed(session, spec)) is not None:
+                    if (stored := _newest_allowed(session, spec, seen)) is not None:
                         key = spec.key(data_version(session))
                         return _loaded(database, stored, earlier=stored.key != key)
                     break
@@ -335,17 +430,15 @@ def _wait_for(queue, job_id: int, database: str, spec: AnalysisSpec) -> Analysis
 
 
 def prepare_public_analysis(queue, today: date) -> None:
-    """Have a worker compute the analysis a visitor sees (public data only), so that the
-    first pages after a start or an import answer at once: every viewer may be shown it
-    while their own is computed."""
-    visitor = Viewer(today=today)
+    """Have a worker compute the shared analysis of the whole period, so that the first
+    pages after a start or an import answer at once."""
     with transaction(queue.sessions, writes=False) as session:
-        spec = _spec(session, visitor, since=None, until=None)
-        key = spec.key(data_version(session))
-        if session.get(StoredAnalysis, key) is not None:
+        public, _ = _visible_relationships(session, Viewer(today=today), for_aggregates=False,
+                                           since=None, until=None)
+        spec = AnalysisSpec(None, None, today.year, tuple(public))
+        if session.get(StoredAnalysis, spec.key(data_version(session))) is not None:
             return
-    queue.submit(ANALYSIS_JOB, spec.params(),
-                 dedupe_key=f"analysis:{_circle(visitor, spec, for_aggregates=False)}")
+    queue.submit(ANALYSIS_JOB, spec.params(), dedupe_key=spec.dedupe_key())
 
 
 @tidy_step("network change rows")
@@ -381,8 +474,7 @@ def _analysis_job(context: JobContext) -> dict:
             with transaction(context.sessions) as session:
                 if session.get(StoredAnalysis, key) is None:
                     session.add(StoredAnalysis(key=key, since=spec.since, until=spec.until,
-                                               this_year=spec.this_year, public=spec.public,
-                                               payload=payload,
+                                               this_year=spec.this_year, payload=payload,
                                                relationships=spec.relationships_json()))
                     session.flush()
                     _prune(session, spec)
@@ -395,7 +487,6 @@ def _prune(session: Session, spec: AnalysisSpec) -> None:
     newest = select(StoredAnalysis.key).where(*_same_window(spec)) \
         .order_by(StoredAnalysis.created_at.desc())
     keep = set(session.scalars(newest.limit(STORED_PER_WINDOW)))
-    keep |= set(session.scalars(newest.where(StoredAnalysis.public).limit(1)))
     old = [key for key in session.scalars(newest) if key not in keep]
     if old:
         session.execute(delete(StoredAnalysis).where(StoredAnalysis.key.in_(old)))
@@ -410,7 +501,8 @@ def _unpack(stored: StoredAnalysis) -> Analysis:
     # Written by this application's own job (never by a user): safe to unpickle.
     data = pickle.loads(stored.payload)  # noqa: S301
     return Analysis(data["graph"], data["metrics"], data["organisation_ids"], data["vertex_of"],
-                    data["this_year"], computed_at=stored.created_at, _report=data["report"])
+                    data["this_year"], computed_at=stored.created_at, _report=data["report"],
+                    relationship_ids=frozenset(r[0] for r in json.loads(stored.relationships)))
 
 
 def _pair_years(project, member, years, n, *, latest):
@@ -463,7 +555,7 @@ def _build(session: Session, window, relationships, *, this_year: int) -> Analys
                "last_year": [None if o or y < 0 else int(y) for y, o in zip(last, ongoing)]})
     graph["partner_kinds"] = ties.partner_kinds
     return Analysis(graph, analytics.node_metrics(graph, seed=0), organisation_ids, vertex_of,
-                    this_year)
+                    this_year, relationship_ids=frozenset(r.id for r in relationships))
 
 
 @dataclass
@@ -537,16 +629,20 @@ def _tie_years(unique: np.ndarray, together: _Participations, ties: _Ties, n: in
 
 
 def freshness(result: Analysis) -> dict:
-    """When the analysis was computed, and whether a newer one is on its way."""
-    return {"as_of": result.computed_at, "up_to_date": result.up_to_date}
+    """When the analysis was computed, whether a newer one is on its way, and how many
+    relationships that are not public it includes."""
+    return {"as_of": result.computed_at, "up_to_date": result.up_to_date,
+            "private_relationships": result.private_relationships}
 
 
-def organisation_metrics(result: Analysis, vertex: int) -> dict:
+def organisation_metrics(result: Analysis, vertex: int,
+                         metrics: dict[str, np.ndarray] | None = None) -> dict:
     """Every measure of one organisation, JSON-ready (NaN becomes None)."""
+    metrics = result.metrics if metrics is None else metrics
     row = {"external_id": result.graph.vs[vertex]["external_id"],
            "name": result.graph.vs[vertex]["name"]}
     for name in analytics.METRICS:
-        value = result.metrics[name][vertex].item()
+        value = metrics[name][vertex].item()
         row[name] = None if isinstance(value, float) and not np.isfinite(value) else value
     return row
 
@@ -559,16 +655,17 @@ def diagnosis(session: Session, viewer: Viewer, *, external_id: str, since: int 
               until: int | None = None) -> dict:
     """One organisation's diagnosis as this viewer may see it (NotFound for unknown ids)."""
     organisation = organisations.get_organisation(session, external_id=external_id)
-    result = analysis(session, viewer, since=since, until=until)
+    result = analysis(session, viewer, since=since, until=until, organisation_id=organisation.id)
     vertex = result.vertex_of[organisation.id]
-    found = analytics.diagnose(result.graph, vertex, result.metrics, this_year=result.this_year)
+    metrics = result.metrics_of(vertex)
+    found = analytics.diagnose(result.graph, vertex, metrics, this_year=result.this_year)
     leaders = result.community_leaders()
     for group in found["brokerage"]["communities_bridged"]:
         group["leading_member"] = leaders.get(group["community"])
     return {"organisation": {"external_id": organisation.external_id, "name": organisation.name,
                              "kind": organisation.kind, "country": organisation.country,
                              "is_sme": organisation.is_sme},
-            "metrics": organisation_metrics(result, vertex), **found, **freshness(result)}
+            "metrics": organisation_metrics(result, vertex, metrics), **found, **freshness(result)}
 
 
 def network_report(session: Session, viewer: Viewer, *, since: int | None = None,
@@ -697,7 +794,10 @@ def start_export(session: Session, viewer: Viewer, *, format: str, since: int | 
     is done (the full network's GEXF is about 160 MB: never built inside a request)."""
     _check_format(format)
     _window(since, until)
-    spec = _spec(session, viewer, since=since, until=until)
+    # Built from every relationship the viewer may see, with every measure exact.
+    public, others = _visible_relationships(session, viewer, for_aggregates=False,
+                                            since=since, until=until)
+    spec = AnalysisSpec(since, until, viewer.today.year, (*public, *others))
     return web_queue(session).submit(EXPORT_JOB, {"format": format, **spec.params()},
                                     user_id=viewer.user_id)
 
