@@ -163,8 +163,8 @@ async def _lifespan(app: FastAPI):
     anyio.to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
     stop = threading.Event()
     if app.state.settings.prefetch:
-        threading.Thread(target=_keep_warm, args=(app.state.sessions, stop), daemon=True,
-                         name="innonet-prefetch").start()
+        threading.Thread(target=_keep_warm, args=(app.state.sessions, app.state.clock, stop),
+                         daemon=True, name="innonet-prefetch").start()
     yield
     stop.set()
 
@@ -173,23 +173,27 @@ async def _lifespan(app: FastAPI):
 PREFETCH_EVERY = 2.0
 
 
-def prefetch(sessions: sessionmaker[Session], *, seen: int | None = None) -> int:
+def prefetch(sessions: sessionmaker[Session], today: date, *, seen: int | None = None) -> int:
     """Build the partner finder for the newest data unless the data version is still
-    ``seen``; returns the version it is ready for."""
+    ``seen``, and load the newest shared network analysis once a worker has stored it;
+    returns the data version the finder is ready for."""
     with transaction(sessions, writes=False) as session:
         version = network.data_version(session)
         if version != seen:
             matching.finder(session)
+    network.prefetch(sessions, today)
     return version
 
 
-def _keep_warm(sessions: sessionmaker[Session], stop: threading.Event) -> None:
-    """After an import (by anyone, in any process), the first request for partners would
-    wait seconds for the finder of the new data: build it here first."""
+def _keep_warm(sessions: sessionmaker[Session], clock: Callable[[], date],
+               stop: threading.Event) -> None:
+    """After an import (by anyone, in any process), the first request for partners or a
+    diagnosis would wait seconds for the finder and the analysis of the new data: made
+    ready here first."""
     seen = None
     while not stop.wait(PREFETCH_EVERY):
         try:
-            seen = prefetch(sessions, seen=seen)
+            seen = prefetch(sessions, clock(), seen=seen)
         except Exception as error:  # noqa: BLE001 - the next look tries again
             logger.warning("prefetch: %s", describe_error(error))
 

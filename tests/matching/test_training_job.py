@@ -1,5 +1,7 @@
 """The partner finder's rankers are learned by a background job, never in a request."""
 
+from datetime import date
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -10,6 +12,7 @@ from innonet.db import transaction
 from innonet.jobs import service as jobs
 from innonet.matching.models import RankerModel
 from innonet.network import service as network
+from innonet.roles import Viewer
 from tests.matching.test_recommendations import NEED, world  # noqa: F401 - the fixture
 
 
@@ -57,24 +60,38 @@ def test_a_request_never_learns_a_job_does(world, session, sessions, clock, tmp_
         assert "too short to learn from" in page and "/jobs/" not in page
 
 
-def test_each_server_process_builds_the_finder_for_new_data_before_anyone_asks(world, session,
-                                                                              sessions):
-    """What the first request for partners after an import would wait for (seconds on the
-    full data) is built by the server's prefetch as soon as it sees the data change."""
+def test_each_server_process_makes_the_finder_and_analysis_of_new_data_ready_before_anyone_asks(
+        world, session, sessions):
+    """What the first request after an import would wait for (seconds on the full data) is
+    made by the server's prefetch as soon as it sees the data change: the finder at once,
+    the shared network analysis once a worker has stored it."""
     from innonet.app import prefetch
     from innonet.matching import service as matching
     from tests.factories import make_organisation
 
     session.commit()  # the world, as an import leaves it
-    version = prefetch(sessions)
+    today = date.today()
+    version = prefetch(sessions, today)
     assert list(matching._cache) == [version]
     built = matching._cache[version]
-    assert prefetch(sessions, seen=version) == version and matching._cache[version] is built
+    assert prefetch(sessions, today, seen=version) == version and matching._cache[version] is built
     with transaction(sessions) as writer:
         make_organisation(writer)  # as an import adds one
-    newer = prefetch(sessions, seen=version)
+    newer = prefetch(sessions, today, seen=version)
     assert newer != version and list(matching._cache) == [newer]
     assert matching._cache[newer] is not built
+
+    network._cache.clear()
+    with transaction(sessions, writes=False) as reader:
+        public, _ = network._visible_relationships(reader, Viewer(today=today),
+                                                   for_aggregates=False, since=None, until=None)
+    spec = network.AnalysisSpec(None, None, today.year, tuple(public))
+    job, _ = jobs.submit(sessions, network.ANALYSIS_JOB, spec.params())
+    assert jobs.run(sessions, job.id) is None  # as a worker would
+    prefetch(sessions, today, seen=newer)
+    [loaded] = network._cache.values()
+    assert loaded.up_to_date and loaded._adjacency is not None
+    assert loaded.graph.vcount() == len(matching._cache[newer].organisation_ids)
 
 
 @pytest.fixture

@@ -142,12 +142,14 @@ def network_type(features):
                              "ties to each other exist: you are the link between them")
 
 
-def diagnose(G, v, metrics, *, this_year):
+def diagnose(G, v, metrics, *, this_year, vertices=None):
     """Diagnose vertex ``v``: portfolio, geography, network type, brokerage, dynamics.
 
     ``G`` may carry a graph attribute ``partner_kinds``: a dict from (v, partner) to the
     relationship kinds v records for that partner (what the partner is to v). Edges may
-    carry ``first_year`` and ``last_year``.
+    carry ``first_year`` and ``last_year``. ``G`` may be only the part of a larger network
+    around ``v`` (v, its partners and the links among them): ``vertices`` then gives each of
+    its vertices' number in that network, which ``metrics`` is indexed by.
 
     Examples
     --------
@@ -161,6 +163,7 @@ def diagnose(G, v, metrics, *, this_year):
     (2, 0.5)
     """
     attributes = G.vs.attributes()
+    index = np.arange(G.vcount()) if vertices is None else np.asarray(vertices)
     # The organisation's ties, once: each partner with the edge that links them.
     ties = [(edge.target if edge.source == v else edge.source, edge)
             for edge in G.es[G.incident(v)]]
@@ -174,15 +177,17 @@ def diagnose(G, v, metrics, *, this_year):
                   for u in partners}
     countries = Counter(attribute("country", u) or "unknown" for u in partners)
     membership = metrics["community"]
-    partner_communities = Counter(int(membership[u]) for u in partners)
-    features = _structure(G, v, metrics, partners, categories, partner_kinds, partner_communities)
+    partner_communities = Counter(int(membership[index[u]]) for u in partners)
+    features = _structure(G, v, metrics["constraint"][index[v]], partners, categories,
+                          partner_kinds, partner_communities)
     kind, reason = network_type(features)
     diagnosis = {
         "partners": len(partners),
         "portfolio": _portfolio(categories, [edge["weight"] for _, edge in ties]),
         "geography": _geography(countries, attribute("country", v), len(partners)),
         "network_type": {"type": kind, "reason": reason, "evidence": features},
-        "brokerage": _brokerage(v, metrics, partner_communities, int(membership[v])),
+        "brokerage": _brokerage(int(index[v]), metrics, partner_communities,
+                                int(membership[index[v]])),
         "dynamics": _dynamics(G, ties, this_year),
     }
     diagnosis["findings"] = findings(diagnosis)
@@ -218,7 +223,7 @@ def _geography(countries: Counter, home: str | None, partners: int) -> dict:
     }
 
 
-def _structure(G, v, metrics, partners: list[int], categories: dict, partner_kinds: dict,
+def _structure(G, v, constraint, partners: list[int], categories: dict, partner_kinds: dict,
                partner_communities: Counter) -> dict:
     """The figures the network type is read from (its evidence)."""
     ego = G.induced_subgraph(partners)
@@ -229,7 +234,7 @@ def _structure(G, v, metrics, partners: list[int], categories: dict, partner_kin
         "ego_density": ego.ecount() / possible if possible else 0.0,
         "partners_linked_to_each_other": (
             sum(d > 0 for d in ego.degree()) / len(partners) if partners else 0.0),
-        "constraint": _finite(metrics["constraint"][v]),
+        "constraint": _finite(constraint),
         "typed_partners": len(typed),
         "supply_chain_partners": sum(1 for u in typed if categories[u] in SUPPLY_CHAIN),
         "communities_reached": len(partner_communities),

@@ -90,7 +90,8 @@ def network_report(G, metrics, *, modularity=None):
     component_sizes = sorted(G.connected_components().sizes(), reverse=True) if n else []
     membership = metrics["community"]
     report = {
-        "size": _size(G, degrees, float(weights.sum())),
+        "size": _size(n, degrees, float(weights.sum()),
+                      float(G.transitivity_undirected()) if G.ecount() else 0.0),
         "components": {
             "count": len(component_sizes),
             "largest": component_sizes[0] if component_sizes else 0,
@@ -111,8 +112,8 @@ def network_report(G, metrics, *, modularity=None):
     return report
 
 
-def _size(G, degrees, total_weight):
-    n, m = G.vcount(), G.ecount()
+def _size(n, degrees, total_weight, clustering):
+    m = int(degrees.sum()) // 2
     return {
         "organisations": n,
         "links": m,
@@ -122,13 +123,14 @@ def _size(G, degrees, total_weight):
         "mean_partners": float(degrees.mean()) if n else 0.0,
         "median_partners": float(np.median(degrees)) if n else 0.0,
         "max_partners": int(degrees.max()) if n else 0,
-        "clustering": float(G.transitivity_undirected()) if m else 0.0,
+        "clustering": clustering,
     }
 
 
-def resized_report(report, G, metrics):
+def resized_report(report, metrics):
     """``report`` of a graph to which ties were added since, with its size and degree
-    distribution those of ``G``, the graph with them (the rest stays as it was).
+    distribution those of the graph with them, as ``metrics`` (degree and strength) give
+    them; the rest, global clustering included, stays as it was.
 
     Examples
     --------
@@ -136,12 +138,13 @@ def resized_report(report, G, metrics):
     >>> from innonet.analytics.metrics import node_metrics
     >>> G = collaboration_graph(4, [0, 0], [1, 2])
     >>> H = collaboration_graph(4, [0, 0, 2], [1, 2, 3])
-    >>> resized = resized_report(network_report(G, node_metrics(G)), H, node_metrics(H))
+    >>> resized = resized_report(network_report(G, node_metrics(G)), node_metrics(H))
     >>> resized["size"]["links"], resized["size"]["isolated"], resized["components"]["count"]
     (3, 0, 2)
     """
     degrees = metrics["degree"]
-    return {**report, "size": _size(G, degrees, float(metrics["strength"].sum()) / 2),
+    return {**report, "size": _size(degrees.size, degrees, float(metrics["strength"].sum()) / 2,
+                                    report["size"]["clustering"]),
             "degree_distribution": degree_distribution(degrees)}
 
 

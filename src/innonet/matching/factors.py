@@ -12,6 +12,7 @@ from importlib.resources import files
 import igraph as ig
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from innonet.analytics import culture
@@ -131,14 +132,29 @@ class Portfolio:
     partners: int
 
 
-def portfolio(G: ig.Graph, v: int) -> Portfolio:
-    partner_kinds = G["partner_kinds"] if "partner_kinds" in G.attributes() else {}
+@dataclass(frozen=True)
+class ViewerGraph:
+    """The graph the viewer may see, as the factors read it: the organisations' names, kinds
+    and countries (``G``'s vertex attributes), the weighted links ``W`` and their 0/1 form
+    ``A`` (both directions), and what each recorded relationship says the partner is
+    (``partner_kinds``: (v, partner) to kinds)."""
+
+    G: ig.Graph
+    W: sp.csr_matrix
+    A: sp.csr_matrix
+    partner_kinds: dict[tuple[int, int], list[str]]
+
+    def neighbours(self, v: int) -> np.ndarray:
+        return self.W.indices[self.W.indptr[v]:self.W.indptr[v + 1]]
+
+
+def portfolio(graph: ViewerGraph, v: int) -> Portfolio:
     countries: dict[str, int] = {}
     categories: dict[str, int] = {}
-    neighbours = G.neighbors(v)
+    neighbours = graph.neighbours(v).tolist()
     for u in neighbours:
-        country = G.vs[u]["country"] or "unknown"
-        category = partner_category(partner_kinds.get((v, u), ()), G.vs[u]["kind"])
+        country = graph.G.vs[u]["country"] or "unknown"
+        category = partner_category(graph.partner_kinds.get((v, u), ()), graph.G.vs[u]["kind"])
         countries[country] = countries.get(country, 0) + 1
         categories[category] = categories.get(category, 0) + 1
     return Portfolio(countries, categories, len(neighbours))
@@ -180,21 +196,21 @@ def steps_within(A: sp.csr_matrix, v: int, targets: np.ndarray, most: int) -> np
 
 
 def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.ndarray, *,
-           G: ig.Graph, A: sp.csr_matrix, vertices: np.ndarray,
+           graph: ViewerGraph, vertices: np.ndarray,
            statements: dict[int, Statement]) -> Assessment:
     """All factors for candidates ``ids`` (history indices) of asker ``q``.
 
-    ``G`` is the graph the viewer may see and ``A`` its 0/1 adjacency; ``vertices`` maps a
-    history index to its vertex there. ``statements`` holds the stated sectors, goals and
+    ``graph`` is the graph the viewer may see; ``vertices`` maps a history index to its
+    vertex there. ``statements`` holds the stated sectors, goals and
     values of the asker and candidates.
     """
     v = int(vertices[q])
     candidate_profiles = history.profiles[ids]
     complementarity, need_terms, asker_lacks = _complementarity(history, q, need, ids,
                                                                 candidate_profiles)
-    steps, proximity = _proximity(history, A, v, vertices[ids], ids)
+    steps, proximity = _proximity(history, graph.A, v, vertices[ids], ids)
     distance, closeness = _cultural_closeness(history, q, ids)
-    current = portfolio(G, v)
+    current = portfolio(graph, v)
     values = {
         "capability_fit": _capability_fit(candidate_profiles, need),
         "complementarity": complementarity,
@@ -301,12 +317,10 @@ def _alignment(statements: dict[int, Statement], q: int, ids: np.ndarray) -> np.
     return alignment
 
 
-def introducers(G: ig.Graph, source: int, target: int) -> list[int]:
+def introducers(graph: ViewerGraph, source: int, target: int) -> list[int]:
     """The partners source and target have in common, strongest ties to both first."""
-    def strength(u):
-        return G.es[G.get_eid(source, u)]["weight"] + G.es[G.get_eid(u, target)]["weight"]
-    return sorted(set(G.neighbors(source)) & set(G.neighbors(target)),
-                  key=lambda u: (-strength(u), u))
+    common = np.intersect1d(graph.neighbours(source), graph.neighbours(target)).tolist()
+    return sorted(common, key=lambda u: (-(graph.W[source, u] + graph.W[u, target]), u))
 
 
 def reasons(assessment: Assessment, row: int, *, history: History, q: int, candidate: int,
@@ -391,17 +405,20 @@ def reasons(assessment: Assessment, row: int, *, history: History, q: int, candi
             "diversification": diversification, "alignment": alignment}
 
 
-def introduction_paths(G: ig.Graph, source: int, targets: list[int], steps: list[float],
+def introduction_paths(graph: ViewerGraph, source: int, targets: list[int], steps: list[float],
                        common: list[list[int]]) -> list[list[int]]:
     """For each target, the vertices from the asker to it: direct; through its first
     introducer (``common``, see :func:`introducers`); or a shortest path (one search for
     all); empty when further than four steps."""
     paths: list[list[int]] = [[] for _ in targets]
-    far = [i for i, s in enumerate(steps) if np.isfinite(s) and s >= 3]
-    if far:
-        found = G.get_shortest_paths(source, to=[targets[i] for i in far])
-        for i, path in zip(far, found, strict=True):
-            paths[i] = path
+    if any(np.isfinite(s) and s >= 3 for s in steps):
+        _, previous = breadth_first_order(graph.A, source, directed=True, return_predecessors=True)
+        for i, s in enumerate(steps):
+            if np.isfinite(s) and s >= 3 and previous[targets[i]] >= 0:
+                path = [targets[i]]
+                while path[-1] != source:
+                    path.append(int(previous[path[-1]]))
+                paths[i] = path[::-1]
     for i, (target, s) in enumerate(zip(targets, steps, strict=True)):
         if s == 1:
             paths[i] = [source, target]

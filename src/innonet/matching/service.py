@@ -14,7 +14,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 
-import igraph as ig
 import numpy as np
 import scipy.sparse as sp
 from pydantic import ValidationError
@@ -343,21 +342,21 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
     history, q = found.history, found.index_of[organisation.id]
     need, need_text, source = _need(history, q, query.need, organisation.needs)
 
-    G, A, vertices = _viewer_graph(found, network.analysis(session, viewer))
-    allowed = _allowed(found, q, query, G, vertices)
+    graph, vertices = _viewer_graph(found, network.analysis(session, viewer))
+    allowed = _allowed(found, q, query, graph, vertices)
     question = ranker.NEW_PARTNERS if query.new_partners_only else ranker.CONSORTIUM
     pool = features.candidates(history, q, need, history.need_meaning(need_text, q), found.walk(q),
                                exclude_partners=query.new_partners_only, allowed=allowed)
     model, training = _ranker(session, found, question)
     ids, scores = ranker.order(model, pool)
-    assessment = factors.assess(history, q, need, ids, scores, G=G, A=A,
+    assessment = factors.assess(history, q, need, ids, scores, graph=graph,
                                 vertices=vertices, statements=found.statements)
     weight = np.array([weights[name] for name in factors.FACTORS], dtype=float)
     total = assessment.matrix() @ weight / weight.sum()
     preferred = np.isin(history.countries[ids], query.preferred_countries)
     chosen = np.lexsort((-total, ~preferred))[:query.k]
     results = _results(session, found, q, ids, chosen, assessment, total, preferred, weights,
-                       G=G, v=int(vertices[q]), vertices=vertices)
+                       graph=graph, v=int(vertices[q]), vertices=vertices)
     return Recommendations(
         organisation=PathStep(external_id=organisation.external_id, name=organisation.name),
         need=need_text, need_source=source, preset=query.preset, weights=weights,
@@ -377,17 +376,17 @@ def _need(history, q: int, typed: str | None, stated: str | None):
 
 def _results(session: Session, found: Finder, q: int, ids: np.ndarray, chosen: np.ndarray,
              assessment, total: np.ndarray, preferred: np.ndarray, weights: dict, *,
-             G: ig.Graph, v: int, vertices: np.ndarray) -> list[Recommendation]:
+             graph: factors.ViewerGraph, v: int, vertices: np.ndarray) -> list[Recommendation]:
     """The chosen candidates with their factors, reasons, introduction path and panel."""
     history = found.history
     shown = organisations.organisations_by_id(
         session, ids=[found.organisation_ids[int(ids[row])] for row in chosen])
-    names = G.vs["name"]
+    names = graph.G.vs["name"]
     targets = vertices[ids[chosen]].tolist()
     steps_shown = assessment.steps[chosen].tolist()
-    common = [factors.introducers(G, v, t) if s == 2 else []
+    common = [factors.introducers(graph, v, t) if s == 2 else []
               for t, s in zip(targets, steps_shown, strict=True)]
-    paths = factors.introduction_paths(G, v, targets, steps_shown, common)
+    paths = factors.introduction_paths(graph, v, targets, steps_shown, common)
     results = []
     for rank, (row, path, introducers) in enumerate(zip(chosen.tolist(), paths, common,
                                                         strict=True), start=1):
@@ -405,7 +404,7 @@ def _results(session: Session, found: Finder, q: int, ids: np.ndarray, chosen: n
                             score=round(float(assessment.values[name][row]), 4),
                             weight=weights[name], reason=why[name])
                      for name, label in factors.FACTORS.items()],
-            introduction_path=[PathStep(external_id=G.vs[u]["external_id"], name=names[u])
+            introduction_path=[PathStep(external_id=graph.G.vs[u]["external_id"], name=names[u])
                                for u in path],
             due_diligence=_due_diligence(other, history, candidate)))
     return results
@@ -429,18 +428,18 @@ def _ranker(session: Session, found: Finder, question: str):
 _joined: list = []
 
 
-def _viewer_graph(found: Finder, result) -> tuple[ig.Graph, sp.csr_matrix, np.ndarray]:
-    """The graph the viewer may see, its adjacency, and the vertex of each organisation the
-    finder knows. An analysis computed before the newest organisations were added (served
-    while the one for the new data is computed) lacks them: they join it without ties."""
+def _viewer_graph(found: Finder, result) -> tuple[factors.ViewerGraph, np.ndarray]:
+    """The graph the viewer may see, and the vertex of each organisation the finder knows.
+    An analysis computed before the newest organisations were added (served while the one
+    for the new data is computed) lacks them: they join it without ties."""
     ids = result.organisation_ids
     # Both number the organisations in the order of their ids.
     vertices = np.searchsorted(ids, found.id_array)
     known = vertices < ids.size
     known[known] = ids[vertices[known]] == found.id_array[known]
-    G, A = result.graph, result.adjacency()
+    G, W, A = result.graph, result.weights(), result.adjacency()
     if known.all():
-        return G, A, vertices
+        return factors.ViewerGraph(G, W, A, result.partner_kinds()), vertices
     with _cache_lock:  # the same pair again and again until the new analysis is ready
         if _joined and _joined[0] is result and _joined[1] is found:
             return _joined[2]
@@ -449,16 +448,21 @@ def _viewer_graph(found: Finder, result) -> tuple[ig.Graph, sp.csr_matrix, np.nd
     G = G.copy()
     G.add_vertices(k, attributes={"name": [found.external_ids[i] for i in missing],
                                   "external_id": [found.external_ids[i] for i in missing]})
-    A = sp.csr_matrix((A.data, A.indices, np.concatenate([A.indptr, np.full(k, A.indptr[-1])])),
-                      shape=(n + k, n + k))
+
+    def padded(M: sp.csr_matrix) -> sp.csr_matrix:
+        return sp.csr_matrix((M.data, M.indices, np.concatenate([M.indptr, np.full(k, M.indptr[-1])])),
+                             shape=(n + k, n + k))
+
     vertices = vertices.copy()
     vertices[missing] = n + np.arange(k)
+    joined = (factors.ViewerGraph(G, padded(W), padded(A), result.partner_kinds()), vertices)
     with _cache_lock:
-        _joined[:] = [result, found, (G, A, vertices)]
-    return G, A, vertices
+        _joined[:] = [result, found, joined]
+    return joined
 
 
-def _allowed(found: Finder, q: int, query: NeedQuery, G, vertices: np.ndarray) -> np.ndarray:
+def _allowed(found: Finder, q: int, query: NeedQuery, graph: factors.ViewerGraph,
+             vertices: np.ndarray) -> np.ndarray:
     """The organisations the need's filters let through (a boolean mask)."""
     history = found.history
     allowed = np.ones(history.n, dtype=bool)
@@ -475,8 +479,7 @@ def _allowed(found: Finder, q: int, query: NeedQuery, G, vertices: np.ndarray) -
         index_of_vertex = np.empty(len(vertices), dtype=np.int64)
         index_of_vertex[vertices] = np.arange(len(vertices))
         v = int(vertices[q])
-        partner_kinds = G["partner_kinds"] if "partner_kinds" in G.attributes() else {}
-        for (a, b), kinds_recorded in partner_kinds.items():
+        for (a, b), kinds_recorded in graph.partner_kinds.items():
             if a == v and "competitor" in kinds_recorded:
                 allowed[index_of_vertex[b]] = False
         mine = found.statements.get(q)

@@ -78,8 +78,11 @@ class Analysis:
     # False for an earlier analysis shown while the one for the newest data is computed.
     up_to_date: bool = True
     base: "Analysis | None" = field(default=None, repr=False)
-    # How many relationships that are not public it includes.
+    # How many relationships that are not public it includes, and their links: added to
+    # ``graph`` (the shared one, never copied for a viewer) by :meth:`subgraph`.
     private_relationships: int = 0
+    added: "_AddedLinks | None" = field(default=None, repr=False)
+    _partner_kinds: dict | None = field(default=None, repr=False)
     _report: dict | None = field(default=None, repr=False)
     _weights: sp.csr_matrix | None = field(default=None, repr=False)
     _adjacency: sp.csr_matrix | None = field(default=None, repr=False)
@@ -101,6 +104,22 @@ class Analysis:
                     (np.ones(weights.nnz), weights.indices, weights.indptr), shape=weights.shape)
             return self._adjacency
 
+    def partner_kinds(self) -> dict[tuple[int, int], list[str]]:
+        """(v, partner) to what v's relationships say the partner is."""
+        return self.graph["partner_kinds"] if self._partner_kinds is None else self._partner_kinds
+
+    def subgraph(self, vertices: list[int]) -> ig.Graph:
+        """The graph among these vertices (ascending; vertex i of the result is
+        ``vertices[i]``), with the links of the relationships added for the viewer and the
+        partner kinds of its own vertices."""
+        sub = self.graph.induced_subgraph(vertices)
+        local = {v: i for i, v in enumerate(vertices)}
+        sub["partner_kinds"] = {(local[a], local[b]): kinds for (a, b), kinds
+                                in self.partner_kinds().items() if a in local and b in local}
+        if self.added is not None:
+            self.added.add_to(sub, local)
+        return sub
+
     @property
     def report(self) -> dict:
         if self.base is not None:
@@ -109,7 +128,7 @@ class Analysis:
             if self._report is None:
                 self._report = (analytics.network_report(self.graph, self.metrics)
                                 if self.base is None else
-                                analytics.resized_report(shared, self.graph, self.metrics))
+                                analytics.resized_report(shared, self.metrics))
             return self._report
 
     def metrics_of(self, vertex: int) -> dict[str, np.ndarray]:
@@ -301,33 +320,17 @@ def _with_relationships(shared: Analysis, relationships: list[RelationshipRow]) 
         if key in _own:
             _own.move_to_end(key)
             return _own[key]
-    G = shared.graph.copy()
-    n = G.vcount()
+    n = shared.graph.vcount()
     ties = _relationship_ties(relationships, shared.vertex_of, n)
     pairs, inverse = np.unique(np.array(ties.keys, dtype=np.int64), return_inverse=True)
-    added = np.bincount(inverse, ties.weights, minlength=pairs.size)
-    a, b = pairs // n, pairs % n
-    edges = np.array(G.get_eids(list(zip(a.tolist(), b.tolist())), error=False), dtype=np.int64)
     first, last = _added_years(inverse, ties, pairs.size)
-    known = edges >= 0
-    for e, weight, since, until in zip(edges[known].tolist(), added[known].tolist(),
-                                       first[known].tolist(), last[known].tolist()):
-        edge = G.es[e]
-        edge["weight"] += weight
-        if since >= 0:
-            edge["first_year"] = since if edge["first_year"] is None else min(edge["first_year"], since)
-        if edge["last_year"] is not None:
-            edge["last_year"] = None if until < 0 else max(edge["last_year"], until)
-    new = ~known
-    G.add_edges(list(zip(a[new].tolist(), b[new].tolist())), attributes={
-        "weight": added[new].tolist(), "projects": [0] * int(new.sum()),
-        "first_year": [y if y >= 0 else None for y in first[new].tolist()],
-        "last_year": [y if y >= 0 else None for y in last[new].tolist()]})
-    kinds = {pair: list(values) for pair, values in shared.graph["partner_kinds"].items()}
+    added = _AddedLinks(pairs // n, pairs % n, np.bincount(inverse, ties.weights, minlength=pairs.size),
+                        first, last)
+    kinds = {pair: list(values) for pair, values in shared.partner_kinds().items()}
     for pair, values in ties.partner_kinds.items():
         kinds.setdefault(pair, []).extend(values)
-    G["partner_kinds"] = kinds
-    change = sp.csr_matrix((np.concatenate([added, added]),
+    a, b = added.a, added.b
+    change = sp.csr_matrix((np.concatenate([added.weight, added.weight]),
                             (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n))
     weights = shared.weights() + change
     parties = np.unique(np.concatenate([a, b]))
@@ -335,7 +338,7 @@ def _with_relationships(shared: Analysis, relationships: list[RelationshipRow]) 
     for name, values in analytics.local_measures(weights, parties).items():
         metrics[name] = metrics[name].copy()
         metrics[name][parties] = values
-    built = replace(shared, graph=G, metrics=metrics, base=shared,
+    built = replace(shared, metrics=metrics, base=shared, added=added, _partner_kinds=kinds,
                     relationship_ids=shared.relationship_ids | {r.id for r in relationships},
                     private_relationships=len(relationships), _report=None,
                     _weights=weights, _adjacency=None, _lock=threading.Lock())
@@ -344,6 +347,41 @@ def _with_relationships(shared: Analysis, relationships: list[RelationshipRow]) 
         while len(_own) > OWN_CACHE_SIZE:
             _own.popitem(last=False)
     return built
+
+
+@dataclass(frozen=True)
+class _AddedLinks:
+    """The links of a viewer's relationships (a < b, one per pair): weight to add, and the
+    earliest start and latest end of those relationships (-1: unknown; for the end, ongoing)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    weight: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+    def add_to(self, graph: ig.Graph, local: dict[int, int]) -> None:
+        """Add those between vertices of ``graph`` (``local``: its vertex of each one)."""
+        inside = [i for i, (a, b) in enumerate(zip(self.a.tolist(), self.b.tolist()))
+                  if a in local and b in local]
+        pairs = [(local[int(self.a[i])], local[int(self.b[i])]) for i in inside]
+        edges = graph.get_eids(pairs, error=False)
+        new = []
+        for i, pair, e in zip(inside, pairs, edges, strict=True):
+            since, until = int(self.first[i]), int(self.last[i])
+            if e < 0:
+                new.append((pair, i))
+                continue
+            edge = graph.es[e]
+            edge["weight"] += float(self.weight[i])
+            if since >= 0:
+                edge["first_year"] = since if edge["first_year"] is None else min(edge["first_year"], since)
+            if edge["last_year"] is not None:
+                edge["last_year"] = None if until < 0 else max(edge["last_year"], until)
+        graph.add_edges([pair for pair, _ in new], attributes={
+            "weight": [float(self.weight[i]) for _, i in new], "projects": [0] * len(new),
+            "first_year": [int(self.first[i]) if self.first[i] >= 0 else None for _, i in new],
+            "last_year": [int(self.last[i]) if self.last[i] >= 0 else None for _, i in new]})
 
 
 def _added_years(inverse: np.ndarray, ties: "_Ties", count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -439,6 +477,24 @@ def prepare_public_analysis(queue, today: date) -> None:
         if session.get(StoredAnalysis, spec.key(data_version(session))) is not None:
             return
     queue.submit(ANALYSIS_JOB, spec.params(), dedupe_key=spec.dedupe_key())
+
+
+def prefetch(sessions, today: date) -> None:
+    """Load the newest shared analysis of the whole period into this process, with its
+    weighted links, once a worker has stored it: the request after would unpack it."""
+    with transaction(sessions, writes=False) as session:
+        public, _ = _visible_relationships(session, Viewer(today=today), for_aggregates=False,
+                                           since=None, until=None)
+        key = AnalysisSpec(None, None, today.year, tuple(public)).key(data_version(session))
+        database = str(session.get_bind().engine.url)
+        with _cache_lock:
+            if (database, key) in _cache:
+                return
+        stored = session.get(StoredAnalysis, key)
+        if stored is None:
+            return
+        loaded = _loaded(database, stored)
+    loaded.adjacency()
 
 
 @tidy_step("network change rows")
@@ -658,7 +714,11 @@ def diagnosis(session: Session, viewer: Viewer, *, external_id: str, since: int 
     result = analysis(session, viewer, since=since, until=until, organisation_id=organisation.id)
     vertex = result.vertex_of[organisation.id]
     metrics = result.metrics_of(vertex)
-    found = analytics.diagnose(result.graph, vertex, metrics, this_year=result.this_year)
+    # Its partners and the links among them: all the diagnosis reads of the graph.
+    weights = result.weights()
+    ego = sorted({vertex, *weights.indices[weights.indptr[vertex]:weights.indptr[vertex + 1]].tolist()})
+    found = analytics.diagnose(result.subgraph(ego), ego.index(vertex), metrics,
+                               this_year=result.this_year, vertices=ego)
     leaders = result.community_leaders()
     for group in found["brokerage"]["communities_bridged"]:
         group["leading_member"] = leaders.get(group["community"])
@@ -706,7 +766,7 @@ def graph_view(session: Session, viewer: Viewer, *, q: str | None = None,
         return _community_view(result, matched, limit) | freshness(result)
     # The most central first; sorted again because the subgraph keeps vertex order.
     chosen = np.sort(matched[np.argsort(-metrics["pagerank"][matched], kind="stable")][:limit])
-    sub = G.induced_subgraph(chosen.tolist())
+    sub = result.subgraph(chosen.tolist())
     positions = analytics.layout(sub)
     nodes = [{"id": G.vs[int(v)]["external_id"], "label": G.vs[int(v)]["name"],
               "kind": G.vs[int(v)]["kind"], "country": G.vs[int(v)]["country"],
@@ -754,7 +814,7 @@ def graph_with_measures(session: Session, viewer: Viewer, *, since: int | None =
 
 
 def _with_measures(result: Analysis) -> ig.Graph:
-    G = result.graph.copy()
+    G = result.subgraph(list(range(result.graph.vcount())))
     for name in analytics.METRICS:
         G.vs[name] = [None if isinstance(x, float) and not np.isfinite(x) else x
                       for x in result.metrics[name].tolist()]
