@@ -71,14 +71,15 @@ def test_each_server_process_makes_the_finder_and_analysis_of_new_data_ready_bef
 
     session.commit()  # the world, as an import leaves it
     today = date.today()
-    version = prefetch(sessions, today)
-    assert list(matching._cache) == [version]
+    version, made = prefetch(sessions, today)
+    assert made and list(matching._cache) == [version]
     built = matching._cache[version]
-    assert prefetch(sessions, today, seen=version) == version and matching._cache[version] is built
+    assert prefetch(sessions, today, seen=version) == (version, False)
+    assert matching._cache[version] is built
     with transaction(sessions) as writer:
         make_organisation(writer)  # as an import adds one
-    newer = prefetch(sessions, today, seen=version)
-    assert newer != version and list(matching._cache) == [newer]
+    newer, made = prefetch(sessions, today, seen=version)
+    assert made and newer != version and list(matching._cache) == [newer]
     assert matching._cache[newer] is not built
 
     network._cache.clear()
@@ -88,7 +89,7 @@ def test_each_server_process_makes_the_finder_and_analysis_of_new_data_ready_bef
     spec = network.AnalysisSpec(None, None, today.year, tuple(public))
     job, _ = jobs.submit(sessions, network.ANALYSIS_JOB, spec.params())
     assert jobs.run(sessions, job.id) is None  # as a worker would
-    prefetch(sessions, today, seen=newer)
+    assert prefetch(sessions, today, seen=newer) == (newer, True)
     [loaded] = network._cache.values()
     assert loaded.up_to_date and loaded._adjacency is not None
     assert loaded.graph.vcount() == len(matching._cache[newer].organisation_ids)

@@ -48,8 +48,13 @@ FAILURES_PER_ADDRESS = 100
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "inn_"
 
-_hasher = PasswordHasher()
-# Each check of a password takes 64 MiB and a core for a moment: a burst of sign-ins waits
+# Argon2id with the parameters the OWASP Password Storage Cheat Sheet gives (19 MiB, two
+# passes, one lane): about 30 ms of one core per check. The library's default (64 MiB, three
+# passes, four lanes) took both cores of a small server for a quarter of a second, so a few
+# sign-ins a second slowed every other page. Hashes made with other parameters still verify
+# and are renewed at the next sign-in.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+# Each check of a password takes 19 MiB and a core for a moment: a burst of sign-ins waits
 # for a slot instead of exhausting memory.
 _hashing_slots = threading.BoundedSemaphore(4)
 # Verifying against this when the account does not exist takes as long as a real check,

@@ -479,9 +479,10 @@ def prepare_public_analysis(queue, today: date) -> None:
     queue.submit(ANALYSIS_JOB, spec.params(), dedupe_key=spec.dedupe_key())
 
 
-def prefetch(sessions, today: date) -> None:
+def prefetch(sessions, today: date) -> bool:
     """Load the newest shared analysis of the whole period into this process, with its
-    weighted links, once a worker has stored it: the request after would unpack it."""
+    weighted links, once a worker has stored it: the request after would unpack it.
+    Returns whether it loaded one."""
     with transaction(sessions, writes=False) as session:
         public, _ = _visible_relationships(session, Viewer(today=today), for_aggregates=False,
                                            since=None, until=None)
@@ -489,12 +490,13 @@ def prefetch(sessions, today: date) -> None:
         database = str(session.get_bind().engine.url)
         with _cache_lock:
             if (database, key) in _cache:
-                return
+                return False
         stored = session.get(StoredAnalysis, key)
         if stored is None:
-            return
+            return False
         loaded = _loaded(database, stored)
     loaded.adjacency()
+    return True
 
 
 @tidy_step("network change rows")
