@@ -23,6 +23,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
+from threadpoolctl import threadpool_limits
 
 from innonet import __version__, observability
 from innonet.accounts import service as accounts
@@ -162,6 +163,9 @@ async def _lifespan(app: FastAPI):
     # with two connections each, so no request ever waits for a connection that requests
     # waiting for their second one hold.
     anyio.to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
+    # Requests already run side by side, in threads and in processes: a matrix product
+    # spread over every core only makes them wait for each other (the BLAS threads spin).
+    threadpool_limits(1)
     stop = threading.Event()
     if app.state.settings.prefetch:  # a long-running server process (off in the tests)
         _freeze_long_lived()
