@@ -21,6 +21,16 @@ def test_directory_search_full_page_and_htmx_fragment(client, session):
     assert "<html" not in fragment.text and "Unrelated" in fragment.text
 
 
+def test_directory_country_filter_follows_new_organisations(client, session):
+    make_organisation(session, name="First", country="DE")
+    session.commit()
+    assert '<option value="IT"' not in client.get("/orgs").text  # the counts are now cached
+    make_organisation(session, name="Second", country="IT")
+    session.commit()
+    assert '<option value="IT"' in client.get("/orgs").text
+    assert "Italy" in client.get("/").text
+
+
 def test_organisation_page_shows_partners_projects_and_network(client, session):
     a, b = make_organisation(session, name="Alpha"), make_organisation(session, name="Beta")
     make_project(session, a, b, acronym="JOINT")

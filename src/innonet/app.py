@@ -49,6 +49,7 @@ from innonet.jobs.queue import SESSION_KEY as JOBS_SESSION_KEY
 from innonet.jobs.queue import JobQueue
 from innonet.matching import service as matching
 from innonet.network import service as network
+from innonet.versions import data_version
 from innonet.web import check_csrf, check_input, is_htmx, render
 
 # script-src 'self' only: no inline script anywhere, so an injected <script> cannot run.
@@ -185,7 +186,7 @@ def prefetch(sessions: sessionmaker[Session], today: date, *,
     ``seen``, and load the newest shared network analysis once a worker has stored it;
     returns the data version the finder is ready for, and whether anything was made."""
     with transaction(sessions, writes=False) as session:
-        version = network.data_version(session)
+        version = data_version(session)
         if version != seen:
             matching.finder(session)
     loaded = network.prefetch(sessions, today)

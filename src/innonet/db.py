@@ -4,6 +4,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
 from typing import cast
@@ -13,12 +14,16 @@ from alembic.config import Config
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
+    Index,
     MetaData,
+    Select,
     Table,
     TypeDecorator,
     create_engine,
     event,
+    func,
     inspect,
+    literal_column,
     select,
     text,
     update,
@@ -57,6 +62,50 @@ def check_length(table: str, column: str) -> CheckConstraint:
 
     return CheckConstraint(f"length({column}) <= {TEXT_LIMITS[f'{table}.{column}']}",
                            name=f"{column}_length")
+
+
+def trigram_index(table: str, column: str) -> Index:
+    """An index that lets PostgreSQL answer ``column ILIKE '%text%'`` without reading the
+    whole table (pg_trgm, made by migration 0010). SQLite has none: its LIKE reads every row
+    quickly enough for the directory's sizes."""
+    index = Index(f"ix_{table}_{column}_trigram", column, postgresql_using="gin",
+                  postgresql_ops={column: "gin_trgm_ops"}, info={"dialect": "postgresql"})
+    return index.ddl_if(dialect="postgresql")
+
+
+def in_schema_of(dialect: str):
+    """Alembic's ``include_object`` for comparing a database with the models: leaves out
+    the indexes that exist only on another database system."""
+    def include(item, name, kind, reflected, compare_to) -> bool:
+        return kind != "index" or (item.info or {}).get("dialect", dialect) == dialect
+    return include
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, and how many rows the whole list has. ``capped``: counting
+    stopped at ``total``; more rows match."""
+
+    items: list
+    total: int
+    capped: bool = False
+
+    def pages(self, per_page: int) -> int:
+        return max(1, -(-self.total // per_page))
+
+
+def read_page(session: Session, query: Select, *, page: int, per_page: int,
+              count_limit: int | None = None) -> Page:
+    """Page ``page`` of ``query``'s rows. With ``count_limit`` the count stops there: a text
+    search that matches most of a large table reads that many rows, not all of them."""
+    counted: Select = query.with_only_columns(literal_column("1"), maintain_column_froms=True).order_by(None)
+    if count_limit is not None:
+        counted = counted.limit(count_limit + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    if count_limit is not None and total > count_limit:
+        return Page(items, count_limit, capped=True)
+    return Page(items, total)
 
 
 class UtcDateTime(TypeDecorator):
@@ -118,9 +167,13 @@ def make_engine(url: str, *, statement_timeout: float | None = None,
         # A transaction left open by a stuck client frees its locks after this long.
         ("idle_in_transaction_session_timeout", statement_timeout and statement_timeout * 2))
         if seconds]
+    # Statements that psycopg prepares are planned for their parameters every time: a
+    # generic plan for a text search walks the whole directory in name order when the text
+    # is rare (a plan costs well under a millisecond; that walk, tens of them).
+    options.append("-c plan_cache_mode=force_custom_plan")
     return create_engine(url, pool_pre_ping=True, hide_parameters=True, pool_size=POOL_SIZE,
                          max_overflow=POOL_SIZE, pool_timeout=30,
-                         connect_args={"options": " ".join(options)} if options else {})
+                         connect_args={"options": " ".join(options)})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -6,6 +6,7 @@ Above the domains (``innonet.db`` below them knows none of their tables).
 
 def load_models() -> None:
     """Import every domain's models so that ``Base.metadata`` knows all tables."""
+    from innonet import versions as _versions  # noqa: F401
     from innonet.accounts import models as _accounts  # noqa: F401
     from innonet.collaborations import models as _collaborations  # noqa: F401
     from innonet.jobs import models as _jobs  # noqa: F401

@@ -153,8 +153,7 @@ def test_the_daily_tidy_up_forgets_old_jobs_their_files_and_old_change_rows(sess
 
     from innonet.imports.uploads import uploads_dir
     from innonet.jobs.service import KEEP_FINISHED, files_dir
-    from innonet.network.models import NetworkChange
-    from innonet.network.service import data_version
+    from innonet.versions import NetworkChange, data_version
     from innonet.worker import load_job_kinds
 
     load_job_kinds()  # every domain's tidy-up steps

@@ -32,6 +32,30 @@ def test_search_treats_wildcards_literally(client, session):
     assert client.get("/api/v1/orgs", params={"q": "_"}).json()["total"] == 0
 
 
+def test_text_search_counts_up_to_a_limit_then_says_more(client, session, monkeypatch):
+    from innonet.organisations import service
+
+    monkeypatch.setattr(service, "SEARCH_COUNT_LIMIT", 26)
+    for n in range(30):
+        make_organisation(session, name=f"Widespread Word {n:02}", country="DE" if n < 2 else "FR")
+    make_organisation(session, name="Elsewhere")
+    session.commit()
+
+    body = client.get("/api/v1/orgs", params={"q": "widespread", "per_page": 10}).json()
+    assert (body["total"], body["total_capped"], len(body["items"])) == (26, True, 10)
+    narrowed = client.get("/api/v1/orgs", params={"q": "widespread", "country": "DE"}).json()
+    assert (narrowed["total"], narrowed["total_capped"]) == (2, False)
+    everything = client.get("/api/v1/orgs").json()  # no text: counted exactly
+    assert (everything["total"], everything["total_capped"]) == (31, False)
+
+    first = client.get("/orgs", params={"q": "widespread"}).text
+    assert "More than 26 organisations" in first and "Page 1 of 2+" in first and 'rel="next"' in first
+    last = client.get("/orgs", params={"q": "widespread", "page": 2}).text
+    assert "Widespread Word 29" in last and 'rel="next"' not in last
+    projects = client.get("/api/v1/projects", params={"q": "nothing like it"}).json()
+    assert (projects["total"], projects["total_capped"]) == (0, False)
+
+
 def test_detail_lists_partners_by_shared_projects_and_projects(client, session):
     sme, uni, lab = (make_organisation(session, name=n) for n in ("SME", "Uni", "Lab"))
     make_project(session, sme, uni, acronym="ONE")

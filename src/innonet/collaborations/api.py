@@ -78,8 +78,9 @@ def list_projects(
     per_page: Annotated[int, Query(ge=1, le=200)] = 25,
 ):
     """Projects, newest first, one page at a time."""
-    items, total = service.search_projects(session, q=q, page=page, per_page=per_page)
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    found = service.search_projects(session, q=q, page=page, per_page=per_page)
+    return {"items": found.items, "total": found.total, "total_capped": found.capped,
+            "page": page, "per_page": per_page}
 
 
 @router.get("/projects/{external_id}", response_model=ProjectDetail, tags=["projects"])

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from innonet.db import Base, UtcDateTime, check_length, check_one_of, utcnow
+from innonet.db import Base, UtcDateTime, check_length, check_one_of, trigram_index, utcnow
 from innonet.sharing.models import Shareable, visibility_constraint
 
 PARTICIPATION_ROLES = {
@@ -63,11 +63,16 @@ DIRECTIONS = {
 }
 SOURCES = ("manual", "import")
 
+# What the project list's text search looks in.
+SEARCHED_PROJECT_COLUMNS = ("acronym", "title", "external_id", "topic")
 
 
 class Project(Base):
     __tablename__ = "project"
-    __table_args__ = (check_length("project", "title"), check_length("project", "description"))
+    __table_args__ = (
+        check_length("project", "title"), check_length("project", "description"),
+        *(trigram_index("project", column) for column in SEARCHED_PROJECT_COLUMNS),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The grant number where known (CORDIS projectID), else "rcn:<record number>".

@@ -96,6 +96,8 @@ class ProjectOut(ProjectSummary):
 class ProjectPage(BaseModel):
     items: list[ProjectSummary]
     total: int
+    total_capped: bool = Field(description="True when a text search matched more than `total` "
+                               "projects: counting stops at 1,000; add words or filters")
     page: int
     per_page: int
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 from innonet import roles
 from innonet.collaborations.models import (
     RELATIONSHIP_KINDS,
+    SEARCHED_PROJECT_COLUMNS,
     Participation,
     Project,
     Relationship,
@@ -24,7 +25,7 @@ from innonet.collaborations.schemas import (
     RelationshipFields,
     RelationshipIn,
 )
-from innonet.db import upsert_rows
+from innonet.db import Page, read_page, upsert_rows
 from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
@@ -36,22 +37,15 @@ from innonet.sharing import service as sharing
 # ---------------------------------------------------------------- projects
 
 
-def search_projects(
-    session: Session, *, q: str | None = None, page: int = 1, per_page: int = 25
-) -> tuple[list[Project], int]:
-    """One page of projects matching the text, newest first, and the total count."""
-    conditions = []
-    if q and q.strip():
-        pattern = organisations.like_pattern(q.strip())
-        conditions.append(or_(*(column.ilike(pattern, escape="\\") for column in (
-            Project.acronym, Project.title, Project.external_id, Project.topic))))
-    total = session.scalar(select(func.count()).select_from(Project).where(*conditions))
-    rows = session.scalars(
-        select(Project).where(*conditions)
-        .order_by(Project.start_date.desc().nulls_last(), Project.id)
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return list(rows), total or 0
+def search_projects(session: Session, *, q: str | None = None, page: int = 1,
+                    per_page: int = 25) -> Page:
+    """One page of projects matching the text, newest first, and how many match."""
+    text = q.strip() if q else ""
+    conditions = [organisations.matches_text(Project, SEARCHED_PROJECT_COLUMNS, text)] if text else []
+    return read_page(session, select(Project).where(*conditions)
+                     .order_by(Project.start_date.desc().nulls_last(), Project.id),
+                     page=page, per_page=per_page,
+                     count_limit=organisations.SEARCH_COUNT_LIMIT if text else None)
 
 
 def get_project(session: Session, *, external_id: str) -> Project:

@@ -143,9 +143,9 @@ def delete_relationship(request: Request, relationship_id: RecordId, session: Se
 @router.get("/projects", response_class=HTMLResponse)
 def projects(request: Request, session: Session = DbSession,
              q: str | None = Query(None, max_length=200), page: int = Query(1, ge=1, le=100_000)):
-    items, total = service.search_projects(session, q=q, page=page, per_page=PER_PAGE)
-    context = {"items": items, "total": total, "page": page, "filters": {"q": q or ""},
-               "pages": max(1, -(-total // PER_PAGE))}
+    found = service.search_projects(session, q=q, page=page, per_page=PER_PAGE)
+    context = {"found": found, "items": found.items, "page": page, "per_page": PER_PAGE,
+               "filters": {"q": q or ""}, "pages": found.pages(PER_PAGE)}
     return render(request, "_project_results.html" if is_htmx(request) else "projects.html", context)
 
 

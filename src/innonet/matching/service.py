@@ -40,12 +40,12 @@ from innonet.matching.schemas import (
     Recommendations,
 )
 from innonet.network import service as network
-from innonet.network.service import data_version
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
 from innonet.sharing import policy
 from innonet.sharing import service as sharing
+from innonet.versions import data_version
 
 MAX_K = 200
 # About 220 kB each on the 27,411-organisation network.

@@ -3,7 +3,7 @@
 from alembic import context
 
 from innonet.config import get_settings
-from innonet.db import Base, make_engine
+from innonet.db import Base, in_schema_of, make_engine
 from innonet.schema import load_models
 
 load_models()
@@ -13,7 +13,8 @@ engine = context.config.attributes.get("engine") or make_engine(get_settings().d
 with engine.begin() as connection:
     # render_as_batch lets ALTER TABLE work on SQLite by copying the table.
     context.configure(
-        connection=connection, target_metadata=target_metadata, render_as_batch=True
+        connection=connection, target_metadata=target_metadata, render_as_batch=True,
+        include_object=in_schema_of(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

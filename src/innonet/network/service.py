@@ -38,12 +38,13 @@ from innonet.errors import InnonetError, InvalidInput, Pending, Problem
 from innonet.jobs.models import Job
 from innonet.jobs.queue import queue_of, web_queue
 from innonet.jobs.service import JobContext, files_dir, job_kind, tidy_step
-from innonet.network.models import NetworkChange, StoredAnalysis
+from innonet.network.models import StoredAnalysis
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
 from innonet.sharing import policy
 from innonet.text import strip_control_characters
+from innonet.versions import NetworkChange, data_version
 
 # A relationship of default strength (3) weighs as much as one shared project.
 RELATIONSHIP_WEIGHT_PER_STRENGTH = 1 / 3
@@ -190,13 +191,6 @@ class RelationshipRow(NamedTuple):
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
-
-
-def data_version(session: Session) -> int:
-    """The network's data version (bumped by every write to the tables that shape it)."""
-    newest = session.execute(select(NetworkChange.id, NetworkChange.token)
-                             .order_by(NetworkChange.id.desc()).limit(1)).first()
-    return hash(tuple(newest)) if newest else 0
 
 
 def _window(since: int | None, until: int | None):

@@ -30,9 +30,10 @@ def list_organisations(
     per_page: Annotated[int, Query(ge=1, le=200)] = 25,
 ):
     """Organisations matching the filters, sorted by name, one page at a time."""
-    items, total = service.search_organisations(session, q=q, country=country, kind=kind,
-                                                sme=sme, page=page, per_page=per_page)
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    found = service.search_organisations(session, q=q, country=country, kind=kind,
+                                         sme=sme, page=page, per_page=per_page)
+    return {"items": found.items, "total": found.total, "total_capped": found.capped,
+            "page": page, "per_page": per_page}
 
 
 @router.post("/orgs", response_model=OrganisationOut, status_code=201)

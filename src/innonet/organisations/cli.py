@@ -25,13 +25,15 @@ def list_organisations(
     from innonet.terminal import console, print_json, runtime
 
     with runtime(ctx).sessions() as session:
-        items, total = service.search_organisations(
+        found = service.search_organisations(
             session, q=q, country=country, kind=kind, sme=sme, page=page, per_page=per_page)
-        rows = [OrganisationSummary.model_validate(o).model_dump() for o in items]
+        rows = [OrganisationSummary.model_validate(o).model_dump() for o in found.items]
     if format == "json":
-        print_json({"items": rows, "total": total, "page": page, "per_page": per_page})
+        print_json({"items": rows, "total": found.total, "total_capped": found.capped,
+                    "page": page, "per_page": per_page})
         return
-    table = Table("id", "name", "kind", "country", "SME", title=f"{total:,} organisations")
+    more = "more than " if found.capped else ""
+    table = Table("id", "name", "kind", "country", "SME", title=f"{more}{found.total:,} organisations")
     for row in rows:
         sme_text = {True: "yes", False: "no", None: ""}[row["is_sme"]]
         table.add_row(row["external_id"], row["name"], row["kind"], row["country"] or "", sme_text)

@@ -139,5 +139,7 @@ class OrganisationOut(OrganisationSummary):
 class OrganisationPage(BaseModel):
     items: list[OrganisationSummary]
     total: int
+    total_capped: bool = Field(description="True when a text search matched more than `total` "
+                               "organisations: counting stops at 1,000; add words or filters")
     page: int
     per_page: int

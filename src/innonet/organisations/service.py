@@ -9,19 +9,29 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from innonet import roles
-from innonet.db import upsert_rows
+from innonet.db import Page, read_page, upsert_rows
 from innonet.errors import Conflict, InvalidInput, NotFound, Problem
-from innonet.organisations.models import KINDS, Organisation
+from innonet.organisations.models import KINDS, SEARCHED_COLUMNS, Organisation
 from innonet.organisations.schemas import OrganisationFields, OrganisationIn
 from innonet.roles import Viewer
+from innonet.versions import per_version
 
 PROFILE_FIELDS = tuple(OrganisationFields.model_fields)
+# A text search counts its matches up to here and then says "more than": a word found in
+# most of the directory would otherwise be counted row by row on every page.
+SEARCH_COUNT_LIMIT = 1000
 
 
 def like_pattern(text: str) -> str:
     """A LIKE pattern matching ``text`` anywhere, with the wildcards in it taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def matches_text(model, columns: tuple[str, ...], text: str):
+    """``text`` anywhere in one of these columns, case aside, wildcards taken literally."""
+    pattern = like_pattern(text)
+    return or_(*(getattr(model, column).ilike(pattern, escape="\\") for column in columns))
 
 
 def search_organisations(
@@ -33,26 +43,21 @@ def search_organisations(
     sme: bool | None = None,
     page: int = 1,
     per_page: int = 25,
-) -> tuple[list[Organisation], int]:
-    """One page of organisations matching the filters, by name, and the total count."""
+) -> Page:
+    """One page of organisations matching the filters, by name, and how many match."""
     conditions = []
-    if q and q.strip():
-        pattern = like_pattern(q.strip())
-        conditions.append(or_(*(column.ilike(pattern, escape="\\") for column in (
-            Organisation.name, Organisation.short_name, Organisation.external_id,
-            Organisation.city, Organisation.vat))))
+    text = q.strip() if q else ""
+    if text:
+        conditions.append(matches_text(Organisation, SEARCHED_COLUMNS, text))
     if country:
         conditions.append(Organisation.country == country.upper())
     if kind:
         conditions.append(Organisation.kind == kind)
     if sme is not None:
         conditions.append(Organisation.is_sme.is_(sme))
-    total = session.scalar(select(func.count()).select_from(Organisation).where(*conditions))
-    rows = session.scalars(
-        select(Organisation).where(*conditions).order_by(Organisation.name, Organisation.id)
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return list(rows), total or 0
+    return read_page(session, select(Organisation).where(*conditions)
+                     .order_by(Organisation.name, Organisation.id),
+                     page=page, per_page=per_page, count_limit=SEARCH_COUNT_LIMIT if text else None)
 
 
 def get_organisation(session: Session, *, external_id: str) -> Organisation:
@@ -111,6 +116,7 @@ def update_organisation(session: Session, viewer: Viewer, *, external_id: str, c
     return organisation
 
 
+@per_version
 def overview(session: Session) -> dict:
     """Counts for the network at a glance: by kind, by country, SMEs."""
     by_kind = dict(session.execute(

@@ -41,13 +41,12 @@ def directory(
     viewer: Viewer = CurrentViewer,
 ):
     sme_flag = {"yes": True, "no": False}.get(sme or "")
-    items, total = service.search_organisations(session, q=q, country=country or None,
-                                                kind=kind or None, sme=sme_flag, page=page,
-                                                per_page=PER_PAGE)
+    found = service.search_organisations(session, q=q, country=country or None, kind=kind or None,
+                                         sme=sme_flag, page=page, per_page=PER_PAGE)
     filters = {"q": q or "", "country": country or "", "kind": kind or "", "sme": sme or ""}
-    context = {"items": items, "total": total, "page": page, "per_page": PER_PAGE,
-               "pages": max(1, -(-total // PER_PAGE)), "filters": filters,
-               "countries": service.overview(session)["by_country"]}
+    context = {"found": found, "items": found.items, "page": page, "per_page": PER_PAGE,
+               "pages": found.pages(PER_PAGE),
+               "filters": filters, "countries": service.overview(session)["by_country"]}
     return render(request, "_org_results.html" if is_htmx(request) else "directory.html", context)
 
 
@@ -55,7 +54,7 @@ def directory(
 def suggest(request: Request, session: Session = DbSession,
             partner: str = Query("", max_length=200), viewer: Viewer = CurrentViewer):
     """<option>s for the partner field: organisations whose name or id matches."""
-    items, _ = service.search_organisations(session, q=partner, per_page=10) if partner else ([], 0)
+    items = service.search_organisations(session, q=partner, per_page=10).items if partner else []
     return render(request, "_org_options.html", {"items": items})
 
 
