@@ -144,6 +144,11 @@ class ViewerGraph:
     A: sp.csr_matrix
     partner_kinds: dict[tuple[int, int], list[str]]
 
+    def __post_init__(self):
+        # Each row's neighbours in ascending order: looked up by binary search.
+        if not self.W.has_sorted_indices:
+            self.W.sort_indices()
+
     def neighbours(self, v: int) -> np.ndarray:
         return self.W.indices[self.W.indptr[v]:self.W.indptr[v + 1]]
 
@@ -319,8 +324,15 @@ def _alignment(statements: dict[int, Statement], q: int, ids: np.ndarray) -> np.
 
 def introducers(graph: ViewerGraph, source: int, target: int) -> list[int]:
     """The partners source and target have in common, strongest ties to both first."""
-    common = np.intersect1d(graph.neighbours(source), graph.neighbours(target)).tolist()
-    return sorted(common, key=lambda u: (-(graph.W[source, u] + graph.W[u, target]), u))
+    common = np.intersect1d(graph.neighbours(source), graph.neighbours(target))
+    strength = _weights_to(graph.W, source, common) + _weights_to(graph.W, target, common)
+    return common[np.lexsort((common, -strength))].tolist()
+
+
+def _weights_to(W: sp.csr_matrix, v: int, others: np.ndarray) -> np.ndarray:
+    """The weights of v's links to ``others`` (each one of v's neighbours)."""
+    row = slice(W.indptr[v], W.indptr[v + 1])
+    return W.data[row][np.searchsorted(W.indices[row], others)]
 
 
 def reasons(assessment: Assessment, row: int, *, history: History, q: int, candidate: int,

@@ -66,37 +66,51 @@ class Candidates:
         return self.features[:, FEATURES.index(name)]
 
 
-def pair_scores(history: History, q: int, need, meaning: np.ndarray,
-                walk: np.ndarray) -> dict[str, np.ndarray]:
-    """Every pair feature for q and every organisation (dense vectors of length n).
-    ``need`` is the need's TF-IDF row, ``meaning`` its embedding."""
-    B, Bq = history.members, history.members[q]
-    similarity = np.asarray((history.project_vectors @ need.T).todense()).ravel()
+def pool_scores(history: History, q: int, need, walk: np.ndarray,
+                similarity: np.ndarray) -> dict[str, np.ndarray]:
+    """The scores that choose the pool (POOL_SIZES), for every organisation. ``need`` is
+    the need's TF-IDF row, ``similarity`` its similarity to each project."""
     closest = top_indices(similarity, SIMILAR_PROJECTS)
-    closeness = history.project_meanings @ meaning
+    return {
+        "walk": walk,
+        "profile_fit": np.asarray((history.profiles @ need.T).todense()).ravel(),
+        "similar_projects": history.members @ _only_at(closest, similarity ** 2, history.m),
+        "shared_projects": history.shared[q].toarray().ravel(),
+        "recent_activity": history.projects_last_year + history.projects_year_before,
+    }
+
+
+def pair_scores(history: History, q: int, ids: np.ndarray, meaning: np.ndarray,
+                similarity: np.ndarray, pool: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every pair feature of q and each organisation in ``ids`` (the pool: computing them
+    for every organisation would read the whole network for a few hundred rows).
+    ``meaning`` is the need's embedding; ``similarity`` and ``pool`` as in pool_scores."""
+    B = history.members[ids]
+    closeness = history.project_meanings @ meaning.astype(history.project_meanings.dtype)
     closest_in_meaning = top_indices(closeness, SIMILAR_PROJECTS)
     asker_projects = np.zeros(history.m)
-    asker_projects[Bq.indices] = 1.0
+    asker_projects[history.members[q].indices] = 1.0
     coordinated = np.zeros(history.m)
     coordinated[history.coordinators[q].indices] = 1.0
-    partners = history.adjacency[q]
+    partners, A = history.adjacency[q], history.adjacency
+    # Products with whole sparse matrices, then the pool's entries: slicing their columns
+    # would cost more than the products.
     return {
-        "shared_projects": history.shared[q].toarray().ravel(),
+        "shared_projects": pool["shared_projects"][ids],
         "recent_shared": B @ (asker_projects * history.recency),
         "coordinated_together": B @ coordinated,
-        "common_partners": (partners @ history.adjacency).toarray().ravel(),
-        "adamic_adar": (partners.multiply(history.inverse_log_degree) @ history.adjacency)
-        .toarray().ravel(),
-        "walk": walk,
-        "recent_two_steps": (history.recent_step[q] @ history.recent_step).toarray().ravel(),
-        "profile_fit": np.asarray((history.profiles @ need.T).todense()).ravel(),
+        "common_partners": (partners @ A).toarray().ravel()[ids],
+        "adamic_adar": (partners.multiply(history.inverse_log_degree) @ A).toarray().ravel()[ids],
+        "walk": pool["walk"][ids],
+        "recent_two_steps": (history.recent_step[q] @ history.recent_step).toarray().ravel()[ids],
+        "profile_fit": pool["profile_fit"][ids],
         "best_project_fit": _max_over_projects(B, similarity),
-        "similar_projects": B[:, closest] @ similarity[closest] ** 2,
+        "similar_projects": pool["similar_projects"][ids],
         "shared_project_fit": _max_over_projects(B, similarity * asker_projects),
-        "meaning_fit": history.profile_meanings @ meaning,
+        "meaning_fit": history.profile_meanings[ids] @ meaning,
         "best_project_meaning": _max_over_projects(B, closeness),
-        "similar_meaning_projects": B[:, closest_in_meaning]
-        @ np.maximum(closeness[closest_in_meaning], 0) ** 2,
+        "similar_meaning_projects": B @ _only_at(closest_in_meaning,
+                                                 np.maximum(closeness, 0) ** 2, history.m),
     }
 
 
@@ -117,22 +131,34 @@ def top_indices(values: np.ndarray, size: int) -> np.ndarray:
     return np.sort(np.concatenate([above, at_cut]))
 
 
+def _only_at(indices: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """A vector of ``size`` zeros holding ``values`` at ``indices`` (multiplying by it
+    sums over those projects without slicing the sparse matrix's columns)."""
+    vector = np.zeros(size, dtype=values.dtype)
+    vector[indices] = values[indices]
+    return vector
+
+
 def _max_over_projects(B: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
-    """For each organisation, the largest value among its projects (0 without any)."""
-    picked = sp.csr_matrix((values[B.indices], B.indices, B.indptr), shape=B.shape)
-    return picked.max(axis=1).toarray().ravel()
+    """For each organisation, the largest value among its projects, and never below 0
+    (0 without any)."""
+    best = np.zeros(B.shape[0], dtype=values.dtype)
+    rows = np.flatnonzero(np.diff(B.indptr))
+    if rows.size:
+        best[rows] = np.maximum(np.maximum.reduceat(values[B.indices], B.indptr[rows]), 0)
+    return best
 
 
 def candidates(history: History, q: int, need, meaning: np.ndarray, walk: np.ndarray, *,
                exclude_partners: bool, allowed: np.ndarray | None = None) -> Candidates:
-    """The pool for asker q and its feature rows (``need`` and ``meaning`` as in
-    pair_scores).
+    """The pool for asker q and its feature rows. ``need`` is the need's TF-IDF row,
+    ``meaning`` its embedding, ``walk`` the personalised PageRank from q.
 
     ``exclude_partners`` leaves out q's existing partners (the "new partners" question);
     ``allowed`` (a boolean mask) keeps only the organisations a user's filters let through.
     """
-    scores = pair_scores(history, q, need, meaning, walk)
-    scores["recent_activity"] = history.projects_last_year + history.projects_year_before
+    similarity = np.asarray((history.project_vectors @ need.T).todense()).ravel()
+    scores = pool_scores(history, q, need, walk, similarity)
     blocked = np.zeros(history.n, dtype=bool) if allowed is None else ~allowed
     blocked[q] = True
     if exclude_partners:
@@ -143,7 +169,8 @@ def candidates(history: History, q: int, need, meaning: np.ndarray, walk: np.nda
         positive = np.flatnonzero((scores[source] > 0) & ~blocked)
         picked.append(positive[top_indices(scores[source][positive], size)])
     ids = np.unique(np.concatenate(picked))
-    pair = np.column_stack([scores[name][ids] for name in PAIR_FEATURES]) if ids.size \
+    pair_features = pair_scores(history, q, ids, meaning, similarity, scores)
+    pair = np.column_stack([pair_features[name] for name in PAIR_FEATURES]) if ids.size \
         else np.zeros((0, len(PAIR_FEATURES)))
     kinds, countries = history.kinds, history.countries
     same_country = (countries[ids] == countries[q]) & (countries[ids] != "")

@@ -110,7 +110,9 @@ class History:
             meanings[rows] += embeddings.embed(list(self.extra_texts.values()))
         # By hand: sklearn's normalize refuses a history without organisations.
         length = np.linalg.norm(meanings, axis=1, keepdims=True)
-        self.profile_meanings = meanings / np.where(length > 0, length, 1)
+        # Single precision, like the projects': half the memory, and a need is compared
+        # with every profile in each request.
+        self.profile_meanings = (meanings / np.where(length > 0, length, 1)).astype(np.float32)
 
     def partners(self, q: int) -> np.ndarray:
         A = self.adjacency
