@@ -11,6 +11,7 @@ from innonet.config import Settings
 from innonet.db import transaction
 from innonet.jobs import service as jobs
 from innonet.matching.models import RankerModel
+from innonet.matching.service import TRAINING_JOB
 from innonet.network import service as network
 from innonet.roles import Viewer
 from tests.matching.test_recommendations import NEED, world  # noqa: F401 - the fixture
@@ -58,6 +59,15 @@ def test_a_request_never_learns_a_job_does(world, session, sessions, clock, tmp_
         assert later["ranker_training_job"] is None and later["learned_ranker"] is False
         page = client.get("/orgs/sme/partners", params={"need": NEED}).text
         assert "too short to learn from" in page and "/jobs/" not in page
+
+        # Another training job for the same history keeps what is stored: nothing to learn.
+        with transaction(sessions, writes=False) as reader:
+            stored = {(m.id, m.question) for m in reader.scalars(select(RankerModel))}
+        again_job, _ = jobs.submit(sessions, TRAINING_JOB, dedupe_key=TRAINING_JOB)
+        assert jobs.run(sessions, again_job.id) is None
+        assert client.get(f"/api/v1/jobs/{again_job.id}").json()["result"] == status["result"]
+        with transaction(sessions, writes=False) as reader:
+            assert {(m.id, m.question) for m in reader.scalars(select(RankerModel))} == stored
 
 
 def test_each_server_process_makes_the_finder_and_analysis_of_new_data_ready_before_anyone_asks(

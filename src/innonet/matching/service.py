@@ -198,18 +198,25 @@ def _build_newest(sessions) -> None:
         logger.warning("building the partner finder: %s", describe_error(error))
 
 
-def train_rankers(sessions, progress=None) -> dict[str, bool]:
+QUESTIONS = (ranker.NEW_PARTNERS, ranker.CONSORTIUM)
+
+
+def train_rankers(sessions, progress=None, *, unless_stored: bool = False) -> dict[str, bool]:
     """Learn both rankers for the database's history and store them (replacing those of
     older histories), so that no request waits for learning. Learning (minutes on the full
     H2020 data) reads in a transaction that blocks no writer; storing is one short write.
-    Returns, for each question, whether there was enough history to learn from."""
+    With ``unless_stored``, nothing is learned when both are stored for this history
+    already. Returns, for each question, whether there was enough history to learn from."""
     progress = progress or (lambda done, total, message: None)
     with transaction(sessions, writes=False) as session:
         found = finder(session)
+        stored = dict(session.execute(select(RankerModel.question, RankerModel.model)
+                                      .where(RankerModel.history_digest == found.digest)).all())
+    if unless_stored and set(stored) >= set(QUESTIONS):
+        return {question: stored[question] != "" for question in QUESTIONS}
     models = {}
-    questions = (ranker.NEW_PARTNERS, ranker.CONSORTIUM)
-    for done, question in enumerate(questions):
-        progress(done, len(questions), f"Learning the ranker for {question.replace('_', ' ')}.")
+    for done, question in enumerate(QUESTIONS):
+        progress(done, len(QUESTIONS), f"Learning the ranker for {question.replace('_', ' ')}.")
         models[question] = ranker.fit(found.rows, found.texts, found.history.last_year, question)
     with transaction(sessions) as session:
         session.execute(delete(RankerModel))
@@ -225,7 +232,9 @@ def train_rankers(sessions, progress=None) -> dict[str, bool]:
 
 @job_kind(TRAINING_JOB, title="Learn the partner finder's rankers from the newest history")
 def _training_job(context: JobContext) -> dict:
-    learned = train_rankers(context.sessions, context.progress)
+    # Already stored (learned by `innonet train-rankers`, or by this job before a retry
+    # after the write): learning again would give the same rankers minutes later.
+    learned = train_rankers(context.sessions, context.progress, unless_stored=True)
     return {"learned": learned}
 
 
