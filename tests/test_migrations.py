@@ -1,7 +1,10 @@
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
-from innonet.db import Base, in_schema_of
+from innonet.db import Base, in_schema_of, make_session_factory, transaction
+from innonet.organisations import service as organisations
 from innonet.schema import load_models
 
 
@@ -12,3 +15,19 @@ def test_migrations_create_exactly_the_models_schema(engine):
             connection, opts={"include_object": in_schema_of(engine.dialect.name)})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def test_a_bulk_write_leaves_postgresql_ready_to_search_what_it_wrote(engine):
+    """An import's first searches are planned on the new rows (the statistics refreshed
+    in its transaction) and the trigram indexes hold no pending list to read row by row."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("planner statistics and trigram indexes are PostgreSQL's")
+    with transaction(make_session_factory(engine)) as session:
+        organisations.upsert_organisations(session, records=[
+            {"external_id": f"BULK{n}", "name": f"Bulk {n}"} for n in range(1200)])
+    with engine.connect() as connection:
+        counted = connection.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'organisation'"))
+        options = connection.scalars(text(
+            "SELECT reloptions FROM pg_class WHERE relname LIKE 'ix_%_trigram'")).all()
+    assert counted == 1200
+    assert len(options) == 9 and all(o == ["fastupdate=off"] for o in options)

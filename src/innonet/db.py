@@ -64,12 +64,18 @@ def check_length(table: str, column: str) -> CheckConstraint:
                            name=f"{column}_length")
 
 
+# Without a pending list: every search would read the entries an import added since the
+# last vacuum one by one (an import is a background job; it may take the extra time).
+TRIGRAM_INDEX_OPTIONS = {"fastupdate": "off"}
+
+
 def trigram_index(table: str, column: str) -> Index:
     """An index that lets PostgreSQL answer ``column ILIKE '%text%'`` without reading the
     whole table (pg_trgm, made by migration 0010). SQLite has none: its LIKE reads every row
     quickly enough for the directory's sizes."""
     index = Index(f"ix_{table}_{column}_trigram", column, postgresql_using="gin",
-                  postgresql_ops={column: "gin_trgm_ops"}, info={"dialect": "postgresql"})
+                  postgresql_ops={column: "gin_trgm_ops"}, postgresql_with=TRIGRAM_INDEX_OPTIONS,
+                  info={"dialect": "postgresql"})
     return index.ddl_if(dialect="postgresql")
 
 
@@ -322,4 +328,18 @@ def upsert_rows(session: Session, model: type[Base], records: list[dict], *, key
     for row_id, changed in updates:  # few in practice, each with its own columns
         session.execute(update(table).where(table.c.id == row_id).values(**changed))
     session.flush()
+    if len(inserts) + len(updates) >= REFRESH_STATISTICS_AFTER:
+        refresh_statistics(session, table.name)
     return len(inserts), len(updates)
+
+
+# Rows a bulk write must change before it refreshes the table's statistics.
+REFRESH_STATISTICS_AFTER = 1000
+
+
+def refresh_statistics(session: Session, table: str) -> None:
+    """Let PostgreSQL's planner know what a bulk write changed, in the same transaction: the
+    first searches after an import would otherwise be planned for the table before it (a
+    scan of every row where an index answers at once) until autovacuum comes by."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f'ANALYZE "{table}"'))
