@@ -64,18 +64,12 @@ def check_length(table: str, column: str) -> CheckConstraint:
                            name=f"{column}_length")
 
 
-# Without a pending list: every search would read the entries an import added since the
-# last vacuum one by one (an import is a background job; it may take the extra time).
-TRIGRAM_INDEX_OPTIONS = {"fastupdate": "off"}
-
-
 def trigram_index(table: str, column: str) -> Index:
     """An index that lets PostgreSQL answer ``column ILIKE '%text%'`` without reading the
     whole table (pg_trgm, made by migration 0010). SQLite has none: its LIKE reads every row
     quickly enough for the directory's sizes."""
     index = Index(f"ix_{table}_{column}_trigram", column, postgresql_using="gin",
-                  postgresql_ops={column: "gin_trgm_ops"}, postgresql_with=TRIGRAM_INDEX_OPTIONS,
-                  info={"dialect": "postgresql"})
+                  postgresql_ops={column: "gin_trgm_ops"}, info={"dialect": "postgresql"})
     return index.ddl_if(dialect="postgresql")
 
 
@@ -338,8 +332,15 @@ REFRESH_STATISTICS_AFTER = 1000
 
 
 def refresh_statistics(session: Session, table: str) -> None:
-    """Let PostgreSQL's planner know what a bulk write changed, in the same transaction: the
-    first searches after an import would otherwise be planned for the table before it (a
-    scan of every row where an index answers at once) until autovacuum comes by."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f'ANALYZE "{table}"'))
+    """Make PostgreSQL ready to search what a bulk write changed, in the same transaction,
+    rather than when autovacuum comes by: the planner's statistics (the first searches
+    would otherwise be planned for the table before, reading every row where an index
+    answers at once), and the GIN indexes' pending lists (entries added in bulk wait there,
+    and every search reads them one by one)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text(f'ANALYZE "{table}"'))
+    session.execute(text(
+        "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i"
+        " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
+        " WHERE i.indrelid = CAST(:table AS regclass) AND a.amname = 'gin'"), {"table": table})

@@ -28,8 +28,7 @@ def upgrade() -> None:
     for table, columns in SEARCHED.items():
         for column in columns:
             op.create_index(f"ix_{table}_{column}_trigram", table, [column], postgresql_using="gin",
-                            postgresql_ops={column: "gin_trgm_ops"},
-                            postgresql_with={"fastupdate": "off"})
+                            postgresql_ops={column: "gin_trgm_ops"})
 
 
 def downgrade() -> None:
