@@ -163,6 +163,8 @@ class Analysis:
 _cache: OrderedDict = OrderedDict()
 _own: OrderedDict = OrderedDict()
 _cache_lock = threading.Lock()
+# Stored analyses a thread of this process is unpacking: (database, key).
+_unpacking: set[tuple[str, str]] = set()
 # Stored analyses kept per window (older ones are deleted by the job that adds a new one).
 STORED_PER_WINDOW = 4
 # How long a page waits for a first analysis before it says "being prepared" instead, and
@@ -293,6 +295,14 @@ def _shared_analysis(session: Session, window, spec: AnalysisSpec, *,
         return _remember(database, key, built)
     stored = session.get(StoredAnalysis, key)
     if stored is not None:
+        # Unpacking takes a second of the request's process: while another thread does it,
+        # an earlier analysis this process holds answers (saying "as of").
+        held = _newest_allowed(session, spec, seen, in_memory_of=database)
+        if held is not None and held.key != key:
+            shown = _loaded(database, held, earlier=True)
+            if organisation_id is None or organisation_id in shown.vertex_of:
+                _unpack_in_background(queue.sessions, database, key)
+                return shown
         return _loaded(database, stored)
     end_read(session)  # no connection held while the job is handed over and awaited
     job = queue.submit(ANALYSIS_JOB, spec.params(), dedupe_key=spec.dedupe_key())
@@ -427,19 +437,53 @@ def _latest_done(session: Session, job_id: int) -> StoredAnalysis | None:
     return session.get(StoredAnalysis, json.loads(job.result)["key"])
 
 
-def _newest_allowed(session: Session, spec: AnalysisSpec,
-                    seen: list[RelationshipRow]) -> StoredAnalysis | None:
+def _newest_allowed(session: Session, spec: AnalysisSpec, seen: list[RelationshipRow], *,
+                    in_memory_of: str | None = None) -> StoredAnalysis | None:
     """The newest stored analysis of this window built only from relationships the viewer
-    may see now (so never from one that was public then and is hidden from them now)."""
+    may see now (so never from one that was public then and is hidden from them now);
+    with ``in_memory_of`` (a database), the newest of those this process holds unpacked."""
     visible = {tuple(r.as_list()) for r in seen}
-    candidates = session.execute(
+    candidates = [(key, relationships) for key, relationships in session.execute(
         select(StoredAnalysis.key, StoredAnalysis.relationships)
         .where(*_same_window(spec), StoredAnalysis.this_year == spec.this_year)
-        .order_by(StoredAnalysis.created_at.desc()).limit(STORED_PER_WINDOW)).all()
+        .order_by(StoredAnalysis.created_at.desc()).limit(STORED_PER_WINDOW))]
+    if in_memory_of is not None:
+        with _cache_lock:
+            candidates = [(key, relationships) for key, relationships in candidates
+                          if (in_memory_of, key) in _cache
+                          or (in_memory_of, f"earlier:{key}") in _cache]
     for key, relationships in candidates:
         if {tuple(r) for r in json.loads(relationships)} <= visible:
             return session.get(StoredAnalysis, key)
     return None
+
+
+def _unpack_once(sessions, database: str, key: str) -> bool:
+    """Unpack the stored analysis ``key`` into this process, with its weighted links,
+    unless it is there already or another thread is at it; returns whether it did."""
+    with _cache_lock:
+        if (database, key) in _cache or (database, key) in _unpacking:
+            return False
+        _unpacking.add((database, key))
+    try:
+        with transaction(sessions, writes=False) as session:
+            stored = session.get(StoredAnalysis, key)
+            if stored is None:  # pruned since: a newer one is there
+                return False
+            loaded = _loaded(database, stored)
+        loaded.adjacency()
+        return True
+    finally:
+        with _cache_lock:
+            _unpacking.discard((database, key))
+
+
+def _unpack_in_background(sessions, database: str, key: str) -> None:
+    with _cache_lock:
+        if (database, key) in _unpacking:
+            return
+    threading.Thread(target=_unpack_once, args=(sessions, database, key), daemon=True,
+                     name="innonet-unpack").start()
 
 
 def _wait_for(queue, job_id: int, database: str, spec: AnalysisSpec,
@@ -489,15 +533,7 @@ def prefetch(sessions, today: date) -> bool:
                                            since=None, until=None)
         key = AnalysisSpec(None, None, today.year, tuple(public)).key(data_version(session))
         database = str(session.get_bind().engine.url)
-        with _cache_lock:
-            if (database, key) in _cache:
-                return False
-        stored = session.get(StoredAnalysis, key)
-        if stored is None:
-            return False
-        loaded = _loaded(database, stored)
-    loaded.adjacency()
-    return True
+    return _unpack_once(sessions, database, key)
 
 
 @tidy_step("network change rows")
