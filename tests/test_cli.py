@@ -1,5 +1,6 @@
 """Whole commands on fresh databases: imports, stats, export/restore, templates."""
 
+import csv
 import gzip
 import json
 
@@ -39,7 +40,8 @@ def test_participations_file_import_is_idempotent_and_all_or_nothing(
     before = export(url, tmp_path, "before.json")
 
     again = run(url, "import", "participations", shared_data / "h2020-participations-2014-2018.csv.gz")
-    assert "Added: 0 organisations, 0 projects, 0 participations; updated: 0, 0, 0" in again.stderr
+    assert "Added: 0 organisations, 0 projects, 0 participations; updated: 0 organisations, 0 projects, 0 participations" in " ".join(
+        again.stderr.split())
     assert export(url, tmp_path, "again.json") == before
 
     with gzip.open(shared_data / "h2020-participations-2014-2018.csv.gz", "rt") as f:
@@ -55,7 +57,7 @@ def test_participations_file_import_is_idempotent_and_all_or_nothing(
     assert export(url, tmp_path, "after.json") == before
 
     texts = run(url, "import", "project-texts", shared_data / "h2020-project-texts-2014-2018.csv.gz")
-    assert "updated: 7,804" in texts.stderr
+    assert "updated: 7,804 projects" in " ".join(texts.stderr.split())
 
 
 def test_dry_run_checks_and_counts_but_writes_nothing(empty_database_url):
@@ -88,11 +90,12 @@ def test_template_round_trip(empty_database_url, tmp_path, suffix):
     template = tmp_path / f"template{suffix}"
     run(url, "template", "new", template)
     first = run(url, "import", "template", template)
-    assert "Added: 2 organisations, 1 relationships" in first.stderr
+    assert "Added: 2 organisations, 1 relationship;" in " ".join(first.stderr.split())
     exported = tmp_path / f"acme{suffix}"
     run(url, "template", "export", exported, "--org", "ACME")
     again = run(url, "import", "template", exported)
-    assert "Added: 0 organisations, 0 relationships; updated: 0, 0" in again.stderr
+    assert "Added: 0 organisations, 0 relationships; updated: 0 organisations, 0 relationships" in " ".join(
+        again.stderr.split())
     shown = json.loads(run(url, "orgs", "show", "ACME", "--format", "json").stdout)
     assert shown["relationships"][0]["kind"] == "research_partner"
     assert shown["relationships"][0]["source"] == "import"
@@ -118,6 +121,20 @@ def test_orgs_list_and_show(empty_database_url):
     assert "EUROPEAN SPACE AGENCY" in [o["name"] for o in listing["items"]]
     missing = run(empty_database_url, "orgs", "show", "NOPE", ok=False)
     assert missing.exit_code == 1 and "No organisation with id 'NOPE'" in missing.stderr
+
+
+def test_recommend_writes_its_results_to_stdout_whole_without_a_terminal(empty_database_url):
+    run(empty_database_url, "import", "dashboard", CONSORTIA)
+    asked = ["recommend", "--org", "999984059", "--need", "hydrogen fuel cells", "--k", "5"]
+    table = run(empty_database_url, *asked)
+    assert "Partners for" in table.stdout and "Partners for" not in table.stderr
+    as_csv = run(empty_database_url, *asked, "--format", "csv").stdout.splitlines()
+    assert as_csv[0].startswith("rank,partner_id,name,kind,country,score")
+    assert len(as_csv) == 6
+    # Without a terminal no column is cut: every name is there in full, on one line.
+    for row in as_csv[1:]:
+        name = next(csv.reader([row]))[2]
+        assert any(name in line for line in table.stdout.splitlines()), name
 
 
 def test_an_import_that_changes_the_history_hands_the_learning_to_the_queue(

@@ -75,7 +75,7 @@ class InvalidInput(InnonetError):
         """InvalidInput naming each field, from Pydantic's (or FastAPI's) ``errors()`` list."""
         problems = []
         for e in errors:
-            message = str(e["msg"]).removeprefix("Value error, ")
+            message = _in_plain_words(e)
             # FastAPI puts where the value came from first; the field name is what matters.
             field = ".".join(str(part) for part in e["loc"] if part not in ("body", "query", "path"))
             if not field and ":" in message:  # a check across fields names its field first
@@ -86,6 +86,42 @@ class InvalidInput(InnonetError):
     @classmethod
     def for_field(cls, field: str, message: str) -> "InvalidInput":
         return cls(f"{field}: {message}", [Problem(message, field=field)])
+
+
+def _in_plain_words(error: Mapping[str, Any]) -> str:
+    """A validation message in plain words that read alone (beside the field) and after the
+    field's name ("title: required")."""
+    limits = error.get("ctx") or {}
+    match error.get("type"):
+        case "missing":
+            return "required"
+        case "string_too_short" if limits.get("min_length") == 1:
+            return "required"
+        case "string_too_short":
+            return f"needs at least {limits['min_length']:,} characters"
+        case "string_too_long":
+            return f"too long: at most {limits['max_length']:,} characters"
+        case "too_long":
+            return f"has too many items: at most {limits['max_length']:,}"
+        case "int_parsing" | "int_type" | "int_from_float":
+            return "must be a whole number"
+        case "float_parsing" | "float_type" | "decimal_parsing" | "decimal_type":
+            return "must be a number"
+        case "greater_than_equal":
+            return f"must be {limits['ge']} or more"
+        case "less_than_equal":
+            return f"must be {limits['le']} or less"
+        case "greater_than":
+            return f"must be more than {limits['gt']}"
+        case "less_than":
+            return f"must be less than {limits['lt']}"
+        case "bool_parsing" | "bool_type":
+            return "must be yes or no"
+        case "date_parsing" | "date_from_datetime_parsing" | "date_type":
+            return "must be a date (YYYY-MM-DD)"
+        case "literal_error" | "enum":
+            return f"must be one of {limits['expected']}"
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 class ProblemOut(BaseModel):

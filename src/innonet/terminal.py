@@ -85,3 +85,14 @@ def print_json(data) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+# Wide enough for any table the commands print: into a file or a pipe, a table keeps every
+# column whole instead of being cut to the 80 columns of no terminal.
+UNBOUNDED_WIDTH = 10_000
+
+
+def print_table(table) -> None:
+    """A rich table on stdout: the data asked for, fitted to the terminal when there is one."""
+    output = Console(width=None if sys.stdout.isatty() else UNBOUNDED_WIDTH)
+    output.print(table)
+
+

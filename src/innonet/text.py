@@ -16,6 +16,11 @@ from innonet.errors import InvalidInput
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 CONTROL_MESSAGE = "contains a control character (such as NUL or ESC); remove it"
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 project', '2,016 projects' (``plural`` when it is not the noun and an s)."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
 # Database ids: larger numbers cannot exist (PostgreSQL integer), so they are refused.
 MAX_ID = 2_147_483_647
 RecordIdField = Annotated[int, Field(ge=1, le=MAX_ID)]

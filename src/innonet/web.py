@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import ChoiceLoader, FileSystemLoader
-from pydantic import ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -24,7 +24,7 @@ from innonet.countries import country_name
 from innonet.db import transaction
 from innonet.errors import Forbidden, InvalidInput, Unauthorized
 from innonet.roles import Viewer
-from innonet.text import CONTROL_MESSAGE, MAX_ID, TEXT_LIMITS, has_control_characters
+from innonet.text import CONTROL_MESSAGE, MAX_ID, TEXT_LIMITS, counted, has_control_characters
 
 PACKAGE = Path(__file__).parent
 templates = Jinja2Templates(directory=PACKAGE / "templates")
@@ -38,9 +38,22 @@ templates.env.globals |= {"country_name": country_name, "version": __version__,
                           "TEXT_LIMITS": TEXT_LIMITS}
 templates.env.filters["money"] = lambda v: "" if v is None else f"€{v:,.0f}"
 templates.env.filters["thousands"] = lambda v: f"{v:,}"
+templates.env.filters["counted"] = counted  # {{ n | counted("partner") }}: 1 partner, 2 partners
 
 # Database ids in paths: larger numbers cannot exist (PostgreSQL integer), so they are a 422.
 RecordId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+
+
+
+def _blank_is_none(value):
+    # A form sent by GET sends its empty boxes too: an empty box means "not given".
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# The years of a time window (pages and API): empty or absent means no limit.
+Year = Annotated[Annotated[int, Field(ge=1900, le=2100)] | None, BeforeValidator(_blank_is_none),
+                 Query(description="Projects starting from / until this year (relationships "
+                       "active then), 1900-2100; empty or absent: no limit")]
 
 FLASH_COOKIE = "innonet_flash"
 SESSION_COOKIE = "innonet_session"

@@ -56,6 +56,29 @@ def test_dashboard_merges_an_organisation_listed_twice_in_one_project(session):
     assert participation.role == ("coordinator" if "COORDINATOR" in roles else participation.role)
 
 
+def test_a_dashboard_projects_costs_are_the_sums_of_its_participants_and_a_reimport_mends_them(
+        session):
+    # Every row carries the participant's own costs; ECO2Fuel's coordinator alone has 1.93 M.
+    rows = [r for r in consortia_rows() if r["project_acronym"] == "ECO2Fuel"]
+    assert len(rows) > 1
+    with CONSORTIA.open("rb") as f:
+        service.import_dashboard(session, file=f)
+    project = session.scalar(select(Project).where(Project.acronym == "ECO2Fuel"))
+    assert project.budget == pytest.approx(21_635_686.07)
+    assert project.eu_contribution == pytest.approx(16_620_616.01)
+    contributions = session.scalars(select(Participation.contribution)
+                                    .where(Participation.project_id == project.id)).all()
+    assert project.eu_contribution == pytest.approx(sum(c or 0 for c in contributions))
+    # A database filled by the importer as it was (one participant's costs) is mended.
+    project.budget, project.eu_contribution = 1_931_626.25, 1_931_626.25
+    session.flush()
+    with CONSORTIA.open("rb") as f:
+        again = service.import_dashboard(session, file=f)
+    assert again.counts["projects"] == (0, 1)
+    session.refresh(project)
+    assert project.budget == pytest.approx(21_635_686.07)
+
+
 def cordis_file(rows: list[dict], *, bom: bool, sme_values: list[str]) -> io.BytesIO:
     """Real organisations written the way CORDIS publishes organization.csv."""
     columns = ["projectID", "projectAcronym", "organisationID", "vatNumber", "name", "shortName",

@@ -25,9 +25,12 @@ def _number(value):
     return value
 
 
-def _top(values, count=TOP):
+def _top(values, count=TOP, *, then=None):
+    """The vertices of the ``count`` highest positive values (equal values: by ``then``,
+    highest first, then by vertex)."""
     finite = np.where(np.isfinite(values), values, -np.inf)
-    order = np.lexsort((np.arange(values.size), -finite))
+    tie = np.zeros(values.size) if then is None else -np.nan_to_num(then, nan=0.0)
+    order = np.lexsort((np.arange(values.size), tie, -finite))
     return [int(v) for v in order[:count] if np.isfinite(values[v]) and values[v] > 0]
 
 
@@ -100,8 +103,9 @@ def network_report(G, metrics, *, modularity=None):
         },
         "degree_distribution": degree_distribution(degrees),
         "communities": _communities(G, metrics, modularity),
+        # Hubs: the most partners (what a reader counts); equal counts by PageRank.
         "hubs": [_vertex_summary(G, v, metrics, "degree", "pagerank")
-                 for v in _top(metrics["pagerank"])],
+                 for v in _top(degrees, then=metrics["pagerank"])],
         "brokers": [_vertex_summary(G, v, metrics, "betweenness", "effective_size",
                                     "constraint") for v in _top(metrics["betweenness"])],
         "bridges": _bridges(G, sources, targets, membership, metrics),

@@ -15,6 +15,7 @@ from rich.progress import (
 )
 
 from innonet.errors import InnonetError
+from innonet.text import counted
 
 imports = typer.Typer(help="Import real data: every line is checked before anything is written.",
                       no_args_is_help=True)
@@ -53,8 +54,10 @@ def run_import(ctx: typer.Context, files: list[Path], dry_run: bool, importer: C
     if len(report.skipped) > 20:
         console.print(f"  … {len(report.skipped)} rows skipped in all")
     verb = "Would add" if dry_run else "Added"
-    console.print(f"{verb}: " + ", ".join(f"{added:,} {name}" for name, (added, _) in report.counts.items())
-                  + "; updated: " + ", ".join(f"{upd:,}" for _, upd in report.counts.values())
+    nouns = [name.removesuffix("s") for name in report.counts]
+    added, updated = zip(*report.counts.values(), strict=True) if report.counts else ((), ())
+    console.print(f"{verb}: " + ", ".join(map(counted, added, nouns))
+                  + "; updated: " + ", ".join(map(counted, updated, nouns))
                   + (" (dry run: nothing written)" if dry_run else ""))
     if not dry_run and report.history_changed:
         start_training(ctx)

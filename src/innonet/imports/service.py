@@ -212,6 +212,7 @@ def import_dashboard(session, *, file: IO[bytes]) -> ImportReport:
     rows = NetworkRows()
     problems = Problems()
     dmy = "%d/%m/%Y"
+    totals: dict[str, dict[str, float]] = {}
     for line, row in read_csv(file, required=(
             "project_id", "pic", "legal_name", "partner_role", "legal_entity_type")):
         pic = _pic(problems, line, row, "pic")
@@ -238,12 +239,19 @@ def import_dashboard(session, *, file: IO[bytes]) -> ImportReport:
             "programme": row.get("framework_programme") or None,
             "start_date": problems.date(line, row, "project_start_date", fmt=dmy),
             "end_date": problems.date(line, row, "project_end_date", fmt=dmy),
-            "budget": problems.number(line, row, "h2020_total_cost"),
-            "eu_contribution": problems.number(line, row, "h2020_net_eu_contribution"),
         }
+        # The costs are each participant's: the project's are their sums.
+        money = {"budget": problems.number(line, row, "h2020_total_cost"),
+                 "eu_contribution": problems.number(line, row, "h2020_net_eu_contribution")}
         if pic and project and name:
             rows.organisations.add(pic, record)
             rows.projects.add(project, project_record)
             rows.add_participation(project, pic, role, contribution)
+            sums = totals.setdefault(project, {})
+            for field, value in money.items():
+                if value is not None:
+                    sums[field] = sums.get(field, 0.0) + value
     problems.raise_if_any("Dashboard file")
+    for project, sums in totals.items():
+        rows.projects.add(project, {field: round(value, 2) for field, value in sums.items()})
     return rows.write(session)

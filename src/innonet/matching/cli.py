@@ -171,7 +171,7 @@ def recommend(
     from innonet.matching import service
     from innonet.matching.factors import FACTORS
     from innonet.matching.schemas import NeedQuery
-    from innonet.terminal import console, fail, print_json, runtime
+    from innonet.terminal import console, fail, print_json, print_table, runtime
 
     try:
         if format not in ("table", "json", "csv"):
@@ -207,7 +207,7 @@ def recommend(
         table.add_row(str(r.rank), r.external_id, r.name, r.kind, r.country or "",
                       f"{r.score:.2f}", f"{factor['capability_fit']:.2f}",
                       f"{factor['proximity']:.2f}", f"{factor['likelihood']:.2f}", via)
-    console.print(table)
+    print_table(table)
 
 
 def train_rankers(ctx: typer.Context) -> None:

@@ -20,6 +20,7 @@ from innonet.analytics.diagnosis import PARTNER_CATEGORIES, herfindahl, partner_
 from innonet.countries import country_name
 from innonet.matching.history import History
 from innonet.organisations.models import KINDS
+from innonet.text import counted
 
 FACTORS = {
     "capability_fit": "Capability fit",
@@ -104,10 +105,6 @@ def sector_set(text: str | None) -> set[str]:
 def word_set(text: str | None) -> set[str]:
     """The distinctive words of a statement (English stop words left out)."""
     return {w for w in WORD.findall((text or "").casefold()) if w not in ENGLISH_STOP_WORDS}
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def jaccard(a: set, b: set) -> float:
@@ -365,12 +362,12 @@ def reasons(assessment: Assessment, row: int, *, history: History, q: int, candi
         who = ", ".join(names[u] for u in common[:SHOWN_INTRODUCERS])
         more = len(common) - SHOWN_INTRODUCERS
         proximity = (f"Two steps away: {who}{f' and {more} more' if more > 0 else ''} "
-                     f"can introduce you ({plural(len(common), 'common partner')}).")
+                     f"can introduce you ({counted(len(common), 'common partner')}).")
     elif np.isfinite(steps):
         proximity = f"{int(steps)} steps away in the network."
     else:
         proximity = "More than four steps away, or not connected to your network yet."
-    proximity += (f" Track record: {plural(int(history.projects[candidate]), 'project')}, "
+    proximity += (f" Track record: {counted(int(history.projects[candidate]), 'project')}, "
                   f"{int(history.coordinated[candidate])} coordinated.")
     likelihood = (f"Ranked above {values['likelihood'][row]:.0%} of the {pool_size} candidates "
                   "considered by the model learned from past collaborations.")

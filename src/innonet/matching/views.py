@@ -55,12 +55,14 @@ def find_partners(request: Request, external_id: str, session: Session = DbSessi
             "need", "kinds", "preferred_countries", "excluded_countries", "sme_only",
             "exclude_competitors"})
         data |= stored
-    searched = "need" in data and ("need" in request.query_params or bool(need_id))
+    # The form was sent (an empty need too: the finder then takes the stated needs, else the
+    # profile, and the results say which) or a saved need was opened.
+    searched = "need" in request.query_params or bool(need_id)
     return _page(request, session, viewer, organisation, data, searched=searched)
 
 
 def _page(request, session, viewer, organisation, data, *, searched, save_errors=None,
-          status_code=200, fragment=None):
+          status_code=200, fragment=None, title=""):
     errors, found = {}, None
     try:
         query = NeedQuery(**data)
@@ -74,7 +76,7 @@ def _page(request, session, viewer, organisation, data, *, searched, save_errors
                "found": found, "FACTORS": factors.FACTORS, "PRESETS": factors.PRESETS,
                "PRESET_LABELS": factors.PRESET_LABELS, "countries": all_countries(),
                "searched": searched, "can_save": insider and viewer.can_write,
-               "save_errors": save_errors or {},
+               "save_errors": save_errors or {}, "title": title,
                "needs": service.list_needs(session, viewer, external_id=organisation.external_id)}
     fragment = is_htmx(request) if fragment is None else fragment
     template = "_partner_results.html" if fragment else "find_partners.html"
@@ -101,11 +103,14 @@ def save_need(request: Request, external_id: str, session: Session = DbSession,
         if error.status_code in (401, 403, 404):
             raise
         problems = {p.field or "title": p.message for p in error.problems} or {"title": error.message}
-        return _page(request, session, viewer, organisation, search, searched=False,
-                     save_errors=problems, status_code=error.status_code, fragment=False)
+        return _page(request, session, viewer, organisation, search, searched=True,
+                     save_errors=problems, status_code=error.status_code, fragment=False,
+                     title=data["title"])
     except ValidationError as error:
-        return _page(request, session, viewer, organisation, search, searched=False,
-                     save_errors=field_errors(error), status_code=422, fragment=False)
+        # The results the need gave stay on the page beside what to correct.
+        return _page(request, session, viewer, organisation, search, searched=True,
+                     save_errors=field_errors(error), status_code=422, fragment=False,
+                     title=data["title"])
     return redirect_with_flash(request, f"/orgs/{external_id}/partners?need_id={need.id}",
                                f"Need saved (#{need.id}): {need.title}.")
 

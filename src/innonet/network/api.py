@@ -9,13 +9,9 @@ from sqlalchemy.orm import Session
 from innonet.network import service
 from innonet.network.schemas import Diagnosis, GraphView, NetworkReport
 from innonet.roles import Viewer
-from innonet.web import CurrentViewer, DbSession, api_router
+from innonet.web import CurrentViewer, DbSession, Year, api_router
 
 router = api_router(tags=["network"])
-
-Year = Annotated[int | None, Query(ge=1900, le=2100, description="Projects starting from / "
-                                   "until this year (relationships active then)")]
-
 
 @router.get("/orgs/{external_id}/diagnosis", response_model=Diagnosis)
 def diagnosis(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer,

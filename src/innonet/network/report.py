@@ -100,7 +100,7 @@ def markdown_report(report: dict) -> str:
              f"- Communities: {comms['count']:,}; modularity {comms['modularity']:.3f}",
              f"- Core: {report['core_periphery']['core_size']:,} organisations in the "
              f"{report['core_periphery']['max_core']}-core", "",
-             "## Hubs (PageRank)", "", "| Organisation | Country | Partners | PageRank |",
+             "## Hubs (most partners)", "", "| Organisation | Country | Partners | PageRank |",
              "|---|---|---:|---:|"]
     lines += [f"| {h.get('name') or h['external_id']} | {h.get('country') or ''} | "
               f"{h['degree']} | {h['pagerank']:.5f} |" for h in report["hubs"]]

@@ -1,8 +1,8 @@
 """Pages: an organisation's diagnosis, the network explorer and the network report."""
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -10,12 +10,9 @@ from innonet.network import service
 from innonet.network.report import picture, standalone_report
 from innonet.organisations import service as organisations
 from innonet.roles import Viewer
-from innonet.web import CurrentViewer, DbSession, render
+from innonet.web import CurrentViewer, DbSession, Year, render
 
 router = APIRouter(include_in_schema=False)
-
-
-Year = Annotated[int | None, Query(ge=1900, le=2100)]
 
 
 @router.get("/orgs/{external_id}/diagnosis", response_class=HTMLResponse)

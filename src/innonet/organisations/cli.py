@@ -22,7 +22,7 @@ def list_organisations(
     """List organisations, filtered and a page at a time."""
     from innonet.organisations import service
     from innonet.organisations.schemas import OrganisationSummary
-    from innonet.terminal import console, print_json, runtime
+    from innonet.terminal import print_json, print_table, runtime
 
     with runtime(ctx).sessions() as session:
         found = service.search_organisations(
@@ -37,7 +37,7 @@ def list_organisations(
     for row in rows:
         sme_text = {True: "yes", False: "no", None: ""}[row["is_sme"]]
         table.add_row(row["external_id"], row["name"], row["kind"], row["country"] or "", sme_text)
-    console.print(table)
+    print_table(table)
 
 
 def register(app: typer.Typer) -> None:
