@@ -114,6 +114,7 @@ def agreement_admin(role, side, visibility):
 RULES = {
     ("GET", "/api/openapi.json"): everyone,
     ("GET", "/healthz"): everyone,
+    ("GET", "/favicon.ico"): everyone,
     ("GET", "/readyz"): everyone,
     ("GET", "/api/docs"): everyone,
     ("GET", "/api/v1/orgs"): everyone,
@@ -208,6 +209,8 @@ RULES = {
     ("GET", "/orgs/{external_id}/members"): org_admin_or_platform_admin,
     ("POST", "/orgs/{external_id}/members"): org_admin_or_platform_admin,
     ("POST", "/orgs/{external_id}/members/{membership_id}/remove"): org_admin_or_platform_admin,
+    ("POST", "/orgs/{external_id}/invitations/{invitation_id}/resend"): org_admin_or_platform_admin,
+    ("POST", "/orgs/{external_id}/invitations/{invitation_id}/revoke"): org_admin_or_platform_admin,
 }
 
 
@@ -236,6 +239,7 @@ class World:
     memberships: dict  # side -> membership id
     tokens: dict  # (role, side) -> token id
     invitation: str
+    invitation_ids: dict  # side -> id of a pending invitation of that side's organisation
     reset: str
     jobs: dict  # side -> job id, started by a member of that side's organisation
 
@@ -292,6 +296,9 @@ def world(session):
         tokens[(role, "other")] = accounts.create_token(session, user=stranger, name="theirs")[0].id
     _, invitation = accounts.invite(session, OPERATOR, organisation_id=own.id,
                                     email="newcomer@example.org", role="member")
+    invitation_ids = {side: accounts.invite(session, OPERATOR, organisation_id=organisation.id,
+                                            email=f"invited-{side}@example.org", role="guest")[0].id
+                      for side, organisation in (("own", own), ("other", other))}
     _, reset = accounts.request_password_reset(session, email=stranger.email)
     jobs = {}
     for side, organisation, starter in (("own", own, users["member"]), ("other", other, stranger)):
@@ -301,7 +308,7 @@ def world(session):
         jobs[side] = job.id
     session.commit()
     return World(own, other, third, users, credentials, relationships, needs, agreements,
-                 memberships, tokens, invitation, reset, jobs)
+                 memberships, tokens, invitation, invitation_ids, reset, jobs)
 
 
 def _path(path: str, world: World, role: str, side: str, visibility: str) -> str:
@@ -316,6 +323,7 @@ def _path(path: str, world: World, role: str, side: str, visibility: str) -> str
             .replace("{need_id}", str(world.needs[(side, visibility)].id))
             .replace("{agreement_id}", str(world.agreements[side].id))
             .replace("{membership_id}", str(world.memberships[side]))
+            .replace("{invitation_id}", str(world.invitation_ids[side]))
             .replace("{token_id}", str(world.tokens.get((role, side), world.tokens[("member", side)])))
             .replace("{job_id}", str(world.jobs[side]))
             .replace("{token}", token))

@@ -11,6 +11,20 @@ def test_home_shows_the_network_at_a_glance(client, session):
     assert "Research organisation" in page and "Italy" in page
 
 
+def test_home_says_what_innonet_is_for_and_leads_a_member_to_its_own_next_steps(client, session):
+    lab = make_organisation(session, name="Lab", kind="research_organisation", country="IT")
+    session.commit()
+    visitor = client.get("/").text
+    assert "finds partners who fit a need" in visitor
+    assert 'action="/orgs"' in visitor and 'href="/network"' in visitor
+    member = make_user(session, lab, "member")
+    sign_in(client, session, member)
+    session.commit()
+    page = client.get("/").text
+    for step in ("", "/partners", "/diagnosis"):
+        assert f'href="/orgs/{lab.external_id}{step}"' in page, step
+
+
 def test_directory_search_full_page_and_htmx_fragment(client, session):
     make_organisation(session, name="Coating Experts", country="DE")
     make_organisation(session, name="Unrelated", country="FR")

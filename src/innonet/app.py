@@ -126,6 +126,9 @@ def create_app(settings: Settings | None = None, *,
     if settings.metrics:
         observability.add_metrics(app)
     app.mount("/static", StaticFiles(directory=str(files("innonet") / "static")), name="static")
+    # Browsers ask for it before any page says where the icon is.
+    app.add_api_route("/favicon.ico", lambda: RedirectResponse("/static/favicon.svg", status_code=301),
+                      include_in_schema=False)
 
     from innonet.accounts import api as accounts_api
     from innonet.accounts import views as accounts_views

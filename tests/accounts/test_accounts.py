@@ -1,6 +1,8 @@
 """Accounts through the real pages, API and command line: invitation, sign-in with rate
 limits, reset, password change, API tokens, CSRF and the security headers."""
 
+from datetime import date
+
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -46,6 +48,47 @@ def test_invitation_to_sign_in_to_sign_out(client, session):
     assert _login(client, "newcomer@example.org", PASSWORD, token).status_code == 303
     stored = session.scalar(select(User.password_hash).where(User.email == "newcomer@example.org"))
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def _invitation_link(page) -> str:
+    return page.text.split('id="invitation-link">')[1].split("<")[0].removeprefix("http://testserver")
+
+
+def test_a_platform_admin_lists_resends_and_revokes_pending_invitations(client, session):
+    """A new organisation gets its first admin from a platform admin, who reaches its members
+    page from the organisation's page; invitations not accepted yet can be sent again (a new
+    link, the old one dead) or revoked."""
+    acme = make_organisation(session, name="Acme")
+    operator = make_user(session, is_platform_admin=True)
+    token = sign_in(client, session, operator)
+    session.commit()
+    assert f'href="/orgs/{acme.external_id}/members"' in client.get(f"/orgs/{acme.external_id}").text
+    members = f"/orgs/{acme.external_id}/members"
+    first = client.post(members, data={"email": "boss@acme.example", "role": "admin", "csrf_token": token})
+    client.post(members, data={"email": "typo@acme.exmple", "role": "member", "csrf_token": token})
+    listed = client.get(members).text
+    assert "Invitations not accepted yet" in listed
+    assert "boss@acme.example" in listed and "typo@acme.exmple" in listed
+    pending = {i.email: i.id for i in accounts.pending_invitations(
+        session, accounts.viewer_of(session, user_id=operator.id, today=date.today(), channel="web"),
+        organisation_id=acme.id)}
+
+    resent = client.post(f"/orgs/{acme.external_id}/invitations/{pending['boss@acme.example']}/resend",
+                         data={"csrf_token": token})
+    assert resent.status_code == 200
+    old_link, new_link = _invitation_link(first), _invitation_link(resent)
+    assert old_link != new_link
+    revoked = client.post(f"/orgs/{acme.external_id}/invitations/{pending['typo@acme.exmple']}/revoke",
+                          data={"csrf_token": token})
+    assert revoked.status_code == 200 and "Invitation to typo@acme.exmple revoked" in revoked.text
+    assert "typo@acme.exmple" not in client.get(members).text
+    again = client.post(f"/orgs/{acme.external_id}/invitations/{pending['typo@acme.exmple']}/revoke",
+                        data={"csrf_token": token})
+    assert again.status_code == 404
+
+    client.cookies.clear()
+    assert client.get(old_link).status_code == 404  # the old link died with the new one
+    assert "Join Acme" in client.get(new_link).text
 
 
 def test_sign_in_is_rate_limited_per_account_and_per_address(client, session):

@@ -59,3 +59,48 @@ def test_saving_a_need_without_a_title_says_so_beside_the_title_and_keeps_the_re
     expect(page.locator("#title-error")).to_have_text("Title: too long: at most 200 characters")
     expect(page.get_by_label("Title")).to_have_value("x" * 201)
     expect(results).to_have_count(found)
+
+
+def test_the_explorer_keeps_its_filters_in_the_address_lists_a_communitys_members_and_counts_as_the_report(
+        site, page):
+    page.goto(f"{site}/network/report")
+    reported = int(page.locator(".stat", has_text="communities").locator(".stat-value")
+                   .inner_text().replace(",", ""))
+    page.goto(f"{site}/network")
+    explorer = page.locator("#explorer")
+    expect(explorer).to_have_attribute("data-view", "communities")
+    expect(page.locator("#explorer-status")).to_contain_text(f"in {reported} communities")
+    page.get_by_label("Country").select_option("PT")
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.wait_for_url("**country=PT**")
+    # A community drills down into its members, listed the most central first.
+    page.goto(f"{site}/network")
+    expect(explorer).to_have_attribute("data-view", "communities")
+    page.evaluate("window.innonetExplorer.nodes()[0].emit('tap')")
+    page.wait_for_url("**community=*")
+    expect(explorer).to_have_attribute("data-view", "organisations")
+    members = page.locator("#member-list li")
+    expect(members.first).to_be_visible()
+    assert members.count() == int(explorer.get_attribute("data-node-count"))
+    # Back (the browser's or the page's) returns to all communities.
+    page.go_back()
+    expect(explorer).to_have_attribute("data-view", "communities")
+    expect(page.locator("#community-members")).to_be_hidden()
+    page.go_forward()
+    expect(explorer).to_have_attribute("data-view", "organisations")
+    page.get_by_role("button", name="Back to all communities").click()
+    expect(explorer).to_have_attribute("data-view", "communities")
+    # An address with filters opens the explorer with them.
+    page.goto(f"{site}/network?country=PT&view=organisations")
+    expect(page.get_by_label("Country")).to_have_value("PT")
+    expect(explorer).to_have_attribute("data-view", "organisations")
+    countries = page.evaluate("[...new Set(window.innonetExplorer.nodes().map(n => n.data('country')))]")
+    assert countries == ["PT"]
+
+
+@pytest.mark.parametrize("path", ["/orgs", "/network"])
+def test_country_pickers_are_sorted_by_name(site, page, path):
+    page.goto(f"{site}{path}")
+    options = page.get_by_label("Country").locator("option").all_inner_texts()
+    names = [text.rsplit(" (", 1)[0] for text in options[1:]]  # after "All countries"
+    assert len(names) > 20 and names == sorted(names, key=str.casefold)

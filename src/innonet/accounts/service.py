@@ -248,6 +248,47 @@ def invite(session: Session, viewer: Viewer, *, organisation_id: int, email: str
     return invitation, secret
 
 
+def pending_invitations(session: Session, viewer: Viewer, *,
+                        organisation_id: int) -> list[Invitation]:
+    """The organisation's invitations not accepted yet, newest first (expired ones too: they
+    can be sent again)."""
+    roles.ensure_insider(viewer, organisation_id, admin=True, platform_admin_too=True)
+    return list(session.scalars(
+        select(Invitation).where(Invitation.organisation_id == organisation_id,
+                                 Invitation.accepted_at.is_(None))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())))
+
+
+def _pending(session: Session, *, organisation_id: int, invitation_id: int) -> Invitation:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.organisation_id != organisation_id \
+            or invitation.accepted_at is not None:
+        raise NotFound(f"No pending invitation #{invitation_id} of this organisation.")
+    return invitation
+
+
+def renew_invitation(session: Session, viewer: Viewer, *, organisation_id: int,
+                     invitation_id: int) -> tuple[Invitation, str]:
+    """A new link for a pending invitation, valid for the full lifetime again; the old link
+    stops working. Returns the invitation and its new secret."""
+    roles.ensure_insider(viewer, organisation_id, admin=True, platform_admin_too=True)
+    invitation = _pending(session, organisation_id=organisation_id, invitation_id=invitation_id)
+    secret, invitation.token_hash = new_secret()
+    invitation.expires_at = utcnow() + INVITATION_LIFETIME
+    session.flush()
+    return invitation, secret
+
+
+def revoke_invitation(session: Session, viewer: Viewer, *, organisation_id: int,
+                      invitation_id: int) -> Invitation:
+    """Withdraw a pending invitation: its link stops working."""
+    roles.ensure_insider(viewer, organisation_id, admin=True, platform_admin_too=True)
+    invitation = _pending(session, organisation_id=organisation_id, invitation_id=invitation_id)
+    session.delete(invitation)
+    session.flush()
+    return invitation
+
+
 def open_invitation(session: Session, *, token: str) -> Invitation:
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))
     if invitation is None or invitation.accepted_at is not None \

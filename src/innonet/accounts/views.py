@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 from innonet import roles
 from innonet.accounts import mail, service
 from innonet.accounts.models import ORG_ROLES, TOKEN_SCOPES, User
-from innonet.db import transaction
+from innonet.db import transaction, utcnow
 from innonet.errors import InnonetError
 from innonet.organisations import service as organisations
 from innonet.roles import Viewer
@@ -233,7 +233,20 @@ def _members_page(request, session, viewer, organisation, *, errors=None, invita
     return render(request, "members.html", {
         "organisation": organisation, "errors": errors or {}, "roles": ORG_ROLES,
         "members": service.members_of(session, viewer, organisation_id=organisation.id),
-        "invitation_link": invitation_link, "mail_job": mail_job}, status_code=status_code)
+        "invitations": service.pending_invitations(session, viewer, organisation_id=organisation.id),
+        "now": utcnow(), "invitation_link": invitation_link, "mail_job": mail_job},
+        status_code=status_code)
+
+
+def _send_invitation(request, session, viewer, organisation, invitation, secret):
+    """Mail the invitation's link after the commit; returns the link and the mail job."""
+    link = _link(request, f"/invitations/{secret}")
+    job = mail.send_after_commit(
+        session, to=invitation.email, subject=f"Join {organisation.name} on innonet",
+        body=f"{viewer.email} invites you to join {organisation.name} on innonet as "
+             f"{ORG_ROLES[invitation.role].lower()}: {link}",
+        user_id=viewer.user_id, organisation_id=organisation.id)
+    return link, job
 
 
 @router.get("/orgs/{external_id}/members", response_class=HTMLResponse)
@@ -256,14 +269,31 @@ def invite(request: Request, external_id: str, session: Session = DbSession,
     except InnonetError as error:
         return _members_page(request, session, viewer, organisation, errors=_errors(error, "email"),
                              status_code=error.status_code)
-    link = _link(request, f"/invitations/{secret}")
-    job = mail.send_after_commit(
-        session, to=invitation.email, subject=f"Join {organisation.name} on innonet",
-        body=f"{viewer.email} invites you to join {organisation.name} on innonet as "
-             f"{ORG_ROLES[invitation.role].lower()}: {link}",
-        user_id=viewer.user_id, organisation_id=organisation.id)
+    link, job = _send_invitation(request, session, viewer, organisation, invitation, secret)
     return _members_page(request, session, viewer, organisation, invitation_link=link,
                          mail_job=job, status_code=201)
+
+
+@router.post("/orgs/{external_id}/invitations/{invitation_id}/resend", response_class=HTMLResponse)
+def resend_invitation(request: Request, external_id: str, invitation_id: RecordId,
+                      session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """Send a pending invitation again, with a new link (the old one stops working)."""
+    organisation = organisations.get_organisation(session, external_id=external_id)
+    invitation, secret = service.renew_invitation(
+        session, viewer, organisation_id=organisation.id, invitation_id=invitation_id)
+    link, job = _send_invitation(request, session, viewer, organisation, invitation, secret)
+    return _members_page(request, session, viewer, organisation, invitation_link=link,
+                         mail_job=job)
+
+
+@router.post("/orgs/{external_id}/invitations/{invitation_id}/revoke")
+def revoke_invitation(request: Request, external_id: str, invitation_id: RecordId,
+                      session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    organisation = organisations.get_organisation(session, external_id=external_id)
+    invitation = service.revoke_invitation(session, viewer, organisation_id=organisation.id,
+                                           invitation_id=invitation_id)
+    return redirect_with_flash(request, f"/orgs/{external_id}/members",
+                               f"Invitation to {invitation.email} revoked: its link no longer works.")
 
 
 @router.post("/orgs/{external_id}/members/{membership_id}/remove")

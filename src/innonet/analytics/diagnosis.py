@@ -142,14 +142,17 @@ def network_type(features):
                              "ties to each other exist: you are the link between them")
 
 
-def diagnose(G, v, metrics, *, this_year, vertices=None):
+def diagnose(G, v, metrics, *, this_year, vertices=None, data_until=None):
     """Diagnose vertex ``v``: portfolio, geography, network type, brokerage, dynamics.
 
     ``G`` may carry a graph attribute ``partner_kinds``: a dict from (v, partner) to the
     relationship kinds v records for that partner (what the partner is to v). Edges may
     carry ``first_year`` and ``last_year``. ``G`` may be only the part of a larger network
     around ``v`` (v, its partners and the links among them): ``vertices`` then gives each of
-    its vertices' number in that network, which ``metrics`` is indexed by.
+    its vertices' number in that network, which ``metrics`` is indexed by. ``data_until``
+    is the last year in which the data holds a tie beginning (in the whole network): ties
+    that end after it may go on in projects the data does not hold, so no year after it
+    is judged.
 
     Examples
     --------
@@ -188,7 +191,7 @@ def diagnose(G, v, metrics, *, this_year, vertices=None):
         "network_type": {"type": kind, "reason": reason, "evidence": features},
         "brokerage": _brokerage(int(index[v]), metrics, partner_communities,
                                 int(membership[index[v]])),
-        "dynamics": _dynamics(G, ties, this_year),
+        "dynamics": _dynamics(G, ties, this_year) | {"data_until": data_until},
     }
     diagnosis["findings"] = findings(diagnosis)
     return diagnosis
@@ -342,20 +345,35 @@ def findings(diagnosis):
     brokerage = diagnosis["brokerage"]
     percentile = brokerage["effective_size_percentile"]
     if percentile is not None and percentile >= BROKER_PERCENTILE and partners >= 3:
-        add("broker", f"Your partners are less tied to each other than those of "
-            f"{percentile:.0f}% of organisations: you bridge "
-            f"{len(brokerage['communities_bridged'])} other groups and hear news early.",
-            round(percentile, 1))
+        rank = ("among the most open in the data" if percentile >= 99 else
+                f"more open than {percentile:.0f}% of the organisations in the data")
+        groups = len(brokerage["communities_bridged"])
+        add("broker", f"Your network is {rank}: your partners seldom work with each other, "
+            f"so you link {groups} other group{'' if groups == 1 else 's'} and hear news "
+            "early.", round(percentile, 1))
     density = diagnosis["network_type"]["evidence"]["ego_density"]
     if density >= 0.5 and partners >= 3:
         add("closed_network", f"{density:.0%} of your partners work with each other: you "
             "mostly hear what they all hear. A partner outside this circle would bring new "
             "information.", round(density, 3))
-    recent = diagnosis["dynamics"]["years"][-3:]
+    dynamics = diagnosis["dynamics"]
+    until = dynamics.get("data_until")
+    judged = [y for y in dynamics["years"] if until is None or y["year"] <= until]
+    recent = judged[-3:]
     gained = sum(y["new"] for y in recent)
     lost = sum(y["lost"] for y in recent)
     if recent and lost > gained:
-        add("shrinking", f"{lost} partnerships ended and {gained} began in the last "
-            f"{len(recent)} years: your network is shrinking. Check which ties you want to "
+        add("shrinking", f"{lost} partnerships ended and {gained} began in "
+            f"{_years(recent)}: your network is shrinking. Check which ties you want to "
             "renew.", lost - gained)
+    unjudged = sum(y["lost"] for y in dynamics["years"][len(judged):])
+    if unjudged:
+        add("data_ends", f"The newest ties in the data began in {until}: {unjudged} of "
+            "yours ended after that with their projects, and may go on in newer projects the "
+            "data does not hold.", until)
     return found
+
+
+def _years(years: list[dict]) -> str:
+    first, last = years[0]["year"], years[-1]["year"]
+    return str(first) if first == last else f"{first}-{last}"

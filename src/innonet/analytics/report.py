@@ -170,7 +170,9 @@ def _communities(G, metrics, modularity):
             "countries": [{"country": c, "organisations": k}
                           for c, k in countries.most_common(3) if c],
         })
-    return {"count": int(sizes.size),
+    # A community has two organisations or more; one alone (no partner in the window, or
+    # none the method groups it with) is counted apart, as everywhere in innonet.
+    return {"count": int(np.count_nonzero(sizes > 1)),
             "singletons": int(np.count_nonzero(sizes == 1)),
             "modularity": float(modularity if modularity is not None else
                                 G.modularity(membership.tolist(), weights="weight")

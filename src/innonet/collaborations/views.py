@@ -160,7 +160,11 @@ def project_page(request: Request, external_id: str, session: Session = DbSessio
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
     counts = {"organisations": organisations.count_organisations(session)} | service.counts(session, viewer)
-    return render(request, "home.html", {"counts": counts, "overview": organisations.overview(session)})
+    # The next steps start from the viewer's own organisation when they have one.
+    own = organisations.organisations_by_id(session, ids=[min(viewer.member_of)]).popitem()[1] \
+        if viewer.member_of else None
+    return render(request, "home.html", {"counts": counts, "own": own,
+                                         "overview": organisations.overview(session)})
 
 
 @router.get("/orgs/{external_id}", response_class=HTMLResponse)
@@ -176,7 +180,8 @@ def organisation_page(request: Request, external_id: str, session: Session = DbS
         "editable": {r.id for r in detail.relationships
                      if owner_ids[r.organisation.external_id] in viewer.member_of},
         "is_admin": viewer.admin_of(organisation_id),
-        "can_edit_profile": viewer.admin_of(organisation_id) or viewer.is_platform_admin})
+        # A platform admin gives a new organisation its first admin, from its members page.
+        "can_manage": viewer.admin_of(organisation_id) or viewer.is_platform_admin})
 
 
 # ---------------------------------------------------------------- cluster manager

@@ -93,5 +93,8 @@ class GraphView(Freshness):
     view: str
     matched: int
     total: int
+    # The communities view: how many communities of two or more organisations the matches
+    # are in (at most 100 of them are drawn, the largest).
+    communities: int | None = None
     nodes: list[GraphNode]
     links: list[GraphLink]

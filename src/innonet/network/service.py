@@ -88,6 +88,7 @@ class Analysis:
     _weights: sp.csr_matrix | None = field(default=None, repr=False)
     _adjacency: sp.csr_matrix | None = field(default=None, repr=False)
     _leaders: dict[int, str] | None = field(default=None, repr=False)
+    _data_until: int | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def weights(self) -> sp.csr_matrix:
@@ -142,6 +143,18 @@ class Analysis:
             metrics[name] = metrics[name].copy()
             metrics[name][vertex] = values[0]
         return metrics
+
+    def data_until(self) -> int | None:
+        """The last year in which a tie of the graph began (None: no dated tie); made on
+        first use, the same for a viewer's analysis as for the shared one."""
+        if self.base is not None:
+            return self.base.data_until()
+        with self._lock:
+            if self._data_until is None:
+                dated = ("first_year" in self.graph.es.attributes()
+                         and [y for y in self.graph.es["first_year"] if y is not None])
+                self._data_until = max(dated) if dated else -1
+            return None if self._data_until < 0 else self._data_until
 
     def community_leaders(self) -> dict[int, str]:
         """Each community's name: its member with the highest PageRank (made on first use;
@@ -757,7 +770,8 @@ def diagnosis(session: Session, viewer: Viewer, *, external_id: str, since: int 
     weights = result.weights()
     ego = sorted({vertex, *weights.indices[weights.indptr[vertex]:weights.indptr[vertex + 1]].tolist()})
     found = analytics.diagnose(result.subgraph(ego), ego.index(vertex), metrics,
-                               this_year=result.this_year, vertices=ego)
+                               this_year=result.this_year, vertices=ego,
+                               data_until=result.data_until())
     leaders = result.community_leaders()
     for group in found["brokerage"]["communities_bridged"]:
         group["leading_member"] = leaders.get(group["community"])
@@ -825,6 +839,7 @@ def graph_view(session: Session, viewer: Viewer, *, q: str | None = None,
 def _community_view(result: Analysis, matched: np.ndarray, limit: int) -> dict:
     G, membership = result.graph, result.metrics["community"]
     sizes = np.bincount(membership[matched], minlength=int(membership.max(initial=-1)) + 1)
+    # A community has two organisations or more (as in the report): one alone is in none.
     shown = [int(c) for c in np.argsort(-sizes, kind="stable")[:min(limit, 100)] if sizes[c] > 1]
     index = {c: i for i, c in enumerate(shown)}
     in_view = np.zeros(G.vcount(), dtype=bool)
@@ -843,7 +858,7 @@ def _community_view(result: Analysis, matched: np.ndarray, limit: int) -> dict:
     links = [{"source": f"community-{x}", "target": f"community-{y}", "weight": w}
              for (x, y), w in pairs.items()]
     return {"view": "communities", "matched": int(matched.size), "total": G.vcount(),
-            "nodes": nodes, "links": links}
+            "communities": int(np.count_nonzero(sizes > 1)), "nodes": nodes, "links": links}
 
 
 def graph_with_measures(session: Session, viewer: Viewer, *, since: int | None = None,

@@ -25,8 +25,12 @@ def diagnosis_page(request: Request, external_id: str, session: Session = DbSess
 
 @router.get("/network", response_class=HTMLResponse)
 def explorer(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    # The filters live in the address (shared, bookmarked, Back): the form starts from it, and
+    # the drawing asks the API with the same words, which checks them.
+    shown = {name: request.query_params.get(name, "")[:200]
+             for name in ("q", "kind", "country", "sme", "view", "community")}
     return render(request, "explorer.html",
-                  {"countries": organisations.overview(session)["by_country"]})
+                  {"countries": organisations.overview(session)["countries_by_name"], "shown": shown})
 
 
 @router.get("/network/report", response_class=HTMLResponse)

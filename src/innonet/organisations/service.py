@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from innonet import roles
+from innonet.countries import country_name
 from innonet.db import Page, read_page, upsert_rows
 from innonet.errors import Conflict, InvalidInput, NotFound, Problem
 from innonet.organisations.models import KINDS, SEARCHED_COLUMNS, Organisation
@@ -129,6 +130,9 @@ def overview(session: Session) -> dict:
     return {
         "by_kind": {kind: by_kind.get(kind, 0) for kind in KINDS},
         "by_country": [(code, count) for code, count in by_country],
+        # For pickers: a person looks a country up by its name.
+        "countries_by_name": sorted(((code, count) for code, count in by_country),
+                                    key=lambda pair: country_name(pair[0]).casefold()),
         "smes": smes or 0,
     }
 

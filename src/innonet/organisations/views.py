@@ -46,7 +46,7 @@ def directory(
     filters = {"q": q or "", "country": country or "", "kind": kind or "", "sme": sme or ""}
     context = {"found": found, "items": found.items, "page": page, "per_page": PER_PAGE,
                "pages": found.pages(PER_PAGE),
-               "filters": filters, "countries": service.overview(session)["by_country"]}
+               "filters": filters, "countries": service.overview(session)["countries_by_name"]}
     return render(request, "_org_results.html" if is_htmx(request) else "directory.html", context)
 
 

@@ -1,9 +1,12 @@
 // The network explorer: draws /api/v1/network/graph (positions computed on the server) and
-// redraws when the filters change. A community node drills down into its members.
+// redraws when the filters change. A community node drills down into its members, listed
+// below the drawing. The filters are kept in the page's address (Back returns to the last).
 (function () {
   const box = document.getElementById("explorer");
   const form = document.getElementById("explorer-filters");
   const status = document.getElementById("explorer-status");
+  const members = document.getElementById("community-members");
+  const memberList = document.getElementById("member-list");
   if (!box || !form || typeof cytoscape === "undefined") return;
   const communityColour = (c) => "hsl(" + ((c || 0) * 47 % 360) + ", 60%, 45%)";
   let cy = null;
@@ -12,6 +15,26 @@
     const params = new URLSearchParams();
     for (const [key, value] of new FormData(form).entries()) if (value !== "") params.set(key, value);
     return params;
+  }
+
+  function fillForm(params) {
+    for (const field of form.elements) {
+      if (field.name) field.value = params.get(field.name) || (field.name === "view" ? "auto" : "");
+    }
+  }
+
+  function listMembers(graph) {
+    const community = document.getElementById("f-community").value;
+    members.hidden = !(community !== "" && graph.view === "organisations");
+    if (members.hidden) return;
+    memberList.replaceChildren(...[...graph.nodes].sort((a, b) => b.pagerank - a.pagerank).map((n) => {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = "/orgs/" + encodeURIComponent(n.id) + "/diagnosis";
+      link.textContent = n.label || n.id;
+      item.append(link, " · " + n.degree.toLocaleString() + (n.degree === 1 ? " partner" : " partners"));
+      return item;
+    }));
   }
 
   function draw(graph) {
@@ -25,7 +48,7 @@
     ];
     if (cy) cy.destroy();
     cy = cytoscape({
-      container: box, elements, layout: { name: "preset" }, wheelSensitivity: 0.3,
+      container: box, elements, layout: { name: "preset" },
       textureOnViewport: true, hideEdgesOnViewport: graph.links.length > 3000,
       style: [
         { selector: "node", style: { "background-color": "data(colour)", width: "data(size)", height: "data(size)",
@@ -42,7 +65,7 @@
       if (graph.view === "communities") {
         document.getElementById("f-community").value = node.community;
         document.getElementById("f-view").value = "organisations";
-        load();
+        load(true);
       } else {
         window.location.href = "/orgs/" + encodeURIComponent(node.id) + "/diagnosis";
       }
@@ -50,13 +73,16 @@
     box.dataset.view = graph.view;
     box.dataset.nodeCount = String(graph.nodes.length);
     status.textContent = graph.view === "communities"
-      ? graph.matched.toLocaleString() + " organisations match, drawn as " + graph.nodes.length + " communities"
+      ? graph.matched.toLocaleString() + " organisations match, in " + graph.communities.toLocaleString() +
+        " communities of two or more" + (graph.nodes.length < graph.communities ? " (the " + graph.nodes.length + " largest drawn)" : "")
       : graph.nodes.length.toLocaleString() + " of " + graph.matched.toLocaleString() + " matching organisations drawn (the most central first)";
+    listMembers(graph);
     window.innonetExplorer = cy;
   }
 
-  function load() {
+  function load(remember) {
     status.textContent = "Loading…";
+    if (remember) history.pushState(null, "", "?" + query().toString());
     fetch(form.dataset.graphUrl + "?" + query().toString())
       .then((r) => r.ok ? r.json() : r.json().then((e) => Promise.reject(e)))
       .then(draw)
@@ -66,7 +92,16 @@
   form.addEventListener("submit", (evt) => {
     evt.preventDefault();
     document.getElementById("f-community").value = "";
-    load();
+    load(true);
   });
-  load();
+  document.getElementById("all-communities").addEventListener("click", () => {
+    document.getElementById("f-community").value = "";
+    document.getElementById("f-view").value = "communities";
+    load(true);
+  });
+  window.addEventListener("popstate", () => {
+    fillForm(new URLSearchParams(window.location.search));
+    load(false);
+  });
+  load(false);
 })();

@@ -24,7 +24,6 @@
         { selector: "edge[?typed]", style: { "line-color": "#b35900", "line-style": "dashed", opacity: 1 } },
       ],
       layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: 9000, idealEdgeLength: 80 },
-      wheelSensitivity: 0.3,
     });
     cy.on("mouseover", "node", (evt) => evt.target.addClass("hovered"));
     cy.on("mouseout", "node", (evt) => evt.target.removeClass("hovered"));
