@@ -292,3 +292,36 @@ def test_stored_rankers_serve_the_same_history_without_learning_again(world, ses
     assert service.finder(session).digest != digest
     assert service.finder(session)._models == {}
 
+
+
+def test_one_consortium_fills_at_most_three_of_the_first_ten(client, session):
+    asker = make_organisation(session, external_id="asker", name="Asker", country="AT")
+    consortium = [make_organisation(session, external_id=f"c{i}", name=f"Consortium {i}",
+                                    country="DE") for i in range(8)]
+    others = [make_organisation(session, external_id=f"o{i}", name=f"Other {i}", country="FR")
+              for i in range(8)]
+    make_project(session, *consortium, external_id="BIG", title="Solid oxide fuel cells for ships",
+                 start_date=date(2021, 1, 1))
+    for i, other in enumerate(others):
+        make_project(session, other, others[(i + 1) % 8], external_id=f"SMALL-{i}",
+                     title=f"Fuel cells for {['buses', 'trains', 'drones', 'forklifts'][i % 4]}",
+                     start_date=date(2020 + i % 2, 1, 1))
+    make_project(session, asker, others[0], external_id="OWN", title="Electric ferries",
+                 start_date=date(2020, 1, 1))
+    session.commit()
+    # Only the fit counts: the eight members of the one project on solid oxide cells fit best.
+    body = {"need": "solid oxide fuel cells for ships", "k": 16,
+            "weights": {name: 0 for name in FACTORS} | {"capability_fit": 1}}
+
+    def first_ten(**options):
+        answer = client.post("/api/v1/orgs/asker/recommendations", json=body | options)
+        assert answer.status_code == 200, answer.text
+        return [r["external_id"] for r in answer.json()["results"][:10]]
+
+    unlimited = first_ten(max_per_project=0)
+    assert sorted(unlimited[:8]) == [f"c{i}" for i in range(8)]
+    limited = first_ten()
+    assert len([key for key in limited if key.startswith("c")]) == 3
+    assert limited[:3] == unlimited[:3]  # the best of them keep their place
+    bad = client.post("/api/v1/orgs/asker/recommendations", json=body | {"max_per_project": 11})
+    assert bad.status_code == 422

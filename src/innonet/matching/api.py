@@ -31,11 +31,15 @@ def recommendations(
     k: Annotated[int, Query(ge=1, le=service.MAX_K)] = 20,
     preset: Preset = "balanced",
     new_partners_only: bool = False,
+    max_per_project: Annotated[int, Query(ge=0, le=10, description=(
+        "At most this many of the first ten partners owing their fit to one project; "
+        "0: no limit"))] = 3,
 ):
     """Partners for this organisation, best first, each with its factors (0–1), their
     reasons, the introduction path and a due-diligence panel."""
     return service.recommendations(session, viewer, external_id=external_id, query=NeedQuery(
-        need=need, k=k, preset=preset, new_partners_only=new_partners_only))
+        need=need, k=k, preset=preset, new_partners_only=new_partners_only,
+        max_per_project=max_per_project))
 
 
 @router.post("/orgs/{external_id}/recommendations", response_model=Recommendations)

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from innonet.analytics import linkpred
 from innonet.errors import InvalidInput, Problem
@@ -132,10 +135,10 @@ def evaluate_needs(protocol: Protocol, *, with_innonet=True) -> dict[str, dict]:
     """recall@20 and MRR@50 of innonet and the three reference methods of DATA.md."""
     history = protocol.history
     rankings: dict[str, list] = {name: [] for name in REFERENCES}
+    words = _ReferenceWords(history)
     for query in protocol.queries:
         q = query.asker
-        text = np.asarray((history.profiles @ history.need_vector(query.need, q).T)
-                          .todense()).ravel()
+        text = words.scores(query.need, q)
         shared = history.shared[q].toarray().ravel()
         two_steps = (history.shared[q] @ history.shared).toarray().ravel()
         # Shared projects first; among equals, more two-step paths first.
@@ -148,6 +151,23 @@ def evaluate_needs(protocol: Protocol, *, with_innonet=True) -> dict[str, dict]:
         rankings[INNONET] = _innonet_rankings(protocol, model, exclude_partners=False)
     return {name: linkpred.ranking_metrics(ranked, protocol.truths)
             for name, ranked in rankings.items()}
+
+
+class _ReferenceWords:
+    """The text-only reference of DATA.md: TF-IDF with scikit-learn's own words (sublinear
+    tf, min_df 2, English stop words), an organisation's profile the L2-normalised sum of
+    its projects' vectors. innonet's own terms (innonet.matching.words) are not the
+    reference's."""
+
+    def __init__(self, history: History) -> None:
+        self.vectoriser = TfidfVectorizer(sublinear_tf=True, min_df=2, stop_words="english")
+        projects = self.vectoriser.fit_transform(history.project_texts)
+        self.profiles = normalize(sp.csr_matrix(history.members @ projects))
+
+    def scores(self, need: str | None, asker: int) -> np.ndarray:
+        vector = self.vectoriser.transform([need or ""])
+        vector = normalize(vector) if vector.nnz else self.profiles[asker]
+        return np.asarray((self.profiles @ vector.T).todense()).ravel()
 
 
 def _rank_of(scores: np.ndarray) -> np.ndarray:

@@ -55,6 +55,9 @@ PRESET_KINDS = {"research_partner": ("higher_education", "research_organisation"
 # A TF-IDF cosine of 0.4 between a need and a profile is already a very close match: fit
 # is the cosine over 0.4, or over the best candidate's cosine when that is higher.
 FULL_FIT = 0.4
+# The share of meaning (word embeddings) in the capability fit when the need has words the
+# data knows; without any, the fit is meaning alone.
+MEANING_SHARE_OF_FIT = 0.4
 # How well a candidate's kind complements the asker's (asker kind → candidate kind).
 KIND_COMPLEMENT = {
     "company": {"company": 0.5, "higher_education": 1.0, "research_organisation": 1.0,
@@ -172,6 +175,7 @@ class Assessment:
     need_terms: np.ndarray  # the need's words (vocabulary indices), most distinctive first
     asker_lacks: np.ndarray  # for each of them, True when the asker's words lack it
     portfolio: Portfolio  # the asker's current partners
+    need_meaning: np.ndarray  # the need's embedding (zeros when it has none)
 
     def matrix(self) -> np.ndarray:
         return np.column_stack([self.values[name] for name in FACTORS])
@@ -198,8 +202,8 @@ def steps_within(A: sp.csr_matrix, v: int, targets: np.ndarray, most: int) -> np
 
 
 def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.ndarray, *,
-           graph: ViewerGraph, vertices: np.ndarray,
-           statements: dict[int, Statement]) -> Assessment:
+           graph: ViewerGraph, vertices: np.ndarray, statements: dict[int, Statement],
+           need_meaning: np.ndarray) -> Assessment:
     """All factors for candidates ``ids`` (history indices) of asker ``q``.
 
     ``graph`` is the graph the viewer may see; ``vertices`` maps a history index to its
@@ -214,7 +218,8 @@ def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.nd
     distance, closeness = _cultural_closeness(history, q, ids)
     current = portfolio(graph, v)
     values = {
-        "capability_fit": _capability_fit(candidate_profiles, need),
+        "capability_fit": _capability_fit(candidate_profiles, need,
+                                          history.profile_meanings[ids] @ need_meaning),
         "complementarity": complementarity,
         "proximity": proximity,
         "likelihood": _likelihood(ranker_scores, ids.size),
@@ -222,13 +227,19 @@ def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.nd
         "diversification": _diversification(history, ids, current),
         "alignment": _alignment(statements, q, ids),
     }
-    return Assessment(values, steps, distance, need_terms, asker_lacks, current)
+    return Assessment(values, steps, distance, need_terms, asker_lacks, current, need_meaning)
 
 
-def _capability_fit(candidate_profiles, need) -> np.ndarray:
-    """How close each candidate's words are to the need's (cosine, FULL_FIT counts as 1)."""
+def _capability_fit(candidate_profiles, need, meaning_cosine: np.ndarray) -> np.ndarray:
+    """How close each candidate's words (cosine, FULL_FIT counts as 1) and meaning (the
+    embeddings' cosine, from the pool's lowest to its highest) are to the need's."""
     cosine = np.asarray((candidate_profiles @ need.T).todense()).ravel()
-    return cosine / max(cosine.max(initial=0.0), FULL_FIT)
+    by_words = cosine / max(cosine.max(initial=0.0), FULL_FIT)
+    low, high = meaning_cosine.min(initial=0.0), meaning_cosine.max(initial=0.0)
+    by_meaning = (meaning_cosine - low) / (high - low) if high > low else np.zeros_like(cosine)
+    if not need.nnz:
+        return by_meaning
+    return (1 - MEANING_SHARE_OF_FIT) * by_words + MEANING_SHARE_OF_FIT * by_meaning
 
 
 def _complementarity(history: History, q: int, need, ids: np.ndarray, candidate_profiles):
@@ -332,6 +343,26 @@ def _weights_to(W: sp.csr_matrix, v: int, others: np.ndarray) -> np.ndarray:
     return W.data[row][np.searchsorted(W.indices[row], others)]
 
 
+# How close in meaning (embeddings' cosine) a project must be to be named as the closest.
+NAMED_MEANING = 0.5
+SHOWN_TEXT = 90  # characters of a project's text shown in a reason
+
+
+def _closest_project(history: History, candidate: int, need_meaning: np.ndarray) -> str | None:
+    """The text of the candidate's project closest in meaning to the need, in quotes, when
+    it is close enough to say so."""
+    projects = history.members[candidate].indices
+    if not projects.size or not need_meaning.any():
+        return None
+    cosine = history.project_meanings[projects] @ need_meaning
+    best = int(np.argmax(cosine))
+    text = history.project_texts[int(projects[best])].strip()
+    if cosine[best] < NAMED_MEANING or not text:
+        return None
+    short = text if len(text) <= SHOWN_TEXT else text[:SHOWN_TEXT].rsplit(" ", 1)[0] + "…"
+    return f"“{short}”"
+
+
 def reasons(assessment: Assessment, row: int, *, history: History, q: int, candidate: int,
             pool_size: int, names: list[str], common: list[int],
             statements: dict[int, Statement]) -> dict[str, str]:
@@ -349,6 +380,8 @@ def reasons(assessment: Assessment, row: int, *, history: History, q: int, candi
                if lacks and t in has][:SHOWN_WORDS]
     fit = (f"Their profile and projects share the need's words: {', '.join(words)}."
            if words else "Their profile shares none of the need's distinctive words.")
+    if (closest := _closest_project(history, candidate, assessment.need_meaning)) is not None:
+        fit += f" Closest in meaning: {closest}."
     kinds = list(KINDS)
     asker_kind, kind = kinds[int(history.kinds[q])], kinds[int(history.kinds[candidate])]
     complement = (f"{KIND_NOUNS[kind].capitalize()} beside {KIND_NOUNS[asker_kind]} "

@@ -11,7 +11,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from innonet.analytics import linkpred
-from innonet.matching import embeddings
+from innonet.matching import embeddings, words
 from innonet.organisations.models import KINDS
 
 KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
@@ -77,25 +77,29 @@ class History:
         return np.asarray(self.members[:, projects_mask].sum(axis=1)).ravel()
 
     def _fit_words(self):
-        """TF-IDF of project texts (sublinear tf, min_df 2, English stop words); an
-        organisation's profile is the L2-normalised sum of its projects' vectors plus its
-        own words. A history whose texts share no word has an empty vocabulary."""
+        """TF-IDF of the project texts' terms (:mod:`innonet.matching.words`; sublinear tf,
+        min_df 2); an organisation's profile is the L2-normalised sum of its projects'
+        vectors plus its own words. A history whose texts share no term has an empty
+        vocabulary."""
         # Projects without words count as documents too: that is how the reference
         # method of the need-based protocol weighs words.
-        corpus = self.project_texts + list(self.extra_texts.values())
-        self.vectoriser = TfidfVectorizer(sublinear_tf=True, min_df=2, stop_words="english")
+        analysed = [words.terms_and_forms(text)
+                    for text in self.project_texts + list(self.extra_texts.values())]
+        self.forms = words.Forms(analysed)
+        documents = [[term for term, _ in text] for text in analysed]
+        self.vectoriser = TfidfVectorizer(analyzer=words.given, sublinear_tf=True, min_df=2)
         try:
-            self.vectoriser.fit(corpus)
-        except ValueError:  # no word in two texts, or no text at all
+            self.vectoriser.fit(documents)
+        except ValueError:  # no term in two texts, or no text at all
             self.vectoriser = None
             self.project_vectors = sp.csr_matrix((self.m, 1))
             self.profiles = sp.csr_matrix((self.n, 1))
             return
-        self.project_vectors = self.vectoriser.transform(self.project_texts)
+        self.project_vectors = self.vectoriser.transform(documents[:self.m])
         profiles = self.members @ self.project_vectors
         if self.extra_texts:
             rows = np.fromiter(self.extra_texts, dtype=np.int64)
-            own = self.vectoriser.transform(list(self.extra_texts.values()))
+            own = self.vectoriser.transform(documents[self.m:])
             profiles = profiles + sp.csr_matrix(
                 (np.ones(rows.size), (rows, np.arange(rows.size))), shape=(self.n, rows.size)) @ own
         self.profiles = normalize(sp.csr_matrix(profiles))
@@ -121,7 +125,7 @@ class History:
     def text_vector(self, text: str | None):
         """The normalised TF-IDF vector of a text; None when no word of it is known."""
         if text and text.strip() and self.vectoriser is not None:
-            vector = self.vectoriser.transform([text])
+            vector = self.vectoriser.transform([words.terms(text)])
             if vector.nnz:
                 return normalize(vector)
         return None
@@ -136,6 +140,18 @@ class History:
         meaning = embeddings.embed([text or ""])[0]
         return self.profile_meanings[q] if not meaning.any() else meaning
 
+    def words_near(self, meaning: np.ndarray, count: int = 5, projects: int = 20) -> list[str]:
+        """Single words the data holds, close in meaning to ``meaning``: the strongest of the
+        projects nearest to it."""
+        if self.vectoriser is None or not meaning.any() or not self.m:
+            return []
+        nearest = np.argsort(-(self.project_meanings @ meaning), kind="stable")[:projects]
+        weight = np.asarray(self.project_vectors[nearest].sum(axis=0)).ravel()
+        names = self.words()
+        single = [t for t in np.argsort(-weight, kind="stable")
+                  if weight[t] > 0 and " " not in names[t]]
+        return [str(names[t]) for t in single[:count]]
+
     def walks(self, queries, iterations=20):
         """Personalised PageRank from each query (one column each), in single precision:
         a request waits for it, and the ranker needs its order, not its last digits."""
@@ -145,10 +161,12 @@ class History:
                                               walk=self._walk)
 
     def words(self) -> np.ndarray:
-        """The vocabulary, by index (empty without one)."""
+        """The vocabulary, by index, each term in the form the texts use most (empty
+        without one)."""
         if self._words is None:
-            self._words = (self.vectoriser.get_feature_names_out() if self.vectoriser is not None
-                           else np.zeros(0, dtype=object))
+            terms = (self.vectoriser.get_feature_names_out() if self.vectoriser is not None
+                     else [])
+            self._words = np.array([self.forms[str(t)] for t in terms], dtype=object)
         return self._words
 
 

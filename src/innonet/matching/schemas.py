@@ -62,6 +62,10 @@ class NeedQuery(InputModel):
         "Leave out organisations recorded as your competitors, and companies that share a "
         "stated sector with you"))
     new_partners_only: bool = Field(default=False, description="Leave out existing partners")
+    max_per_project: int = Field(default=3, ge=0, le=10, description=(
+        "At most this many of the first ten partners may owe their fit to the same project "
+        "(one consortium would otherwise fill the list with identical reasons); the others "
+        "follow after the tenth. 0: no limit"))
 
     _countries = field_validator("preferred_countries", "excluded_countries")(
         lambda values: country_list(values))
@@ -132,6 +136,13 @@ class Recommendations(BaseModel):
     ranker_training_job: int | None = Field(
         description="The job learning the ranker from the newest history (see /api/v1/jobs/{id}); "
                     "the network walk orders until it is done")
+    matched_words: list[str] = Field(
+        default_factory=list, description="The need's words that the data holds, most "
+        "distinctive first. Empty for a typed need: none of its words is in the data, and the "
+        "partners (if any) come by meaning alone")
+    suggested_words: list[str] = Field(
+        default_factory=list, description="When no word of a typed need is in the data: words "
+        "the data holds that are close in meaning, to search with instead")
     results: list[Recommendation]
 
 

@@ -10,7 +10,7 @@ version and kept with the rankers learned for its history.
 import hashlib
 import logging
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -26,7 +26,7 @@ from innonet.db import describe_error, transaction
 from innonet.errors import InvalidInput, Problem
 from innonet.jobs.queue import queue_of
 from innonet.jobs.service import JobContext, job_kind
-from innonet.matching import factors, features, ranker
+from innonet.matching import factors, features, ranker, words
 from innonet.matching.history import KIND_CODES, History, history_until
 from innonet.matching.models import Need, RankerModel
 from innonet.matching.schemas import (
@@ -275,7 +275,7 @@ def _build(session: Session) -> Finder:
     last_year = max((r["year"] for r in rows), default=this_year)
     learned_from = sorted((r["project"], r["org"], r["coordinator"], r["year"]) for r in rows)
     # The features are part of what a stored ranker was learned on.
-    digest = hashlib.sha256(repr((features.FEATURES, learned_from, sorted(
+    digest = hashlib.sha256(repr((features.FEATURES, words.VERSION, learned_from, sorted(
         (p, texts.get(p, "")) for p in {r["project"] for r in rows}))).encode()).hexdigest()
     history, keys = history_until(rows, texts, last_year, own_words, organisations=profile)
     by_id = {o.id: o for o in orgs}
@@ -350,36 +350,94 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
     found, up_to_date = finder_now(session, organisation_id=organisation.id)
     history, q = found.history, found.index_of[organisation.id]
     need, need_text, source = _need(history, q, query.need, organisation.needs)
+    meaning = history.need_meaning(need_text, q)
+    if need is None:
+        # No word of the typed need is in the data: partners come by meaning alone, and
+        # without a meaning either, there is nothing to answer with.
+        need = sp.csr_matrix(history.profiles[q].shape)
+        if not meaning.any():
+            return Recommendations(
+                organisation=PathStep(external_id=organisation.external_id, name=organisation.name),
+                need=need_text, need_source=source, preset=query.preset, weights=weights,
+                candidates_considered=0, learned_ranker=False, up_to_date=up_to_date,
+                ranker_training_job=None, results=[])
 
     graph, vertices = _viewer_graph(found, network.analysis(session, viewer))
     allowed = _allowed(found, q, query, graph, vertices)
     question = ranker.NEW_PARTNERS if query.new_partners_only else ranker.CONSORTIUM
-    pool = features.candidates(history, q, need, history.need_meaning(need_text, q), found.walk(q),
+    pool = features.candidates(history, q, need, meaning, found.walk(q),
                                exclude_partners=query.new_partners_only, allowed=allowed)
     model, training = _ranker(session, found, question)
     ids, scores = ranker.order(model, pool)
     assessment = factors.assess(history, q, need, ids, scores, graph=graph,
-                                vertices=vertices, statements=found.statements)
+                                vertices=vertices, statements=found.statements,
+                                need_meaning=meaning)
     weight = np.array([weights[name] for name in factors.FACTORS], dtype=float)
     total = assessment.matrix() @ weight / weight.sum()
     preferred = np.isin(history.countries[ids], query.preferred_countries)
-    chosen = np.lexsort((-total, ~preferred))[:query.k]
+    chosen = _diversified(history, ids, np.lexsort((-total, ~preferred)), need, meaning,
+                          query.max_per_project)[:query.k]
     results = _results(session, found, q, ids, chosen, assessment, total, preferred, weights,
                        graph=graph, v=int(vertices[q]), vertices=vertices)
+    names_of_words = history.words()
     return Recommendations(
         organisation=PathStep(external_id=organisation.external_id, name=organisation.name),
         need=need_text, need_source=source, preset=query.preset, weights=weights,
         candidates_considered=int(ids.size), learned_ranker=model is not None,
         up_to_date=up_to_date, ranker_training_job=training.id if training else None,
+        matched_words=[str(names_of_words[t]) for t in assessment.need_terms[:factors.SHOWN_WORDS]],
+        suggested_words=[] if need.nnz else history.words_near(meaning),
         results=results)
 
 
+# The first ranks that max_per_project applies to.
+DIVERSE_RANKS = 10
+
+
+def _diversified(history, ids: np.ndarray, order: np.ndarray, need, meaning: np.ndarray,
+                 most: int) -> np.ndarray:
+    """``order`` (rows of the pool) with at most ``most`` of the first DIVERSE_RANKS owing
+    their fit to the same project (the candidate's project closest to the need, in words,
+    else in meaning); those beyond follow the tenth, in their order."""
+    if most <= 0:
+        return order
+    first: list[int] = []
+    later: list[int] = []
+    per_project: Counter[int | None] = Counter()
+    for row in order.tolist():
+        if len(first) == DIVERSE_RANKS:
+            later.append(row)
+            continue
+        project = _closest_project(history, int(ids[row]), need, meaning)
+        if project is not None and per_project[project] >= most:
+            later.append(row)
+            continue
+        per_project[project] += 1
+        first.append(row)
+    return np.array(first + later, dtype=order.dtype)
+
+
+def _closest_project(history, candidate: int, need, meaning: np.ndarray) -> int | None:
+    projects = history.members[candidate].indices
+    if not projects.size:
+        return None
+    if need.nnz:
+        closeness = np.asarray((history.project_vectors[projects] @ need.T).todense()).ravel()
+    else:
+        closeness = history.project_meanings[projects] @ meaning
+    best = int(np.argmax(closeness))
+    return int(projects[best]) if closeness[best] > 0 else None
+
+
 def _need(history, q: int, typed: str | None, stated: str | None):
-    """(vector, words, where they came from): the need typed, else the stated needs, else
-    the organisation's profile, whichever first has a word the history knows."""
-    for text, origin in ((typed, "need"), (stated, "stated_needs")):
-        if text and (need := history.text_vector(text)) is not None:
-            return need, text, origin
+    """(vector, words, where they came from): the need typed; without one, the stated
+    needs, else the organisation's profile, whichever first has a word the history knows.
+    A typed need none of whose words the history knows gives no vector (None): it is not
+    replaced by another question."""
+    if typed and typed.strip():
+        return history.text_vector(typed), typed, "need"
+    if stated and (need := history.text_vector(stated)) is not None:
+        return need, stated, "stated_needs"
     return history.profiles[q], "", "profile"
 
 

@@ -35,7 +35,8 @@ def _query_from(params) -> dict:
     as lists, boxes as booleans, one ``w_<factor>`` field per weight."""
     data = {name: params.getlist(name) for name in LISTS}
     data |= {name: params.get(name) in ("on", "true", "1") for name in FLAGS}
-    data |= {name: params[name] for name in ("need", "k", "preset") if params.get(name)}
+    data |= {name: params[name] for name in ("need", "k", "preset", "max_per_project")
+             if params.get(name)}
     data["weights"] = {name: params[f"w_{name}"] for name in factors.FACTORS
                        if params.get(f"w_{name}", "") != ""}
     return data
