@@ -27,6 +27,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Pages are awaited through locators: polling a JavaScript string (wait_for_function) needs
 # eval, which our Content-Security-Policy forbids.
 MORE_THAN_ONE = re.compile(r"^([2-9]|\d\d+)$")
+DELIBERATE_STATUS = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d ")
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +73,15 @@ def browser():
 def page(browser):
     context = browser.new_context()
     page = context.new_page()
-    # Any Content-Security-Policy violation means a page relies on something we forbid.
+    # Any console error or warning (a Content-Security-Policy violation among them) means a
+    # page relies on something it should not, or a script failed. Chromium also logs each
+    # answer with a 4xx status, which the tests ask for on purpose (a form with errors is
+    # a 422): those say nothing about the page.
     violations = []
-    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("console", lambda m: violations.append(f"{m.type}: {m.text}")
+            if (m.type in ("error", "warning") and not DELIBERATE_STATUS.match(m.text))
+            or "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda error: violations.append(f"uncaught: {error}"))
     yield page
     context.close()
     assert violations == []

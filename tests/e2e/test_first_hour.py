@@ -104,3 +104,26 @@ def test_country_pickers_are_sorted_by_name(site, page, path):
     options = page.get_by_label("Country").locator("option").all_inner_texts()
     names = [text.rsplit(" (", 1)[0] for text in options[1:]]  # after "All countries"
     assert len(names) > 20 and names == sorted(names, key=str.casefold)
+
+
+def test_on_a_phone_no_page_scrolls_sideways_and_the_factor_and_partner_tables_fit(
+        site, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    try:
+        sign_in(site, phone)
+        for path in ("/", "/orgs", f"/orgs/{FRAUNHOFER}", f"/orgs/{ESA}/members", "/network",
+                     "/network/report", f"/orgs/{FRAUNHOFER}/diagnosis", "/projects",
+                     f"/orgs/{FRAUNHOFER}/partners?need=hydrogen+fuel+cells"):
+            phone.goto(f"{site}{path}")
+            if "partners?" in path:
+                expect(phone.locator("#results li.partner").first).to_be_visible(timeout=RESULTS_WAIT)
+            overflow = phone.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, (path, overflow)
+            # The factor and partner tables are cards here: nothing inside them scrolls.
+            for table in phone.locator("table.stacked").all()[:3]:
+                wrap = table.locator("xpath=..")
+                assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth"), path
+    finally:
+        context.close()
