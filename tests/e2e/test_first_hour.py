@@ -4,7 +4,7 @@ before its fix."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ESA, FRAUNHOFER, sign_in
+from tests.e2e.conftest import ESA, FRAUNHOFER, MORE_THAN_ONE, sign_in
 
 pytestmark = pytest.mark.browser
 RESULTS_WAIT = 60_000  # ms: the first search of a data version learns the ranker
@@ -127,3 +127,24 @@ def test_on_a_phone_no_page_scrolls_sideways_and_the_factor_and_partner_tables_f
                 assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth"), path
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("path", [f"/orgs/{FRAUNHOFER}/diagnosis", f"/orgs/{FRAUNHOFER}", "/network"])
+def test_pictures_label_only_what_fits(site, page, path, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{site}{path}")
+    picture = "innonetExplorer" if path == "/network" else "innonetNetwork"
+    expect(page.locator("#explorer, #ego-network")).to_have_attribute("data-node-count", MORE_THAN_ONE)
+    expect(page.locator("#explorer, #ego-network")).to_have_attribute("data-labelled", MORE_THAN_ONE)
+    boxes = page.evaluate(f"""() => window.{picture}.nodes('.labelled').map(n => {{
+        const b = n.boundingBox({{includeNodes: true, includeEdges: false, includeLabels: true}});
+        return [n.id(), b.x1, b.y1, b.x2, b.y2, !!n.data('is_centre')]; }})""")
+    total = page.evaluate(f"window.{picture}.nodes().length")
+    assert 2 <= len(boxes) <= total
+    if picture == "innonetNetwork":
+        assert any(centre for *_, centre in boxes)  # the organisation itself is always named
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
+            assert apart, (a, b)

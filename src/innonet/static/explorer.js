@@ -52,14 +52,15 @@
       textureOnViewport: true, hideEdgesOnViewport: graph.links.length > 3000,
       style: [
         { selector: "node", style: { "background-color": "data(colour)", width: "data(size)", height: "data(size)",
-          label: "data(label)", "font-size": graph.view === "communities" ? 16 : 10,
-          // Few communities: always labelled; many organisations: names appear as you zoom in.
-          "min-zoomed-font-size": graph.view === "communities" ? 0 : 12,
+          "font-size": graph.view === "communities" ? 16 : 10,
           "text-wrap": "ellipsis", "text-max-width": 160 } },
+        ...window.innonetLabelStyle,
         { selector: "edge", style: { width: "data(width)", "line-color": "#b6c0ca", opacity: 0.6 } },
       ],
     });
     cy.fit(undefined, 20);
+    // The largest communities, or the most central organisations, are named first.
+    window.innonetLabelWhatFits(cy, (node) => node.data("organisations") || node.data("pagerank") || 0);
     cy.on("tap", "node", (evt) => {
       const node = evt.target.data();
       if (graph.view === "communities") {

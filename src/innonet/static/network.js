@@ -14,10 +14,9 @@
           width: 1 + 5 * (e.weight / maxWeight), typed: e.relationship_kinds.length > 0 } })),
       ],
       style: [
-        { selector: "node", style: { "background-color": "data(colour)", label: "data(label)",
-          "font-size": 9, "text-wrap": "ellipsis", "text-max-width": 90, width: 14, height: 14, color: "#1b1f24",
-          "min-zoomed-font-size": 14 } },  // partner names appear when zoomed in or hovered
-        { selector: "node.hovered", style: { "min-zoomed-font-size": 0, "font-size": 11, "z-index": 10 } },
+        { selector: "node", style: { "background-color": "data(colour)",
+          "font-size": 10, "text-wrap": "ellipsis", "text-max-width": 110, width: 14, height: 14, color: "#1b1f24" } },
+        ...window.innonetLabelStyle,
         { selector: "node[?is_centre]", style: { width: 26, height: 26, "font-size": 12, "font-weight": "bold",
           "border-width": 3, "border-color": "#1b1f24" } },
         { selector: "edge", style: { width: "data(width)", "line-color": "#b6c0ca", opacity: 0.7 } },
@@ -25,8 +24,10 @@
       ],
       layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: 9000, idealEdgeLength: 80 },
     });
-    cy.on("mouseover", "node", (evt) => evt.target.addClass("hovered"));
-    cy.on("mouseout", "node", (evt) => evt.target.removeClass("hovered"));
+    // The organisation first, then its strongest ties.
+    const tie = (node) => node.data("is_centre") ? Infinity
+      : Math.max(0, ...node.connectedEdges().map((e) => e.data("weight")));
+    window.innonetLabelWhatFits(cy, tie);
     cy.on("tap", "node", (evt) => {
       if (!evt.target.data("is_centre")) window.location.href = "/orgs/" + encodeURIComponent(evt.target.id());
     });
