@@ -16,6 +16,10 @@ def test_compounds_stay_whole_stems_join_forms_and_generic_words_drop():
     assert "fuel cell" in terms and "hydrogen fuel" in terms
     # A phrase never spans a removed word or a punctuation mark.
     assert "packag packag" not in terms and "bio-base packag" not in terms
+    # A generic word counts in a phrase with a distinctive one, never alone or with another.
+    grids = words.terms("Cybersecurity for smart grids: a novel system approach")
+    assert "smart grid" in grids and "smart" not in grids
+    assert "novel system" not in grids and "system approach" not in grids
     forms = words.Forms([words.terms_and_forms("food packaging, packaging films, packages")])
     assert forms["packag"] == "packaging"
 

@@ -8,7 +8,8 @@ generic "based". So each text becomes terms:
 - a hyphenated compound kept whole ("bio-based") as well as split into its parts;
 - English stop words and the generic words of project and company prose left out
   (``GENERIC``: based, new, novel, system, approach, development, innovative, ...);
-- two-word phrases of words that stand next to each other ("fuel cell").
+- two-word phrases of words that stand next to each other ("fuel cell"), a generic word
+  among them when the other is not ("smart grid").
 
 Terms are shown to people in the form the texts use most (``Forms``).
 """
@@ -22,7 +23,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 # Changes with anything that changes the terms of a text: rankers learned from other terms
 # are stale.
-VERSION = 2
+VERSION = 3
 WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 # Words of project and company prose that say nothing about what a partner knows.
 GENERIC = frozenset("""
@@ -65,13 +66,18 @@ def terms_and_forms(text: str | None) -> list[tuple[str, str]]:
                 found += [(_stem(p), p) for p in kept_parts]
             previous = (whole, word) if kept_parts else None
             continue
-        if not _kept(word):
+        if len(word) < 2 or word in ENGLISH_STOP_WORDS or word.isdigit():
             previous = None
             continue
+        # A generic word is no term alone, but it is in a phrase with a distinctive one
+        # ("smart grid", "new market" stay; "novel system" does not).
+        generic = word in GENERIC
         term = (_stem(word), word)
-        if previous is not None and _adjacent(lowered, match.start()):
+        if previous is not None and _adjacent(lowered, match.start()) \
+                and not (generic and previous[1] in GENERIC):
             found.append((f"{previous[0]} {term[0]}", f"{previous[1]} {term[1]}"))
-        found.append(term)
+        if not generic:
+            found.append(term)
         previous = term
     return found
 
