@@ -158,3 +158,15 @@ def test_an_import_that_changes_the_history_hands_the_learning_to_the_queue(
         assert [(j.kind, j.status) for j in session.query(Job)] == [("matching.train_rankers", "queued")]
     engine.dispose()
     assert (tmp_path / "queue.sqlite3").exists()  # where `innonet worker` will take it from
+
+
+def test_long_commands_log_their_progress_without_a_terminal(empty_database_url):
+    imported = run(empty_database_url, "import", "dashboard", CONSORTIA)
+    assert f"Reading and checking {CONSORTIA.name}" in imported.stderr
+    assert "Saving: done in" in imported.stderr
+    learned = run(empty_database_url, "train-rankers")
+    assert "[1/2] Learning the ranker for" in learned.stderr
+    assert "[2/2] Learning the ranker for" in learned.stderr
+    analysed = run(empty_database_url, "analyze", "--format", "md")
+    assert "Analysing the network: done in" in analysed.stderr
+    assert analysed.stdout.startswith("# Network report")  # the data alone on stdout

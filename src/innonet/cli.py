@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from innonet.config import get_settings
-from innonet.terminal import Runtime, console, print_json, runtime
+from innonet.terminal import Runtime, console, print_json, runtime, stage
 
 app = typer.Typer(help="innonet: map, diagnose and grow innovation networks.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -143,7 +143,7 @@ def demo(
     password = secrets.token_urlsafe(12)
     with rt.sessions.begin() as session:
         if organisations.count_organisations(session) == 0:
-            with console.status("Loading the demo data (2,016 organisations)…"):
+            with stage("Loading the demo data (2,016 organisations)…"):
                 with (files("innonet") / "demo" / "h2020-2021-consortia.csv.gz").open("rb") as f:
                     imports.import_dashboard(session, file=f)
         # A new password on every start: the demo database is throw-away, the password too.

@@ -7,12 +7,16 @@ them all, gathers their commands.
 
 import json
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -96,3 +100,34 @@ def print_table(table) -> None:
     output.print(table)
 
 
+
+
+@contextmanager
+def stage(message: str) -> Iterator[None]:
+    """A long step of a command: a spinner on a terminal; without one (a log), a line when
+    it starts and one when it ends, with its duration."""
+    if console.is_terminal:
+        with console.status(message):
+            yield
+        return
+    started = time.monotonic()
+    console.print(message, highlight=False, markup=False)
+    yield
+    console.print(f"{message.rstrip('…. ')}: done in {time.monotonic() - started:.1f} s",
+                  highlight=False, markup=False)
+
+
+@contextmanager
+def steps(description: str) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress callback ``(done, total, message)`` for a job of several steps: a bar on a
+    terminal; without one, a line per step ("[1/2] message")."""
+    if console.is_terminal:
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as bar:
+            task = bar.add_task(description, total=None)
+            yield lambda done, total, message: bar.update(task, completed=done, total=total,
+                                                          description=message)
+        return
+    console.print(description, highlight=False, markup=False)
+    yield lambda done, total, message: console.print(f"[{done + 1}/{total}] {message}",
+                                                     highlight=False, markup=False)

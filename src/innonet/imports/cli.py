@@ -28,8 +28,11 @@ DryRun = Annotated[bool, typer.Option("--dry-run", help="Check and count, write 
 
 def run_import(ctx: typer.Context, files: list[Path], dry_run: bool, importer: Callable) -> None:
     """Open the files with a progress bar, run ``importer`` in one transaction, report."""
-    from innonet.terminal import console, fail, runtime
+    from innonet.terminal import console, fail, runtime, stage
 
+    if not console.is_terminal:  # the bar shows only on a terminal: a log gets a line
+        console.print("Reading and checking " + ", ".join(f.name for f in files),
+                      highlight=False, markup=False)
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
                         TimeElapsedColumn(), console=console, transient=True)
     session = runtime(ctx).sessions()
@@ -42,7 +45,7 @@ def run_import(ctx: typer.Context, files: list[Path], dry_run: bool, importer: C
         if dry_run:
             session.rollback()
         else:
-            with console.status("Saving…"):
+            with stage("Saving…"):
                 session.commit()
     except InnonetError as error:
         session.rollback()

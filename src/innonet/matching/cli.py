@@ -20,10 +20,10 @@ FileOption = Annotated[Path | None, typer.Option(exists=True, dir_okay=False, re
 
 def _read(participations: Path, texts: Path | None):
     from innonet.matching import evaluation
-    from innonet.terminal import console
+    from innonet.terminal import console, stage
 
     texts = texts or participations.with_name(TEXTS_NAME)
-    with console.status("Reading the files…"):
+    with stage("Reading the files…"):
         with participations.open("rb") as f:
             rows = evaluation.read_participations(f)
         words = {}
@@ -59,11 +59,11 @@ def evaluate_linkpred(
     beside FILE.
     """
     from innonet.matching import evaluation
-    from innonet.terminal import console, fail
+    from innonet.terminal import fail, stage
 
     try:
         rows, words = _read(file, texts)
-        with console.status("Training on 2015 → 2016 and 2016 → 2017, testing on 2018…"):
+        with stage("Training on 2015 → 2016 and 2016 → 2017, testing on 2018…"):
             protocol = evaluation.link_prediction_protocol(rows, words)
             results = evaluation.evaluate_link_prediction(protocol)
     except InnonetError as error:
@@ -82,11 +82,11 @@ def evaluate_needs(
     Reads ../shared/data/ unless --participations (and --texts) say otherwise.
     """
     from innonet.matching import evaluation
-    from innonet.terminal import console, fail
+    from innonet.terminal import fail, stage
 
     try:
         rows, words = _read(participations or PARTICIPATIONS, texts)
-        with console.status("Training on 2016 and 2017 projects, testing on 2018…"):
+        with stage("Training on 2016 and 2017 projects, testing on 2018…"):
             protocol = evaluation.need_protocol(rows, words)
             results = evaluation.evaluate_needs(protocol)
     except InnonetError as error:
@@ -112,7 +112,7 @@ def recommend_batch(
 
     from innonet.matching import service
     from innonet.tables import read_csv
-    from innonet.terminal import console, fail, runtime
+    from innonet.terminal import console, fail, runtime, stage
 
     if (queries is None) == (needs is None):
         console.print("[bold red]Error:[/] give exactly one of --queries and --needs.")
@@ -125,7 +125,7 @@ def recommend_batch(
 
     try:
         service.check_k(k)
-        with runtime(ctx).sessions() as session, console.status("Recommending…"):
+        with runtime(ctx).sessions() as session, stage("Recommending…"):
             if queries:
                 with queries.open("rb") as f:
                     organisations = [row["org_id"] for _, row in read_csv(f, required=("org_id",))]
@@ -171,7 +171,7 @@ def recommend(
     from innonet.matching import service
     from innonet.matching.factors import FACTORS
     from innonet.matching.schemas import NeedQuery
-    from innonet.terminal import console, fail, print_json, print_table, runtime
+    from innonet.terminal import fail, print_json, print_table, runtime, stage
 
     try:
         if format not in ("table", "json", "csv"):
@@ -181,7 +181,7 @@ def recommend(
         except ValidationError as error:
             raise InvalidInput.from_validation(error.errors()) from None
         rt = runtime(ctx)
-        with rt.sessions() as session, console.status("Finding partners…"):
+        with rt.sessions() as session, stage("Finding partners…"):
             found = service.recommendations(session, rt.viewer, external_id=org, query=query)
     except InnonetError as error:
         fail(error)
@@ -220,11 +220,11 @@ def train_rankers(ctx: typer.Context) -> None:
     import time
 
     from innonet.matching import service
-    from innonet.terminal import console, runtime
+    from innonet.terminal import console, runtime, steps
 
     start = time.perf_counter()
-    with console.status("Learning the rankers…"):
-        learned = service.train_rankers(runtime(ctx).sessions)
+    with steps("Learning the rankers…") as progress:
+        learned = service.train_rankers(runtime(ctx).sessions, progress)
     for question, ok in learned.items():
         console.print(f"{question.replace('_', ' ')}: "
                       + ("learned" if ok else "too little history; the network walk orders"))

@@ -27,7 +27,7 @@ def analyze(
         markdown_report,
         standalone_report,
     )
-    from innonet.terminal import console, fail, print_json, runtime
+    from innonet.terminal import console, fail, print_json, runtime, stage
 
     if format not in FORMATS:
         console.print(f"[bold red]Error:[/] --format must be one of {', '.join(FORMATS)}.")
@@ -38,7 +38,7 @@ def analyze(
     rt = runtime(ctx)
     content: str | dict
     try:
-        with rt.sessions() as session, console.status("Analysing the network…"):
+        with rt.sessions() as session, stage("Analysing the network…"):
             viewer = rt.viewer
             if format in ("gexf", "graphml"):
                 content = service.export_graph(session, viewer, format=format, since=since,
