@@ -348,6 +348,20 @@ NAMED_MEANING = 0.5
 SHOWN_TEXT = 90  # characters of a project's text shown in a reason
 
 
+def project_behind_fit(history: History, candidate: int, need, need_meaning: np.ndarray) -> int | None:
+    """The candidate's project closest to the need: in words, or in meaning when the need
+    has no word the data knows (None: no project, or none close at all)."""
+    projects = history.members[candidate].indices
+    if not projects.size:
+        return None
+    if need.nnz:
+        closeness = np.asarray((history.project_vectors[projects] @ need.T).todense()).ravel()
+    else:
+        closeness = history.project_meanings[projects] @ need_meaning
+    best = int(np.argmax(closeness))
+    return int(projects[best]) if closeness[best] > 0 else None
+
+
 def _closest_project(history: History, candidate: int, need_meaning: np.ndarray) -> str | None:
     """The text of the candidate's project closest in meaning to the need, in quotes, when
     it is close enough to say so."""

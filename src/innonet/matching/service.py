@@ -408,25 +408,13 @@ def _diversified(history, ids: np.ndarray, order: np.ndarray, need, meaning: np.
         if len(first) == DIVERSE_RANKS:
             later.append(row)
             continue
-        project = _closest_project(history, int(ids[row]), need, meaning)
+        project = factors.project_behind_fit(history, int(ids[row]), need, meaning)
         if project is not None and per_project[project] >= most:
             later.append(row)
             continue
         per_project[project] += 1
         first.append(row)
     return np.array(first + later, dtype=order.dtype)
-
-
-def _closest_project(history, candidate: int, need, meaning: np.ndarray) -> int | None:
-    projects = history.members[candidate].indices
-    if not projects.size:
-        return None
-    if need.nnz:
-        closeness = np.asarray((history.project_vectors[projects] @ need.T).todense()).ravel()
-    else:
-        closeness = history.project_meanings[projects] @ meaning
-    best = int(np.argmax(closeness))
-    return int(projects[best]) if closeness[best] > 0 else None
 
 
 def _need(history, q: int, typed: str | None, stated: str | None):

@@ -37,7 +37,6 @@ GENERIC = frozenset("""
     pilot pilots level levels activities activity results result impact impacts key
     approach-based state-of-the-art art state call topic phase
 """.split())
-STOP_WORDS = ENGLISH_STOP_WORDS | GENERIC
 _stemmer = snowballstemmer.stemmer("english")
 
 
@@ -46,8 +45,9 @@ def _stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
-def _kept(word: str) -> bool:
-    return len(word) >= 2 and word not in STOP_WORDS and not word.isdigit()
+def _says_nothing(word: str) -> bool:
+    """A stop word, a number or a single character: never part of a term."""
+    return len(word) < 2 or word in ENGLISH_STOP_WORDS or word.isdigit()
 
 
 def terms_and_forms(text: str | None) -> list[tuple[str, str]]:
@@ -59,14 +59,14 @@ def terms_and_forms(text: str | None) -> list[tuple[str, str]]:
         word = match.group()
         parts = word.split("-")
         if len(parts) > 1:
-            kept_parts = [p for p in parts if _kept(p)]
+            kept_parts = [p for p in parts if not _says_nothing(p) and p not in GENERIC]
             if kept_parts:
                 whole = "-".join(_stem(p) for p in parts if not p.isdigit())
                 found.append((whole, word))
                 found += [(_stem(p), p) for p in kept_parts]
             previous = (whole, word) if kept_parts else None
             continue
-        if len(word) < 2 or word in ENGLISH_STOP_WORDS or word.isdigit():
+        if _says_nothing(word):
             previous = None
             continue
         # A generic word is no term alone, but it is in a phrase with a distinctive one
