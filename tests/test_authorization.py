@@ -191,6 +191,7 @@ RULES = {
     ("GET", "/password/reset/{token}"): everyone,
     ("POST", "/password/reset/{token}"): everyone,
     ("GET", "/account"): signed_in,
+    ("GET", "/inbox"): signed_in,
     ("GET", "/jobs"): signed_in,
     ("GET", "/jobs/{job_id}"): job_viewer,
     ("GET", "/api/v1/jobs"): signed_in,

@@ -29,6 +29,8 @@ class Viewer:
     channel: str = "page"
     path: str | None = None
     is_operator: bool = False
+    # Notifications in the inbox not seen yet (counted for pages only).
+    unread: int = 0
 
     @property
     def signed_in(self) -> bool:

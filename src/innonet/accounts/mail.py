@@ -43,6 +43,12 @@ def _mail_job(context: JobContext) -> dict:
                              f"message ({type(error).__name__})") from error
 
 
+def settings_of(session: Session) -> Settings:
+    """The settings of the app or worker that opened this session."""
+    queue = queue_of(session)
+    return queue.settings if queue is not None else get_settings()
+
+
 def send_after_commit(session: Session, *, to: str, subject: str, body: str,
                       user_id: int | None = None, organisation_id: int | None = None) -> Job | None:
     """Send once the request's transaction has committed, by a job ``user_id`` (and the

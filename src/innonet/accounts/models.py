@@ -18,6 +18,13 @@ ORG_ROLES = {
     "guest": "Guest",
 }
 TOKEN_SCOPES = {"read": "Read only", "write": "Read and write"}
+# What a notification tells an organisation's members about.
+NOTIFICATION_KINDS = {
+    "shared": "Shared with you",
+    "introduction_requested": "Introduction requested",
+    "introduction_accepted": "Introduction made",
+    "introduction_declined": "Introduction not now",
+}
 
 
 
@@ -34,6 +41,8 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Notifications up to this moment count as read.
+    inbox_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Membership(Base):
@@ -114,4 +123,21 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320))
     address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Notification(Base):
+    """Something an organisation's members should know about (in the inbox; mailed too
+    where a mail server is set). The link leads to the record, whose own rules say who may
+    open it."""
+
+    __tablename__ = "notification"
+    __table_args__ = (check_one_of("kind", NOTIFICATION_KINDS),
+                      Index("ix_notification_organisation_id_at", "organisation_id", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(String(500))
+    link: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -7,16 +7,19 @@ from datetime import date, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from innonet import roles
+from innonet.accounts import mail
 from innonet.accounts.models import (
+    NOTIFICATION_KINDS,
     ApiToken,
     Invitation,
     LoginFailure,
     LoginSession,
     Membership,
+    Notification,
     PasswordReset,
     User,
 )
@@ -184,13 +187,13 @@ def remove_membership(session: Session, viewer: Viewer, *, organisation_id: int,
 
 
 def viewer_for(user: User | None, roles: dict[int, str], *, today: date, can_write: bool,
-               channel: str, path: str | None) -> Viewer:
+               channel: str, path: str | None, unread: int = 0) -> Viewer:
     if user is None:
         return Viewer(today=today, channel=channel, path=path)
     return Viewer(today=today, user_id=user.id, email=user.email, roles=roles,
                   is_platform_admin=user.is_platform_admin,
                   is_cluster_manager=user.is_cluster_manager, can_write=can_write,
-                  channel=channel, path=path)
+                  channel=channel, path=path, unread=unread)
 
 
 def identify(session: Session, *, token: str | None, cookie: str | None, on_api: bool,
@@ -208,8 +211,9 @@ def identify(session: Session, *, token: str | None, cookie: str | None, on_api:
         user = user_for_session(session, token=cookie)
         can_write = not on_api
     roles = roles_of(session, user_id=user.id) if user else {}
+    unread = _unread(session, user=user, role_of=roles) if user and not on_api else 0
     return viewer_for(user, roles, today=today, can_write=can_write,
-                      channel="api" if on_api else "page", path=path)
+                      channel="api" if on_api else "page", path=path, unread=unread)
 
 
 def viewer_of(session: Session, *, user_id: int | None, today: date, channel: str) -> Viewer:
@@ -464,3 +468,67 @@ def revoke_token(session: Session, *, user_id: int | None, token_id: int) -> Api
     token.revoked_at = token.revoked_at or utcnow()
     session.flush()
     return token
+
+
+# ---------------------------------------------------------------- notifications
+
+INBOX_SIZE = 100
+
+
+def _inbox_condition(role_of: dict[int, str]):
+    # Guests are invited to one record; what the organisation is told is for its members.
+    return Notification.organisation_id.in_(
+        sorted(o for o, role in role_of.items() if role in roles.WRITING_ROLES))
+
+
+def _unread(session: Session, *, user: User, role_of: dict[int, str]) -> int:
+    query = select(func.count()).select_from(Notification).where(_inbox_condition(role_of))
+    if user.inbox_seen_at is not None:
+        query = query.where(Notification.at > user.inbox_seen_at)
+    return session.scalar(query) or 0
+
+
+def notify(session: Session, *, organisation_ids, kind: str, message: str, link: str) -> None:
+    """Tell the members of these organisations: in their inbox, and by mail to each
+    member where a mail server is set (after the commit, by a job)."""
+    ids = sorted(set(organisation_ids))
+    if not ids:
+        return
+    message = message[:500]
+    session.execute(insert(Notification), [
+        {"organisation_id": o, "kind": kind, "message": message, "link": link, "at": utcnow()}
+        for o in ids])
+    settings = mail.settings_of(session)
+    if not settings.smtp_host:
+        return
+    recipients = session.scalars(select(User.email).join(Membership).where(
+        Membership.organisation_id.in_(ids), Membership.role.in_(roles.WRITING_ROLES),
+        User.is_active.is_(True)).distinct())
+    address = f"{settings.base_url.rstrip('/')}{link}" if settings.base_url else "your innonet inbox"
+    for email in recipients:
+        mail.send_after_commit(session, to=email, subject=f"innonet: {NOTIFICATION_KINDS[kind].lower()}",
+                               body=f"{message}\n\nSee {address}.")
+
+
+def inbox(session: Session, viewer: Viewer) -> tuple[list[tuple[Notification, bool]], int]:
+    """The newest notifications to the viewer's organisations, each with whether it is new
+    to the viewer, and how many there are in all."""
+    roles.ensure_signed_in(viewer)
+    user = session.get(User, viewer.user_id) if viewer.user_id else None
+    if user is None:
+        return [], 0
+    condition = _inbox_condition(viewer.roles)
+    total = session.scalar(select(func.count()).select_from(Notification).where(condition)) or 0
+    items = session.scalars(select(Notification).where(condition)
+                            .order_by(Notification.at.desc(), Notification.id.desc())
+                            .limit(INBOX_SIZE))
+    seen = user.inbox_seen_at
+    return [(n, seen is None or n.at > seen) for n in items], total
+
+
+def mark_inbox_seen(session: Session, viewer: Viewer) -> None:
+    """Everything in the inbox until now counts as read."""
+    roles.ensure_signed_in(viewer)
+    if viewer.user_id is not None:  # a page view leaves it behind, as it does audit rows
+        write_after_read(session, update(User).where(User.id == viewer.user_id)
+                         .values(inbox_seen_at=utcnow()))

@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 
 from innonet import roles
 from innonet.accounts import mail, service
-from innonet.accounts.models import ORG_ROLES, TOKEN_SCOPES, User
+from innonet.accounts.models import NOTIFICATION_KINDS, ORG_ROLES, TOKEN_SCOPES, User
 from innonet.db import transaction, utcnow
 from innonet.errors import InnonetError
 from innonet.organisations import service as organisations
@@ -223,6 +223,15 @@ def revoke_token(request: Request, token_id: RecordId, session: Session = DbSess
     roles.ensure_can_write(viewer)
     token = service.revoke_token(session, user_id=viewer.user_id, token_id=token_id)
     return redirect_with_flash(request, "/account", f"Token “{token.name}” revoked.")
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """What the viewer's organisations were told; opening it marks everything read."""
+    items, total = service.inbox(session, viewer)
+    service.mark_inbox_seen(session, viewer)
+    return render(request, "inbox.html", {"items": items, "total": total,
+                                          "kinds": NOTIFICATION_KINDS})
 
 
 # ---------------------------------------------------------------- members of an organisation

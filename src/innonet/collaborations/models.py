@@ -113,6 +113,9 @@ class Relationship(Shareable, Base):
     share_type = "relationship"
     owner_column = "organisation_id"
     counterpart_column = "partner_id"
+
+    def shared_notice(self, owner_external_id: str) -> tuple[str, str]:
+        return "a relationship", f"/orgs/{owner_external_id}#relationships"
     __table_args__ = (
         visibility_constraint(),
         UniqueConstraint("organisation_id", "partner_id", "kind"),

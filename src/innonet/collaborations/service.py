@@ -293,7 +293,7 @@ def replace_relationship_shares(session: Session, *, shares: dict[tuple[int, int
     ids = {(o, p, k): i for i, o, p, k in session.execute(
         select(Relationship.id, Relationship.organisation_id, Relationship.partner_id, Relationship.kind)
         .where(Relationship.organisation_id.in_(owners)))}
-    sharing.replace_shares(session, item_type=Relationship.share_type,
+    sharing.replace_shares(session, model=Relationship,
                            shares={ids[key]: organisation_ids for key, organisation_ids in shares.items()})
 
 

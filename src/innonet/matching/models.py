@@ -18,6 +18,9 @@ class Need(Shareable, Base):
     __table_args__ = (visibility_constraint(), check_length("need", "description"),
                       Index("ix_need_organisation_id", "organisation_id"))
 
+    def shared_notice(self, owner_external_id: str) -> tuple[str, str]:
+        return f"the need “{self.title}”", f"/orgs/{owner_external_id}/partners?need_id={self.id}"
+
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))

@@ -52,6 +52,10 @@ class Shareable:
     owner_column: str
     counterpart_column: str | None = None
 
+    def shared_notice(self, owner_external_id: str) -> tuple[str, str]:
+        """What a newly named organisation is told it now sees, and the link to it."""
+        raise NotImplementedError
+
     visibility: Mapped[str] = mapped_column(String(10), default="private")
     # With visibility "partners": the named organisations see the record only while this
     # agreement is in force and they are party to it.

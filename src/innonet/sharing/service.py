@@ -9,6 +9,7 @@ from sqlalchemy import delete, insert, select, true
 from sqlalchemy.orm import Session
 
 from innonet import roles
+from innonet.accounts import service as accounts
 from innonet.db import utcnow, write_after_read
 from innonet.errors import Forbidden, InvalidInput, NotFound
 from innonet.organisations import service as organisations
@@ -23,7 +24,7 @@ from innonet.sharing.models import (
     Share,
 )
 from innonet.sharing.schemas import AgreementIn, AgreementPatch, SharingFields
-from innonet.text import csv_cell
+from innonet.text import counted, csv_cell
 
 # ---------------------------------------------------------------- sharing settings
 
@@ -57,24 +58,48 @@ def apply_sharing(session: Session, *, item, sharing: SharingFields) -> None:
                 "agreement", "the owner and every organisation shared with must be parties to it")
     item.visibility, item.agreement_id = sharing.visibility, sharing.agreement
     session.flush()
+    before = set(session.scalars(select(Share.organisation_id).where(
+        Share.item_type == item.share_type, Share.item_id == item.id)))
     session.execute(delete(Share).where(Share.item_type == item.share_type, Share.item_id == item.id))
     if shared_ids:
         session.execute(insert(Share), [
             {"item_type": item.share_type, "item_id": item.id, "organisation_id": o}
             for o in shared_ids])
+    if newly_named := sorted(set(shared_ids) - before):
+        _tell_newly_named(session, model=type(item), added=[(item.id, o) for o in newly_named])
 
 
-def replace_shares(session: Session, *, item_type: str, shares: dict[int, list[int]]) -> None:
-    """Bulk form of the share lists (item id -> organisation ids), for importers."""
+def replace_shares(session: Session, *, model, shares: dict[int, list[int]]) -> None:
+    """Bulk form of the share lists (item id -> organisation ids), for importers; each
+    newly named organisation is told, once per owner."""
+    item_type = model.share_type
     existing = set(session.execute(select(Share.item_id, Share.organisation_id).where(
         Share.item_type == item_type, Share.item_id.in_(list(shares)))).all())
     wanted = {(item_id, o) for item_id, organisation_ids in shares.items() for o in organisation_ids}
     for item_id, organisation_id in existing - wanted:
         session.execute(delete(Share).where(Share.item_type == item_type, Share.item_id == item_id,
                                             Share.organisation_id == organisation_id))
-    if wanted - existing:
+    if added := sorted(wanted - existing):
         session.execute(insert(Share), [{"item_type": item_type, "item_id": i, "organisation_id": o}
-                                        for i, o in sorted(wanted - existing)])
+                                        for i, o in added])
+        _tell_newly_named(session, model=model, added=added)
+
+
+def _tell_newly_named(session: Session, *, model, added: list[tuple[int, int]]) -> None:
+    owner_column = getattr(model, model.owner_column)
+    owner_of: dict[int, int] = dict(session.execute(select(model.id, owner_column).where(
+        model.id.in_({i for i, _ in added}))).all())
+    grouped: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for item_id, organisation_id in added:
+        grouped[owner_of[item_id], organisation_id].append(item_id)
+    owners = organisations.organisations_by_id(session, ids=[o for o, _ in grouped])
+    for (owner_id, organisation_id), item_ids in grouped.items():
+        owner = owners[owner_id]
+        what, link = session.get_one(model, item_ids[0]).shared_notice(owner.external_id)
+        if len(item_ids) > 1:
+            what = counted(len(item_ids), model.share_type)
+        accounts.notify(session, organisation_ids=[organisation_id], kind="shared", link=link,
+                        message=f"{owner.name} shared {what} with your organisation.")
 
 
 def remove_shares(session: Session, *, item) -> None:
