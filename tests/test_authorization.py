@@ -15,6 +15,8 @@ import pytest
 from starlette.routing import Mount
 
 from innonet.accounts import service as accounts
+from innonet.introductions import service as introducing
+from innonet.introductions.schemas import IntroductionIn
 from innonet.jobs.models import Job
 from innonet.matching import service as matching
 from innonet.matching.schemas import NeedIn
@@ -152,6 +154,22 @@ RULES = {
     ("PATCH", "/api/v1/needs/{need_id}"): item_writer,
     ("DELETE", "/api/v1/needs/{need_id}"): item_writer,
     ("GET", "/api/v1/needs/{need_id}/recommendations"): item_reader,
+    ("GET", "/api/v1/needs/{need_id}/shortlist"): item_reader,
+    ("PUT", "/api/v1/needs/{need_id}/shortlist/{external_id}"): item_writer,
+    ("DELETE", "/api/v1/needs/{need_id}/shortlist/{external_id}"): item_writer,
+    ("POST", "/needs/{need_id}/shortlist"): item_writer,
+    ("POST", "/needs/{need_id}/shortlist/{external_id}/remove"): item_writer,
+    # Introductions: private to the three organisations; the introducer's members answer.
+    ("GET", "/api/v1/introductions"): signed_in,  # holds only the viewer's own
+    ("POST", "/api/v1/introductions"): org_writer,
+    ("GET", "/api/v1/introductions/{request_id}"): party_insider,
+    ("POST", "/api/v1/introductions/{request_id}/accept"): org_writer,
+    ("POST", "/api/v1/introductions/{request_id}/decline"): org_writer,
+    ("GET", "/introductions"): signed_in,
+    ("POST", "/introductions"): org_writer,
+    ("GET", "/introductions/{request_id}"): party_insider,
+    ("POST", "/introductions/{request_id}/accept"): org_writer,
+    ("POST", "/introductions/{request_id}/decline"): org_writer,
     ("GET", "/orgs/{external_id}/diagnosis"): everyone,
     ("GET", "/orgs/{external_id}/partners"): everyone,
     ("POST", "/orgs/{external_id}/needs"): org_writer,
@@ -243,6 +261,9 @@ class World:
     invitation_ids: dict  # side -> id of a pending invitation of that side's organisation
     reset: str
     jobs: dict  # side -> job id, started by a member of that side's organisation
+    # side -> a pending request: "own" asks Own to introduce; "other" is for Own to meet,
+    # which Own may not see before the introduction is made.
+    introductions: dict
 
 
 def note(side: str, visibility: str) -> str:
@@ -307,9 +328,18 @@ def world(session):
         session.add(job)
         session.flush()
         jobs[side] = job.id
+    for need in needs.values():
+        matching.add_to_shortlist(session, OPERATOR, need_id=need.id, partner=third.external_id)
+    make_project(session, other, third)
+    make_user(session, third)  # someone who could answer at Third
+    introductions = {
+        side: introducing.request_introduction(session, OPERATOR, data=IntroductionIn(
+            asker=asker.external_id, introducer=introducer.external_id,
+            target=target.external_id, note="Please introduce us")).id
+        for side, asker, introducer, target in (("own", other, own, third), ("other", other, third, own))}
     session.commit()
     return World(own, other, third, users, credentials, relationships, needs, agreements,
-                 memberships, tokens, invitation, invitation_ids, reset, jobs)
+                 memberships, tokens, invitation, invitation_ids, reset, jobs, introductions)
 
 
 def _path(path: str, world: World, role: str, side: str, visibility: str) -> str:
@@ -319,6 +349,8 @@ def _path(path: str, world: World, role: str, side: str, visibility: str) -> str
         return path.replace("{external_id}", "W-PROJECT")
     if path == "/api/v1/network/export":
         return path + "?format=graphml"
+    if "/shortlist/" in path:  # the organisation every need keeps on its shortlist
+        path = path.replace("{external_id}", world.third.external_id)
     return (path.replace("{external_id}", organisation.external_id)
             .replace("{relationship_id}", str(world.relationships[(side, visibility)].id))
             .replace("{need_id}", str(world.needs[(side, visibility)].id))
@@ -327,6 +359,7 @@ def _path(path: str, world: World, role: str, side: str, visibility: str) -> str
             .replace("{invitation_id}", str(world.invitation_ids[side]))
             .replace("{token_id}", str(world.tokens.get((role, side), world.tokens[("member", side)])))
             .replace("{job_id}", str(world.jobs[side]))
+            .replace("{request_id}", str(world.introductions[side]))
             .replace("{token}", token))
 
 # Uploads: a small template, checked (and on the API imported) by a job.
@@ -342,6 +375,10 @@ READING_POSTS = {("POST", "/api/v1/orgs/{external_id}/recommendations")}
 
 def _body(method: str, path: str, world: World, side: str) -> dict:
     organisation = world.own if side == "own" else world.other
+    # The side's organisation asks the other one, its partner in W-PROJECT, to introduce it.
+    introduction = {"asker": organisation.external_id, "target": world.third.external_id,
+                    "introducer": (world.other if side == "own" else world.own).external_id,
+                    "note": "We make coatings"}
     bodies = {
         ("POST", "/api/v1/orgs"): {"name": "New organisation"},
         ("PATCH", "/api/v1/orgs/{external_id}"): {"city": "Graz"},
@@ -374,6 +411,11 @@ def _body(method: str, path: str, world: World, side: str) -> dict:
         ("POST", "/account/password"): {"current_password": PASSWORD, "new_password": PASSWORD + "!"},
         ("POST", "/account/tokens"): {"name": "script", "scope": "read"},
         ("POST", "/orgs/{external_id}/members"): {"email": "someone@example.org", "role": "member"},
+        ("POST", "/needs/{need_id}/shortlist"): {"partner": world.third.external_id},
+        ("POST", "/api/v1/introductions"): introduction,
+        ("POST", "/introductions"): introduction,
+        ("POST", "/api/v1/introductions/{request_id}/accept"): {"contact": "Ada <ada@example.org>"},
+        ("POST", "/introductions/{request_id}/accept"): {"contact": "Ada <ada@example.org>"},
     }
     return bodies.get((method, path), {})
 

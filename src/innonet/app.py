@@ -136,6 +136,8 @@ def create_app(settings: Settings | None = None, *,
     from innonet.collaborations import views as collaborations_views
     from innonet.imports import api as imports_api
     from innonet.imports import views as imports_views
+    from innonet.introductions import api as introductions_api
+    from innonet.introductions import views as introductions_views
     from innonet.jobs import api as jobs_api
     from innonet.jobs import views as jobs_views
     from innonet.matching import api as matching_api
@@ -148,9 +150,9 @@ def create_app(settings: Settings | None = None, *,
     from innonet.sharing import views as sharing_views
 
     for module in (observability, organisations_api, collaborations_api, sharing_api, accounts_api,
-                   network_api, matching_api, jobs_api, imports_api, organisations_views,
-                   collaborations_views, sharing_views, accounts_views, network_views,
-                   matching_views, jobs_views, imports_views):
+                   network_api, matching_api, jobs_api, imports_api, introductions_api,
+                   organisations_views, collaborations_views, sharing_views, accounts_views,
+                   network_views, matching_views, jobs_views, imports_views, introductions_views):
         app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)

@@ -9,6 +9,7 @@ def load_models() -> None:
     from innonet import versions as _versions  # noqa: F401
     from innonet.accounts import models as _accounts  # noqa: F401
     from innonet.collaborations import models as _collaborations  # noqa: F401
+    from innonet.introductions import models as _introductions  # noqa: F401
     from innonet.jobs import models as _jobs  # noqa: F401
     from innonet.matching import models as _matching  # noqa: F401
     from innonet.network import models as _network  # noqa: F401

@@ -30,6 +30,12 @@ MORE_THAN_ONE = re.compile(r"^([2-9]|\d\d+)$")
 DELIBERATE_STATUS = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d ")
 
 
+class Site(str):
+    """The server's address, with the sessions of its database (to add people to it)."""
+
+    sessions: object
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'demo.db'}"
@@ -50,7 +56,9 @@ def site(tmp_path_factory):
     thread.start()
     while not server.started:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    address = Site(f"http://127.0.0.1:{port}")
+    address.sessions = sessions
+    yield address
     server.should_exit = True
     thread.join(5)
 

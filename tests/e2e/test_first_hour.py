@@ -1,10 +1,17 @@
 """What a new user meets in the first hour, tried in a real Chromium: each test here failed
 before its fix."""
 
+from urllib.parse import urlencode
+
+import httpx
 import pytest
 from playwright.sync_api import expect
 
+from innonet.accounts import service as accounts
+from innonet.db import transaction
+from innonet.organisations import service as organisations
 from tests.e2e.conftest import ESA, FRAUNHOFER, MORE_THAN_ONE, sign_in
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 RESULTS_WAIT = 60_000  # ms: the first search of a data version learns the ranker
@@ -149,3 +156,48 @@ def test_pictures_label_only_what_fits(site, page, path, width):
         for b in boxes[i + 1:]:
             apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
             assert apart, (a, b)
+
+
+def test_a_warm_introduction_is_asked_from_a_result_and_made_by_the_introducer(site, page, browser):
+    """A member of Fraunhofer asks an introducer (through the partner finder) for an
+    introduction; a member of the introducer, in a second browser, sees it in the inbox and
+    makes it; Fraunhofer then sees whom to contact."""
+    search = {"need": "hydrogen fuel cells", "new_partners_only": "on"}
+    found = httpx.get(f"{site}/api/v1/orgs/{FRAUNHOFER}/recommendations",
+                      params=search | {"new_partners_only": "true"}, timeout=120).json()
+    target = next(r for r in found["results"] if len(r["introduction_path"]) > 2)
+    introducer = target["introduction_path"][1]
+    with transaction(site.sessions) as session:
+        for email, external_id in (("asker@example.org", FRAUNHOFER),
+                                   ("introducer@example.org", introducer["external_id"])):
+            organisation = organisations.get_organisation(session, external_id=external_id)
+            accounts.set_membership(session, user=accounts.create_user(
+                session, email=email, password=PASSWORD), organisation_id=organisation.id,
+                role="member")
+
+    sign_in(site, page, "asker@example.org")
+    page.goto(f"{site}/orgs/{FRAUNHOFER}/partners?{urlencode(search)}")
+    card = page.locator(f"li.partner[data-partner='{target['external_id']}']")
+    card.get_by_text(f"Ask {introducer['name']} for an introduction").click()
+    card.get_by_label(f"Your note to {introducer['name']}").fill("We look for fuel cell trials.")
+    card.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_role("status")).to_contain_text("Request sent")
+    request_url = page.url
+
+    other = browser.new_context()
+    try:
+        second = other.new_page()
+        sign_in(site, second, "introducer@example.org")
+        expect(second.locator(".topbar .badge")).to_contain_text("1")
+        second.get_by_role("link", name="Inbox").click()
+        second.get_by_role("link", name=f"asks you to introduce them to {target['name']}").click()
+        expect(second.locator(".note").first).to_have_text("We look for fuel cell trials.")
+        second.get_by_label(f"Whom at {target['name']} may they contact?").fill("Grace <grace@example.org>")
+        second.get_by_role("button", name="Introduce them").click()
+        expect(second.get_by_role("status")).to_contain_text("Introduced")
+    finally:
+        other.close()
+
+    page.goto(request_url)
+    expect(page.locator(".facts")).to_contain_text("Grace <grace@example.org>")
+    expect(page.locator(".lead .tag")).to_have_text("Introduced")

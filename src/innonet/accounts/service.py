@@ -470,6 +470,17 @@ def revoke_token(session: Session, *, user_id: int | None, token_id: int) -> Api
     return token
 
 
+def organisations_with_members(session: Session, *, ids) -> set[int]:
+    """Which of these organisations have members (not only guests) who could answer."""
+    return set(session.scalars(select(Membership.organisation_id).join(User).where(
+        Membership.organisation_id.in_(list(ids)), Membership.role.in_(roles.WRITING_ROLES),
+        User.is_active.is_(True)).distinct()))
+
+
+def display_name(session: Session, *, user_id: int) -> str | None:
+    return session.scalar(select(User.name).where(User.id == user_id))
+
+
 # ---------------------------------------------------------------- notifications
 
 INBOX_SIZE = 100

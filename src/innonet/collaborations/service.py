@@ -99,6 +99,18 @@ def shared_project_counts(session: Session, *, organisation_id: int) -> Counter:
     return Counter(dict(rows))
 
 
+def are_partners(session: Session, viewer: Viewer, one: int, other: int) -> bool:
+    """Whether two organisations share a project or a relationship the viewer may see."""
+    mine, theirs = aliased(Participation), aliased(Participation)
+    if session.scalar(select(mine.project_id).join(theirs, mine.project_id == theirs.project_id)
+                      .where(mine.organisation_id == one, theirs.organisation_id == other).limit(1)):
+        return True
+    return session.scalar(select(Relationship.id).where(
+        or_((Relationship.organisation_id == one) & (Relationship.partner_id == other),
+            (Relationship.organisation_id == other) & (Relationship.partner_id == one)),
+        policy.visible_condition(viewer, Relationship)).limit(1)) is not None
+
+
 def relationships_touching(session: Session, viewer: Viewer, *, organisation_ids) -> list[Relationship]:
     """The relationships the viewer may see that have one of these organisations on either side.
 

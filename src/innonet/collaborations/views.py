@@ -72,10 +72,15 @@ def _form_values(view: dict) -> dict:
 
 @router.get("/orgs/{external_id}/relationships/new", response_class=HTMLResponse)
 def new_relationship(request: Request, external_id: str, session: Session = DbSession,
-                     viewer: Viewer = CurrentViewer):
+                     viewer: Viewer = CurrentViewer,
+                     partner: str = Query("", max_length=64), notes: str = Query("", max_length=500)):
+    """The form, prefilled from a partner result (its partner and why it was found);
+    private until it is shared."""
     organisation = organisations.get_organisation(session, external_id=external_id)
     roles.ensure_insider(viewer, organisation.id)
-    return _form_page(request, session, viewer, organisation=organisation)
+    values = {"direction": "mutual", "strength": 3, "visibility": "private",
+              "partner": partner.strip() or None, "notes": notes.strip() or None}
+    return _form_page(request, session, viewer, organisation=organisation, values=values)
 
 
 @router.post("/orgs/{external_id}/relationships/new", response_class=HTMLResponse)

@@ -13,6 +13,7 @@ from innonet.matching.schemas import (
     NeedQuery,
     Preset,
     Recommendations,
+    ShortlistEntryOut,
 )
 from innonet.roles import Viewer
 from innonet.web import CurrentViewer, DbSession, RecordId, api_router
@@ -99,3 +100,28 @@ def need_recommendations(need_id: RecordId, session: Session = DbSession,
     """Partners for a stored need you may see, with the need's own filters."""
     return service.need_recommendations(session, viewer, need_id=need_id, k=k, preset=preset,
                                         new_partners_only=new_partners_only)
+
+
+@router.get("/needs/{need_id}/shortlist", response_model=list[ShortlistEntryOut])
+def shortlist(need_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """The organisations kept on a need's shortlist, in the order they were added."""
+    need = service.get_need(session, viewer, need_id=need_id)
+    return [{"organisation": o, "added_at": e.added_at}
+            for o, e in service.shortlist(session, viewer, need=need)]
+
+
+@router.put("/needs/{need_id}/shortlist/{external_id}", status_code=204)
+def add_to_shortlist(need_id: RecordId, external_id: str, session: Session = DbSession,
+                     viewer: Viewer = CurrentViewer) -> Response:
+    """Keep an organisation on the shortlist (the need's owner's members); adding it twice
+    changes nothing."""
+    service.add_to_shortlist(session, viewer, need_id=need_id, partner=external_id)
+    return Response(status_code=204)
+
+
+@router.delete("/needs/{need_id}/shortlist/{external_id}", status_code=204)
+def remove_from_shortlist(need_id: RecordId, external_id: str, session: Session = DbSession,
+                          viewer: Viewer = CurrentViewer) -> Response:
+    """Take an organisation off the shortlist (404 when it is not on it)."""
+    service.remove_from_shortlist(session, viewer, need_id=need_id, partner=external_id)
+    return Response(status_code=204)

@@ -34,6 +34,19 @@ class Need(Shareable, Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
+class ShortlistEntry(Base):
+    """An organisation kept on a need's shortlist; whoever sees the need sees its shortlist."""
+
+    __tablename__ = "shortlist_entry"
+    __table_args__ = (UniqueConstraint("need_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("need.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class RankerModel(Base):
     """A learned ranker for one history, stored so that requests never wait for learning
     (``innonet train-rankers``). Derived data: backups leave it out."""

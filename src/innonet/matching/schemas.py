@@ -195,3 +195,8 @@ class NeedOut(NeedFields, SharingOut):
     organisation: OrganisationSummary
     created_at: datetime
     updated_at: datetime
+
+
+class ShortlistEntryOut(BaseModel):
+    organisation: OrganisationSummary
+    added_at: datetime

@@ -18,17 +18,18 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import ValidationError
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from innonet import roles
 from innonet.collaborations.models import Participation, Project
-from innonet.db import describe_error, transaction
-from innonet.errors import InvalidInput, Problem
+from innonet.db import describe_error, rows_changed, transaction
+from innonet.errors import InvalidInput, NotFound, Problem
 from innonet.jobs.queue import queue_of
 from innonet.jobs.service import JobContext, job_kind
 from innonet.matching import factors, features, ranker, words
 from innonet.matching.history import KIND_CODES, History, history_until
-from innonet.matching.models import Need, RankerModel
+from innonet.matching.models import Need, RankerModel, ShortlistEntry
 from innonet.matching.schemas import (
     DueDiligence,
     Factor,
@@ -607,6 +608,43 @@ def list_needs(session: Session, viewer: Viewer, *, external_id: str) -> list[Ne
         .order_by(Need.created_at.desc(), Need.id.desc())))
     sharing.record(session, viewer, action="read", items=needs)
     return needs
+
+
+def shortlist(session: Session, viewer: Viewer, *, need: Need) -> list[tuple[Organisation, ShortlistEntry]]:
+    """The organisations kept on a need's shortlist (a need the viewer may see), in the
+    order they were added."""
+    rows = session.execute(select(Organisation, ShortlistEntry).join(
+        ShortlistEntry, ShortlistEntry.organisation_id == Organisation.id)
+        .where(ShortlistEntry.need_id == need.id).order_by(ShortlistEntry.id)).all()
+    return [(o, e) for o, e in rows]
+
+
+def add_to_shortlist(session: Session, viewer: Viewer, *, need_id: int, partner: str) -> bool:
+    """Keep an organisation on the need's shortlist (the owner's members); False when it
+    was there already."""
+    need = get_need(session, viewer, need_id=need_id, for_change=True)
+    organisation = organisations.get_organisation(session, external_id=partner)
+    if organisation.id == need.organisation_id:
+        raise InvalidInput.for_field("partner", "the need's own organisation cannot be its partner")
+    try:
+        with session.begin_nested():
+            session.add(ShortlistEntry(need_id=need.id, organisation_id=organisation.id,
+                                       added_by_id=viewer.user_id))
+            session.flush()
+    except IntegrityError:
+        return False  # already there, perhaps added a moment ago by a colleague
+    sharing.record(session, viewer, action="update", items=[need])
+    return True
+
+
+def remove_from_shortlist(session: Session, viewer: Viewer, *, need_id: int, partner: str) -> None:
+    need = get_need(session, viewer, need_id=need_id, for_change=True)
+    organisation = organisations.get_organisation(session, external_id=partner)
+    removed = session.execute(delete(ShortlistEntry).where(
+        ShortlistEntry.need_id == need.id, ShortlistEntry.organisation_id == organisation.id))
+    if not rows_changed(removed):
+        raise NotFound(f"{organisation.name} is not on this need's shortlist.")
+    sharing.record(session, viewer, action="update", items=[need])
 
 
 def need_view(session: Session, viewer: Viewer, *, needs: list[Need]) -> list[dict]:

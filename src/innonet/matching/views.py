@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from innonet import roles
+from innonet.accounts import service as accounts
 from innonet.countries import all_countries
 from innonet.errors import InnonetError, InvalidInput
 from innonet.matching import factors, service
@@ -18,6 +19,7 @@ from innonet.web import (
     CurrentViewer,
     DbSession,
     PostedForm,
+    RecordId,
     field_errors,
     is_htmx,
     redirect_with_flash,
@@ -47,6 +49,7 @@ def find_partners(request: Request, external_id: str, session: Session = DbSessi
                   viewer: Viewer = CurrentViewer):
     organisation = organisations.get_organisation(session, external_id=external_id)
     data = _query_from(request.query_params)
+    need = None
     if need_id := request.query_params.get("need_id", "").strip():
         # A saved need fills the form; the goal, weights and k stay as given.
         if (record_id := parse_record_id(need_id)) is None:
@@ -59,11 +62,11 @@ def find_partners(request: Request, external_id: str, session: Session = DbSessi
     # The form was sent (an empty need too: the finder then takes the stated needs, else the
     # profile, and the results say which) or a saved need was opened.
     searched = "need" in request.query_params or bool(need_id)
-    return _page(request, session, viewer, organisation, data, searched=searched)
+    return _page(request, session, viewer, organisation, data, searched=searched, need=need)
 
 
 def _page(request, session, viewer, organisation, data, *, searched, save_errors=None,
-          status_code=200, fragment=None, title=""):
+          status_code=200, fragment=None, title="", need=None):
     errors, found = {}, None
     try:
         query = NeedQuery(**data)
@@ -73,10 +76,22 @@ def _page(request, session, viewer, organisation, data, *, searched, save_errors
         found = service.recommendations(session, viewer, external_id=organisation.external_id,
                                         query=query)
     insider = viewer.is_operator or organisation.id in viewer.member_of
+    # Actions on each partner: who could answer a request for an introduction, what the
+    # open need already keeps on its shortlist.
+    answerable: set[str] = set()
+    if found and insider:
+        introducers = {r.introduction_path[1].external_id for r in found.results
+                       if len(r.introduction_path) > 2}
+        ids = organisations.ids_by_external_id(session, external_ids=sorted(introducers))
+        with_members = accounts.organisations_with_members(session, ids=ids.values())
+        answerable = {e for e, i in ids.items() if i in with_members}
+    shortlist = service.shortlist(session, viewer, need=need) if need is not None else []
     context = {"org": organisation, "query": query, "form": data, "errors": errors,
                "found": found, "FACTORS": factors.FACTORS, "PRESETS": factors.PRESETS,
                "PRESET_LABELS": factors.PRESET_LABELS, "countries": all_countries(),
                "searched": searched, "can_save": insider and viewer.can_write,
+               "open_need": need, "shortlist": shortlist, "answerable": answerable,
+               "shortlisted": {o.external_id for o, _ in shortlist},
                "save_errors": save_errors or {}, "title": title,
                "needs": service.list_needs(session, viewer, external_id=organisation.external_id)}
     fragment = is_htmx(request) if fragment is None else fragment
@@ -115,3 +130,26 @@ def save_need(request: Request, external_id: str, session: Session = DbSession,
     return redirect_with_flash(request, f"/orgs/{external_id}/partners?need_id={need.id}",
                                f"Need saved (#{need.id}): {need.title}.")
 
+
+
+@router.post("/needs/{need_id}/shortlist")
+def add_to_shortlist(request: Request, need_id: RecordId, session: Session = DbSession,
+                     viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+    partner = str(form.get("partner") or "")
+    need = service.get_need(session, viewer, need_id=need_id, for_change=True)
+    owner = organisations.organisations_by_id(session, ids=[need.organisation_id])[need.organisation_id]
+    added = service.add_to_shortlist(session, viewer, need_id=need_id, partner=partner)
+    name = organisations.get_organisation(session, external_id=partner).name
+    return redirect_with_flash(
+        request, f"/orgs/{owner.external_id}/partners?need_id={need_id}#shortlist",
+        f"{name} is on the shortlist." if added else f"{name} was on the shortlist already.")
+
+
+@router.post("/needs/{need_id}/shortlist/{external_id}/remove")
+def remove_from_shortlist(request: Request, need_id: RecordId, external_id: str,
+                          session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    need = service.get_need(session, viewer, need_id=need_id, for_change=True)
+    owner = organisations.organisations_by_id(session, ids=[need.organisation_id])[need.organisation_id]
+    service.remove_from_shortlist(session, viewer, need_id=need_id, partner=external_id)
+    return redirect_with_flash(request, f"/orgs/{owner.external_id}/partners?need_id={need_id}#shortlist",
+                               "Taken off the shortlist.")

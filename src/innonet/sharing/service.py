@@ -191,11 +191,20 @@ def sharing_view(session: Session, viewer: Viewer, *, items: list) -> dict[int, 
 
 def record(session: Session, viewer: Viewer, *, action: str, items: list) -> None:
     """Write who read or changed these records; reads of public records are not logged."""
+    record_events(session, viewer, action=action, events=[
+        (getattr(item, item.owner_column), item.share_type, item.id)
+        for item in items if action != "read" or item.visibility != "public"])
+
+
+def record_events(session: Session, viewer: Viewer, *, action: str,
+                  events: list[tuple[int, str, int]]) -> None:
+    """Write (owner organisation id, record type, record id) events, for records that are
+    not shareable themselves (an agreement, an introduction): each owner's admins see them."""
     rows = [
         {"at": utcnow(), "user_id": viewer.user_id, "actor": viewer.actor, "action": action,
-         "owner_id": getattr(item, item.owner_column), "item_type": item.share_type,
-         "item_id": item.id, "channel": viewer.channel, "path": (viewer.path or "")[:500] or None}
-        for item in items if action != "read" or item.visibility != "public"
+         "owner_id": owner_id, "item_type": item_type, "item_id": item_id,
+         "channel": viewer.channel, "path": (viewer.path or "")[:500] or None}
+        for owner_id, item_type, item_id in dict.fromkeys(events)
     ]
     if rows:
         write_after_read(session, insert(AuditEvent), rows)

@@ -1,0 +1,102 @@
+"""Pages: ask for a warm introduction from a partner result; the requests and answers."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from innonet.errors import InnonetError
+from innonet.introductions import service
+from innonet.introductions.models import STATUSES
+from innonet.introductions.schemas import IntroductionAccept, IntroductionIn
+from innonet.organisations import service as organisations
+from innonet.roles import Viewer
+from innonet.web import (
+    CurrentViewer,
+    DbSession,
+    PostedForm,
+    RecordId,
+    field_errors,
+    redirect_with_flash,
+    render,
+    template_globals,
+)
+
+router = APIRouter(include_in_schema=False)
+template_globals(INTRODUCTION_STATUSES=STATUSES)
+
+
+def _form(form: FormData, names: tuple[str, ...]) -> dict:
+    return {name: str(form.get(name) or "").strip() or None for name in names}
+
+
+@router.get("/introductions", response_class=HTMLResponse)
+def introductions(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    views = service.introduction_view(session, viewer,
+                                      requests=service.list_introductions(session, viewer))
+    return render(request, "introductions.html", {"items": views})
+
+
+@router.post("/introductions", response_class=HTMLResponse)
+def request_introduction(request: Request, session: Session = DbSession,
+                         viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+    """Sent from a partner result; a refusal comes back on a page that keeps the note."""
+    values = _form(form, ("asker", "introducer", "target", "note"))
+    try:
+        with session.begin_nested():
+            made = service.request_introduction(session, viewer, data=IntroductionIn(
+                **{k: v for k, v in values.items() if v is not None}))
+    except ValidationError as error:
+        return _ask_page(request, session, values, field_errors(error), 422)
+    except InnonetError as error:
+        if error.status_code in (401, 403):
+            raise
+        return _ask_page(request, session, values, {p.field or "note": p.message for p in error.problems}
+                         or {"note": error.message}, error.status_code)
+    return redirect_with_flash(request, f"/introductions/{made.id}",
+                               "Request sent: their members will find it in their inbox.")
+
+
+def _ask_page(request, session, values, errors, status_code):
+    ids = [v for k, v in values.items() if k != "note" and v]
+    found = organisations.ids_by_external_id(session, external_ids=ids)
+    names = {o.external_id: o.name
+             for o in organisations.organisations_by_id(session, ids=found.values()).values()}
+    return render(request, "introduction_ask.html", {"values": values, "errors": errors,
+                                                     "names": names}, status_code=status_code)
+
+
+def _detail_page(request, session, viewer, request_id, *, values=None, errors=None, status_code=200):
+    found = service.get_introduction(session, viewer, request_id=request_id)
+    view = service.introduction_view(session, viewer, requests=[found])[0]
+    return render(request, "introduction.html", {"r": view, "values": values or {},
+                                                 "errors": errors or {}}, status_code=status_code)
+
+
+@router.get("/introductions/{request_id}", response_class=HTMLResponse)
+def introduction(request: Request, request_id: RecordId, session: Session = DbSession,
+                 viewer: Viewer = CurrentViewer):
+    return _detail_page(request, session, viewer, request_id)
+
+
+@router.post("/introductions/{request_id}/accept", response_class=HTMLResponse)
+def accept(request: Request, request_id: RecordId, session: Session = DbSession,
+           viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+    values = _form(form, ("contact", "reply"))
+    try:
+        data = IntroductionAccept(**{k: v for k, v in values.items() if v is not None})
+    except ValidationError as error:
+        return _detail_page(request, session, viewer, request_id, values=values,
+                            errors=field_errors(error), status_code=422)
+    service.accept(session, viewer, request_id=request_id, data=data)
+    return redirect_with_flash(request, f"/introductions/{request_id}",
+                               "Introduced: both sides now see each other's contact person.")
+
+
+@router.post("/introductions/{request_id}/decline")
+def decline(request: Request, request_id: RecordId, session: Session = DbSession,
+            viewer: Viewer = CurrentViewer):
+    service.decline(session, viewer, request_id=request_id)
+    return redirect_with_flash(request, f"/introductions/{request_id}",
+                               "Declined: they are told “not now”, nothing more.")
