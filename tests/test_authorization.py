@@ -193,6 +193,8 @@ RULES = {
     ("GET", "/projects/{external_id}"): everyone,
     ("GET", "/orgs/{external_id}/audit"): org_admin,
     ("GET", "/orgs/{external_id}/audit.csv"): org_admin,
+    ("POST", "/orgs/{external_id}/export"): org_admin,
+    ("POST", "/api/v1/orgs/{external_id}/export"): org_admin,
     ("POST", "/orgs/{external_id}/cluster-consent"): org_admin,
     ("GET", "/orgs/{external_id}/export.csv"): everyone,  # holds only what the viewer may see
     ("GET", "/agreements"): signed_in,

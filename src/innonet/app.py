@@ -134,6 +134,8 @@ def create_app(settings: Settings | None = None, *,
     from innonet.accounts import views as accounts_views
     from innonet.collaborations import api as collaborations_api
     from innonet.collaborations import views as collaborations_views
+    from innonet.exports import api as exports_api
+    from innonet.exports import views as exports_views
     from innonet.imports import api as imports_api
     from innonet.imports import views as imports_views
     from innonet.introductions import api as introductions_api
@@ -150,9 +152,10 @@ def create_app(settings: Settings | None = None, *,
     from innonet.sharing import views as sharing_views
 
     for module in (observability, organisations_api, collaborations_api, sharing_api, accounts_api,
-                   network_api, matching_api, jobs_api, imports_api, introductions_api,
+                   network_api, matching_api, jobs_api, imports_api, introductions_api, exports_api,
                    organisations_views, collaborations_views, sharing_views, accounts_views,
-                   network_views, matching_views, jobs_views, imports_views, introductions_views):
+                   network_views, matching_views, jobs_views, imports_views, introductions_views,
+                   exports_views):
         app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)

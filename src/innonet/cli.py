@@ -161,12 +161,14 @@ def register() -> None:
     from innonet.accounts.cli import register as accounts
     from innonet.backup.cli import register as backup
     from innonet.collaborations.cli import register as collaborations
+    from innonet.exports.cli import register as exports
     from innonet.imports.cli import register as imports
     from innonet.matching.cli import register as matching
     from innonet.network.cli import register as network
     from innonet.organisations.cli import register as organisations
 
-    for add in (imports, organisations, collaborations, network, matching, accounts, backup):
+    for add in (imports, organisations, collaborations, network, matching, accounts, backup,
+                exports):
         add(app)
 
 

@@ -15,6 +15,7 @@ from innonet.schema import load_models
 def load_job_kinds() -> None:
     load_models()  # a job's record refers to users and organisations
     from innonet.accounts import mail as _mail  # noqa: F401
+    from innonet.exports import service as _exports  # noqa: F401
     from innonet.imports import uploads as _uploads  # noqa: F401
     from innonet.matching import service as _matching  # noqa: F401
     from innonet.network import service as _network  # noqa: F401

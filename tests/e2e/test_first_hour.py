@@ -1,6 +1,9 @@
 """What a new user meets in the first hour, tried in a real Chromium: each test here failed
 before its fix."""
 
+import csv
+import io
+import zipfile
 from urllib.parse import urlencode
 
 import httpx
@@ -10,7 +13,7 @@ from playwright.sync_api import expect
 from innonet.accounts import service as accounts
 from innonet.db import transaction
 from innonet.organisations import service as organisations
-from tests.e2e.conftest import ESA, FRAUNHOFER, MORE_THAN_ONE, sign_in
+from tests.e2e.conftest import ESA, ESA_ADMIN, FRAUNHOFER, MORE_THAN_ONE, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -201,3 +204,25 @@ def test_a_warm_introduction_is_asked_from_a_result_and_made_by_the_introducer(s
     page.goto(request_url)
     expect(page.locator(".facts")).to_contain_text("Grace <grace@example.org>")
     expect(page.locator(".lead .tag")).to_have_text("Introduced")
+
+
+def test_an_admin_exports_the_organisations_data_and_the_zip_opens(site, page, tmp_path):
+    sign_in(site, page)
+    page.goto(f"{site}/orgs/{ESA}/members")
+    page.get_by_role("button", name="Export our data").click()
+    link = page.get_by_role("link", name="Download the ZIP")
+    expect(link).to_be_visible(timeout=30_000)
+    with page.expect_download() as download:
+        link.click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    archive = zipfile.ZipFile(path)
+    assert {"README.md", "network-template.csv", "organisation.csv", "members.json",
+            "project_partners.csv", "audit_log.csv"} <= set(archive.namelist())
+    [profile] = csv.DictReader(io.StringIO(archive.read("organisation.csv").decode()))
+    assert profile["external_id"] == ESA
+    members = list(csv.DictReader(io.StringIO(archive.read("members.csv").decode())))
+    assert [m["email"] for m in members] == [ESA_ADMIN]
+    # ESA's one project in the demo data has no other participant.
+    assert archive.read("project_partners.csv").decode().startswith("project,acronym,title,")
+    assert "| members.csv, members.json |" in archive.read("README.md").decode()

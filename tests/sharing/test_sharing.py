@@ -7,8 +7,10 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from innonet.sharing import service as sharing
+from innonet.sharing.models import AuditEvent
 from innonet.sharing.schemas import AgreementIn
 from tests.factories import (
     OPERATOR,
@@ -184,7 +186,77 @@ def test_audit_log_records_reads_and_changes_for_the_owners_admins(client, sessi
     assert download.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(download.text)))
     assert {"read", "update"} <= {row["action"] for row in rows}
-    assert set(rows[0]) == {"at", "actor", "action", "item_type", "item_id", "channel", "path"}
+    assert set(rows[0]) == {"at", "actor", "action", "item_type", "item_id", "detail", "channel", "path"}
+
+
+def test_one_page_view_is_one_event_per_record(client, session, shared):
+    """C's network reads B's relationship with C for the ties and again for the partners:
+    one read is logged per view."""
+    headers = bearer(session, shared["a_member"], "read")
+    session.commit()
+    path = f"/api/v1/orgs/{shared['c'].external_id}/network"
+    for _ in range(2):
+        assert client.get(path, headers=headers).status_code == 200
+    reads = session.scalars(select(AuditEvent).where(
+        AuditEvent.item_type == "relationship", AuditEvent.item_id == shared["rel"].id,
+        AuditEvent.action == "read")).all()
+    assert [(e.actor, e.path) for e in reads] == [(shared["a_member"].email, path)] * 2
+
+
+def test_agreements_shares_and_consent_are_logged_with_what_changed(client, session, shared):
+    admin = bearer(session, shared["b_admin"])
+    d = make_organisation(session, name="Delta")
+    session.commit()
+    b, nda = shared["b"].external_id, shared["nda"]
+    client.patch(f"/api/v1/agreements/{nda.id}", headers=admin, json={"status": "terminated"})
+    client.patch(f"/api/v1/relationships/{shared['rel'].id}", headers=admin,
+                 json={"shared_with": [shared["a"].external_id, d.external_id], "agreement": None})
+    client.put(f"/api/v1/orgs/{b}/cluster-consent", headers=admin, json={"consent": True})
+    client.put(f"/api/v1/orgs/{b}/cluster-consent", headers=admin, json={"consent": True})  # no change
+    events = client.get(f"/api/v1/orgs/{b}/audit", headers=admin,
+                        params={"actor": shared["b_admin"].email.upper()}).json()
+    assert [(e["item_type"], e["action"], e["detail"]) for e in events] == [
+        ("organisation", "update", "cluster consent given"),
+        ("relationship", "update",
+         f"sharing: partners (Alpha) while agreement #{nda.id} is in force → partners (Alpha, Delta)"),
+        ("agreement", "update", "status: in force → terminated"),
+    ]
+    # The other party to the agreement sees its change in its own log.
+    a_admin = make_user(session, shared["a"], "admin")
+    a_headers = bearer(session, a_admin)
+    session.commit()
+    theirs = client.get(f"/api/v1/orgs/{shared['a'].external_id}/audit", headers=a_headers,
+                        params={"item_type": "agreement"}).json()
+    assert [(e["action"], e["detail"]) for e in theirs][:1] == [("update", "status: in force → terminated")]
+
+
+def test_the_audit_page_filters_by_actor_action_record_and_dates(client, session, shared):
+    reader = bearer(session, shared["a_member"], "read")
+    session.commit()
+    client.get(f"/api/v1/relationships/{shared['rel'].id}", headers=reader)
+    sign_in(client, session, shared["b_admin"])
+    session.commit()
+    url = f"/orgs/{shared['b'].external_id}/audit"
+    today = date.today().isoformat()
+    everything = client.get(url).text
+    assert shared["a_member"].email in everything and "command line" in everything
+    by_actor = client.get(url, params={"actor": shared["a_member"].email, "action": "read",
+                                       "item_type": "relationship", "item_id": shared["rel"].id,
+                                       "since": today, "until": today})
+    assert by_actor.status_code == 200
+    assert shared["a_member"].email in by_actor.text and "command line</td>" not in by_actor.text
+    assert "(these filters)" in by_actor.text
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    assert "No event passes these filters." in client.get(url, params={"since": tomorrow}).text
+    empty_boxes = client.get(url, params={"actor": "", "action": "", "item_type": "", "item_id": "",
+                                          "since": "", "until": ""})
+    assert empty_boxes.status_code == 200 and "command line" in empty_boxes.text
+    for params, field in (({"action": "steal"}, "action"), ({"until": "2020-01-01", "since": today}, "until"),
+                          ({"item_id": "0"}, "item_id"), ({"since": "yesterday"}, "since")):
+        wrong = client.get(url, params=params)
+        assert wrong.status_code == 422 and 'id="' + field + '-error"' in wrong.text, params
+    csv_text = client.get(f"{url}.csv", params={"action": "read"}).text
+    assert {row["action"] for row in csv.DictReader(io.StringIO(csv_text))} == {"read"}
 
 
 def test_expired_agreement_shows_as_not_in_force(client, session, clock, shared):

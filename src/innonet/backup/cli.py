@@ -1,4 +1,4 @@
-"""``innonet export FILE`` and ``innonet restore FILE``."""
+"""The complete database to JSON and back: ``innonet export FILE`` and ``innonet restore FILE``."""
 
 from pathlib import Path
 from typing import Annotated
@@ -8,9 +8,8 @@ import typer
 from innonet.errors import InnonetError
 
 
-def export(ctx: typer.Context,
-           file: Annotated[Path, typer.Argument(help="Where to write the JSON dump ('-' for stdout)")]) -> None:
-    """Write the complete database as JSON."""
+def export_database(ctx: typer.Context, file: Path) -> None:
+    """Write the complete database as JSON (``innonet export FILE``)."""
     import sys
 
     from innonet.backup import service
@@ -42,5 +41,5 @@ def restore(ctx: typer.Context,
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(export)
+    # ``innonet export`` itself is innonet.exports.cli: the database, or one organisation.
     app.command()(restore)

@@ -83,6 +83,22 @@ def projects_of(
     return [(project, participation) for project, participation in rows], total or 0
 
 
+def project_partners(session: Session, *, organisation_id: int
+                     ) -> list[tuple[Project, Participation, Organisation, Participation]]:
+    """(project, the organisation's part, a partner, the partner's part) for each partner in
+    each of the organisation's projects, in one query."""
+    mine, theirs = aliased(Participation), aliased(Participation)
+    rows = session.execute(
+        select(Project, mine, Organisation, theirs)
+        .join(mine, mine.project_id == Project.id)
+        .join(theirs, (theirs.project_id == Project.id) & (theirs.organisation_id != organisation_id))
+        .join(Organisation, Organisation.id == theirs.organisation_id)
+        .where(mine.organisation_id == organisation_id)
+        .order_by(Project.start_date.desc().nulls_last(), Project.id, Organisation.name)
+    ).all()
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
 # ---------------------------------------------------------------- the graph around one organisation
 
 

@@ -105,7 +105,8 @@ def get_introduction(session: Session, viewer: Viewer, *, request_id: int) -> In
     return request
 
 
-def list_introductions(session: Session, viewer: Viewer, *, limit: int = 200) -> list[IntroductionRequest]:
+def list_introductions(session: Session, viewer: Viewer, *,
+                       limit: int | None = 200) -> list[IntroductionRequest]:
     """Requests the viewer's organisations sent, received, or were introduced by, newest first."""
     roles.ensure_signed_in(viewer)
     mine = sorted(viewer.member_of)

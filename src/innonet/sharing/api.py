@@ -1,5 +1,8 @@
 """JSON endpoints for agreements, cluster consent and the audit log."""
 
+from typing import Annotated
+
+from fastapi import Query
 from sqlalchemy.orm import Session
 
 from innonet.organisations import service as organisations
@@ -10,6 +13,7 @@ from innonet.sharing.schemas import (
     AgreementOut,
     AgreementPatch,
     AuditEventOut,
+    AuditFilter,
     ClusterConsentIn,
     ClusterConsentOut,
 )
@@ -61,9 +65,11 @@ def set_cluster_consent(external_id: str, data: ClusterConsentIn, session: Sessi
 
 
 @router.get("/orgs/{external_id}/audit", response_model=list[AuditEventOut], tags=["organisations"])
-def audit_log(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
-    """Who read or changed the organisation's shared records, newest first (its admins)."""
+def audit_log(external_id: str, filters: Annotated[AuditFilter, Query()],
+              session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """Who read or changed the organisation's records, newest first (its admins; the newest
+    500 that pass the filters)."""
     organisation = organisations.get_organisation(session, external_id=external_id)
-    return service.audit_events(session, viewer, organisation_id=organisation.id)
+    return service.audit_events(session, viewer, organisation_id=organisation.id, filters=filters)
 
 

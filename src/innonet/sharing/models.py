@@ -137,6 +137,9 @@ class AuditEvent(Base):
         check_one_of("channel", CHANNELS),
         Index("ix_audit_event_owner_id_at", "owner_id", "at"),
     )
+    # The names a person reads in the log and its filter.
+    ITEM_TYPES = {"relationship": "Relationship", "need": "Need", "agreement": "Agreement",
+                  "organisation": "Organisation", "introduction": "Introduction"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -150,3 +153,5 @@ class AuditEvent(Base):
     item_id: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(5))
     path: Mapped[str | None] = mapped_column(String(500))
+    # What changed, in words ("status: draft → in force"), where the action alone does not say.
+    detail: Mapped[str | None] = mapped_column(String(500))

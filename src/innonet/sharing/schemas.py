@@ -6,7 +6,13 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from innonet.organisations.schemas import OrganisationSummary
-from innonet.sharing.models import AGREEMENT_KINDS, AGREEMENT_STATUSES, VISIBILITIES
+from innonet.sharing.models import (
+    AGREEMENT_KINDS,
+    AGREEMENT_STATUSES,
+    AUDIT_ACTIONS,
+    VISIBILITIES,
+    AuditEvent,
+)
 from innonet.text import TEXT_LIMITS, InputModel, RecordIdField
 
 # Each vocabulary's words, checked by the API; a type checker sees plain strings.
@@ -14,10 +20,14 @@ if TYPE_CHECKING:
     Visibility = str
     AgreementKind = str
     AgreementStatus = str
+    AuditAction = str
+    AuditItemType = str
 else:
     Visibility = Literal[tuple(VISIBILITIES)]
     AgreementKind = Literal[tuple(AGREEMENT_KINDS)]
     AgreementStatus = Literal[tuple(AGREEMENT_STATUSES)]
+    AuditAction = Literal[AUDIT_ACTIONS]
+    AuditItemType = Literal[tuple(AuditEvent.ITEM_TYPES)]
 
 
 class SharingFields(InputModel):
@@ -113,3 +123,24 @@ class AuditEventOut(BaseModel):
     item_id: int
     channel: str
     path: str | None
+    detail: str | None
+
+
+class AuditFilter(InputModel):
+    """Which events of an audit log to show; an empty or absent field means any."""
+
+    actor: str | None = Field(default=None, max_length=320, description=(
+        "Part of who did it: an e-mail address, 'visitor' or 'command line'"))
+    action: AuditAction | None = None
+    item_type: AuditItemType | None = Field(default=None, description="The kind of record")
+    item_id: RecordIdField | None = Field(default=None, description="The record's id")
+    since: date | None = Field(default=None, description="From this day (UTC)")
+    until: date | None = Field(default=None, description="Up to and including this day (UTC)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_any(cls, data):
+        # A filter form sent by GET sends its empty boxes too.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+        return data

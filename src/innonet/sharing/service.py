@@ -3,6 +3,7 @@
 import csv
 import io
 from collections import defaultdict
+from datetime import UTC, datetime, time, timedelta
 
 from pydantic import ValidationError
 from sqlalchemy import delete, insert, select, true
@@ -17,13 +18,15 @@ from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
 from innonet.sharing import policy
 from innonet.sharing.models import (
+    AGREEMENT_KINDS,
+    AGREEMENT_STATUSES,
     Agreement,
     AgreementDocument,
     AgreementParty,
     AuditEvent,
     Share,
 )
-from innonet.sharing.schemas import AgreementIn, AgreementPatch, SharingFields
+from innonet.sharing.schemas import AgreementIn, AgreementPatch, AuditFilter, SharingFields
 from innonet.text import counted, csv_cell
 
 # ---------------------------------------------------------------- sharing settings
@@ -111,9 +114,10 @@ def add_item(session: Session, viewer: Viewer, *, item, data) -> None:
     that includes SharingFields), and log its creation."""
     session.add(item)
     session.flush()
-    apply_sharing(session, item=item, sharing=SharingFields.model_validate(
-        data.model_dump(include=set(SharingFields.model_fields))))
-    record(session, viewer, action="create", items=[item])
+    wanted = SharingFields.model_validate(data.model_dump(include=set(SharingFields.model_fields)))
+    apply_sharing(session, item=item, sharing=wanted)
+    record(session, viewer, action="create", items=[item],
+           detail=f"sharing: {_sharing_words(session, wanted)}")
 
 
 def get_visible(session: Session, viewer: Viewer, model, item_id: int, *, label: str,
@@ -164,6 +168,20 @@ def change_sharing(session: Session, viewer: Viewer, *, item, changes: dict) -> 
     except ValidationError as error:
         raise InvalidInput.from_validation(error.errors()) from None
     apply_sharing(session, item=item, sharing=wanted)
+    before, after = _sharing_words(session, SharingFields.model_validate(merged)), \
+        _sharing_words(session, wanted)
+    if before != after:
+        record(session, viewer, action="update", items=[item], detail=f"sharing: {before} → {after}")
+
+
+def _sharing_words(session: Session, sharing: SharingFields) -> str:
+    """Who sees a record, in words for the audit log."""
+    if sharing.visibility != "partners":
+        return sharing.visibility
+    ids = organisations.ids_by_external_id(session, external_ids=sharing.shared_with)
+    names = sorted(o.name for o in organisations.organisations_by_id(session, ids=ids.values()).values())
+    gate = f" while agreement #{sharing.agreement} is in force" if sharing.agreement else ""
+    return f"partners ({', '.join(names)}){gate}"
 
 
 def sharing_view(session: Session, viewer: Viewer, *, items: list) -> dict[int, dict]:
@@ -189,39 +207,65 @@ def sharing_view(session: Session, viewer: Viewer, *, items: list) -> dict[int, 
 # ---------------------------------------------------------------- audit log
 
 
-def record(session: Session, viewer: Viewer, *, action: str, items: list) -> None:
+def record(session: Session, viewer: Viewer, *, action: str, items: list,
+           detail: str | None = None) -> None:
     """Write who read or changed these records; reads of public records are not logged."""
-    record_events(session, viewer, action=action, events=[
+    record_events(session, viewer, action=action, detail=detail, events=[
         (getattr(item, item.owner_column), item.share_type, item.id)
         for item in items if action != "read" or item.visibility != "public"])
 
 
+_AUDITED = "innonet.audited"
+
+
 def record_events(session: Session, viewer: Viewer, *, action: str,
-                  events: list[tuple[int, str, int]]) -> None:
-    """Write (owner organisation id, record type, record id) events, for records that are
-    not shareable themselves (an agreement, an introduction): each owner's admins see them."""
+                  events: list[tuple[int, str, int]], detail: str | None = None) -> None:
+    """Write (owner organisation id, record type, record id) events: each owner's admins
+    see them. One transaction (one page view, one API call) records an action on a record
+    once, however many of its parts read it; the first event, which says most, stays."""
+    root = session.get_transaction()
+    held = session.info.get(_AUDITED)
+    if held is None or held[0] is not root:
+        held = session.info[_AUDITED] = (root, set())
+    seen: set[tuple] = held[1]
+    new = [e for e in dict.fromkeys(events) if (action, *e) not in seen]
+    seen.update((action, *e) for e in new)
     rows = [
         {"at": utcnow(), "user_id": viewer.user_id, "actor": viewer.actor, "action": action,
          "owner_id": owner_id, "item_type": item_type, "item_id": item_id,
-         "channel": viewer.channel, "path": (viewer.path or "")[:500] or None}
-        for owner_id, item_type, item_id in dict.fromkeys(events)
+         "channel": viewer.channel, "path": (viewer.path or "")[:500] or None,
+         "detail": detail[:500] if detail else None}
+        for owner_id, item_type, item_id in new
     ]
     if rows:
         write_after_read(session, insert(AuditEvent), rows)
 
 
 def audit_events(session: Session, viewer: Viewer, *, organisation_id: int,
-                 limit: int | None = 500) -> list[AuditEvent]:
-    """The newest events on an organisation's records, for its admins."""
+                 filters: AuditFilter | None = None, limit: int | None = 500) -> list[AuditEvent]:
+    """The newest events on an organisation's records that pass ``filters``, for its admins."""
     roles.ensure_signed_in(viewer)
     if not (viewer.admin_of(organisation_id)):
         raise Forbidden("Only the organisation's administrators may read its audit log.")
+    f = filters or AuditFilter()
+    if f.since and f.until and f.until < f.since:
+        raise InvalidInput.for_field("until", "the last day is before the first")
+    conditions = [AuditEvent.owner_id == organisation_id]
+    if f.actor:
+        conditions.append(AuditEvent.actor.ilike(organisations.like_pattern(f.actor), escape="\\"))
+    conditions += [column == value for column, value in (
+        (AuditEvent.action, f.action), (AuditEvent.item_type, f.item_type),
+        (AuditEvent.item_id, f.item_id)) if value is not None]
+    if f.since:
+        conditions.append(AuditEvent.at >= datetime.combine(f.since, time(), UTC))
+    if f.until:
+        conditions.append(AuditEvent.at < datetime.combine(f.until + timedelta(days=1), time(), UTC))
     return list(session.scalars(
-        select(AuditEvent).where(AuditEvent.owner_id == organisation_id)
+        select(AuditEvent).where(*conditions)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
 
 
-AUDIT_CSV_COLUMNS = ("at", "actor", "action", "item_type", "item_id", "channel", "path")
+AUDIT_CSV_COLUMNS = ("at", "actor", "action", "item_type", "item_id", "detail", "channel", "path")
 
 
 def audit_csv(events: list[AuditEvent]) -> str:
@@ -248,6 +292,11 @@ def _agreement_condition(viewer: Viewer):
 def list_agreements(session: Session, viewer: Viewer) -> list[Agreement]:
     return list(session.scalars(select(Agreement).where(_agreement_condition(viewer))
                                 .order_by(Agreement.id)))
+
+
+def agreement_party_ids(session: Session, *, agreement_id: int) -> set[int]:
+    return set(session.scalars(select(AgreementParty.organisation_id).where(
+        AgreementParty.agreement_id == agreement_id)))
 
 
 def get_agreement(session: Session, viewer: Viewer, *, agreement_id: int) -> Agreement:
@@ -278,7 +327,19 @@ def create_agreement(session: Session, viewer: Viewer, *, data: AgreementIn) -> 
         {"agreement_id": agreement.id, "organisation_id": o}
         for o in dict.fromkeys([owner.id, *party_ids])])
     _replace_documents(session, agreement=agreement, documents=data.documents)
+    _record_agreement(session, viewer, agreement, action="create",
+                      detail=f"{AGREEMENT_KINDS[agreement.kind]} “{agreement.title}”, "
+                             f"{AGREEMENT_STATUSES[agreement.status].lower()}")
     return agreement
+
+
+def _record_agreement(session: Session, viewer: Viewer, agreement: Agreement, *, action: str,
+                      detail: str) -> None:
+    """Every party's admins see what happens to an agreement they are party to."""
+    parties = session.scalars(select(AgreementParty.organisation_id).where(
+        AgreementParty.agreement_id == agreement.id))
+    record_events(session, viewer, action=action, detail=detail,
+                  events=[(o, "agreement", agreement.id) for o in parties])
 
 
 def update_agreement(session: Session, viewer: Viewer, *, agreement_id: int,
@@ -293,12 +354,23 @@ def update_agreement(session: Session, viewer: Viewer, *, agreement_id: int,
         raise InvalidInput.for_field("end_date", "the end date is before the start date")
     if "title" in values and values["title"] is None or "status" in values and values["status"] is None:
         raise InvalidInput.for_field("title" if "title" in values else "status", "may not be empty")
+    changed = [f"{name}: {_words(getattr(agreement, name))} → {_words(value)}"
+               for name, value in values.items() if getattr(agreement, name) != value]
     for name, value in values.items():
         setattr(agreement, name, value)
     if documents is not None:
         _replace_documents(session, agreement=agreement, documents=changes.documents)
+        changed.append(f"documents: {counted(len(documents), 'document')}")
     session.flush()
+    if changed:
+        _record_agreement(session, viewer, agreement, action="update", detail="; ".join(changed))
     return agreement
+
+
+def _words(value) -> str:
+    if value is None:
+        return "none"
+    return AGREEMENT_STATUSES.get(value, str(value)).lower() if isinstance(value, str) else str(value)
 
 
 def agreement_view(session: Session, viewer: Viewer, *, agreements: list[Agreement]) -> list[dict]:
@@ -333,9 +405,10 @@ def set_cluster_consent(session: Session, viewer: Viewer, *, organisation: Organ
                         consent: bool) -> Organisation:
     """Give or withdraw consent to count our network in the cluster manager's aggregates."""
     roles.ensure_insider(viewer, organisation.id, admin=True)
-    if consent and organisation.cluster_consent_at is None:
-        organisation.cluster_consent_at = utcnow()
-    elif not consent:
-        organisation.cluster_consent_at = None
+    if consent == (organisation.cluster_consent_at is not None):
+        return organisation
+    organisation.cluster_consent_at = utcnow() if consent else None
     session.flush()
+    record_events(session, viewer, action="update", events=[(organisation.id, "organisation", organisation.id)],
+                  detail="cluster consent given" if consent else "cluster consent withdrawn")
     return organisation

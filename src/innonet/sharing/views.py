@@ -7,12 +7,18 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from innonet import roles
-from innonet.errors import InnonetError
+from innonet.errors import InnonetError, InvalidInput
 from innonet.organisations import service as organisations
 from innonet.roles import Viewer
 from innonet.sharing import service
-from innonet.sharing.models import AGREEMENT_KINDS, AGREEMENT_STATUSES, VISIBILITIES
-from innonet.sharing.schemas import AgreementIn, AgreementPatch
+from innonet.sharing.models import (
+    AGREEMENT_KINDS,
+    AGREEMENT_STATUSES,
+    AUDIT_ACTIONS,
+    VISIBILITIES,
+    AuditEvent,
+)
+from innonet.sharing.schemas import AgreementIn, AgreementPatch, AuditFilter
 from innonet.web import (
     CurrentViewer,
     DbSession,
@@ -32,18 +38,40 @@ template_globals(VISIBILITIES=VISIBILITIES)
 # ---------------------------------------------------------------- audit log and consent
 
 
+def _audit_filters(request: Request) -> tuple[AuditFilter, dict[str, str]]:
+    """The filters in the address, or none and what to correct."""
+    try:
+        return AuditFilter.model_validate(dict(request.query_params)), {}
+    except ValidationError as error:
+        return AuditFilter(), field_errors(error)
+
+
 @router.get("/orgs/{external_id}/audit", response_class=HTMLResponse)
 def audit_page(request: Request, external_id: str, session: Session = DbSession,
                viewer: Viewer = CurrentViewer):
     organisation = organisations.get_organisation(session, external_id=external_id)
-    events = service.audit_events(session, viewer, organisation_id=organisation.id)
-    return render(request, "audit.html", {"organisation": organisation, "events": events})
+    filters, errors = _audit_filters(request)
+    try:
+        events = service.audit_events(session, viewer, organisation_id=organisation.id, filters=filters)
+    except InvalidInput as error:
+        errors = {p.field or "since": p.message for p in error.problems}
+        events = service.audit_events(session, viewer, organisation_id=organisation.id)
+    return render(request, "audit.html", {
+        "organisation": organisation, "events": events, "errors": errors,
+        "values": dict(request.query_params), "filtered": bool(request.query_params) and not errors,
+        "actions": [(a, a) for a in AUDIT_ACTIONS], "item_types": AuditEvent.ITEM_TYPES,
+        "query": request.url.query}, status_code=422 if errors else 200)
 
 
 @router.get("/orgs/{external_id}/audit.csv")
-def audit_csv(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def audit_csv(request: Request, external_id: str, session: Session = DbSession,
+              viewer: Viewer = CurrentViewer):
     organisation = organisations.get_organisation(session, external_id=external_id)
-    events = service.audit_events(session, viewer, organisation_id=organisation.id, limit=None)
+    filters, errors = _audit_filters(request)
+    if errors:
+        raise InvalidInput.for_field(*next(iter(errors.items())))
+    events = service.audit_events(session, viewer, organisation_id=organisation.id,
+                                  filters=filters, limit=None)
     return csv_download(service.audit_csv(events), f"audit-{organisation.external_id}.csv")
 
 
