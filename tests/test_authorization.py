@@ -178,7 +178,6 @@ RULES = {
     ("GET", "/network/report.html"): everyone,
     ("GET", "/"): everyone,
     ("GET", "/orgs"): everyone,
-    ("GET", "/orgs/suggest"): everyone,
     ("GET", "/orgs/new"): network_writer,
     ("POST", "/orgs/new"): network_writer,
     ("GET", "/orgs/{external_id}"): everyone,

@@ -37,7 +37,8 @@ def test_adding_a_relationship_shows_errors_then_saves(site, page):
     page.wait_for_url("**/login?next=**")  # a visitor is sent to sign in first
     sign_in(site, page)
     page.goto(f"{site}/orgs/{ESA}/relationships/new")
-    page.locator("#partner").fill("953355965")
+    page.get_by_role("combobox", name="Partner", exact=True).fill("953355965")  # its id finds it too
+    page.get_by_role("listbox", name="Partner").get_by_role("option").first.click()
     page.get_by_label("The partner is our …").select_option("research_partner")
     page.get_by_label("Since").fill("2024-05-01")
     page.get_by_label("Until").fill("2023-05-01")
@@ -45,6 +46,8 @@ def test_adding_a_relationship_shows_errors_then_saves(site, page):
     error = page.locator("#end_date-error")
     assert "before the start date" in error.inner_text()
     assert page.get_by_label("Until").get_attribute("aria-invalid") == "true"
+    # The partner chosen stays chosen on the page that asks for a correction.
+    expect(page.get_by_role("list", name="Partner: chosen").get_by_role("listitem")).to_have_count(1)
 
     page.get_by_label("Until").fill("")
     page.get_by_role("button", name="Add relationship").click()

@@ -226,3 +226,48 @@ def test_an_admin_exports_the_organisations_data_and_the_zip_opens(site, page, t
     # ESA's one project in the demo data has no other participant.
     assert archive.read("project_partners.csv").decode().startswith("project,acronym,title,")
     assert "| members.csv, members.json |" in archive.read("README.md").decode()
+
+
+def test_organisations_are_picked_by_name_and_share_with_proposes_the_partner(site, page):
+    """Record a relationship with Fraunhofer and share it with Fraunhofer alone, choosing
+    each organisation by its name; then pick a party of an agreement and countries."""
+    sign_in(site, page)
+    page.goto(f"{site}/orgs/{ESA}/relationships/new")
+    partner = page.get_by_role("combobox", name="Partner", exact=True)
+    partner.fill("fraunhofer gesellschaft")
+    page.get_by_role("option", name="FRAUNHOFER GESELLSCHAFT").first.click()
+    expect(page.get_by_role("list", name="Partner: chosen")).to_contain_text("FRAUNHOFER GESELLSCHAFT")
+    assert page.locator("input[name=partner]").input_value() == FRAUNHOFER
+    page.get_by_label("The partner is our …").select_option("research_partner")
+    page.get_by_label("Visibility").select_option("partners")
+    share = page.get_by_role("combobox", name="Share with (partners only)")
+    share.focus()
+    proposal = page.get_by_role("option", name="the relationship's partner")
+    expect(proposal).to_contain_text("FRAUNHOFER GESELLSCHAFT")
+    share.press("Enter")  # the proposal is the active option
+    assert page.locator("input[name=shared_with]").input_value() == FRAUNHOFER
+    page.get_by_role("button", name="Add relationship").click()
+    expect(page.get_by_role("status")).to_contain_text("Relationship added")
+    expect(page.locator("#relationships")).to_contain_text("partners FRAUNHOFER GESELLSCHAFT")
+
+    page.goto(f"{site}/agreements")
+    parties = page.get_by_role("combobox", name="Other parties")
+    parties.fill("fraunhofer gesellschaft")
+    expect(page.get_by_role("listbox", name="Other parties").get_by_role("option").first).to_contain_text(
+        "FRAUNHOFER GESELLSCHAFT")
+    parties.press("ArrowDown")
+    parties.press("ArrowUp")  # back to the first
+    parties.press("Enter")
+    assert page.locator("input[name=parties]").input_value() == FRAUNHOFER
+    page.get_by_role("button", name="Remove FRAUNHOFER GESELLSCHAFT", exact=False).click()
+    assert page.locator("input[name=parties]").input_value() == ""
+
+    page.goto(f"{site}/orgs/{FRAUNHOFER}/partners")
+    countries = page.get_by_role("combobox", name="Preferred countries")
+    countries.fill("germ")
+    page.get_by_role("option", name="Germany").click()
+    countries.fill("fin")
+    countries.press("Enter")
+    page.get_by_role("button", name="Find partners").click()
+    page.wait_for_url("**preferred_countries=FI**")
+    assert "preferred_countries=DE" in page.url

@@ -41,8 +41,12 @@ def _form_page(request, session, viewer, *, organisation, relationship=None, par
                values=None, errors=None, status_code=200):
     if values and isinstance(values.get("shared_with"), list):  # shown as typed: ids and spaces
         values = values | {"shared_with": " ".join(values["shared_with"])}
+    # Sharing a relationship with its partner is the usual case: propose it first.
+    suggestions = [{"value": partner.external_id, "label": partner.name,
+                    "hint": "the relationship's partner"}] if partner is not None else []
     return render(request, "relationship_form.html", {
         "org": organisation, "relationship": relationship, "partner": partner,
+        "share_suggestions": suggestions,
         "values": values or {"direction": "mutual", "strength": 3, "visibility": "private"},
         "errors": errors or {},
         "agreement_options": [(a.id, f"{a.title} (#{a.id})")

@@ -1,4 +1,4 @@
-"""Pages: the organisation directory, the search-as-you-type suggestions and the profile forms."""
+"""Pages: the organisation directory and the profile forms."""
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -48,14 +48,6 @@ def directory(
                "pages": found.pages(PER_PAGE),
                "filters": filters, "countries": service.overview(session)["countries_by_name"]}
     return render(request, "_org_results.html" if is_htmx(request) else "directory.html", context)
-
-
-@router.get("/orgs/suggest", response_class=HTMLResponse)
-def suggest(request: Request, session: Session = DbSession,
-            partner: str = Query("", max_length=200), viewer: Viewer = CurrentViewer):
-    """<option>s for the partner field: organisations whose name or id matches."""
-    items = service.search_organisations(session, q=partner, per_page=10).items if partner else []
-    return render(request, "_org_options.html", {"items": items})
 
 
 def _form_page(request: Request, *, organisation=None, values: dict | None = None,
