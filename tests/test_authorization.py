@@ -119,6 +119,7 @@ RULES = {
     ("GET", "/favicon.ico"): everyone,
     ("GET", "/readyz"): everyone,
     ("GET", "/api/docs"): everyone,
+    ("GET", "/methods"): everyone,
     ("GET", "/api/v1/orgs"): everyone,
     ("POST", "/api/v1/orgs"): network_writer,
     ("GET", "/api/v1/orgs/{external_id}"): everyone,

@@ -30,7 +30,7 @@ def test_directory_search_full_page_and_htmx_fragment(client, session):
     make_organisation(session, name="Unrelated", country="FR")
     session.commit()
     page = client.get("/orgs", params={"q": "coating"})
-    assert "<html" in page.text and "Coating Experts" in page.text and "Unrelated" not in page.text
+    assert "<html" in page.text and "<mark>Coating</mark> Experts" in page.text and "Unrelated" not in page.text
     fragment = client.get("/orgs", params={"country": "FR"}, headers={"HX-Request": "true"})
     assert "<html" not in fragment.text and "Unrelated" in fragment.text
 
@@ -58,7 +58,7 @@ def test_hostile_names_are_shown_as_text(client, session):
     make_organisation(session, name="<script>alert(1)</script> Evil")
     session.commit()
     page = client.get("/orgs", params={"q": "evil"}).text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; Evil" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>Evil</mark>" in page
     assert "<script>alert(1)</script>" not in page
 
 
@@ -98,3 +98,27 @@ def test_unknown_pages_get_a_page_not_json(client):
     response = client.get("/orgs/DOES-NOT-EXIST")
     assert response.status_code == 404 and "No organisation with id" in response.text
     assert "<html" in response.text
+
+
+def test_jargon_is_explained_where_it_is_used_and_on_the_methods_page_the_app_serves(client, session):
+    from innonet.glossary import GLOSSARY
+
+    alpha, beta, gamma = (make_organisation(session, name=n) for n in ("Alpha", "Beta", "Gamma"))
+    make_project(session, alpha, beta, gamma)
+    session.commit()
+    methods = client.get("/methods")
+    assert methods.status_code == 200
+    for key, (name, _) in GLOSSARY.items():
+        assert f'<dt id="{key.replace("_", "-")}">{name}</dt>' in methods.text
+    assert '<h2 id="one-organisation-s-diagnosis">' in methods.text  # the methods themselves
+    assert "security.md" not in methods.text  # links to other files are kept as words
+
+    diagnosis = client.get(f"/orgs/{alpha.external_id}/diagnosis").text
+    for key in ("blau", "hhi", "constraint", "effective-size", "pagerank", "k-core"):
+        assert f'href="/methods#{key}" aria-describedby="tip-' in diagnosis, key
+    assert diagnosis.count('role="tooltip"') >= 6
+    report = client.get("/network/report").text
+    assert 'href="/methods#modularity"' in report and 'href="/methods#betweenness"' in report
+    # The standalone report is read without a server: explained, but linking nowhere.
+    standalone = client.get("/network/report.html").text
+    assert 'role="tooltip"' in standalone and 'href="/methods#' not in standalone

@@ -45,6 +45,7 @@ from innonet.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from innonet.glossary import GLOSSARY, methods_page
 from innonet.jobs.queue import SESSION_KEY as JOBS_SESSION_KEY
 from innonet.jobs.queue import JobQueue
 from innonet.matching import service as matching
@@ -157,6 +158,11 @@ def create_app(settings: Settings | None = None, *,
                    network_views, matching_views, jobs_views, imports_views, introductions_views,
                    exports_views):
         app.include_router(module.router)
+
+    @app.get("/methods", include_in_schema=False)
+    def methods(request: Request) -> HTMLResponse:
+        """How every figure is computed, and the glossary the pages' explanations link to."""
+        return render(request, "methods.html", {"glossary": GLOSSARY, "body": methods_page()})
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs(request: Request) -> HTMLResponse:

@@ -9,6 +9,7 @@ and GraphML exports) cannot carry the others, and a terminal obeys ESC.
 import re
 from typing import Annotated, Any, overload
 
+from markupsafe import Markup, escape
 from pydantic import BaseModel, Field, field_validator
 
 from innonet.errors import InvalidInput
@@ -112,3 +113,34 @@ class InputModel(BaseModel):
     """Base of every model that reads input: no field may hold a control character."""
 
     _no_control_characters = field_validator("*", mode="before")(_check_strings)
+
+
+def _pattern(words: list[str]) -> re.Pattern | None:
+    words = [w for w in words if w]
+    if not words:
+        return None
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)),
+                      re.IGNORECASE)
+
+
+def highlighted(text: str | None, words: list[str]) -> Markup:
+    """The text, escaped, with each occurrence of the words (case aside) in <mark>."""
+    text, pattern = text or "", _pattern(words)
+    if pattern is None:
+        return escape(text)
+    out, last = Markup(), 0
+    for match in pattern.finditer(text):
+        out += escape(text[last:match.start()]) + Markup("<mark>") + escape(match.group()) + Markup("</mark>")
+        last = match.end()
+    return out + escape(text[last:])
+
+
+def excerpt(text: str | None, words: list[str], width: int = 160) -> str:
+    """About ``width`` characters of the text around the first of the words found."""
+    text, pattern = " ".join((text or "").split()), _pattern(words)
+    match = pattern.search(text) if pattern else None
+    if len(text) <= width:
+        return text
+    start = max(0, (match.start() if match else 0) - width // 3)
+    end = min(len(text), start + width)
+    return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")

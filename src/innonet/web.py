@@ -23,8 +23,17 @@ from innonet import __version__
 from innonet.countries import country_name
 from innonet.db import transaction
 from innonet.errors import Forbidden, InvalidInput, Unauthorized
+from innonet.glossary import term
 from innonet.roles import Viewer
-from innonet.text import CONTROL_MESSAGE, MAX_ID, TEXT_LIMITS, counted, has_control_characters
+from innonet.text import (
+    CONTROL_MESSAGE,
+    MAX_ID,
+    TEXT_LIMITS,
+    counted,
+    excerpt,
+    has_control_characters,
+    highlighted,
+)
 
 PACKAGE = Path(__file__).parent
 templates = Jinja2Templates(directory=PACKAGE / "templates")
@@ -35,10 +44,12 @@ templates.env.loader = ChoiceLoader([
 ])
 # What every page may use; each domain adds its own words with template_globals.
 templates.env.globals |= {"country_name": country_name, "version": __version__,
-                          "TEXT_LIMITS": TEXT_LIMITS}
+                          "TEXT_LIMITS": TEXT_LIMITS, "term": term}
 templates.env.filters["money"] = lambda v: "" if v is None else f"€{v:,.0f}"
 templates.env.filters["thousands"] = lambda v: f"{v:,}"
 templates.env.filters["counted"] = counted  # {{ n | counted("partner") }}: 1 partner, 2 partners
+templates.env.filters["highlighted"] = highlighted  # {{ name | highlighted(words) }}: words in <mark>
+templates.env.filters["excerpt"] = excerpt
 
 # Database ids in paths: larger numbers cannot exist (PostgreSQL integer), so they are a 422.
 RecordId = Annotated[int, PathParam(ge=1, le=MAX_ID)]

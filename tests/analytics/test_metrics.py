@@ -3,6 +3,7 @@
 import csv
 import gzip
 import math
+import threading
 from pathlib import Path
 
 import networkx as nx
@@ -117,6 +118,21 @@ def test_eigenvector_centrality_on_the_largest_component(case):
     reference = nx.eigenvector_centrality_numpy(largest, weight="weight", tol=0)
     ours = eigenvector_centrality(graph_from_networkx(largest))
     np.testing.assert_allclose(ours, as_array(reference, largest), rtol=1e-9, atol=1e-11)
+
+
+def test_eigenvector_centrality_of_a_disconnected_graph_is_networkx_s_without_a_warning(capfd):
+    """Two equal triangles share the values (networkx's power iteration from equal values);
+    a weaker pair gets none; igraph prints nothing, from any thread."""
+    H = nx.Graph()
+    H.add_weighted_edges_from([(0, 1, 2), (1, 2, 2), (0, 2, 2), (3, 4, 2), (4, 5, 2), (3, 5, 2), (6, 7, 1)])
+    reference = nx.eigenvector_centrality(H, weight="weight", tol=1e-12, max_iter=10_000)
+    results = []
+    worker = threading.Thread(target=lambda: results.append(eigenvector_centrality(graph_from_networkx(H))))
+    worker.start()
+    worker.join()
+    np.testing.assert_allclose(results[0], as_array(reference, H), atol=1e-9)
+    assert results[0][6] == 0 and results[0][0] == pytest.approx(1 / math.sqrt(6))
+    assert "eigenvector" not in capfd.readouterr().err
 
 
 def test_exact_betweenness_and_closeness(case):

@@ -74,7 +74,8 @@ def test_saving_a_need_without_a_title_says_so_beside_the_title_and_keeps_the_re
 def test_the_explorer_keeps_its_filters_in_the_address_lists_a_communitys_members_and_counts_as_the_report(
         site, page):
     page.goto(f"{site}/network/report")
-    reported = int(page.locator(".stat", has_text="communities").locator(".stat-value")
+    label = page.locator(".stat-label").get_by_text("communities", exact=True)
+    reported = int(page.locator(".stat", has=label).locator(".stat-value")
                    .inner_text().replace(",", ""))
     page.goto(f"{site}/network")
     explorer = page.locator("#explorer")

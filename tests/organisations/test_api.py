@@ -51,7 +51,7 @@ def test_text_search_counts_up_to_a_limit_then_says_more(client, session, monkey
     first = client.get("/orgs", params={"q": "widespread"}).text
     assert "More than 26 organisations" in first and "Page 1 of 2+" in first and 'rel="next"' in first
     last = client.get("/orgs", params={"q": "widespread", "page": 2}).text
-    assert "Widespread Word 29" in last and 'rel="next"' not in last
+    assert "<mark>Widespread</mark> Word 29" in last and 'rel="next"' not in last
     projects = client.get("/api/v1/projects", params={"q": "nothing like it"}).json()
     assert (projects["total"], projects["total_capped"]) == (0, False)
 
@@ -107,3 +107,30 @@ def test_pagination_bounds_are_named(client):
     response = client.get("/api/v1/orgs", params={"per_page": 0})
     assert response.status_code == 422
     assert response.json()["error"]["problems"][0]["field"] == "per_page"
+
+
+def test_the_directory_finds_by_city_description_and_project_words_and_marks_them(client, session):
+    make_organisation(session, name="Graz Coatings GmbH", city="Graz")
+    make_organisation(session, name="Acme Films", city="Lyon",
+                      description="We extrude biodegradable barrier films for food packaging.")
+    nordic = make_organisation(session, name="Nordic Labs", city="Oslo")
+    make_project(session, nordic, acronym="HYPACK", title="Hydrogen tanks for trucks")
+    session.commit()
+
+    def names(q):
+        page = client.get("/orgs", params={"q": q})
+        assert page.status_code == 200
+        return page.text
+
+    by_city = names("graz")
+    assert "<mark>Graz</mark> Coatings GmbH" in by_city
+    by_description = names("barrier films")  # both words, found in the description
+    assert "Acme <mark>Films</mark>" in by_description and "Graz" not in by_description
+    assert "Description: We extrude biodegradable <mark>barrier</mark> <mark>films</mark>" in by_description
+    by_project = names("hydrogen oslo")  # one word in a project, one in the city
+    assert "Nordic Labs" in by_project
+    assert "City: <mark>Oslo</mark>" in by_project or "Project: HYPACK – <mark>Hydrogen</mark>" in by_project
+    assert "Project: HYPACK – <mark>Hydrogen</mark> tanks for trucks" in names("hydrogen")
+    assert "No organisation matches" in names("hydrogen lyon")
+    hostile = names("<script>x</script> graz")
+    assert "<script>x" not in hostile

@@ -6,7 +6,6 @@ function it names, so networkx serves as the reference in the tests.
 """
 
 import random
-import warnings
 
 import igraph as ig
 import numpy as np
@@ -59,22 +58,42 @@ def eigenvector_centrality(G, weight="weight"):
     """Weighted eigenvector centrality, unit Euclidean norm (``networkx.eigenvector_centrality``).
 
     On a disconnected graph only the component with the largest eigenvalue gets non-zero
-    values, as with the networkx functions; see docs/methods.md.
+    values, as with the networkx functions (several with the same eigenvalue share, as
+    networkx's power iteration from equal values shares); see docs/methods.md. Each
+    candidate component is computed alone, so igraph never meets a disconnected graph
+    (whose warning it would print to the server's log from any thread).
 
     Examples
     --------
     >>> from innonet.analytics.graph import collaboration_graph
     >>> eigenvector_centrality(collaboration_graph(3, [0, 0], [1, 2])).round(4).tolist()
     [0.7071, 0.5, 0.5]
+    >>> eigenvector_centrality(collaboration_graph(5, [0, 2, 3], [1, 3, 4])).round(4).tolist()
+    [0.0, 0.0, 0.5, 0.7071, 0.5]
     """
+    values = np.zeros(G.vcount())
     if G.ecount() == 0:
-        return np.zeros(G.vcount())
-    with warnings.catch_warnings():
-        # igraph warns on disconnected graphs; the docstring says what that means here.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        values = np.asarray(G.eigenvector_centrality(weights=weight, scale=False,
-                                                     arpack_options=_exact_arpack()))
-    values = np.abs(values)
+        return values
+    membership = np.asarray(G.connected_components().membership)
+    strength = np.asarray(G.strength(weights=weight), dtype=float)
+    largest_strength = np.zeros(membership.max() + 1)
+    np.maximum.at(largest_strength, membership, strength)
+    # A component's largest eigenvalue is at most its largest strength (a row sum of its
+    # adjacency matrix): components that cannot beat the best found so far are skipped.
+    found: list[tuple[float, np.ndarray, np.ndarray]] = []
+    best = 0.0
+    for component in np.argsort(-largest_strength, kind="stable"):
+        if largest_strength[component] == 0 or largest_strength[component] < best * (1 - 1e-9):
+            break
+        nodes = np.flatnonzero(membership == component)
+        vector, eigenvalue = G.subgraph(nodes).eigenvector_centrality(
+            weights=weight, scale=False, return_eigenvalue=True, arpack_options=_exact_arpack())
+        found.append((eigenvalue, nodes, np.abs(np.asarray(vector))))
+        best = max(best, eigenvalue)
+    for eigenvalue, nodes, vector in found:
+        if eigenvalue >= best * (1 - 1e-9):
+            unit = vector / np.linalg.norm(vector)
+            values[nodes] = unit * unit.sum()  # its share of the equal start
     return values / np.linalg.norm(values)
 
 

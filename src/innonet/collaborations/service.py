@@ -48,6 +48,57 @@ def search_projects(session: Session, *, q: str | None = None, page: int = 1,
                      count_limit=organisations.SEARCH_COUNT_LIMIT if text else None)
 
 
+# The words of a project that find its participants in the directory.
+PROJECT_WORDS = ("acronym", "title", "topic")
+
+
+def _projects_with(word: str):
+    return select(Participation.organisation_id).join(Project, Project.id == Participation.project_id) \
+        .where(organisations.matches_text(Project, PROJECT_WORDS, word))
+
+
+def search_directory(session: Session, *, q: str | None = None, country: str | None = None,
+                     kind: str | None = None, sme: bool | None = None, page: int = 1,
+                     per_page: int = 25) -> tuple[Page, dict[int, tuple[str, str]]]:
+    """The directory's search: each word in the organisation's name, id, city, VAT or
+    description, or in the title of one of its projects. Also says, for each organisation
+    found whose name does not hold every word, where the words were found (a label and
+    the text)."""
+    found = organisations.search_organisations(
+        session, q=q, country=country, kind=kind, sme=sme, page=page, per_page=per_page,
+        found_elsewhere=lambda word: Organisation.id.in_(_projects_with(word)))
+    words = organisations.search_words(q)
+    where: dict[int, tuple[str, str]] = {}
+    if not words:
+        return found, where
+    folded = [w.lower() for w in words]
+
+    def holds(text: str | None) -> bool:
+        return text is not None and any(w in text.lower() for w in folded)
+
+    missing = []
+    for o in found.items:
+        if all(w in f"{o.name} {o.short_name or ''}".lower() for w in folded):
+            continue
+        for label, value in (("City", o.city), ("Id", o.external_id), ("VAT", o.vat),
+                             ("Description", o.description)):
+            if holds(value):
+                where[o.id] = (label, value)
+                break
+        else:
+            missing.append(o.id)
+    if missing:  # one query for the page: a project of each with one of the words
+        rows = session.execute(
+            select(Participation.organisation_id, Project.acronym, Project.title)
+            .join(Project, Project.id == Participation.project_id)
+            .where(Participation.organisation_id.in_(missing),
+                   or_(*(organisations.matches_text(Project, PROJECT_WORDS, w) for w in words)))
+            .order_by(Project.start_date.desc().nulls_last())).all()
+        for organisation_id, acronym, title in rows:
+            where.setdefault(organisation_id, ("Project", " – ".join(filter(None, (acronym, title)))))
+    return found, where
+
+
 def get_project(session: Session, *, external_id: str) -> Project:
     """The project with this external id (grant number or rcn:N), or NotFound."""
     project = session.scalar(select(Project).where(Project.external_id == external_id))

@@ -149,6 +149,31 @@ def delete_relationship(request: Request, relationship_id: RecordId, session: Se
                                "Relationship deleted.")
 
 
+@router.get("/orgs", response_class=HTMLResponse)
+def directory(
+    request: Request,
+    session: Session = DbSession,
+    q: str | None = Query(None, max_length=200),
+    country: str | None = Query(None, max_length=2),
+    kind: str | None = Query(None, max_length=40),
+    sme: str | None = Query(None, pattern="^(yes|no)?$"),
+    page: int = Query(1, ge=1, le=100_000),
+    viewer: Viewer = CurrentViewer,
+):
+    """The directory: each word searched in names, ids, cities, VAT numbers, descriptions
+    and the titles of the organisations' projects; the words found are marked."""
+    sme_flag = {"yes": True, "no": False}.get(sme or "")
+    found, where = service.search_directory(session, q=q, country=country or None,
+                                            kind=kind or None, sme=sme_flag, page=page,
+                                            per_page=PER_PAGE)
+    filters = {"q": q or "", "country": country or "", "kind": kind or "", "sme": sme or ""}
+    context = {"found": found, "items": found.items, "page": page, "per_page": PER_PAGE,
+               "pages": found.pages(PER_PAGE), "where": where,
+               "words": organisations.search_words(q), "filters": filters,
+               "countries": organisations.overview(session)["countries_by_name"]}
+    return render(request, "_org_results.html" if is_htmx(request) else "directory.html", context)
+
+
 @router.get("/projects", response_class=HTMLResponse)
 def projects(request: Request, session: Session = DbSession,
              q: str | None = Query(None, max_length=200), page: int = Query(1, ge=1, le=100_000)):

@@ -22,7 +22,8 @@ router = api_router(tags=["organisations"])
 @router.get("/orgs", response_model=OrganisationPage)
 def list_organisations(
     session: Session = DbSession,
-    q: Annotated[str | None, Query(max_length=200, description="Text in name, short name, id, city or VAT")] = None,
+    q: Annotated[str | None, Query(max_length=200, description=(
+        "Words, each in the name, short name, id, city, VAT or description"))] = None,
     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] = None,
     kind: Kind | None = None,
     sme: bool | None = None,

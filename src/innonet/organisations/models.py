@@ -23,7 +23,8 @@ KIND_FROM_CORDIS = {
     "OTH": "other",
 }
 # What the directory's text search looks in.
-SEARCHED_COLUMNS = ("name", "short_name", "external_id", "city", "vat")
+# What the directory's text search reads (the words of its projects too, see collaborations).
+SEARCHED_COLUMNS = ("name", "short_name", "external_id", "city", "vat", "description")
 
 
 class Organisation(Base):

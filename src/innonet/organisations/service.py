@@ -35,6 +35,14 @@ def matches_text(model, columns: tuple[str, ...], text: str):
     return or_(*(getattr(model, column).ilike(pattern, escape="\\") for column in columns))
 
 
+MAX_SEARCH_WORDS = 8
+
+
+def search_words(text: str | None) -> list[str]:
+    """The words of a search: each must be found (the first few; more narrow nothing)."""
+    return list(dict.fromkeys((text or "").split()))[:MAX_SEARCH_WORDS]
+
+
 def search_organisations(
     session: Session,
     *,
@@ -44,12 +52,16 @@ def search_organisations(
     sme: bool | None = None,
     page: int = 1,
     per_page: int = 25,
+    found_elsewhere=None,
 ) -> Page:
-    """One page of organisations matching the filters, by name, and how many match."""
+    """One page of organisations matching the filters, by name, and how many match. Each
+    word of ``q`` is found in a searched column, or where ``found_elsewhere(word)`` (a
+    condition on Organisation) says."""
     conditions = []
-    text = q.strip() if q else ""
-    if text:
-        conditions.append(matches_text(Organisation, SEARCHED_COLUMNS, text))
+    words = search_words(q)
+    for word in words:
+        own = matches_text(Organisation, SEARCHED_COLUMNS, word)
+        conditions.append(or_(own, found_elsewhere(word)) if found_elsewhere else own)
     if country:
         conditions.append(Organisation.country == country.upper())
     if kind:
@@ -58,7 +70,7 @@ def search_organisations(
         conditions.append(Organisation.is_sme.is_(sme))
     return read_page(session, select(Organisation).where(*conditions)
                      .order_by(Organisation.name, Organisation.id),
-                     page=page, per_page=per_page, count_limit=SEARCH_COUNT_LIMIT if text else None)
+                     page=page, per_page=per_page, count_limit=SEARCH_COUNT_LIMIT if words else None)
 
 
 def get_organisation(session: Session, *, external_id: str) -> Organisation:

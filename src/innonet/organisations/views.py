@@ -1,6 +1,6 @@
-"""Pages: the organisation directory and the profile forms."""
+"""Pages: the profile forms (the directory, which searches projects too, is collaborations')."""
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -18,7 +18,6 @@ from innonet.web import (
     DbSession,
     PostedForm,
     field_errors,
-    is_htmx,
     redirect_with_flash,
     render,
     template_globals,
@@ -27,27 +26,6 @@ from innonet.web import (
 router = APIRouter(include_in_schema=False)
 template_globals(KINDS=KINDS)
 PER_PAGE = 25
-
-
-@router.get("/orgs", response_class=HTMLResponse)
-def directory(
-    request: Request,
-    session: Session = DbSession,
-    q: str | None = Query(None, max_length=200),
-    country: str | None = Query(None, max_length=2),
-    kind: str | None = Query(None, max_length=40),
-    sme: str | None = Query(None, pattern="^(yes|no)?$"),
-    page: int = Query(1, ge=1, le=100_000),
-    viewer: Viewer = CurrentViewer,
-):
-    sme_flag = {"yes": True, "no": False}.get(sme or "")
-    found = service.search_organisations(session, q=q, country=country or None, kind=kind or None,
-                                         sme=sme_flag, page=page, per_page=PER_PAGE)
-    filters = {"q": q or "", "country": country or "", "kind": kind or "", "sme": sme or ""}
-    context = {"found": found, "items": found.items, "page": page, "per_page": PER_PAGE,
-               "pages": found.pages(PER_PAGE),
-               "filters": filters, "countries": service.overview(session)["countries_by_name"]}
-    return render(request, "_org_results.html" if is_htmx(request) else "directory.html", context)
 
 
 def _form_page(request: Request, *, organisation=None, values: dict | None = None,

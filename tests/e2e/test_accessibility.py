@@ -1,0 +1,46 @@
+"""axe-core (vendored in tests/e2e/vendor, MPL-2.0) on every page, signed out and in, at a
+desktop and a phone width: no serious or critical violation of WCAG 2.1 A and AA."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ESA, FRAUNHOFER, sign_in
+
+pytestmark = pytest.mark.browser
+AXE = (Path(__file__).parent / "vendor" / "axe-4.10.3.min.js").read_text(encoding="utf-8")
+PROJECT = "101037564"  # a project of the demo data with 59 partners
+PUBLIC = ["/", "/orgs", "/orgs?q=fraunhofer+hydrogen", f"/orgs/{FRAUNHOFER}",
+          f"/orgs/{FRAUNHOFER}/diagnosis", f"/orgs/{FRAUNHOFER}/partners?need=hydrogen+fuel+cells",
+          "/network", "/network/report", "/projects", f"/projects/{PROJECT}", "/methods",
+          "/login", "/password/forgot", "/api/docs"]
+SIGNED_IN = ["/account", "/inbox", "/introductions", "/agreements", "/jobs", "/imports",
+             "/orgs/new", f"/orgs/{ESA}/edit", f"/orgs/{ESA}/members", f"/orgs/{ESA}/audit",
+             f"/orgs/{ESA}/relationships/new", f"/orgs/{ESA}/partners?need=satellite+navigation"]
+
+
+def serious_violations(page) -> list[str]:
+    """What axe finds that is serious or critical, as "rule: where" lines."""
+    page.evaluate(AXE)  # evaluated by the browser's tools, not by the page: no CSP applies
+    found = page.evaluate("""async () => {
+        const result = await axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+        return result.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));
+    }""")
+    return found
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_page_has_a_serious_accessibility_problem(site, page, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    problems = {}
+    for signed_in, paths in ((False, PUBLIC), (True, SIGNED_IN)):
+        if signed_in:
+            sign_in(site, page)
+        for path in paths:
+            page.goto(f"{site}{path}")
+            page.wait_for_load_state("networkidle")
+            if found := serious_violations(page):
+                problems[path] = found
+    assert problems == {}, "\n".join(f"{path}: {found}" for path, found in problems.items())
