@@ -12,6 +12,7 @@ from innonet.introductions import service as introducing
 from innonet.introductions.models import IntroductionRequest
 from innonet.introductions.schemas import IntroductionIn
 from innonet.matching import service as matching
+from innonet.matching.models import ShortlistEntry
 from innonet.matching.schemas import NeedIn
 from innonet.sharing.models import AuditEvent
 from tests.factories import OPERATOR, bearer, make_organisation, make_project, make_user, sign_in
@@ -181,3 +182,16 @@ def test_a_pending_request_is_hidden_from_the_target_in_every_list(session, trio
                                       today=OPERATOR.today, channel="api")
     assert introducing.list_introductions(session, gamma_viewer) == []
     assert introducing.introduction_view(session, gamma_viewer, requests=[made]) == []
+
+
+def test_the_same_partner_shortlisted_at_once_is_kept_once(live):  # noqa: F811
+    with transaction(live.sessions) as session:
+        alpha, gamma = make_organisation(session), make_organisation(session)
+        member = make_user(session, alpha)
+        need = matching.create_need(session, OPERATOR, data=NeedIn(
+            organisation=alpha.external_id, title="Coating partner"))
+        url = f"{live.url}/api/v1/needs/{need.id}/shortlist/{gamma.external_id}"
+    headers = live.token(member.email)
+    answers = run_together([lambda: httpx.put(url, headers=headers, timeout=60)] * 10)
+    assert [a.status_code for a in answers] == [204] * 10
+    assert live.count(select(func.count()).select_from(ShortlistEntry)) == 1
