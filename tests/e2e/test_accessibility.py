@@ -1,11 +1,20 @@
 """axe-core (vendored in tests/e2e/vendor, MPL-2.0) on every page, signed out and in, at a
 desktop and a phone width: no serious or critical violation of WCAG 2.1 A and AA."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ESA, FRAUNHOFER, sign_in
+from innonet.accounts import service as accounts
+from innonet.collaborations import service as collaborations
+from innonet.db import transaction
+from innonet.introductions import service as introducing
+from innonet.introductions.schemas import IntroductionIn
+from innonet.organisations import service as organisations
+from innonet.roles import operator
+from tests.e2e.conftest import ESA, ESA_ADMIN, FRAUNHOFER, sign_in
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 AXE = (Path(__file__).parent / "vendor" / "axe-4.10.3.min.js").read_text(encoding="utf-8")
@@ -31,16 +40,34 @@ def serious_violations(page) -> list[str]:
     return found
 
 
+@pytest.fixture(scope="module")
+def introduction(site) -> int:
+    """ESA asks Fraunhofer (which has a member) to introduce it to a partner of Fraunhofer's."""
+    with transaction(site.sessions) as session:
+        fraunhofer = organisations.get_organisation(session, external_id=FRAUNHOFER)
+        accounts.set_membership(session, user=accounts.create_user(
+            session, email="fraunhofer@example.org", password=PASSWORD),
+            organisation_id=fraunhofer.id, role="member")
+        partner = next(iter(collaborations.shared_project_counts(session, organisation_id=fraunhofer.id)))
+        target = organisations.organisations_by_id(session, ids=[partner])[partner]
+        return introducing.request_introduction(session, operator(date.today()), data=IntroductionIn(
+            asker=ESA, introducer=FRAUNHOFER, target=target.external_id,
+            note="We look for partners in satellite navigation.")).id
+
+
 @pytest.mark.parametrize("width", [1280, 390])
-def test_no_page_has_a_serious_accessibility_problem(site, page, width):
+def test_no_page_has_a_serious_accessibility_problem(site, page, width, introduction):
     page.set_viewport_size({"width": width, "height": 900})
     problems = {}
-    for signed_in, paths in ((False, PUBLIC), (True, SIGNED_IN)):
-        if signed_in:
-            sign_in(site, page)
+    # Signed out; as ESA's admin; as the member of Fraunhofer who is asked to introduce.
+    for who, paths in ((None, PUBLIC), (ESA_ADMIN, SIGNED_IN + [f"/introductions/{introduction}"]),
+                       ("fraunhofer@example.org", [f"/introductions/{introduction}", "/inbox"])):
+        if who:
+            page.context.clear_cookies()
+            sign_in(site, page, who)
         for path in paths:
             page.goto(f"{site}{path}")
             page.wait_for_load_state("networkidle")
             if found := serious_violations(page):
-                problems[path] = found
+                problems[f"{who or 'visitor'} {path}"] = found
     assert problems == {}, "\n".join(f"{path}: {found}" for path, found in problems.items())
