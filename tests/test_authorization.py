@@ -15,6 +15,9 @@ import pytest
 from starlette.routing import Mount
 
 from innonet.accounts import service as accounts
+from innonet.challenges import evaluation as evaluating
+from innonet.challenges import service as challenging
+from innonet.challenges.schemas import ChallengeIn, CommentIn, IdeaIn
 from innonet.introductions import service as introducing
 from innonet.introductions.schemas import IntroductionIn
 from innonet.jobs.models import Job
@@ -22,6 +25,7 @@ from innonet.matching import service as matching
 from innonet.matching.schemas import NeedIn
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import AgreementIn
+from innonet.webhooks import service as hooks
 from tests.factories import (
     OPERATOR,
     PASSWORD,
@@ -111,6 +115,22 @@ def job_viewer(role, side, visibility):
 
 def agreement_admin(role, side, visibility):
     return role == "admin" and side == "own"
+
+
+def idea_submitter(role, side, visibility):
+    """Whoever reads a challenge's brief and belongs to an organisation (a guest too, to a
+    public challenge)."""
+    return can_read(role, side, visibility) and role in WRITERS | {"guest"}
+
+
+def reactor(role, side, visibility):
+    """Support, follow, rate, comment: any account that may read the idea."""
+    return can_read(role, side, visibility) and role != "anonymous"
+
+
+def idea_author(role, side, visibility):
+    """The world's ideas and comments of our side are written by our member."""
+    return role == "member" and side == "own"
 
 
 RULES = {
@@ -232,6 +252,76 @@ RULES = {
     ("POST", "/orgs/{external_id}/members/{membership_id}/remove"): org_admin_or_platform_admin,
     ("POST", "/orgs/{external_id}/invitations/{invitation_id}/resend"): org_admin_or_platform_admin,
     ("POST", "/orgs/{external_id}/invitations/{invitation_id}/revoke"): org_admin_or_platform_admin,
+    # Challenges follow the sharing policy; their ideas are read by whoever reads the brief
+    # (submissions "shared") and changed by the challenge's team.
+    ("GET", "/api/v1/challenges"): everyone,  # holds only what the viewer may see
+    ("POST", "/api/v1/challenges"): org_writer,
+    ("GET", "/api/v1/challenges/{challenge_id}"): item_reader,
+    ("PATCH", "/api/v1/challenges/{challenge_id}"): item_writer,
+    ("DELETE", "/api/v1/challenges/{challenge_id}"): org_admin,
+    ("POST", "/api/v1/challenges/{challenge_id}/invitations"): item_writer,
+    ("GET", "/api/v1/ideas"): everyone,
+    ("POST", "/api/v1/ideas"): idea_submitter,
+    ("POST", "/api/v1/ideas/similar"): everyone,
+    ("GET", "/api/v1/ideas/{idea_id}"): item_reader,
+    ("PATCH", "/api/v1/ideas/{idea_id}"): idea_author,
+    ("POST", "/api/v1/ideas/{idea_id}/co-authorship"): reactor,
+    ("PUT", "/api/v1/ideas/{idea_id}/support"): reactor,
+    ("DELETE", "/api/v1/ideas/{idea_id}/support"): reactor,
+    ("PUT", "/api/v1/ideas/{idea_id}/follow"): reactor,
+    ("DELETE", "/api/v1/ideas/{idea_id}/follow"): reactor,
+    ("PUT", "/api/v1/ideas/{idea_id}/ratings"): reactor,
+    ("GET", "/api/v1/ideas/{idea_id}/comments"): item_reader,
+    ("POST", "/api/v1/ideas/{idea_id}/comments"): reactor,
+    ("PATCH", "/api/v1/comments/{comment_id}"): idea_author,
+    ("POST", "/api/v1/ideas/{idea_id}/stage"): item_writer,
+    ("POST", "/api/v1/ideas/{idea_id}/merge"): item_writer,
+    ("GET", "/api/v1/ideas/{idea_id}/history"): item_reader,
+    ("GET", "/api/v1/challenges/{challenge_id}/team"): item_writer,
+    ("PUT", "/api/v1/challenges/{challenge_id}/team"): item_writer,
+    ("POST", "/api/v1/challenges/{challenge_id}/assignments"): item_writer,
+    ("GET", "/api/v1/challenges/{challenge_id}/evaluation"): party_insider,  # the team (evaluators too)
+    ("GET", "/challenges/{challenge_id}/evaluation"): party_insider,
+    ("GET", "/api/v1/challenges/{challenge_id}/solvers"): item_writer,
+    ("GET", "/challenges/{challenge_id}/solvers"): item_writer,
+    ("GET", "/api/v1/orgs/{external_id}/webhooks"): org_admin,
+    ("POST", "/api/v1/orgs/{external_id}/webhooks"): org_admin,
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): org_admin,
+    ("GET", "/api/v1/orgs/{external_id}/webhook-deliveries"): org_admin,
+    ("GET", "/orgs/{external_id}/webhooks"): org_admin,
+    ("POST", "/orgs/{external_id}/webhooks"): org_admin,
+    ("POST", "/webhooks/{webhook_id}/delete"): org_admin,
+    ("GET", "/api/v1/challenges/{challenge_id}/metrics"): party_insider,  # the team and its gatekeepers
+    ("GET", "/challenges/{challenge_id}/dashboard"): party_insider,
+    ("GET", "/challenges/{challenge_id}/metrics.csv"): party_insider,
+    ("GET", "/orgs/{external_id}/ideas"): everyone,  # holds only what the viewer may see
+    ("GET", "/orgs/{external_id}/ideas/new"): org_writer,
+    ("POST", "/orgs/{external_id}/ideas/new"): org_writer,
+    ("POST", "/account/digest"): page_writer,
+    ("POST", "/challenges/{challenge_id}/team"): item_writer,
+    ("POST", "/challenges/{challenge_id}/assignments"): item_writer,
+    ("POST", "/challenges/{challenge_id}/evaluation/{idea_id}"): item_writer,
+    ("GET", "/challenges"): everyone,
+    ("GET", "/challenges/new"): lambda role, side, visibility: role in WRITERS,
+    ("POST", "/challenges/new"): lambda role, side, visibility: role in WRITERS,
+    ("GET", "/challenges/{challenge_id}"): item_reader,
+    ("GET", "/challenges/{challenge_id}/edit"): item_writer,
+    ("POST", "/challenges/{challenge_id}/edit"): item_writer,
+    ("POST", "/challenges/{challenge_id}/state"): item_writer,
+    ("POST", "/challenges/{challenge_id}/invitations"): item_writer,
+    ("GET", "/challenges/{challenge_id}/ideas/new"): reactor,
+    ("POST", "/challenges/{challenge_id}/ideas/new"): idea_submitter,
+    ("POST", "/ideas/similar"): everyone,
+    ("GET", "/ideas/{idea_id}"): item_reader,
+    ("POST", "/ideas/{idea_id}/support"): reactor,
+    ("POST", "/ideas/{idea_id}/follow"): reactor,
+    ("POST", "/ideas/{idea_id}/ratings"): reactor,
+    ("POST", "/ideas/{idea_id}/comments"): reactor,
+    ("POST", "/ideas/{idea_id}/stage"): item_writer,
+    ("POST", "/ideas/{idea_id}/merge"): item_writer,
+    ("POST", "/ideas/{idea_id}/co-authorship"): reactor,
+    ("GET", "/ideas/{idea_id}/edit"): idea_author,
+    ("POST", "/ideas/{idea_id}/edit"): idea_author,
 }
 
 
@@ -266,6 +356,8 @@ class World:
     # side -> a pending request: "own" asks Own to introduce; "other" is for Own to meet,
     # which Own may not see before the introduction is made.
     introductions: dict
+    challenges: dict  # (side, visibility) -> (challenge, criterion id, [idea, duplicate], comment id)
+    webhooks: dict  # side -> webhook id
 
 
 def note(side: str, visibility: str) -> str:
@@ -339,9 +431,30 @@ def world(session):
             asker=asker.external_id, introducer=introducer.external_id,
             target=target.external_id, note="Please introduce us")).id
         for side, asker, introducer, target in (("own", other, own, third), ("other", other, third, own))}
+    challenges = {}
+    for side, owner, counterpart, author in (("own", own, other, users["member"]), ("other", other, own, stranger)):
+        writer = accounts.viewer_of(session, user_id=author.id, today=OPERATOR.today, channel="api")
+        for visibility in VISIBILITIES:
+            challenge = challenging.create_challenge(session, writer, data=ChallengeIn(
+                organisation=owner.external_id, title=f"Challenge {side} {visibility}",
+                problem=note(side, visibility), visibility=visibility, criteria=[{"name": "Impact"}],
+                shared_with=[counterpart.external_id] if visibility == "partners" else []))
+            challenge.state = "open"
+            ideas = [challenging.submit_idea(session, writer, data=IdeaIn(
+                challenge=challenge.id, title=title, description=note(side, visibility), accept_terms=True))
+                for title in ("Idea", "Duplicate")]
+            comment = challenging.add_comment(session, writer, idea_id=ideas[0].id, data=CommentIn(body="First"))
+            evaluating.set_team(session, writer, challenge_id=challenge.id, gatekeepers=[],
+                                evaluators={"evaluation": [author.email]})
+            criterion = challenging.criteria_of(session, challenge_ids=[challenge.id])[challenge.id][0].id
+            challenges[(side, visibility)] = (challenge, criterion, ideas, comment.id)
+    webhooks = {side: hooks.create_webhook(session, OPERATOR, external_id=organisation.external_id,
+                                           url="https://93.184.216.34/hook", events=["idea.created"])[0].id
+                for side, organisation in (("own", own), ("other", other))}
     session.commit()
     return World(own, other, third, users, credentials, relationships, needs, agreements,
-                 memberships, tokens, invitation, invitation_ids, reset, jobs, introductions)
+                 memberships, tokens, invitation, invitation_ids, reset, jobs, introductions, challenges,
+                 webhooks)
 
 
 def _path(path: str, world: World, role: str, side: str, visibility: str) -> str:
@@ -353,6 +466,10 @@ def _path(path: str, world: World, role: str, side: str, visibility: str) -> str
         return path + "?format=graphml"
     if "/shortlist/" in path:  # the organisation every need keeps on its shortlist
         path = path.replace("{external_id}", world.third.external_id)
+    challenge, _, ideas, comment = world.challenges[(side, visibility)]
+    path = (path.replace("{challenge_id}", str(challenge.id)).replace("{idea_id}", str(ideas[0].id))
+            .replace("{webhook_id}", str(world.webhooks[side]))
+            .replace("{comment_id}", str(comment)))
     return (path.replace("{external_id}", organisation.external_id)
             .replace("{relationship_id}", str(world.relationships[(side, visibility)].id))
             .replace("{need_id}", str(world.needs[(side, visibility)].id))
@@ -369,14 +486,20 @@ UPLOADS = {("POST", "/imports"), ("POST", "/api/v1/imports")}
 TEMPLATE = b"record,external_id,name\norganisation,MATRIX-NEW,Matrix New\n"
 # The world's jobs are not checks of uploaded files: importing one is refused with 409,
 # which says the role got past the permission check.
-CONFLICT_MEANS_ALLOWED = {("POST", "/imports/{job_id}/import")}
+CONFLICT_MEANS_ALLOWED = {("POST", "/imports/{job_id}/import"),
+                          # a private challenge invites nobody; nobody was asked to co-author
+                          ("POST", "/api/v1/challenges/{challenge_id}/invitations"),
+                          ("POST", "/challenges/{challenge_id}/invitations"),
+                          ("POST", "/api/v1/ideas/{idea_id}/co-authorship"),
+                          ("POST", "/ideas/{idea_id}/co-authorship")}
 
 # POSTs that only read (a query too rich for a URL): read tokens may use them.
-READING_POSTS = {("POST", "/api/v1/orgs/{external_id}/recommendations")}
+READING_POSTS = {("POST", "/api/v1/orgs/{external_id}/recommendations"), ("POST", "/api/v1/ideas/similar")}
 
 
-def _body(method: str, path: str, world: World, side: str) -> dict:
+def _body(method: str, path: str, world: World, side: str, visibility: str) -> dict:
     organisation = world.own if side == "own" else world.other
+    challenge, criterion, ideas, _ = world.challenges[(side, visibility)]
     # The side's organisation asks the other one, its partner in W-PROJECT, to introduce it.
     introduction = {"asker": organisation.external_id, "target": world.third.external_id,
                     "introducer": (world.other if side == "own" else world.own).external_id,
@@ -418,13 +541,41 @@ def _body(method: str, path: str, world: World, side: str) -> dict:
         ("POST", "/introductions"): introduction,
         ("POST", "/api/v1/introductions/{request_id}/accept"): {"contact": "Ada <ada@example.org>"},
         ("POST", "/introductions/{request_id}/accept"): {"contact": "Ada <ada@example.org>"},
+        ("POST", "/api/v1/challenges"): {"organisation": organisation.external_id, "title": "C", "problem": "P"},
+        ("PATCH", "/api/v1/challenges/{challenge_id}"): {"title": "Renamed"},
+        ("POST", "/api/v1/challenges/{challenge_id}/invitations"): {"organisations": [world.third.external_id]},
+        ("POST", "/challenges/{challenge_id}/invitations"): {"organisations": world.third.external_id},
+        ("POST", "/api/v1/ideas"): {"challenge": challenge.id, "title": "I", "description": "D", "accept_terms": True},
+        ("POST", "/challenges/{challenge_id}/ideas/new"): {"title": "I", "description": "D", "accept_terms": "on"},
+        ("POST", "/api/v1/ideas/similar"): {"text": "an idea"},
+        ("POST", "/ideas/similar"): {"title": "an idea"},
+        ("PATCH", "/api/v1/ideas/{idea_id}"): {"title": "Renamed"},
+        ("POST", "/ideas/{idea_id}/edit"): {"title": "Renamed", "description": "D"},
+        ("PUT", "/api/v1/ideas/{idea_id}/ratings"): {"criterion": criterion, "value": 3},
+        ("POST", "/ideas/{idea_id}/ratings"): {f"criterion-{criterion}": "3"},
+        ("POST", "/api/v1/ideas/{idea_id}/comments"): {"body": "Hello"},
+        ("POST", "/ideas/{idea_id}/comments"): {"body": "Hello"},
+        ("PATCH", "/api/v1/comments/{comment_id}"): {"body": "Edited"},
+        ("POST", "/api/v1/ideas/{idea_id}/stage"): {"stage": "screening"},
+        ("POST", "/ideas/{idea_id}/stage"): {"stage": "screening"},
+        ("POST", "/api/v1/ideas/{idea_id}/merge"): {"duplicate": ideas[1].id},
+        ("POST", "/ideas/{idea_id}/merge"): {"duplicate": str(ideas[1].id)},
+        ("POST", "/challenges/new"): {"title": "C", "problem": "P", "visibility": "private",
+                                      "submissions": "shared", "ip_terms": "licence"},
+        ("POST", "/challenges/{challenge_id}/edit"): {"title": "Renamed", "problem": "P", "visibility": "private"},
+        ("POST", "/challenges/{challenge_id}/state"): {"state": "closed"},
+        ("PUT", "/api/v1/challenges/{challenge_id}/team"): {"evaluators": {"evaluation": []}},
+        ("POST", "/api/v1/challenges/{challenge_id}/assignments"): {"stage": "evaluation"},
+        ("POST", "/api/v1/orgs/{external_id}/webhooks"): {"url": "https://93.184.216.34/h", "events": ["idea.created"]},
+        ("POST", "/orgs/{external_id}/webhooks"): {"url": "https://93.184.216.34/h", "events": "idea.created"},
+        ("POST", "/orgs/{external_id}/ideas/new"): {"title": "Free", "description": "An idea", "visibility": "private"},
     }
     return bodies.get((method, path), {})
 
 
 def _request(client, world, method, path, role, side, visibility, form_token):
     url = _path(path, world, role, side, visibility)
-    body = _body(method, path, world, side)
+    body = _body(method, path, world, side, visibility)
     client.cookies.clear()
     headers = {}
     if role != "anonymous":

@@ -133,6 +133,8 @@ def create_app(settings: Settings | None = None, *,
 
     from innonet.accounts import api as accounts_api
     from innonet.accounts import views as accounts_views
+    from innonet.challenges import api as challenges_api
+    from innonet.challenges import views as challenges_views
     from innonet.collaborations import api as collaborations_api
     from innonet.collaborations import views as collaborations_views
     from innonet.exports import api as exports_api
@@ -151,12 +153,15 @@ def create_app(settings: Settings | None = None, *,
     from innonet.organisations import views as organisations_views
     from innonet.sharing import api as sharing_api
     from innonet.sharing import views as sharing_views
+    from innonet.webhooks import api as webhooks_api
+    from innonet.webhooks import views as webhooks_views
 
     for module in (observability, organisations_api, collaborations_api, sharing_api, accounts_api,
                    network_api, matching_api, jobs_api, imports_api, introductions_api, exports_api,
+                   challenges_api, webhooks_api,
                    organisations_views, collaborations_views, sharing_views, accounts_views,
                    network_views, matching_views, jobs_views, imports_views, introductions_views,
-                   exports_views):
+                   exports_views, challenges_views, webhooks_views):
         app.include_router(module.router)
 
     @app.get("/methods", include_in_schema=False)

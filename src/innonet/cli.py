@@ -160,6 +160,7 @@ DEMO_ADMIN = "admin@demo.innonet.example"
 def register() -> None:
     from innonet.accounts.cli import register as accounts
     from innonet.backup.cli import register as backup
+    from innonet.challenges.cli import register as challenges
     from innonet.collaborations.cli import register as collaborations
     from innonet.exports.cli import register as exports
     from innonet.imports.cli import register as imports
@@ -168,7 +169,7 @@ def register() -> None:
     from innonet.organisations.cli import register as organisations
 
     for add in (imports, organisations, collaborations, network, matching, accounts, backup,
-                exports):
+                exports, challenges):
         add(app)
 
 

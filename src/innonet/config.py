@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # Files uploaded for import (/imports, /api/v1/imports); the full H2020 participations
     # file is 19 MB unpacked.
     max_upload_bytes: int = 100_000_000
+    # Webhooks may call http:// and private or loopback addresses: for development and
+    # tests only; in production an endpoint must be https on a public address.
+    webhooks_allow_local: bool = False
     # PostgreSQL: the longest a statement may run, and may wait for a lock, in seconds;
     # SQLite: a writer waits up to the statement timeout for the one before it.
     statement_timeout: float = 30.0

@@ -77,7 +77,10 @@ class InvalidInput(InnonetError):
         for e in errors:
             message = _in_plain_words(e)
             # FastAPI puts where the value came from first; the field name is what matters.
-            field = ".".join(str(part) for part in e["loc"] if part not in ("body", "query", "path"))
+            where = list(e["loc"])
+            if where and where[0] in ("body", "query", "path"):
+                where = where[1:]
+            field = ".".join(str(part) for part in where)
             if not field and ":" in message:  # a check across fields names its field first
                 field, message = (part.strip() for part in message.split(":", 1))
             problems.append(Problem(message, field=field or None))

@@ -8,6 +8,7 @@ def load_models() -> None:
     """Import every domain's models so that ``Base.metadata`` knows all tables."""
     from innonet import versions as _versions  # noqa: F401
     from innonet.accounts import models as _accounts  # noqa: F401
+    from innonet.challenges import models as _challenges  # noqa: F401
     from innonet.collaborations import models as _collaborations  # noqa: F401
     from innonet.introductions import models as _introductions  # noqa: F401
     from innonet.jobs import models as _jobs  # noqa: F401
@@ -15,3 +16,4 @@ def load_models() -> None:
     from innonet.network import models as _network  # noqa: F401
     from innonet.organisations import models as _organisations  # noqa: F401
     from innonet.sharing import models as _sharing  # noqa: F401
+    from innonet.webhooks import models as _webhooks  # noqa: F401

@@ -9,6 +9,7 @@ and GraphML exports) cannot carry the others, and a terminal obeys ESC.
 import re
 from typing import Annotated, Any, overload
 
+from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 from pydantic import BaseModel, Field, field_validator
 
@@ -40,6 +41,13 @@ TEXT_LIMITS = {
     "relationship.notes": 5_000,
     "need.description": 5_000,
     "agreement.notes": 5_000,
+    "challenge.problem": 10_000,
+    "challenge.sought": 5_000,
+    "challenge.offered": 5_000,
+    "challenge.cover_text": 2_000,
+    "challenge.terms_text": 5_000,
+    "idea.description": 10_000,
+    "comment.body": 5_000,
 }
 MAX_CELL = 20_000  # characters in one cell of an imported file
 
@@ -144,3 +152,13 @@ def excerpt(text: str | None, words: list[str], width: int = 160) -> str:
     start = max(0, (match.start() if match else 0) - width // 3)
     end = min(len(text), start + width)
     return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+
+
+_markdown = MarkdownIt("commonmark", {"html": False}).disable("image")
+
+
+def markdown_html(text: str | None) -> Markup:
+    """People's Markdown as HTML that cannot act: raw HTML is shown as text, links other
+    than http(s), mailto and relative ones are not made (markdown-it refuses
+    ``javascript:``, ``vbscript:``, ``file:`` and ``data:``), and images are not loaded."""
+    return Markup(_markdown.render(text or ""))  # noqa: S704 - markdown-it escapes all input

@@ -14,11 +14,13 @@ from innonet.schema import load_models
 
 def load_job_kinds() -> None:
     load_models()  # a job's record refers to users and organisations
+    from innonet import digests as _digests  # noqa: F401
     from innonet.accounts import mail as _mail  # noqa: F401
     from innonet.exports import service as _exports  # noqa: F401
     from innonet.imports import uploads as _uploads  # noqa: F401
     from innonet.matching import service as _matching  # noqa: F401
     from innonet.network import service as _network  # noqa: F401
+    from innonet.webhooks import service as _webhooks  # noqa: F401
 
 
 # Jobs yield the processor to requests on the same machine: learning for minutes must not

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from innonet.accounts import service as accounts
+from innonet.challenges import service as challenging
+from innonet.challenges.schemas import ChallengeIn, CommentIn, IdeaIn
 from innonet.collaborations import service as collaborations
 from innonet.db import transaction
 from innonet.introductions import service as introducing
@@ -22,7 +24,7 @@ PROJECT = "101037564"  # a project of the demo data with 59 partners
 PUBLIC = ["/", "/orgs", "/orgs?q=fraunhofer+hydrogen", f"/orgs/{FRAUNHOFER}",
           f"/orgs/{FRAUNHOFER}/diagnosis", f"/orgs/{FRAUNHOFER}/partners?need=hydrogen+fuel+cells",
           "/network", "/network/report", "/projects", f"/projects/{PROJECT}", "/methods",
-          "/login", "/password/forgot", "/api/docs"]
+          "/login", "/password/forgot", "/api/docs", "/challenges"]
 SIGNED_IN = ["/account", "/inbox", "/introductions", "/agreements", "/jobs", "/imports",
              "/orgs/new", f"/orgs/{ESA}/edit", f"/orgs/{ESA}/members", f"/orgs/{ESA}/audit",
              f"/orgs/{ESA}/relationships/new", f"/orgs/{ESA}/partners?need=satellite+navigation"]
@@ -55,12 +57,29 @@ def introduction(site) -> int:
             note="We look for partners in satellite navigation.")).id
 
 
+@pytest.fixture(scope="module")
+def workspace(site) -> list[str]:
+    """An open challenge of ESA's for the whole network, with an idea, a comment and ratings."""
+    with transaction(site.sessions) as session:
+        admin = accounts.get_user(session, email=ESA_ADMIN)
+        writer = accounts.viewer_of(session, user_id=admin.id, today=date.today(), channel="page")
+        challenge = challenging.create_challenge(session, writer, data=ChallengeIn(
+            organisation=ESA, title="Lighter brackets", problem="Our brackets are **too heavy**.",
+            visibility="network", criteria=[{"name": "Impact"}]))
+        challenge.state = "open"
+        idea = challenging.submit_idea(session, writer, data=IdeaIn(
+            challenge=challenge.id, title="Printed titanium", description="Print them.", accept_terms=True))
+        challenging.add_comment(session, writer, idea_id=idea.id, data=CommentIn(body="Loads?"))
+        return ["/challenges", "/challenges/new", f"/challenges/{challenge.id}", f"/challenges/{challenge.id}/edit",
+                f"/challenges/{challenge.id}/ideas/new", f"/ideas/{idea.id}", f"/ideas/{idea.id}/edit"]
+
+
 @pytest.mark.parametrize("width", [1280, 390])
-def test_no_page_has_a_serious_accessibility_problem(site, page, width, introduction):
+def test_no_page_has_a_serious_accessibility_problem(site, page, width, introduction, workspace):
     page.set_viewport_size({"width": width, "height": 900})
     problems = {}
     # Signed out; as ESA's admin; as the member of Fraunhofer who is asked to introduce.
-    for who, paths in ((None, PUBLIC), (ESA_ADMIN, SIGNED_IN + [f"/introductions/{introduction}"]),
+    for who, paths in ((None, PUBLIC), (ESA_ADMIN, SIGNED_IN + [f"/introductions/{introduction}"] + workspace),
                        ("fraunhofer@example.org", [f"/introductions/{introduction}", "/inbox"])):
         if who:
             page.context.clear_cookies()

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import requests
 
-from innonet.matching import embeddings
+from innonet.analytics import embeddings
 from innonet.matching.history import history_until
 
 
@@ -25,7 +25,7 @@ def test_the_model_loads_from_the_package_without_the_network(monkeypatch):
 
 def test_loading_the_model_leaves_the_logging_set_up_alone():
     # In a fresh process: pytest's own log handlers would hide the library's basicConfig.
-    code = ("import logging; from innonet.matching import embeddings; embeddings.embed(['x']); "
+    code = ("import logging; from innonet.analytics import embeddings; embeddings.embed(['x']); "
             "root = logging.getLogger(); print(len(root.handlers), root.level)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()

@@ -3,7 +3,7 @@ phrases, meaning, and what it says when nothing matches."""
 
 from datetime import date
 
-from innonet.matching import words
+from innonet.analytics import words
 from tests.factories import make_organisation, make_project
 from tests.matching.test_recommendations import by_id, world  # noqa: F401 - the fixture
 

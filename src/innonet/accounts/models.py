@@ -6,7 +6,7 @@ random string; only its SHA-256 is stored, so a copy of the database opens no do
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from innonet.db import Base, UtcDateTime, check_one_of, utcnow
@@ -24,6 +24,13 @@ NOTIFICATION_KINDS = {
     "introduction_requested": "Introduction requested",
     "introduction_accepted": "Introduction made",
     "introduction_declined": "Introduction not now",
+    "challenge_invitation": "Invited to a challenge",
+    "mention": "Mentioned",
+    "comment": "New comment",
+    "stage_changed": "Stage changed",
+    "decision": "Decision",
+    "co_author": "Co-author",
+    "evaluation": "Evaluation assigned",
 }
 
 
@@ -43,6 +50,10 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Notifications up to this moment count as read.
     inbox_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A daily e-mail of what was addressed to this person (innonet.digests), and when the
+    # last one covered up to.
+    daily_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Membership(Base):
@@ -127,16 +138,22 @@ class LoginFailure(Base):
 
 
 class Notification(Base):
-    """Something an organisation's members should know about (in the inbox; mailed too
-    where a mail server is set). The link leads to the record, whose own rules say who may
-    open it."""
+    """Something an organisation's members, or one person, should know about (in the
+    inbox; mailed too where a mail server is set). The link leads to the record, whose own
+    rules say who may open it."""
 
     __tablename__ = "notification"
     __table_args__ = (check_one_of("kind", NOTIFICATION_KINDS),
-                      Index("ix_notification_organisation_id_at", "organisation_id", "at"))
+                      CheckConstraint("(organisation_id IS NULL) <> (user_id IS NULL)",
+                                      name="one_addressee"),
+                      Index("ix_notification_organisation_id_at", "organisation_id", "at"),
+                      Index("ix_notification_user_id_at", "user_id", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"))
+    # A notification to one person (a mention, a decision on their idea) instead.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(30))
     message: Mapped[str] = mapped_column(String(500))
     link: Mapped[str] = mapped_column(String(300))

@@ -3,11 +3,11 @@
 import hashlib
 import secrets
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from innonet import roles
@@ -477,6 +477,24 @@ def organisations_with_members(session: Session, *, ids) -> set[int]:
         User.is_active.is_(True)).distinct()))
 
 
+def users_by_email(session: Session, *, emails) -> dict[str, User]:
+    """Active accounts by their (normalised) e-mail address."""
+    return {u.email: u for u in session.scalars(select(User).where(
+        User.email.in_(list(emails)), User.is_active.is_(True)))}
+
+
+def people_by_id(session: Session, *, ids) -> dict[int, tuple[str | None, str]]:
+    """Name and e-mail of each of these accounts."""
+    return {i: (n, e) for i, n, e in session.execute(select(User.id, User.name, User.email).where(
+        User.id.in_(sorted(set(ids)))))}
+
+
+def organisations_of_people(session: Session, *, user_ids) -> set[int]:
+    """The organisations these people are admins or members of."""
+    return set(session.scalars(select(Membership.organisation_id).where(
+        Membership.user_id.in_(sorted(user_ids)), Membership.role.in_(roles.WRITING_ROLES))))
+
+
 def display_name(session: Session, *, user_id: int) -> str | None:
     return session.scalar(select(User.name).where(User.id == user_id))
 
@@ -486,14 +504,15 @@ def display_name(session: Session, *, user_id: int) -> str | None:
 INBOX_SIZE = 100
 
 
-def _inbox_condition(role_of: dict[int, str]):
+def _inbox_condition(user_id: int, role_of: dict[int, str]):
     # Guests are invited to one record; what the organisation is told is for its members.
-    return Notification.organisation_id.in_(
-        sorted(o for o, role in role_of.items() if role in roles.WRITING_ROLES))
+    return or_(Notification.user_id == user_id, Notification.organisation_id.in_(
+        sorted(o for o, role in role_of.items() if role in roles.WRITING_ROLES)))
 
 
 def _unread(session: Session, *, user: User, role_of: dict[int, str]) -> int:
-    query = select(func.count()).select_from(Notification).where(_inbox_condition(role_of))
+    query = select(func.count()).select_from(Notification).where(
+        _inbox_condition(user.id, role_of))
     if user.inbox_seen_at is not None:
         query = query.where(Notification.at > user.inbox_seen_at)
     return session.scalar(query) or 0
@@ -521,14 +540,48 @@ def notify(session: Session, *, organisation_ids, kind: str, message: str, link:
                                body=f"{message}\n\nSee {address}.")
 
 
+def notify_people(session: Session, *, user_ids, kind: str, message: str, link: str) -> None:
+    """Tell these people, each in their own inbox (and their daily digest, not a mail
+    each: a busy discussion would flood them)."""
+    ids = sorted(set(user_ids))
+    if ids:
+        session.execute(insert(Notification), [
+            {"user_id": u, "kind": kind, "message": message[:500], "link": link, "at": utcnow()}
+            for u in ids])
+
+
+def digest_recipients(session: Session) -> list[tuple[int, str, datetime | None]]:
+    """(id, e-mail, when their last digest ended) of the active people who want a digest."""
+    return [(i, e, at) for i, e, at in session.execute(select(User.id, User.email, User.digest_sent_at).where(
+        User.is_active.is_(True), User.daily_digest.is_(True)).order_by(User.id))]
+
+
+def personal_notifications(session: Session, *, user_id: int, since: datetime, until: datetime) -> list[Notification]:
+    """What was addressed to this person in that time, oldest first."""
+    return list(session.scalars(select(Notification).where(
+        Notification.user_id == user_id, Notification.at > since, Notification.at <= until)
+        .order_by(Notification.at, Notification.id)))
+
+
+def mark_digest_sent(session: Session, *, user_id: int, at: datetime) -> None:
+    session.execute(update(User).where(User.id == user_id).values(digest_sent_at=at))
+
+
+def set_daily_digest(session: Session, viewer: Viewer, *, wanted: bool) -> None:
+    """Turn the viewer's daily digest on or off."""
+    roles.ensure_signed_in(viewer)
+    if viewer.user_id is not None:
+        session.execute(update(User).where(User.id == viewer.user_id).values(daily_digest=wanted))
+
+
 def inbox(session: Session, viewer: Viewer) -> tuple[list[tuple[Notification, bool]], int]:
-    """The newest notifications to the viewer's organisations, each with whether it is new
-    to the viewer, and how many there are in all."""
+    """The newest notifications to the viewer and the viewer's organisations, each with
+    whether it is new to the viewer, and how many there are in all."""
     roles.ensure_signed_in(viewer)
     user = session.get(User, viewer.user_id) if viewer.user_id else None
     if user is None:
         return [], 0
-    condition = _inbox_condition(viewer.roles)
+    condition = _inbox_condition(user.id, viewer.roles)
     total = session.scalar(select(func.count()).select_from(Notification).where(condition)) or 0
     items = session.scalars(select(Notification).where(condition)
                             .order_by(Notification.at.desc(), Notification.id.desc())

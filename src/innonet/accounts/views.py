@@ -203,6 +203,15 @@ def change_password(request: Request, session: Session = DbSession,
     return _sign_in(request, session, user, "/account")
 
 
+@router.post("/account/digest")
+def set_digest(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer,
+               form: FormData = PostedForm):
+    wanted = form.get("daily_digest") == "on"
+    service.set_daily_digest(session, viewer, wanted=wanted)
+    return redirect_with_flash(request, "/account#notifications", "Daily digest on: one e-mail a morning with "
+                               "what happened for you." if wanted else "Daily digest off.")
+
+
 @router.post("/account/tokens", response_class=HTMLResponse)
 def create_token(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer,
                  form: FormData = PostedForm):

@@ -55,6 +55,8 @@ class JobQueue:
             self.requeue_stalled)
         # Once a day, at a quiet hour; recorded as a job, so that it is retried and shown.
         self.huey.periodic_task(crontab(hour="3", minute="17"), name="innonet.tidy")(self.tidy)
+        # Every morning (UTC), the kinds registered as daily: the digest among them.
+        self.huey.periodic_task(crontab(hour="6", minute="5"), name="innonet.daily")(self.daily)
 
     @property
     def immediate(self) -> bool:
@@ -95,6 +97,10 @@ class JobQueue:
 
     def tidy(self) -> None:
         self.submit(service.TIDY_JOB, dedupe_key=service.TIDY_JOB)
+
+    def daily(self) -> None:
+        for kind in service.daily_kinds():
+            self.submit(kind, dedupe_key=kind)
 
     def requeue_stalled(self) -> None:
         for job_id in service.stalled(self.sessions):

@@ -46,18 +46,25 @@ class JobKind:
     secret_params: bool
     # The template that shows a finished job's result on its page, if more than a link.
     result_template: str | None
+    # Started by the queue once a day (see JobQueue.daily).
+    daily: bool = False
 
 
 _kinds: dict[str, JobKind] = {}
 
 
 def job_kind(name: str, *, title: str, attempts: int = len(RETRY_DELAYS) + 1,
-             secret_params: bool = False, result_template: str | None = None):
-    """Register a function as the job ``name``."""
+             secret_params: bool = False, result_template: str | None = None, daily: bool = False):
+    """Register a function as the job ``name`` (with ``daily``, the queue starts it every
+    morning)."""
     def register(function: Callable[["JobContext"], dict]):
-        _kinds[name] = JobKind(name, function, title, attempts, secret_params, result_template)
+        _kinds[name] = JobKind(name, function, title, attempts, secret_params, result_template, daily)
         return function
     return register
+
+
+def daily_kinds() -> list[str]:
+    return [name for name, kind in _kinds.items() if kind.daily]
 
 
 def kind_of(name: str) -> JobKind:

@@ -156,7 +156,7 @@ def evaluate_needs(protocol: Protocol, *, with_innonet=True) -> dict[str, dict]:
 class _ReferenceWords:
     """The text-only reference of DATA.md: TF-IDF with scikit-learn's own words (sublinear
     tf, min_df 2, English stop words), an organisation's profile the L2-normalised sum of
-    its projects' vectors. innonet's own terms (innonet.matching.words) are not the
+    its projects' vectors. innonet's own terms (innonet.analytics.words) are not the
     reference's."""
 
     def __init__(self, history: History) -> None:

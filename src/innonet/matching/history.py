@@ -10,8 +10,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from innonet.analytics import linkpred
-from innonet.matching import embeddings, words
+from innonet.analytics import embeddings, linkpred, words
 from innonet.organisations.models import KINDS
 
 KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
@@ -77,7 +76,7 @@ class History:
         return np.asarray(self.members[:, projects_mask].sum(axis=1)).ravel()
 
     def _fit_words(self):
-        """TF-IDF of the project texts' terms (:mod:`innonet.matching.words`; sublinear tf,
+        """TF-IDF of the project texts' terms (:mod:`innonet.analytics.words`; sublinear tf,
         min_df 2); an organisation's profile is the L2-normalised sum of its projects'
         vectors plus its own words. A history whose texts share no term has an empty
         vocabulary."""

@@ -22,12 +22,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from innonet import roles
+from innonet.analytics import words
 from innonet.collaborations.models import Participation, Project
 from innonet.db import describe_error, rows_changed, transaction
 from innonet.errors import InvalidInput, NotFound, Problem
 from innonet.jobs.queue import queue_of
 from innonet.jobs.service import JobContext, job_kind
-from innonet.matching import factors, features, ranker, words
+from innonet.matching import factors, features, ranker
 from innonet.matching.history import KIND_CODES, History, history_until
 from innonet.matching.models import Need, RankerModel, ShortlistEntry
 from innonet.matching.schemas import (

@@ -1,0 +1,1 @@
+"""Challenges posed to a chosen circle, and the ideas that answer them."""

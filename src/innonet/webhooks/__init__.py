@@ -1,0 +1,1 @@
+"""Outgoing webhooks: an organisation's systems hear of events as signed JSON."""
