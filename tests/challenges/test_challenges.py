@@ -398,3 +398,61 @@ def test_evaluators_score_blind_what_they_are_assigned_and_a_named_gatekeeper_de
     decided = client.post(f"/api/v1/ideas/{ideas[0]['id']}/stage", headers=h["second"],
                           json={"stage": "selected", "reason": "Highest score."})
     assert decided.status_code == 200 and decided.json()["stage"] == "selected"
+
+
+def test_concurrent_comments_ratings_follows_and_a_merge_during_votes_lose_nothing(live):  # noqa: F811
+    """Every write path of ideas at once on a running server (SQLite and PostgreSQL): no
+    error, nothing lost, nothing counted twice."""
+    with transaction(live.sessions) as session:
+        user = accounts.get_user(session, email=live.users[2])
+        viewer = accounts.viewer_of(session, user_id=user.id, today=date.today(), channel="api")
+        challenge = service.create_challenge(session, viewer, data=ChallengeIn(
+            organisation=live.orgs[0], title="Race", problem="P", criteria=[{"name": "Impact"}]))
+        challenge.state = "open"
+        keep, dup = (service.submit_idea(session, viewer, data=IdeaIn(
+            challenge=challenge.id, title=t, description="D", accept_terms=True)) for t in ("Keep", "Duplicate"))
+        ids = keep.id, dup.id
+        criterion = service.criteria_of(session, challenge_ids=[challenge.id])[challenge.id][0].id
+    keep_id, dup_id = ids
+    tokens = [live.token(email) for email in live.users[2:12]]
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        calls = [lambda n=n: http.post(f"/api/v1/ideas/{keep_id}/comments", headers=tokens[n % 2],
+                                       json={"body": f"Comment {n}"}) for n in range(20)]
+        calls += [lambda n=n: http.put(f"/api/v1/ideas/{keep_id}/ratings", headers=tokens[2],
+                                       json={"criterion": criterion, "value": 1 + n % 5}) for n in range(10)]
+        calls += [lambda: http.put(f"/api/v1/ideas/{keep_id}/follow", headers=tokens[3])] * 10
+        answers = run_together(calls)
+        assert sorted({a.status_code for a in answers}) == [201, 204]
+        # Nine people support the duplicate while it is merged into the other idea.
+        votes = [lambda t=t: http.put(f"/api/v1/ideas/{dup_id}/support", headers=t) for t in tokens[1:]]
+        merge = [lambda: http.post(f"/api/v1/ideas/{keep_id}/merge", headers=tokens[0], json={"duplicate": dup_id})]
+        raced = run_together(votes + merge)
+        assert raced[-1].status_code == 200, raced[-1].text
+        assert {a.status_code for a in raced[:-1]} <= {204, 409}  # before the merge, or told it went
+        cast = sum(a.status_code == 204 for a in raced[:-1])
+        view = http.get(f"/api/v1/ideas/{keep_id}", headers=tokens[0]).json()
+    with transaction(live.sessions, writes=False) as session:
+        from innonet.challenges.models import Comment, Follow, Idea
+
+        count = {model.__name__: session.scalar(select(func.count()).select_from(model).where(
+            model.idea_id == keep_id)) for model in (Comment, Rating, Vote)}
+        follower = accounts.get_user(session, email=live.users[5])  # the one of tokens[3]
+        follows = session.scalar(select(func.count()).select_from(Follow).where(
+            Follow.idea_id == keep_id, Follow.user_id == follower.id))
+        stored = session.get(Idea, keep_id)
+        assert (stored.supporters, stored.comments) == (count["Vote"], count["Comment"])
+    assert count == {"Comment": 20, "Rating": 1, "Vote": cast}
+    assert view["supporters"] == cast and view["comments"] == 20
+    assert follows == 1
+
+
+def test_similar_ideas_follow_an_edited_text(client, circle):
+    challenge = _challenge(client, circle, visibility="network", shared_with=[])
+    idea = _idea(client, circle, "partner", challenge, title="Staff canteen menu", description="Vegetarian dishes.")
+    ask = {"text": "pallets of recycled carbon fibre", "challenge": challenge["id"]}
+    assert client.post("/api/v1/ideas/similar", json=ask, headers=circle["h"]["second"]).json() == []
+    client.patch(f"/api/v1/ideas/{idea['id']}", headers=circle["h"]["partner"],
+                 json={"title": "Pallets of recycled carbon fibre", "description": "Lighter than wood."})
+    found = client.post("/api/v1/ideas/similar", json=ask, headers=circle["h"]["second"]).json()
+    assert [f["id"] for f in found] == [idea["id"]]
+    assert client.get(f"/api/v1/ideas/{idea['id']}", headers=circle["h"]["second"]).json()["edited_at"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from innonet.accounts import service as accounts
+from innonet.challenges import evaluation as evaluating
 from innonet.challenges import service as challenging
 from innonet.challenges.schemas import ChallengeIn, CommentIn, IdeaIn
 from innonet.collaborations import service as collaborations
@@ -65,13 +66,20 @@ def workspace(site) -> list[str]:
         writer = accounts.viewer_of(session, user_id=admin.id, today=date.today(), channel="page")
         challenge = challenging.create_challenge(session, writer, data=ChallengeIn(
             organisation=ESA, title="Lighter brackets", problem="Our brackets are **too heavy**.",
-            visibility="network", criteria=[{"name": "Impact"}]))
+            visibility="network", criteria=[{"name": "Impact"}, {"name": "Feasibility", "stage": "evaluation"}]))
         challenge.state = "open"
         idea = challenging.submit_idea(session, writer, data=IdeaIn(
             challenge=challenge.id, title="Printed titanium", description="Print them.", accept_terms=True))
         challenging.add_comment(session, writer, idea_id=idea.id, data=CommentIn(body="Loads?"))
-        return ["/challenges", "/challenges/new", f"/challenges/{challenge.id}", f"/challenges/{challenge.id}/edit",
-                f"/challenges/{challenge.id}/ideas/new", f"/ideas/{idea.id}", f"/ideas/{idea.id}/edit"]
+        for stage in ("screening", "evaluation"):
+            challenging.move_idea(session, writer, idea_id=idea.id, stage=stage)
+        evaluating.set_team(session, writer, challenge_id=challenge.id, gatekeepers=[],
+                            evaluators={"evaluation": [ESA_ADMIN]})
+        evaluating.assign(session, writer, challenge_id=challenge.id, stage="evaluation")
+        c = f"/challenges/{challenge.id}"
+        return ["/challenges", "/challenges/new", c, f"{c}/edit", f"{c}/ideas/new", f"{c}/evaluation",
+                f"{c}/dashboard", f"{c}/solvers", f"/ideas/{idea.id}", f"/ideas/{idea.id}/edit",
+                f"/orgs/{ESA}/ideas", f"/orgs/{ESA}/ideas/new", f"/orgs/{ESA}/webhooks"]
 
 
 @pytest.mark.parametrize("width", [1280, 390])

@@ -396,6 +396,14 @@ def _idea_page(request, session, viewer, idea_id, *, errors=None, values=None, s
 
 @router.get("/ideas/{idea_id}", response_class=HTMLResponse)
 def idea_page(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """A merged idea's page leads to the idea it went into and says so (its own history
+    stays at ?merged=show)."""
+    idea = service.get_idea(session, viewer, idea_id=idea_id, log=False)
+    if idea.merged_into_id is not None and request.query_params.get("merged") != "show" \
+            and service.idea_readable(session, viewer, idea_id=idea.merged_into_id):
+        return redirect_with_flash(request, f"/ideas/{idea.merged_into_id}",
+                                   f"“{idea.title}” (idea #{idea.id}) was merged into this idea: its supporters, "
+                                   f"ratings and comments are here now.")
     return _idea_page(request, session, viewer, idea_id)
 
 
