@@ -308,6 +308,7 @@ RULES = {
     ("GET", "/challenges/{challenge_id}/edit"): item_writer,
     ("POST", "/challenges/{challenge_id}/edit"): item_writer,
     ("POST", "/challenges/{challenge_id}/state"): item_writer,
+    ("POST", "/challenges/{challenge_id}/delete"): org_admin,
     ("POST", "/challenges/{challenge_id}/invitations"): item_writer,
     ("GET", "/challenges/{challenge_id}/ideas/new"): reactor,
     ("POST", "/challenges/{challenge_id}/ideas/new"): idea_submitter,

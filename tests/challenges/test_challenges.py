@@ -456,3 +456,37 @@ def test_similar_ideas_follow_an_edited_text(client, circle):
     found = client.post("/api/v1/ideas/similar", json=ask, headers=circle["h"]["second"]).json()
     assert [f["id"] for f in found] == [idea["id"]]
     assert client.get(f"/api/v1/ideas/{idea['id']}", headers=circle["h"]["second"]).json()["edited_at"]
+
+
+def test_the_challenge_page_filters_ideas_by_stage_and_pages_them(client, session, circle):
+    from tests.factories import sign_in
+
+    challenge = _challenge(client, circle)
+    ideas = [_idea(client, circle, "partner", challenge, title=f"Idea number {n}") for n in range(3)]
+    client.post(f"/api/v1/ideas/{ideas[1]['id']}/stage", headers=circle["h"]["owner"], json={"stage": "screening"})
+    sign_in(client, session, circle["users"]["second"])
+    session.commit()
+    page = client.get(f"/challenges/{challenge['id']}?stage=screening&order=supported").text
+    assert "Idea number 1" in page and "Idea number 0" not in page and "Idea number 2" not in page
+    everything = client.get(f"/challenges/{challenge['id']}?stage=nonsense&page=abc").text
+    assert all(f"Idea number {n}" in everything for n in range(3))
+
+
+def test_an_administrator_deletes_a_challenge_with_its_ideas_from_its_page(client, session, circle):
+    from tests.factories import form_token, sign_in
+
+    challenge = _challenge(client, circle)
+    idea = _idea(client, circle, "partner", challenge)
+    token = sign_in(client, session, circle["users"]["owner"])
+    session.commit()
+    assert "Delete this challenge" not in client.get(f"/challenges/{challenge['id']}").text
+    refused = client.post(f"/challenges/{challenge['id']}/delete", data={"csrf_token": token}, follow_redirects=False)
+    assert refused.status_code == 403
+    client.cookies.clear()
+    token = sign_in(client, session, circle["users"]["admin"])
+    session.commit()
+    assert "Delete this challenge" in client.get(f"/challenges/{challenge['id']}").text
+    deleted = client.post(f"/challenges/{challenge['id']}/delete", data={"csrf_token": form_token(client)},
+                          follow_redirects=False)
+    assert deleted.status_code == 303 and deleted.headers["location"] == "/challenges"
+    assert client.get(f"/api/v1/ideas/{idea['id']}", headers=circle["h"]["owner"]).status_code == 404

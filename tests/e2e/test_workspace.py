@@ -144,7 +144,7 @@ def test_a_challenge_under_an_nda_from_idea_to_decision(site, page, browser, peo
 
     # The team: ESA's evaluator and SINTEF's member score blind what they are assigned.
     page.goto(challenge_url)
-    page.get_by_role("link", name="Evaluation").click()
+    page.get_by_role("link", name="Evaluation board").click()
     page.get_by_label("Evaluators of Evaluation").fill("evaluator@esa.example.org sintef@sintef.example.org")
     page.get_by_role("button", name="Save the team").click()
     expect(page.get_by_role("status")).to_contain_text("Team saved")

@@ -15,7 +15,7 @@ from innonet.errors import Forbidden, InnonetError, InvalidInput
 from innonet.organisations import service as organisations
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
-from innonet.text import markdown_html
+from innonet.text import markdown_html, parse_record_id
 from innonet.web import (
     CurrentViewer,
     DbSession,
@@ -31,6 +31,7 @@ from innonet.web import (
 router = APIRouter(include_in_schema=False)
 template_globals(CHALLENGE_STATES=CHALLENGE_STATES, SUBMISSION_RULES=SUBMISSION_RULES, IP_TERMS=IP_TERMS,
                  IDEA_EVENTS=IDEA_EVENTS, markdown=markdown_html)
+IDEAS_PER_PAGE = 50
 CLEARABLE = {"sought", "offered", "cover_text", "opens_on", "closes_on", "terms_text", "agreement"}
 # What each state button does, for the challenge's team.
 STATE_ACTIONS = {"open": "Open for ideas", "closed": "Close to new ideas", "decided": "Mark as decided",
@@ -165,14 +166,19 @@ def create_challenge(request: Request, org: str | None = Query(None, max_length=
 def _challenge_page(request, session, viewer, challenge_id, *, status_code=200, errors=None):
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id)
     view = service.challenge_view(session, viewer, challenges=[challenge])[0]
-    order = request.query_params.get("order", "newest")
-    ideas, total = service.list_ideas(session, viewer, challenge_id=challenge.id,
-                                      order=order if order in ("newest", "supported", "discussed") else "newest",
-                                      limit=100)
+    params = request.query_params
+    order = params.get("order", "newest")
+    order = order if order in ("newest", "supported", "discussed") else "newest"
+    stage = params.get("stage") if params.get("stage") in challenge.workflow["stages"] else None
+    page = parse_record_id(params.get("page", "1")) or 1
+    ideas, total = service.list_ideas(session, viewer, challenge_id=challenge.id, order=order, stage=stage,
+                                      limit=IDEAS_PER_PAGE, offset=(page - 1) * IDEAS_PER_PAGE)
     manage = service.may_manage(viewer, challenge)
     return render(request, "challenge.html", {
         "c": view, "ideas": service.idea_summaries(session, viewer, ideas=ideas), "total": total,
-        "order": order, "state_actions": {k: v for k, v in STATE_ACTIONS.items() if k != challenge.state},
+        "order": order, "stage": stage, "page": page, "pages": max(1, -(-total // IDEAS_PER_PAGE)),
+        "per_page": IDEAS_PER_PAGE, "filters": {"order": order, "stage": stage}, "found": {"capped": False},
+        "state_actions": {k: v for k, v in STATE_ACTIONS.items() if k != challenge.state},
         "invited": service.invited_organisations(session, challenge=challenge) if manage else [],
         "may_evaluate": manage or service.may_decide(session, viewer, challenge)
         or service.is_evaluator(session, viewer, challenge),
@@ -246,6 +252,16 @@ def solvers(request: Request, challenge_id: RecordId, session: Session = DbSessi
     invited = {o.external_id for o in service.invited_organisations(session, challenge=challenge)}
     invited |= {o.external_id for o in view["shared_with"]}
     return render(request, "solvers.html", {"c": view, "found": found, "invited": invited})
+
+
+@router.post("/challenges/{challenge_id}/delete")
+def delete_challenge(request: Request, challenge_id: RecordId, session: Session = DbSession,
+                     viewer: Viewer = CurrentViewer):
+    """The owner's administrators delete a challenge with its ideas (asked to confirm first)."""
+    challenge = service.get_challenge(session, viewer, challenge_id=challenge_id, for_change=True)
+    title = challenge.title
+    service.delete_challenge(session, viewer, challenge_id=challenge_id)
+    return redirect_with_flash(request, "/challenges", f"Challenge “{title}” deleted with its ideas.")
 
 
 @router.post("/challenges/{challenge_id}/invitations", response_class=HTMLResponse)
