@@ -270,14 +270,14 @@ def is_open_for_ideas(challenge: Challenge, today: date) -> bool:
         and (challenge.closes_on is None or today <= challenge.closes_on)
 
 
-def may_submit(session: Session, viewer: Viewer, challenge: Challenge) -> bool:
-    """Anyone who reads the brief, and for an open call anyone with an account, while the
-    challenge is open."""
+def may_submit(session: Session, viewer: Viewer, challenge: Challenge, *, brief: bool | None = None) -> bool:
+    """Anyone who reads the brief (``brief``, when already known), and for an open call
+    anyone with an account, while the challenge is open."""
     if not viewer.signed_in or not viewer.can_write or not is_open_for_ideas(challenge, viewer.today):
         return False
     if challenge.open_call and viewer.roles:
         return True
-    return may_read_brief(session, viewer, challenge)
+    return brief if brief is not None else may_read_brief(session, viewer, challenge)
 
 
 def list_challenges(session: Session, viewer: Viewer, *, organisation: str | None = None,
@@ -371,15 +371,9 @@ def accept_terms(session: Session, viewer: Viewer, *, challenge: Challenge, vers
     """Record that the viewer accepts the terms now in force (once per version)."""
     if version is not None and version != challenge.terms_version:
         raise Conflict(f"The terms changed (now version {challenge.terms_version}); read them again.")
-    if accepted_terms(session, viewer, challenge):
-        return
-    try:
-        with session.begin_nested():
-            session.add(TermsAcceptance(challenge_id=challenge.id, user_id=viewer.user_id,
-                                        version=challenge.terms_version))
-            session.flush()
-    except IntegrityError:
-        pass  # accepted a moment ago in another request
+    if not accepted_terms(session, viewer, challenge):  # or a moment ago, in another request
+        _insert_once(session, TermsAcceptance(challenge_id=challenge.id, user_id=viewer.user_id,
+                                              version=challenge.terms_version))
 
 
 def _readable_in(session: Session, viewer: Viewer, challenge_ids: list[int]):
@@ -421,8 +415,6 @@ def challenge_view(session: Session, viewer: Viewer, *, challenges: list[Challen
     out = []
     for c in challenges:
         brief = c.id in briefs
-        submit = viewer.signed_in and viewer.can_write and is_open_for_ideas(c, viewer.today) and (
-            brief or c.open_call and bool(viewer.roles))
         out.append(shares[c.id] | {
             "id": c.id, "organisation": by_id[c.organisation_id], "title": c.title,
             "brief_visible": brief, "problem": c.problem if brief else None,
@@ -433,7 +425,8 @@ def challenge_view(session: Session, viewer: Viewer, *, challenges: list[Challen
             "terms": {"version": c.terms_version, "ip_terms": c.ip_terms, "ip_terms_text": IP_TERMS[c.ip_terms],
                       "submissions": c.submissions, "submissions_text": SUBMISSION_RULES[c.submissions],
                       "terms_text": c.terms_text, "accepted": c.id in accepted},
-            "ideas": counts.get(c.id, 0), "may_submit": submit, "may_manage": may_manage(viewer, c),
+            "ideas": counts.get(c.id, 0), "may_submit": may_submit(session, viewer, c, brief=brief),
+            "may_manage": may_manage(viewer, c),
             "created_at": c.created_at, "updated_at": c.updated_at})
     return out
 
