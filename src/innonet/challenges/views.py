@@ -71,6 +71,7 @@ def _challenge_form_values(form: FormData) -> dict:
         "organisation", "title", "problem", "sought", "offered", "cover_text", "opens_on", "closes_on",
         "submissions", "ip_terms", "terms_text", "visibility", "agreement")}
     stage = str(form.get("scorecard_stage") or "evaluation")[:30]
+    values["scorecard_typed"] = str(form.get("scorecard") or "")[:5000]  # shown again as typed
     values |= {"open_call": form.get("open_call") == "on", "blind": form.get("blind") == "on",
                "tags": _tags(form), "scorecard_stage": stage,
                "shared_with": str(form.get("shared_with") or "").replace(",", " ").split(),
@@ -116,8 +117,8 @@ def _challenge_form(request, session, viewer, *, organisation, challenge=None, v
         stage = shown.get("scorecard_stage") or next((c["stage"] for c in criteria if c.get("stage")), "evaluation")
         shown["scorecard_stage"] = stage
         shown["criteria"] = "\n".join(c["name"] for c in criteria if not c.get("stage"))
-        shown["scorecard"] = "\n".join(f"{c['name']} | {c.get('weight', 1):g} | {c.get('scale', 5)}"
-                                        for c in criteria if c.get("stage") == stage)
+        shown["scorecard"] = shown.get("scorecard_typed") or "\n".join(
+            f"{c['name']} | {c.get('weight', 1):g} | {c.get('scale', 5)}" for c in criteria if c.get("stage") == stage)
     workflow = challenge.workflow if challenge is not None else service.default_workflow()
     return render(request, "challenge_form.html", {
         "org": organisation, "challenge": challenge, "values": shown, "errors": errors or {},
