@@ -10,6 +10,7 @@ none may leak through any page, JSON document, CSV export or graph.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from starlette.routing import Mount
@@ -23,6 +24,9 @@ from innonet.introductions.schemas import IntroductionIn
 from innonet.jobs.models import Job
 from innonet.matching import service as matching
 from innonet.matching.schemas import NeedIn
+from innonet.projects import service as projecting
+from innonet.projects.api import ITEM_PATHS
+from innonet.projects.schemas import ITEM_INPUTS, PersonIn, ProjectIn
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import AgreementIn
 from innonet.webhooks import service as hooks
@@ -35,6 +39,15 @@ from tests.factories import (
     make_user,
 )
 
+# Each kind of project item by its path, and the body that adds one.
+PROJECT_ITEMS = {
+    "work-packages": {"code": "WP9", "title": "Pilot", "responsible": ["W-THIRD"]},
+    "milestones": {"title": "Pilot runs", "due_on": "2026-06-01"},
+    "risks": {"title": "Supply"},
+    "decisions": {"title": "Go", "decided_on": "2026-02-01"},
+    "background-ip": {"title": "Binder patent"},
+    "results": {"title": "Prototype", "owners": ["W-THIRD", "{lead}"]},
+}
 ROLES = ("anonymous", "guest", "member", "admin", "cluster_manager", "platform_admin", "read_token")
 SIDES = ("own", "other")
 VISIBILITIES = ("private", "partners", "network", "public")
@@ -126,6 +139,12 @@ def idea_submitter(role, side, visibility):
 def reactor(role, side, visibility):
     """Support, follow, rate, comment: any account that may read the idea."""
     return can_read(role, side, visibility) and role != "anonymous"
+
+
+def project_party(role, side, visibility):
+    """The world's projects of our side are led by us; of the other side, we are a party
+    only to the one shared with partners."""
+    return role in WRITERS and (side == "own" or visibility == "partners")
 
 
 def idea_author(role, side, visibility):
@@ -254,6 +273,25 @@ RULES = {
     ("POST", "/orgs/{external_id}/invitations/{invitation_id}/revoke"): org_admin_or_platform_admin,
     # Challenges follow the sharing policy; their ideas are read by whoever reads the brief
     # (submissions "shared") and changed by the challenge's team.
+    # Joint projects: read by their parties and whom their visibility names, managed by the
+    # lead's administrators, contributed to by the parties' members.
+    ("GET", "/api/v1/joint-projects"): everyone,  # holds only what the viewer may see
+    ("POST", "/api/v1/joint-projects"): org_writer,
+    ("GET", "/api/v1/joint-projects/{project_id}"): item_reader,
+    ("GET", "/api/v1/joint-projects/{project_id}/activity"): item_reader,
+    ("PATCH", "/api/v1/joint-projects/{project_id}"): org_admin,
+    ("DELETE", "/api/v1/joint-projects/{project_id}"): org_admin,
+    ("POST", "/api/v1/joint-projects/{project_id}/parties"): org_admin,
+    ("DELETE", "/api/v1/joint-projects/{project_id}/parties/{organisation}"): org_admin,
+    ("POST", "/api/v1/joint-projects/{project_id}/people"): org_admin,
+    ("DELETE", "/api/v1/joint-projects/{project_id}/people/{user_id}"): org_admin,
+    ("PUT", "/api/v1/joint-projects/{project_id}/agreements"): org_admin,
+    ("PUT", "/api/v1/joint-projects/{project_id}/exit-criteria"): org_admin,
+    ("POST", "/api/v1/joint-projects/{project_id}/review"): org_admin,
+    ("POST", "/api/v1/joint-projects/{project_id}/close"): org_admin,
+    **{(method, f"/api/v1/joint-projects/{{project_id}}/{kind}{suffix}"): project_party
+       for kind in PROJECT_ITEMS for method, suffix in (("POST", ""), ("PATCH", "/{item_id}"),
+                                                        ("DELETE", "/{item_id}"))},
     ("GET", "/api/v1/challenges"): everyone,  # holds only what the viewer may see
     ("POST", "/api/v1/challenges"): org_writer,
     ("GET", "/api/v1/challenges/{challenge_id}"): item_reader,
@@ -359,6 +397,8 @@ class World:
     introductions: dict
     challenges: dict  # (side, visibility) -> (challenge, criterion id, [idea, duplicate], comment id)
     webhooks: dict  # side -> webhook id
+    projects: dict  # (side, visibility) -> (project id, {item path: item id})
+    third_person: object  # a member of Third, on every project
 
 
 def note(side: str, visibility: str) -> str:
@@ -452,10 +492,36 @@ def world(session):
     webhooks = {side: hooks.create_webhook(session, OPERATOR, external_id=organisation.external_id,
                                            url="https://93.184.216.34/hook", events=["idea.created"])[0].id
                 for side, organisation in (("own", own), ("other", other))}
+    third_person = make_user(session, third, "member")
+    projects = {}
+    for side, lead, counterpart, starter in (("own", own, other, users["member"]), ("other", other, own, stranger)):
+        writer = accounts.viewer_of(session, user_id=starter.id, today=OPERATOR.today, channel="api")
+        for visibility in VISIBILITIES:
+            # Own is a party to Other's project only where it is shared with partners.
+            parties = [{"organisation": third.external_id}] + (
+                [{"organisation": counterpart.external_id}] if side == "other" and visibility == "partners" else [])
+            project = projecting.create_project(session, writer, data=ProjectIn(
+                organisation=lead.external_id, title=f"Project {side} {visibility}", summary=note(side, visibility),
+                start_date=date(2026, 1, 1), parties=parties, visibility=visibility,
+                shared_with=[third.external_id] if visibility == "partners" else []))
+            projecting.add_person(session, OPERATOR, project_id=project.id, data=PersonIn(
+                email=third_person.email, organisation=third.external_id))
+            items = {}
+            for kind, body in PROJECT_ITEMS.items():
+                item_type = next(t for t, p in ITEM_PATHS.items() if p == kind)
+                data = ITEM_INPUTS[item_type].model_validate(_project_item(body, lead))
+                items[kind] = projecting.add_item(session, OPERATOR, project_id=project.id, item_type=item_type,
+                                                  data=data).id
+            projects[(side, visibility)] = (project.id, items)
     session.commit()
     return World(own, other, third, users, credentials, relationships, needs, agreements,
                  memberships, tokens, invitation, invitation_ids, reset, jobs, introductions, challenges,
-                 webhooks)
+                 webhooks, projects, third_person)
+
+
+def _project_item(body: dict, lead) -> dict:
+    return {k: [lead.external_id if v == "{lead}" else v for v in value] if isinstance(value, list) else value
+            for k, value in body.items()}
 
 
 def _path(path: str, world: World, role: str, side: str, visibility: str) -> str:
@@ -468,6 +534,11 @@ def _path(path: str, world: World, role: str, side: str, visibility: str) -> str
     if "/shortlist/" in path:  # the organisation every need keeps on its shortlist
         path = path.replace("{external_id}", world.third.external_id)
     challenge, _, ideas, comment = world.challenges[(side, visibility)]
+    project, items = world.projects[(side, visibility)]
+    if "{item_id}" in path:
+        path = path.replace("{item_id}", str(items[path.split("/")[-2]]))
+    path = (path.replace("{project_id}", str(project)).replace("{organisation}", world.third.external_id)
+            .replace("{user_id}", str(world.third_person.id)))
     path = (path.replace("{challenge_id}", str(challenge.id)).replace("{idea_id}", str(ideas[0].id))
             .replace("{webhook_id}", str(world.webhooks[side]))
             .replace("{comment_id}", str(comment)))
@@ -492,7 +563,9 @@ CONFLICT_MEANS_ALLOWED = {("POST", "/imports/{job_id}/import"),
                           ("POST", "/api/v1/challenges/{challenge_id}/invitations"),
                           ("POST", "/challenges/{challenge_id}/invitations"),
                           ("POST", "/api/v1/ideas/{idea_id}/co-authorship"),
-                          ("POST", "/ideas/{idea_id}/co-authorship")}
+                          ("POST", "/ideas/{idea_id}/co-authorship"),
+                          # the world's projects have no open exit review
+                          ("POST", "/api/v1/joint-projects/{project_id}/review")}
 
 # POSTs that only read (a query too rich for a URL): read tokens may use them.
 READING_POSTS = {("POST", "/api/v1/orgs/{external_id}/recommendations"), ("POST", "/api/v1/ideas/similar")}
@@ -505,7 +578,25 @@ def _body(method: str, path: str, world: World, side: str, visibility: str) -> d
     introduction = {"asker": organisation.external_id, "target": world.third.external_id,
                     "introducer": (world.other if side == "own" else world.own).external_id,
                     "note": "We make coatings"}
+    lead = organisation
     bodies = {
+        ("POST", "/api/v1/joint-projects"): {"organisation": organisation.external_id, "title": "P",
+                                             "start_date": "2026-03-01"},
+        ("PATCH", "/api/v1/joint-projects/{project_id}"): {"title": "Renamed"},
+        ("POST", "/api/v1/joint-projects/{project_id}/parties"): {"organisation": world.other.external_id
+                                                                  if side == "own" else world.own.external_id},
+        ("POST", "/api/v1/joint-projects/{project_id}/people"): {"email": world.users["member"].email,
+                                                                 "organisation": world.own.external_id}
+        if side == "own" else {"email": world.third_person.email, "organisation": world.third.external_id},
+        ("PUT", "/api/v1/joint-projects/{project_id}/agreements"): {"agreements": [world.agreements[side].id]},
+        ("PUT", "/api/v1/joint-projects/{project_id}/exit-criteria"): {"exit_criteria": [{"kind": "inactive",
+                                                                                          "days": 30}]},
+        ("POST", "/api/v1/joint-projects/{project_id}/review"): {"decision": "continue"},
+        ("POST", "/api/v1/joint-projects/{project_id}/close"): {"outcome": "succeeded"},
+        **{("POST", f"/api/v1/joint-projects/{{project_id}}/{kind}"): _project_item(body, lead)
+           for kind, body in PROJECT_ITEMS.items()},
+        **{("PATCH", f"/api/v1/joint-projects/{{project_id}}/{kind}/{{item_id}}"): {"title": "Renamed"}
+           for kind in PROJECT_ITEMS},
         ("POST", "/api/v1/orgs"): {"name": "New organisation"},
         ("PATCH", "/api/v1/orgs/{external_id}"): {"city": "Graz"},
         ("POST", "/api/v1/relationships"): {"organisation": organisation.external_id,

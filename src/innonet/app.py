@@ -151,6 +151,7 @@ def create_app(settings: Settings | None = None, *,
     from innonet.network import views as network_views
     from innonet.organisations import api as organisations_api
     from innonet.organisations import views as organisations_views
+    from innonet.projects import api as projects_api
     from innonet.sharing import api as sharing_api
     from innonet.sharing import views as sharing_views
     from innonet.webhooks import api as webhooks_api
@@ -158,7 +159,7 @@ def create_app(settings: Settings | None = None, *,
 
     for module in (observability, organisations_api, collaborations_api, sharing_api, accounts_api,
                    network_api, matching_api, jobs_api, imports_api, introductions_api, exports_api,
-                   challenges_api, webhooks_api,
+                   challenges_api, webhooks_api, projects_api,
                    organisations_views, collaborations_views, sharing_views, accounts_views,
                    network_views, matching_views, jobs_views, imports_views, introductions_views,
                    exports_views, challenges_views, webhooks_views):

@@ -51,9 +51,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def check_one_of(column: str, values) -> CheckConstraint:
-    """A check that ``column`` holds one of ``values`` (named after the column)."""
-    return CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})", name=column)
+def check_one_of(column: str, values, *, optional: bool = False) -> CheckConstraint:
+    """A check that ``column`` holds one of ``values`` (or, when ``optional``, nothing);
+    named after the column."""
+    condition = f"{column} IN ({', '.join(repr(v) for v in values)})"
+    return CheckConstraint(f"{column} IS NULL OR {condition}" if optional else condition, name=column)
 
 
 def check_length(table: str, column: str) -> CheckConstraint:

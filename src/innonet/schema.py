@@ -15,5 +15,6 @@ def load_models() -> None:
     from innonet.matching import models as _matching  # noqa: F401
     from innonet.network import models as _network  # noqa: F401
     from innonet.organisations import models as _organisations  # noqa: F401
+    from innonet.projects import models as _projects  # noqa: F401
     from innonet.sharing import models as _sharing  # noqa: F401
     from innonet.webhooks import models as _webhooks  # noqa: F401

@@ -48,6 +48,17 @@ TEXT_LIMITS = {
     "challenge.terms_text": 5_000,
     "idea.description": 10_000,
     "comment.body": 5_000,
+    "joint_project.summary": 10_000,
+    "joint_project.results_summary": 10_000,
+    "joint_project.lessons": 10_000,
+    "work_package.description": 5_000,
+    "project_milestone.description": 2_000,
+    "project_risk.description": 2_000,
+    "project_risk.mitigation": 2_000,
+    "project_decision.rationale": 5_000,
+    "background_ip.description": 5_000,
+    "project_result.description": 5_000,
+    "project_review.note": 2_000,
 }
 MAX_CELL = 20_000  # characters in one cell of an imported file
 

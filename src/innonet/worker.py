@@ -20,6 +20,7 @@ def load_job_kinds() -> None:
     from innonet.imports import uploads as _uploads  # noqa: F401
     from innonet.matching import service as _matching  # noqa: F401
     from innonet.network import service as _network  # noqa: F401
+    from innonet.projects import exits as _exits  # noqa: F401
     from innonet.webhooks import service as _webhooks  # noqa: F401
 
 

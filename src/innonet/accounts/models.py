@@ -31,6 +31,8 @@ NOTIFICATION_KINDS = {
     "decision": "Decision",
     "co_author": "Co-author",
     "evaluation": "Evaluation assigned",
+    "project": "Joint project",
+    "exit_review": "Exit review",
 }
 
 

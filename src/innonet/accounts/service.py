@@ -477,6 +477,13 @@ def organisations_with_members(session: Session, *, ids) -> set[int]:
         User.is_active.is_(True)).distinct()))
 
 
+def admins_of(session: Session, *, organisation_ids) -> list[int]:
+    """The active administrators of these organisations (user ids)."""
+    return list(session.scalars(select(Membership.user_id).join(User).where(
+        Membership.organisation_id.in_(sorted(set(organisation_ids))), Membership.role == "admin",
+        User.is_active.is_(True)).distinct()))
+
+
 def users_by_email(session: Session, *, emails) -> dict[str, User]:
     """Active accounts by their (normalised) e-mail address."""
     return {u.email: u for u in session.scalars(select(User).where(

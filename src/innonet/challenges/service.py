@@ -1116,6 +1116,27 @@ def outcome(events: list[dict]) -> dict | None:
     return None
 
 
+def project_origin(session: Session, viewer: Viewer, *, idea_id: int) -> dict:
+    """What a joint project started from this idea carries over: its challenge, its
+    confirmed authors (user id, organisation id) and its evaluation (mean ratings, the
+    decision). Only the idea's organisation may start one, once a gatekeeper selected it."""
+    idea = get_idea(session, viewer, idea_id=idea_id)
+    roles.ensure_insider(viewer, idea.organisation_id)
+    events = history(session, viewer, idea=idea)
+    decision = outcome(events)
+    if idea.merged_into_id is not None or decision is None or decision["kind"] != "decision" \
+            or decision["to_stage"] in ANY_TIME_STAGES:
+        raise InvalidInput.for_field("idea", "only an idea a gatekeeper has selected can become a project "
+                                             f"(it is at “{stage_name(workflow_of(session, idea), idea.stage)}”)")
+    view = idea_view(session, viewer, idea=idea)
+    authors = session.execute(select(IdeaAuthor.user_id, IdeaAuthor.organisation_id).where(
+        IdeaAuthor.idea_id == idea.id, IdeaAuthor.confirmed_at.is_not(None))).all()
+    return {"idea": idea, "challenge_id": idea.challenge_id, "authors": [tuple(a) for a in authors],
+            "evaluation": {"ratings": view["ratings"], "supporters": view["supporters"],
+                           "decision": decision["to_stage_name"], "reason": decision["reason"],
+                           "decided_on": decision["at"].date().isoformat()}}
+
+
 # ---------------------------------------------------------------- export
 
 EXPORT_COLUMNS = ("id", "title", "stage", "stage_name", "tags", "authors", "author_organisations",

@@ -299,6 +299,15 @@ def agreement_party_ids(session: Session, *, agreement_id: int) -> set[int]:
         AgreementParty.agreement_id == agreement_id)))
 
 
+def agreement_summaries(session: Session, *, ids: list[int], today) -> list[dict]:
+    """Kind, title, status and dates of these agreements, and whether each is in force today."""
+    in_force = set(session.scalars(select(Agreement.id).where(Agreement.id.in_(ids),
+                                                              policy.in_force_condition(today))))
+    found = {a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_(ids)))}
+    return [{"id": a.id, "kind": a.kind, "title": a.title, "status": a.status, "start_date": a.start_date,
+             "end_date": a.end_date, "in_force": a.id in in_force} for a in (found[i] for i in ids if i in found)]
+
+
 def get_agreement(session: Session, viewer: Viewer, *, agreement_id: int) -> Agreement:
     agreement = session.scalar(select(Agreement).where(
         Agreement.id == agreement_id, _agreement_condition(viewer)))

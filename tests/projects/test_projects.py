@@ -1,0 +1,267 @@
+"""Joint projects through the API: who sees them and their items, parties and people,
+RACI and milestones with bad input refused, the IP register, exit criteria checked by the
+daily job, reviews and closing."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from innonet.accounts.models import Notification
+from innonet.projects import exits
+from innonet.projects.models import ExitCriterion, JointProject, ProjectReview
+from innonet.sharing import service as sharing
+from innonet.sharing.schemas import AgreementIn
+from tests.factories import OPERATOR, bearer, make_organisation, make_user
+
+
+@pytest.fixture
+def team(session):
+    """Lead runs a project with Partner and Advisor; Outsider is none of it."""
+    orgs = {n: make_organisation(session, name=n, country=c) for n, c in
+            (("Lead", "DE"), ("Partner", "FI"), ("Advisor", "PT"), ("Outsider", "FR"))}
+    users = {"lead_admin": make_user(session, orgs["Lead"], role="admin", name="Lena Lead"),
+             "lead": make_user(session, orgs["Lead"], name="Leo Lead"),
+             "partner_admin": make_user(session, orgs["Partner"], role="admin", name="Paula Partner"),
+             "partner": make_user(session, orgs["Partner"], name="Pekka Partner"),
+             "guest": make_user(session, orgs["Partner"], role="guest", name="Gina Guest"),
+             "advisor": make_user(session, orgs["Advisor"], name="Ana Advisor"),
+             "outsider": make_user(session, orgs["Outsider"], name="Otto Outsider")}
+    ip = sharing.create_agreement(session, OPERATOR, data=AgreementIn(
+        owner=orgs["Lead"].external_id, parties=[orgs["Partner"].external_id], kind="ip_agreement",
+        title="Pilot IP agreement", status="in_force", end_date=date.today() + timedelta(days=400)))
+    headers = {k: bearer(session, u) for k, u in users.items()}
+    session.commit()
+    return {"orgs": orgs, "users": users, "h": headers, "ip": ip}
+
+
+def _ext(team, name):
+    return team["orgs"][name].external_id
+
+
+def _project(client, team, **changes):
+    body = {"organisation": _ext(team, "Lead"), "title": "Bio-based barrier coating",
+            "summary": "Replace the *PFAS* coating.", "start_date": str(date.today() - timedelta(days=30)),
+            "end_date": str(date.today() + timedelta(days=365)),
+            "parties": [{"organisation": _ext(team, "Partner"), "role": "partner"},
+                        {"organisation": _ext(team, "Advisor"), "role": "advisor"}],
+            "agreements": [team["ip"].id], "foreground_rule": "joint"} | changes
+    made = client.post("/api/v1/joint-projects", json=body, headers=team["h"]["lead"])
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+def _add(client, team, project, path, body, who="lead", status=201):
+    made = client.post(f"/api/v1/joint-projects/{project['id']}/{path}", json=body, headers=team["h"][who])
+    assert made.status_code == status, made.text
+    return made.json()
+
+
+def test_parties_see_the_project_outsiders_and_uninvited_guests_do_not(client, team):
+    project = _project(client, team)
+    h = team["h"]
+    assert [(p["organisation"]["name"], p["role"]) for p in project["parties"]] == [
+        ("Lead", "lead"), ("Partner", "partner"), ("Advisor", "advisor")]
+    assert project["agreements"][0]["title"] == "Pilot IP agreement" and project["agreements"][0]["in_force"]
+    url = f"/api/v1/joint-projects/{project['id']}"
+    for who in ("lead", "partner", "advisor"):
+        assert client.get(url, headers=h[who]).status_code == 200
+        assert [p["id"] for p in client.get("/api/v1/joint-projects", headers=h[who]).json()] == [project["id"]]
+    for who in ("outsider", "guest"):
+        assert client.get(url, headers=h[who]).status_code == 404
+        assert client.get(f"{url}/activity", headers=h[who]).status_code == 404
+        assert client.get("/api/v1/joint-projects", headers=h[who]).json() == []
+    assert client.get(url).status_code in (401, 404)
+    # Named on the project, the guest sees it (and only then).
+    named = client.post(f"{url}/people", json={"email": team["users"]["guest"].email,
+                                                "organisation": _ext(team, "Partner"), "title": "lab technician"},
+                        headers=h["partner_admin"])
+    assert named.status_code == 200, named.text
+    assert client.get(url, headers=h["guest"]).status_code == 200
+    # The partners were told.
+    activity = client.get(f"{url}/activity", headers=h["partner"]).json()
+    assert [e["kind"] for e in activity][-1] == "created"
+
+
+def test_a_narrowed_item_is_seen_only_by_its_audience_and_its_recorder(client, team):
+    project = _project(client, team)
+    h = team["h"]
+    wp = _add(client, team, project, "work-packages", {
+        "code": "WP1", "title": "Coating chemistry", "description": "Recipe notes: secret binder",
+        "responsible": [_ext(team, "Partner")], "consulted": [_ext(team, "Advisor")],
+        "audience": [_ext(team, "Partner")]})
+    assert wp["fields"]["accountable"] == _ext(team, "Lead") and wp["fields"]["responsible"] == [_ext(team, "Partner")]
+    assert {o["name"] for o in wp["audience"]} == {"Lead", "Partner"}
+    url = f"/api/v1/joint-projects/{project['id']}"
+    seen = {who: [i["id"] for i in client.get(url, headers=h[who]).json()["items"]["work_package"]]
+            for who in ("lead", "partner", "advisor")}
+    assert seen == {"lead": [wp["id"]], "partner": [wp["id"]], "advisor": []}
+    # Nor does its title reach the advisor through the activity log, nor can it be changed blindly.
+    assert "Coating chemistry" not in client.get(f"{url}/activity", headers=h["advisor"]).text
+    assert client.patch(f"{url}/work-packages/{wp['id']}", json={"title": "x"}, headers=h["advisor"]).status_code == 404
+    changed = client.patch(f"{url}/work-packages/{wp['id']}", json={"audience": []}, headers=h["partner"])
+    assert changed.status_code == 200 and changed.json()["audience"] is None
+    assert client.get(url, headers=h["advisor"]).json()["items"]["work_package"][0]["id"] == wp["id"]
+
+
+def test_bad_items_are_refused_naming_the_field(client, team):
+    project = _project(client, team)
+    start = date.fromisoformat(project["start_date"])
+    cases = [
+        ("work-packages", {"code": "WP2", "title": "No one", "responsible": []}, "responsible"),
+        ("work-packages", {"code": "WP2", "title": "Stranger", "responsible": [_ext(team, "Outsider")]},
+         "responsible"),
+        ("milestones", {"title": "Too early", "due_on": str(start - timedelta(days=1))}, "due_on"),
+        ("milestones", {"title": "Whose?", "due_on": str(start), "owner_person": "nobody@example.org"},
+         "owner_person"),
+        ("results", {"title": "Alone", "owners": [_ext(team, "Lead")]}, "owners"),
+        ("risks", {"title": "Scale", "likelihood": 9}, "likelihood"),
+    ]
+    for path, body, field in cases:
+        refused = _add(client, team, project, path, body, status=422)
+        assert refused["error"]["problems"][0]["field"] == field, (path, refused)
+    # Nothing was half-written.
+    view = client.get(f"/api/v1/joint-projects/{project['id']}", headers=team["h"]["lead"]).json()
+    assert all(items == [] for items in view["items"].values())
+    assert _add(client, team, project, "milestones", {"title": "x", "due_on": str(start)}, who="outsider",
+                status=404)
+
+
+def test_the_ip_register_follows_the_foreground_rule(client, team):
+    project = _project(client, team, foreground_rule="assignment", assignee=_ext(team, "Lead"))
+    assert "assign" in project["foreground_meaning"]
+    background = _add(client, team, project, "background-ip", {
+        "title": "Binder patent EP123", "terms": "royalty-free for the project only"}, who="partner")
+    assert background["organisation"]["name"] == "Partner"
+    result = _add(client, team, project, "results", {"title": "Coated paper prototype"}, who="partner")
+    assert result["fields"]["owners"] == [_ext(team, "Lead")]
+    refused = _add(client, team, project, "results", {"title": "Mine", "owners": [_ext(team, "Partner")]},
+                   who="partner", status=422)
+    assert refused["error"]["problems"][0]["field"] == "owners"
+    no_assignee = client.post("/api/v1/joint-projects", headers=team["h"]["lead"], json={
+        "organisation": _ext(team, "Lead"), "title": "T", "start_date": "2026-01-01",
+        "foreground_rule": "assignment"})
+    assert no_assignee.status_code == 422 and no_assignee.json()["error"]["problems"][0]["field"] == "assignee"
+    assert client.get("/api/v1/joint-projects", headers=team["h"]["lead"]).json()[0]["id"] == project["id"]
+
+
+def test_a_removed_party_loses_access_at_once(client, session, team):
+    project = _project(client, team)
+    url = f"/api/v1/joint-projects/{project['id']}"
+    h = team["h"]
+    client.post(f"{url}/people", json={"email": team["users"]["guest"].email, "organisation": _ext(team, "Partner")},
+                headers=h["partner_admin"])
+    assert client.delete(f"{url}/parties/{_ext(team, 'Partner')}", headers=h["partner"]).status_code == 403
+    assert client.delete(f"{url}/parties/{_ext(team, 'Partner')}", headers=h["lead_admin"]).status_code == 204
+    for who in ("partner", "partner_admin", "guest"):
+        assert client.get(url, headers=h[who]).status_code == 404, who
+    assert client.get(url, headers=h["advisor"]).status_code == 200
+    # A party's own administrator may leave.
+    assert client.delete(f"{url}/parties/{_ext(team, 'Advisor')}", headers=h["advisor"]).status_code == 403
+    advisor_admin = bearer(session, make_user(session, team["orgs"]["Advisor"], role="admin"))
+    session.commit()
+    assert client.delete(f"{url}/parties/{_ext(team, 'Advisor')}", headers=advisor_admin).status_code == 204
+    assert client.get(url, headers=h["advisor"]).status_code == 404
+    assert [p["organisation"]["name"] for p in client.get(url, headers=h["lead"]).json()["parties"]] == ["Lead"]
+
+
+def test_exit_criteria_raise_one_review_for_every_partys_admins(client, session, team):
+    project = _project(client, team, exit_criteria=[
+        {"kind": "milestone_late", "days": 7}, {"kind": "kpi_below", "kpi": "milestones_on_time", "threshold": 50},
+        {"kind": "agreement_expiring", "days": 30}, {"kind": "inactive", "days": 60}])
+    start = date.fromisoformat(project["start_date"])
+    refused = client.put(f"/api/v1/joint-projects/{project['id']}/exit-criteria", headers=team["h"]["lead_admin"],
+                         json={"exit_criteria": [{"kind": "kpi_below", "kpi": "milestones_on_time"}]})
+    problem = refused.json()["error"]["problems"][0]
+    assert refused.status_code == 422 and problem["field"] == "exit_criteria.0" and "kpi" in problem["message"]
+    today = date.today()
+    exits.check_all(session, today=today)
+    session.commit()
+    states = {c.kind: (c.state, c.evidence) for c in session.scalars(select(ExitCriterion))}
+    assert states["milestone_late"][0] == "unknown" and "no milestone" in states["milestone_late"][1]
+    assert states["kpi_below"][0] == "unknown" and "was due yet" in states["kpi_below"][1]
+    assert states["agreement_expiring"][0] == "ok" and states["inactive"][0] == "ok"
+    # A milestone slips: due ten days ago, still planned.
+    _add(client, team, project, "milestones", {"title": "Pilot line running", "due_on": str(start + timedelta(days=5)),
+                                               "owner": _ext(team, "Partner")})
+    _add(client, team, project, "milestones", {"title": "Secret sample", "due_on": str(start + timedelta(days=6)),
+                                               "audience": [_ext(team, "Lead")]})
+    summary = exits.check_all(session, today=today)
+    session.commit()
+    assert summary == {"projects_checked": 1, "reviews_raised": 1}
+    review = session.scalar(select(ProjectReview))
+    assert "“Pilot line running”" in review.evidence and "Secret sample" not in review.evidence
+    assert "milestones and deliverables done by their due date: 0 %" in review.evidence.casefold()
+    told = {n.user_id for n in session.scalars(select(Notification).where(Notification.kind == "exit_review"))}
+    assert told == {team["users"]["lead_admin"].id, team["users"]["partner_admin"].id}
+    # Checked again the next day: the same review stays, nothing new.
+    assert exits.check_all(session, today=today + timedelta(days=1))["reviews_raised"] == 0
+    view = client.get(f"/api/v1/joint-projects/{project['id']}", headers=team["h"]["partner"]).json()
+    assert view["review_open"] and not view["may_manage"]
+    assert client.post(f"/api/v1/joint-projects/{project['id']}/review", json={"decision": "continue"},
+                       headers=team["h"]["partner_admin"]).status_code == 403
+    decided = client.post(f"/api/v1/joint-projects/{project['id']}/review",
+                          json={"decision": "change", "note": "New pilot date agreed."},
+                          headers=team["h"]["lead_admin"])
+    assert decided.status_code == 200 and not decided.json()["review_open"]
+    # The same cause is not raised again after the decision; a new one is.
+    session.expire_all()
+    assert exits.check_all(session, today=today + timedelta(days=2))["reviews_raised"] == 0
+
+
+def test_closing_records_the_outcome_and_freezes_the_project(client, team):
+    project = _project(client, team)
+    url = f"/api/v1/joint-projects/{project['id']}"
+    body = {"outcome": "partly", "results_summary": "A prototype.", "lessons": "Agree sample sizes early.\n\n"
+            "Name one contact per party."}
+    assert client.post(f"{url}/close", json=body, headers=team["h"]["lead"]).status_code == 403
+    closed = client.post(f"{url}/close", json=body, headers=team["h"]["lead_admin"])
+    assert closed.status_code == 200 and closed.json()["state"] == "closed" and closed.json()["outcome"] == "partly"
+    late = _add(client, team, project, "risks", {"title": "Too late"}, status=409)
+    assert "closed" in late["error"]["message"]
+    assert client.post(f"{url}/close", json=body, headers=team["h"]["lead_admin"]).status_code == 409
+
+
+def test_a_project_can_start_from_a_selected_idea_once(client, session, team):
+    h = team["h"]
+    challenge = client.post("/api/v1/challenges", headers=h["lead"], json={
+        "organisation": _ext(team, "Lead"), "title": "Barrier coating", "problem": "PFAS-free barrier",
+        "visibility": "partners", "shared_with": [_ext(team, "Partner")]}).json()
+    client.patch(f"/api/v1/challenges/{challenge['id']}", json={"state": "open"}, headers=h["lead"])
+    idea = client.post("/api/v1/ideas", headers=h["partner"], json={
+        "challenge": challenge["id"], "title": "Chitosan layer", "description": "From shrimp shells.",
+        "accept_terms": True}).json()
+    body = {"organisation": _ext(team, "Lead"), "title": "Chitosan coating pilot", "start_date": str(date.today()),
+            "idea": idea["id"]}
+    early = client.post("/api/v1/joint-projects", json=body, headers=h["lead"])
+    assert early.status_code == 422 and early.json()["error"]["problems"][0]["field"] == "idea"
+    for stage in ("screening", "evaluation"):
+        client.post(f"/api/v1/ideas/{idea['id']}/stage", json={"stage": stage}, headers=h["lead"])
+    client.post(f"/api/v1/ideas/{idea['id']}/stage", json={"stage": "selected", "reason": "Cheapest"},
+                headers=h["lead_admin"])
+    made = client.post("/api/v1/joint-projects", json=body, headers=h["lead"])
+    assert made.status_code == 201, made.text
+    project = made.json()
+    assert project["origin"] == "idea" and project["challenge"] == challenge["id"]
+    assert project["evaluation"]["decision"] == "Selected" and project["evaluation"]["reason"] == "Cheapest"
+    assert [p["organisation"]["name"] for p in project["parties"]] == ["Lead", "Partner"]
+    assert [p["name"] for p in project["people"]] == ["Pekka Partner"]
+    assert client.post("/api/v1/joint-projects", json=body, headers=h["lead"]).status_code == 409
+    found = client.get(f"/api/v1/joint-projects?idea={idea['id']}", headers=h["partner"]).json()
+    assert [p["id"] for p in found] == [project["id"]]
+
+
+def test_a_project_from_a_recommendation_adds_the_partner(client, team):
+    project = _project(client, team, parties=[], agreements=[], recommended_partner=_ext(team, "Advisor"))
+    assert project["origin"] == "recommendation"
+    assert [(p["organisation"]["name"], p["role"]) for p in project["parties"]] == [("Lead", "lead"),
+                                                                                    ("Advisor", "partner")]
+
+
+def test_the_daily_check_finds_an_idle_project(session, client, team):
+    project = _project(client, team, exit_criteria=[{"kind": "inactive", "days": 30}])
+    row = session.get(JointProject, project["id"])
+    row.last_activity_at = datetime.now(timezone.utc) - timedelta(days=45)
+    session.commit()
+    assert exits.check_all(session, today=date.today())["reviews_raised"] == 1
+    assert "45 days ago" in session.scalar(select(ProjectReview.evidence))
