@@ -292,6 +292,25 @@ RULES = {
     **{(method, f"/api/v1/joint-projects/{{project_id}}/{kind}{suffix}"): project_party
        for kind in PROJECT_ITEMS for method, suffix in (("POST", ""), ("PATCH", "/{item_id}"),
                                                         ("DELETE", "/{item_id}"))},
+    ("GET", "/joint-projects"): everyone,
+    ("GET", "/joint-projects/new"): lambda role, side, visibility: role in WRITERS,
+    ("POST", "/joint-projects/new"): org_writer,  # for the organisation the form names
+    ("GET", "/joint-projects/{project_id}"): item_reader,
+    ("GET", "/joint-projects/{project_id}/edit"): org_admin,
+    ("POST", "/joint-projects/{project_id}/edit"): org_admin,
+    ("POST", "/joint-projects/{project_id}/delete"): org_admin,
+    ("POST", "/joint-projects/{project_id}/parties"): org_admin,
+    ("POST", "/joint-projects/{project_id}/parties/{organisation}/remove"): org_admin,
+    ("POST", "/joint-projects/{project_id}/people"): org_admin,
+    ("POST", "/joint-projects/{project_id}/people/{user_id}/remove"): org_admin,
+    ("POST", "/joint-projects/{project_id}/review"): org_admin,
+    ("POST", "/joint-projects/{project_id}/close"): org_admin,
+    ("GET", "/joint-projects/{project_id}/items/{kind}/new"): project_party,
+    ("POST", "/joint-projects/{project_id}/items/{kind}/new"): project_party,
+    ("GET", "/joint-projects/{project_id}/items/{kind}/{item_id}/edit"): project_party,
+    ("POST", "/joint-projects/{project_id}/items/{kind}/{item_id}/edit"): project_party,
+    ("POST", "/joint-projects/{project_id}/items/{kind}/{item_id}/delete"): project_party,
+    ("GET", "/ideas/{idea_id}/projects"): everyone,  # lists only the projects the viewer may see
     ("GET", "/api/v1/challenges"): everyone,  # holds only what the viewer may see
     ("POST", "/api/v1/challenges"): org_writer,
     ("GET", "/api/v1/challenges/{challenge_id}"): item_reader,
@@ -535,8 +554,9 @@ def _path(path: str, world: World, role: str, side: str, visibility: str) -> str
         path = path.replace("{external_id}", world.third.external_id)
     challenge, _, ideas, comment = world.challenges[(side, visibility)]
     project, items = world.projects[(side, visibility)]
+    path = path.replace("{kind}", "risks")
     if "{item_id}" in path:
-        path = path.replace("{item_id}", str(items[path.split("/")[-2]]))
+        path = path.replace("{item_id}", str(next(items[part] for part in path.split("/") if part in items)))
     path = (path.replace("{project_id}", str(project)).replace("{organisation}", world.third.external_id)
             .replace("{user_id}", str(world.third_person.id)))
     path = (path.replace("{challenge_id}", str(challenge.id)).replace("{idea_id}", str(ideas[0].id))
@@ -565,7 +585,8 @@ CONFLICT_MEANS_ALLOWED = {("POST", "/imports/{job_id}/import"),
                           ("POST", "/api/v1/ideas/{idea_id}/co-authorship"),
                           ("POST", "/ideas/{idea_id}/co-authorship"),
                           # the world's projects have no open exit review
-                          ("POST", "/api/v1/joint-projects/{project_id}/review")}
+                          ("POST", "/api/v1/joint-projects/{project_id}/review"),
+                          ("POST", "/joint-projects/{project_id}/review")}
 
 # POSTs that only read (a query too rich for a URL): read tokens may use them.
 READING_POSTS = {("POST", "/api/v1/orgs/{external_id}/recommendations"), ("POST", "/api/v1/ideas/similar")}
@@ -597,6 +618,20 @@ def _body(method: str, path: str, world: World, side: str, visibility: str) -> d
            for kind, body in PROJECT_ITEMS.items()},
         **{("PATCH", f"/api/v1/joint-projects/{{project_id}}/{kind}/{{item_id}}"): {"title": "Renamed"}
            for kind in PROJECT_ITEMS},
+        ("POST", "/joint-projects/new"): {"organisation": organisation.external_id, "title": "P",
+                                          "start_date": "2026-03-01"},
+        ("POST", "/joint-projects/{project_id}/edit"): {"title": "Renamed", "start_date": "2026-01-01",
+                                                        "foreground_rule": "joint", "visibility": "private"},
+        ("POST", "/joint-projects/{project_id}/parties"): {"organisation": world.other.external_id
+                                                           if side == "own" else world.own.external_id},
+        ("POST", "/joint-projects/{project_id}/people"): {"email": world.users["member"].email,
+                                                          "organisation": world.own.external_id}
+        if side == "own" else {"email": world.third_person.email, "organisation": world.third.external_id},
+        ("POST", "/joint-projects/{project_id}/review"): {"decision": "continue"},
+        ("POST", "/joint-projects/{project_id}/close"): {"outcome": "succeeded"},
+        ("POST", "/joint-projects/{project_id}/items/{kind}/new"): {"title": "Supply"},
+        ("POST", "/joint-projects/{project_id}/items/{kind}/{item_id}/edit"): {
+            "title": "Renamed", "likelihood": "3", "impact": "3", "status": "open"},
         ("POST", "/api/v1/orgs"): {"name": "New organisation"},
         ("PATCH", "/api/v1/orgs/{external_id}"): {"city": "Graz"},
         ("POST", "/api/v1/relationships"): {"organisation": organisation.external_id,

@@ -110,3 +110,12 @@ def test_a_cycle_is_found_with_where_it_is(tmp_path):
     assert edges == {("one", "two"): ["innonet/one/service.py:1"],
                      ("two", "one"): ["innonet/two.py:2"]}
     assert cycles(edges) == [["one", "two"]]
+
+
+def test_no_two_template_folders_hold_a_page_of_the_same_name():
+    """Templates are found by name across every domain's folder: a second file of the same
+    name would silently render the first one's page."""
+    names: dict[str, list[str]] = {}
+    for path in sorted(SOURCE.glob("templates/*.html")) + sorted(SOURCE.glob("*/templates/*.html")):
+        names.setdefault(path.name, []).append(str(path.relative_to(SOURCE)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}

@@ -152,6 +152,7 @@ def create_app(settings: Settings | None = None, *,
     from innonet.organisations import api as organisations_api
     from innonet.organisations import views as organisations_views
     from innonet.projects import api as projects_api
+    from innonet.projects import views as projects_views
     from innonet.sharing import api as sharing_api
     from innonet.sharing import views as sharing_views
     from innonet.webhooks import api as webhooks_api
@@ -162,7 +163,7 @@ def create_app(settings: Settings | None = None, *,
                    challenges_api, webhooks_api, projects_api,
                    organisations_views, collaborations_views, sharing_views, accounts_views,
                    network_views, matching_views, jobs_views, imports_views, introductions_views,
-                   exports_views, challenges_views, webhooks_views):
+                   exports_views, challenges_views, webhooks_views, projects_views):
         app.include_router(module.router)
 
     @app.get("/methods", include_in_schema=False)

@@ -254,6 +254,18 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def insert_once(session: Session, row) -> bool:
+    """Add a row that a unique constraint allows once; False when it was there already
+    (perhaps added a moment ago by a request running at the same time)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+        return True
+    except IntegrityError:
+        return False
+
+
 def serialise(session: Session, *keys: str) -> None:
     """Make concurrent transactions that name one of the same ``keys`` run one after the
     other from here to their end: PostgreSQL takes an advisory lock per key; SQLite already

@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 from innonet import __version__
 from innonet.countries import country_name
 from innonet.db import transaction
-from innonet.errors import Forbidden, InvalidInput, Unauthorized
+from innonet.errors import Forbidden, InnonetError, InvalidInput, Unauthorized
 from innonet.glossary import term
 from innonet.roles import Viewer
 from innonet.text import (
@@ -270,6 +270,15 @@ def redirect_with_flash(request: Request, url: str, message: str) -> Response:
 def field_errors(error: ValidationError) -> dict[str, str]:
     """Validation messages keyed by form field, for showing next to each field."""
     return {p.field or "form": p.message for p in reversed(InvalidInput.from_validation(error.errors()).problems)}
+
+
+def form_errors(error: Exception, default_field: str) -> dict[str, str]:
+    """What went wrong with a form, keyed by field: a validation error's fields, or an
+    innonet error's problems (its message under ``default_field`` when it names none)."""
+    if isinstance(error, ValidationError):
+        return field_errors(error)
+    assert isinstance(error, InnonetError)
+    return {p.field or default_field: p.message for p in error.problems} or {default_field: error.message}
 
 
 def query_string(params: dict, **changes) -> str:

@@ -1,7 +1,7 @@
 """axe-core (vendored in tests/e2e/vendor, MPL-2.0) on every page, signed out and in, at a
 desktop and a phone width: no serious or critical violation of WCAG 2.1 A and AA."""
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,10 @@ from innonet.db import transaction
 from innonet.introductions import service as introducing
 from innonet.introductions.schemas import IntroductionIn
 from innonet.organisations import service as organisations
+from innonet.projects import exits
+from innonet.projects import service as projecting
+from innonet.projects.api import ITEM_PATHS
+from innonet.projects.schemas import ITEM_INPUTS, ProjectIn
 from innonet.roles import operator
 from tests.e2e.conftest import ESA, ESA_ADMIN, FRAUNHOFER, sign_in
 from tests.factories import PASSWORD
@@ -82,12 +86,42 @@ def workspace(site) -> list[str]:
                 f"/orgs/{ESA}/ideas", f"/orgs/{ESA}/ideas/new", f"/orgs/{ESA}/webhooks"]
 
 
+@pytest.fixture(scope="module")
+def joint_project(site) -> list[str]:
+    """ESA leads a project with Fraunhofer: an item of each kind, one narrowed, a criterion met."""
+    with transaction(site.sessions) as session:
+        admin = accounts.get_user(session, email=ESA_ADMIN)
+        writer = accounts.viewer_of(session, user_id=admin.id, today=date.today(), channel="page")
+        start = date.today() - timedelta(days=60)
+        project = projecting.create_project(session, writer, data=ProjectIn(
+            organisation=ESA, title="Printed brackets pilot", summary="Print **lighter** brackets.",
+            start_date=start, end_date=start + timedelta(days=300), parties=[{"organisation": FRAUNHOFER}],
+            exit_criteria=[{"kind": "milestone_late", "days": 7}]))
+        items = {}
+        for item_type, body in (
+                ("work_package", {"code": "WP1", "title": "Design", "responsible": [FRAUNHOFER],
+                                  "start_date": start, "end_date": start + timedelta(days=90)}),
+                ("milestone", {"title": "First print", "due_on": start + timedelta(days=30)}),
+                ("risk", {"title": "Porosity", "audience": [ESA]}),
+                ("decision", {"title": "Titanium", "decided_on": start}),
+                ("background_ip", {"title": "Lattice design software"}),
+                ("result", {"title": "Bracket design", "owners": [ESA, FRAUNHOFER]})):
+            items[item_type] = projecting.add_item(session, writer, project_id=project.id, item_type=item_type,
+                                                   data=ITEM_INPUTS[item_type].model_validate(body)).id
+        exits.check_all(session, today=date.today())
+        p = f"/joint-projects/{project.id}"
+        return ["/joint-projects", "/joint-projects/new", p, f"{p}/edit",
+                *(f"{p}/items/{kind}/new" for kind in ITEM_PATHS.values()),
+                *(f"{p}/items/{ITEM_PATHS[t]}/{i}/edit" for t, i in items.items())]
+
+
 @pytest.mark.parametrize("width", [1280, 390])
-def test_no_page_has_a_serious_accessibility_problem(site, page, width, introduction, workspace):
+def test_no_page_has_a_serious_accessibility_problem(site, page, width, introduction, workspace, joint_project):
     page.set_viewport_size({"width": width, "height": 900})
     problems = {}
     # Signed out; as ESA's admin; as the member of Fraunhofer who is asked to introduce.
-    for who, paths in ((None, PUBLIC), (ESA_ADMIN, SIGNED_IN + [f"/introductions/{introduction}"] + workspace),
+    for who, paths in ((None, PUBLIC), (ESA_ADMIN, SIGNED_IN + [f"/introductions/{introduction}"] + workspace
+                                        + joint_project),
                        ("fraunhofer@example.org", [f"/introductions/{introduction}", "/inbox"])):
         if who:
             page.context.clear_cookies()

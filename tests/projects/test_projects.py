@@ -2,8 +2,9 @@
 RACI and milestones with bad input refused, the IP register, exit criteria checked by the
 daily job, reviews and closing."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from innonet.projects.models import ExitCriterion, JointProject, ProjectReview
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import AgreementIn
 from tests.factories import OPERATOR, bearer, make_organisation, make_user
+from tests.test_concurrency import live, run_together  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -261,7 +263,48 @@ def test_a_project_from_a_recommendation_adds_the_partner(client, team):
 def test_the_daily_check_finds_an_idle_project(session, client, team):
     project = _project(client, team, exit_criteria=[{"kind": "inactive", "days": 30}])
     row = session.get(JointProject, project["id"])
-    row.last_activity_at = datetime.now(timezone.utc) - timedelta(days=45)
+    row.last_activity_at = datetime.now(UTC) - timedelta(days=45)
     session.commit()
     assert exits.check_all(session, today=date.today())["reviews_raised"] == 1
     assert "45 days ago" in session.scalar(select(ProjectReview.evidence))
+
+
+def test_concurrent_writes_all_land_and_one_close_wins(live):  # noqa: F811
+    """On a running server (SQLite and PostgreSQL): items added by both parties at once all
+    land, a party added five times at once is added once, and of ten closes one wins."""
+    lead_admin, partner_admin, *members = live.users
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        made = http.post("/api/v1/joint-projects", headers=live.token(lead_admin), json={
+            "organisation": live.orgs[0], "title": "Race", "start_date": str(date.today()),
+            "parties": [{"organisation": live.orgs[1]}]})
+        assert made.status_code == 201, made.text
+        base = f"/api/v1/joint-projects/{made.json()['id']}"
+        writers = [live.token(u) for u in [partner_admin, *members[:9]]]
+        calls = [lambda h=h, n=n: http.post(f"{base}/milestones", headers=h, json={
+            "title": f"M{n}", "due_on": str(date.today() + timedelta(days=n))}) for n, h in enumerate(writers)]
+        calls += [lambda h=h, n=n: http.post(f"{base}/risks", headers=h, json={"title": f"R{n}"})
+                  for n, h in enumerate(writers)]
+        admin = live.token(lead_admin)
+        calls += [lambda: http.post(f"{base}/parties", headers=admin, json={"organisation": live.orgs[2]})] * 5
+        answers = run_together(calls)
+        assert sorted(a.status_code for a in answers) == [200] + [201] * 20 + [409] * 4, \
+            [a.text[:200] for a in answers if a.status_code >= 500]
+        view = http.get(base, headers=admin).json()
+        assert len(view["items"]["milestone"]) == 10 and len(view["items"]["risk"]) == 10
+        assert [p["organisation"]["external_id"] for p in view["parties"]] == live.orgs[:3]
+        closes = run_together([lambda: http.post(f"{base}/close", headers=admin, json={"outcome": "partly"})] * 10)
+        assert sorted(a.status_code for a in closes) == [200] + [409] * 9
+
+
+def test_changing_the_project_keeps_its_milestones_inside_it(client, team):
+    project = _project(client, team)
+    _add(client, team, project, "milestones", {"title": "Kick-off", "due_on": project["start_date"]})
+    url = f"/api/v1/joint-projects/{project['id']}"
+    later = str(date.fromisoformat(project["start_date"]) + timedelta(days=5))
+    refused = client.patch(url, json={"start_date": later}, headers=team["h"]["lead_admin"])
+    assert refused.status_code == 422 and refused.json()["error"]["problems"][0]["field"] == "start_date"
+    assert client.patch(url, json={"title": "Renamed"}, headers=team["h"]["lead"]).status_code == 403
+    changed = client.patch(url, json={"title": "Renamed", "visibility": "network"}, headers=team["h"]["lead_admin"])
+    assert changed.status_code == 200 and changed.json()["visibility"] == "network"
+    assert client.get(url, headers=team["h"]["outsider"]).json()["title"] == "Renamed"
+    assert client.get(url, headers=team["h"]["guest"]).status_code == 404  # guests are not network members

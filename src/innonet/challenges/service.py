@@ -19,7 +19,6 @@ from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, or_, select, true, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from innonet import roles
@@ -58,7 +57,7 @@ from innonet.challenges.schemas import (
     IdeaPatch,
     WorkflowIn,
 )
-from innonet.db import rows_changed, serialise, utcnow
+from innonet.db import insert_once, rows_changed, serialise, utcnow
 from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from innonet.matching import service as matching
 from innonet.matching.schemas import NeedQuery
@@ -372,7 +371,7 @@ def accept_terms(session: Session, viewer: Viewer, *, challenge: Challenge, vers
     if version is not None and version != challenge.terms_version:
         raise Conflict(f"The terms changed (now version {challenge.terms_version}); read them again.")
     if not accepted_terms(session, viewer, challenge):  # or a moment ago, in another request
-        _insert_once(session, TermsAcceptance(challenge_id=challenge.id, user_id=viewer.user_id,
+        insert_once(session, TermsAcceptance(challenge_id=challenge.id, user_id=viewer.user_id,
                                               version=challenge.terms_version))
 
 
@@ -803,22 +802,10 @@ def _open_for_reactions(session: Session, viewer: Viewer, idea_id: int) -> Idea:
     return idea
 
 
-def _insert_once(session: Session, row) -> bool:
-    """Add a row that a unique constraint allows once; False when it was there already
-    (perhaps added a moment ago by a request running at the same time)."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-        return True
-    except IntegrityError:
-        return False
-
-
 def support(session: Session, viewer: Viewer, *, idea_id: int) -> bool:
     """Support an idea: one vote per person. False when the viewer already supports it."""
     idea = _open_for_reactions(session, viewer, idea_id)
-    added = _insert_once(session, Vote(idea_id=idea.id, user_id=viewer.user_id))
+    added = insert_once(session, Vote(idea_id=idea.id, user_id=viewer.user_id))
     if added:
         _count(session, idea.id, supporters=Idea.supporters + 1)
     return added
@@ -840,7 +827,7 @@ def _count(session: Session, idea_id: int, **values) -> None:
 
 
 def _follow(session: Session, idea_id: int, user_id: int | None) -> bool:
-    return user_id is not None and _insert_once(session, Follow(idea_id=idea_id, user_id=user_id))
+    return user_id is not None and insert_once(session, Follow(idea_id=idea_id, user_id=user_id))
 
 
 def follow(session: Session, viewer: Viewer, *, idea_id: int, following: bool) -> bool:
@@ -866,7 +853,7 @@ def rate(session: Session, viewer: Viewer, *, idea_id: int, criterion_id: int, v
                         f"in the stage {criterion.stage!r}.")
     if not 1 <= value <= criterion.scale:
         raise InvalidInput.for_field("value", f"a rating goes from 1 to {criterion.scale}")
-    if not _insert_once(session, Rating(idea_id=idea.id, criterion_id=criterion.id,
+    if not insert_once(session, Rating(idea_id=idea.id, criterion_id=criterion.id,
                                         user_id=viewer.user_id, value=value)):
         session.execute(update(Rating).where(
             Rating.idea_id == idea.id, Rating.criterion_id == criterion.id,

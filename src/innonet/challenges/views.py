@@ -22,7 +22,7 @@ from innonet.web import (
     PostedForm,
     RecordId,
     csv_download,
-    field_errors,
+    form_errors,
     redirect_with_flash,
     render,
     template_globals,
@@ -36,13 +36,6 @@ CLEARABLE = {"sought", "offered", "cover_text", "opens_on", "closes_on", "terms_
 # What each state button does, for the challenge's team.
 STATE_ACTIONS = {"open": "Open for ideas", "closed": "Close to new ideas", "decided": "Mark as decided",
                  "draft": "Back to draft"}
-
-
-def _errors_of(error: Exception, default_field: str) -> dict[str, str]:
-    if isinstance(error, ValidationError):
-        return field_errors(error)
-    assert isinstance(error, InnonetError)
-    return {p.field or default_field: p.message for p in error.problems} or {default_field: error.message}
 
 
 def _text(form: FormData, name: str) -> str | None:
@@ -159,7 +152,7 @@ def create_challenge(request: Request, org: str | None = Query(None, max_length=
         if isinstance(error, InnonetError) and error.status_code in (401, 403, 404):
             raise
         return _challenge_form(request, session, viewer, organisation=organisation, values=values,
-                               errors=_errors_of(error, "title"), status_code=getattr(error, "status_code", 422))
+                               errors=form_errors(error, "title"), status_code=getattr(error, "status_code", 422))
     return redirect_with_flash(request, f"/challenges/{made.id}",
                                "Challenge saved as a draft: open it when it is ready.")
 
@@ -230,7 +223,7 @@ def update_challenge(request: Request, challenge_id: RecordId, session: Session 
             raise
         owner = organisations.organisations_by_id(session, ids=[challenge.organisation_id])[challenge.organisation_id]
         return _challenge_form(request, session, viewer, organisation=owner, challenge=challenge, values=values,
-                               errors=_errors_of(error, "title"), status_code=getattr(error, "status_code", 422))
+                               errors=form_errors(error, "title"), status_code=getattr(error, "status_code", 422))
     return redirect_with_flash(request, f"/challenges/{challenge_id}", "Challenge saved.")
 
 
@@ -279,7 +272,7 @@ def invite(request: Request, challenge_id: RecordId, session: Session = DbSessio
         if error.status_code in (401, 403, 404):
             raise
         return _challenge_page(request, session, viewer, challenge_id, status_code=error.status_code,
-                               errors={"organisations": _errors_of(error, "organisations")
+                               errors={"organisations": form_errors(error, "organisations")
                                        .get("organisations", error.message)})
     return redirect_with_flash(request, f"/challenges/{challenge_id}#invite",
                                f"Invited {len(new)} organisation{'' if len(new) == 1 else 's'}: their members "
@@ -330,7 +323,7 @@ def submit_idea(request: Request, challenge_id: RecordId, session: Session = DbS
             raise
         values["co_authors"] = " ".join(values["co_authors"])
         return _idea_form(request, session, viewer, challenge=challenge, values=values,
-                          errors=_errors_of(error, "title"), status_code=getattr(error, "status_code", 422))
+                          errors=form_errors(error, "title"), status_code=getattr(error, "status_code", 422))
     return redirect_with_flash(request, f"/ideas/{idea.id}", "Idea submitted: you follow it and hear of "
                                "comments and decisions in your inbox.")
 
@@ -374,7 +367,7 @@ def submit_free_idea(request: Request, external_id: str, session: Session = DbSe
         if isinstance(error, InnonetError) and error.status_code in (401, 403, 404):
             raise
         return _idea_form(request, session, viewer, challenge=None, org=organisation, values=values,
-                          errors=_errors_of(error, "title"), status_code=getattr(error, "status_code", 422))
+                          errors=form_errors(error, "title"), status_code=getattr(error, "status_code", 422))
     return redirect_with_flash(request, f"/ideas/{idea.id}", "Idea saved for your organisation"
                                + (": only your members see it." if values["visibility"] == "private" else "."))
 
@@ -435,7 +428,7 @@ def _act(request, session, viewer, idea_id, action, *, done: str, field: str, va
     except (ValidationError, InnonetError) as error:
         if isinstance(error, InnonetError) and error.status_code in (401, 404):
             raise
-        return _idea_page(request, session, viewer, idea_id, errors=_errors_of(error, field), values=values,
+        return _idea_page(request, session, viewer, idea_id, errors=form_errors(error, field), values=values,
                           status_code=getattr(error, "status_code", 422))
     return redirect_with_flash(request, f"/ideas/{idea_id}{anchor}", done)
 
@@ -540,7 +533,7 @@ def update_idea(request: Request, idea_id: RecordId, session: Session = DbSessio
         challenge = service.get_challenge(session, viewer, challenge_id=idea.challenge_id) \
             if idea.challenge_id else None
         return _idea_form(request, session, viewer, challenge=challenge, idea=idea, values=values,
-                          errors=_errors_of(error, "title"), status_code=getattr(error, "status_code", 422))
+                          errors=form_errors(error, "title"), status_code=getattr(error, "status_code", 422))
     return redirect_with_flash(request, f"/ideas/{idea_id}", "Idea saved.")
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from innonet import roles
 from innonet.accounts import service as accounts
 from innonet.challenges import service as challenges
-from innonet.db import serialise, utcnow
+from innonet.db import insert_once, serialise, utcnow
 from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound
 from innonet.organisations import service as organisations
 from innonet.projects.models import (
@@ -181,6 +181,13 @@ def _contributor(session: Session, viewer: Viewer, project: JointProject, wanted
     return organisation_id
 
 
+def ensure_contributor(session: Session, viewer: Viewer, *, project_id: int) -> None:
+    """Refuse (as :func:`add_item` would) a viewer who may not add or change items."""
+    project = get_project(session, viewer, project_id=project_id, log=False)
+    _ensure_open(project)
+    _contributor(session, viewer, project)
+
+
 def _touch(session: Session, viewer: Viewer, project: JointProject, *, kind: str, text: str,
            item_type: str | None = None, item_id: int | None = None) -> None:
     """Log what happened in the project and note the activity (the inactivity criterion reads it)."""
@@ -254,11 +261,7 @@ def _set_exit_criteria(session: Session, project: JointProject, criteria: list[E
 
 
 def _add_party(session: Session, project: JointProject, organisation_id: int, role: str) -> bool:
-    if organisation_id in party_ids(session, project_id=project.id):
-        return False
-    session.add(ProjectParty(project_id=project.id, organisation_id=organisation_id, role=role))
-    session.flush()
-    return True
+    return insert_once(session, ProjectParty(project_id=project.id, organisation_id=organisation_id, role=role))
 
 
 def _tell_parties(session: Session, project: JointProject, organisation_ids, *, message: str) -> None:
@@ -304,6 +307,22 @@ def create_project(session: Session, viewer: Viewer, *, data: ProjectIn) -> Join
                                                     "with your organisation as a party.")
     session.flush()
     return project
+
+
+def idea_title(session: Session, viewer: Viewer, *, idea_id: int) -> str:
+    return challenges.get_idea(session, viewer, idea_id=idea_id, log=False).title
+
+
+def may_start_from_idea(session: Session, viewer: Viewer, *, idea_id: int) -> bool:
+    """Whether the viewer may start a project from this idea now (selected, not started yet)."""
+    if not viewer.can_write:
+        return False
+    try:
+        with session.begin_nested():
+            challenges.project_origin(session, viewer, idea_id=idea_id)
+    except (InvalidInput, Forbidden, NotFound):
+        return False
+    return not session.scalar(select(exists().where(JointProject.idea_id == idea_id)))
 
 
 def list_projects(session: Session, viewer: Viewer, *, organisation: str | None = None, state: str | None = None,
@@ -419,11 +438,9 @@ def add_person(session: Session, viewer: Viewer, *, project_id: int, data: Perso
     user = accounts.users_by_email(session, emails=[data.email]).get(data.email.casefold())
     if user is None or organisation_id not in accounts.roles_of(session, user_id=user.id):
         raise InvalidInput.for_field("email", "no account of this party's admins, members or guests has this e-mail")
-    if session.scalar(select(exists().where(ProjectPerson.project_id == project.id,
-                                            ProjectPerson.user_id == user.id))):
+    if not insert_once(session, ProjectPerson(project_id=project.id, user_id=user.id,
+                                              organisation_id=organisation_id, title=data.title)):
         raise Conflict(f"{data.email} is already on this project.")
-    session.add(ProjectPerson(project_id=project.id, user_id=user.id, organisation_id=organisation_id,
-                              title=data.title))
     _touch(session, viewer, project, kind="party_added", text=f"named {user.name or user.email} on the project")
     accounts.notify_people(session, user_ids=[user.id], kind="project", link=f"/joint-projects/{project.id}",
                            message=f"You are now on the joint project “{project.title}”.")
@@ -588,7 +605,8 @@ def update_item(session: Session, viewer: Viewer, *, project_id: int, item_type:
     before_due = getattr(item, "due_on", None)
     with session.no_autoflush:
         _apply_item(session, project, item, data)
-    text = f"{ITEM_TYPES[item_type].lower()} “{item.title}”: {', '.join(sorted(changes)) or 'saved'}"
+    changed = sorted(k for k, v in data.model_dump(include=set(current)).items() if current[k] != v)
+    text = f"{ITEM_TYPES[item_type].lower()} “{item.title}”: changed {', '.join(changed) or 'nothing'}"
     if isinstance(item, Milestone) and before_due and item.due_on != before_due:
         text = f"{ITEM_TYPES[item_type].lower()} “{item.title}” moved from {before_due} to {item.due_on}"
     _touch(session, viewer, project, kind="item_changed", text=text, item_type=item_type, item_id=item.id)
@@ -818,3 +836,45 @@ def events_of(session: Session, viewer: Viewer, *, project: JointProject, limit:
     return list(session.scalars(select(ProjectEvent).where(ProjectEvent.project_id == project.id, ~or_(*hidden))
                                 .order_by(ProjectEvent.at.desc(), ProjectEvent.id.desc()).limit(limit)))
 
+
+
+# ---------------------------------------------------------------- timeline
+
+
+def _ticks(start: date, end: date) -> list[date]:
+    """Month starts between the dates; every third (quarters) or twelfth (years) when there are many."""
+    months = []
+    year, month = start.year, start.month
+    while date(year, month, 1) <= end:
+        if date(year, month, 1) >= start:
+            months.append(date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    step = 1 if len(months) <= 12 else 3 if len(months) <= 36 else 12
+    return [m for m in months if (m.month - 1) % step == 0] if step > 1 else months
+
+
+def timeline(project: JointProject, *, work_packages: list[WorkPackage], milestones: list[Milestone],
+             today: date) -> dict:
+    """Where each work package's bar and each milestone's mark go on a time axis from the
+    project's start to its end (or its last date), in percent of the axis."""
+    dates = [project.start_date, project.end_date or project.start_date, today]
+    dates += [d for wp in work_packages for d in (wp.start_date, wp.end_date) if d]
+    dates += [m.due_on for m in milestones] + [m.planned_on for m in milestones]
+    start, end = project.start_date, max(dates)
+    span = max((end - start).days, 1)
+
+    def at(day: date) -> float:
+        return round(100 * min(max((day - start).days, 0), span) / span, 2)
+
+    bars = []
+    for wp in work_packages:
+        first, last = wp.start_date or start, wp.end_date or project.end_date or end
+        bars.append({"id": wp.id, "label": f"{wp.code} · {wp.title}", "start": first, "end": last,
+                     "left": at(first), "width": max(at(last) - at(first), 1.0)})
+    late = dict(late_items(milestones, today))
+    marks = [{"id": m.id, "label": m.title, "kind": m.kind, "due_on": m.due_on, "at": at(m.due_on),
+              "planned_on": m.planned_on, "slipped_days": (m.due_on - m.planned_on).days,
+              "status": m.status, "late_days": late.get(m)} for m in milestones]
+    return {"start": start, "end": end, "bars": bars, "marks": marks,
+            "ticks": [{"date": d, "at": at(d)} for d in _ticks(start, end)],
+            "today": at(today) if start <= today <= end else None}

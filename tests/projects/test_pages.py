@@ -1,0 +1,102 @@
+"""The joint project pages: starting one from the form, adding and changing items with
+bad input shown next to its field, the exit review and closing, leaving."""
+
+from datetime import date, timedelta
+
+from tests.factories import form_token, sign_in
+from tests.projects.test_projects import _add, _ext, _project, team  # noqa: F401 (fixture)
+
+
+def _post(client, url, data):
+    return client.post(url, data=data | {"csrf_token": form_token(client)}, follow_redirects=False)
+
+
+def test_starting_a_project_from_the_form(client, session, team):  # noqa: F811
+    sign_in(client, session, team["users"]["lead_admin"])
+    session.commit()
+    form = client.get("/joint-projects/new")
+    assert form.status_code == 200 and "Exit criteria, checked every day" in form.text
+    start = date.today().isoformat()
+    refused = _post(client, "/joint-projects/new", {
+        "title": "Pilot", "start_date": start, "end_date": (date.today() - timedelta(days=1)).isoformat(),
+        "parties": _ext(team, "Partner"), "foreground_rule": "joint", "visibility": "private"})
+    assert refused.status_code == 422 and "the project ends before it starts" in refused.text
+    assert 'value="Pilot"' in refused.text  # what was typed stays
+    made = _post(client, "/joint-projects/new", {
+        "title": "Pilot", "start_date": start, "parties": f"{_ext(team, 'Partner')} {_ext(team, 'Advisor')}",
+        "party_role": "partner", "foreground_rule": "joint", "visibility": "private",
+        "agreements": str(team["ip"].id), "exit_late_days_on": "on", "exit_late_days": "10"})
+    assert made.status_code == 303, made.text
+    page = client.get(made.headers["location"]).text
+    assert "Pilot" in page and "Partner" in page and "Advisor" in page and "Pilot IP agreement" in page
+    assert "more than 10 days late" in page
+    assert client.get("/joint-projects").text.count('data-project="') == 1
+
+
+def test_items_are_added_and_changed_on_their_forms(client, session, team):  # noqa: F811
+    project = _project(client, team)
+    sign_in(client, session, team["users"]["partner"])
+    session.commit()
+    base = f"/joint-projects/{project['id']}"
+    assert client.get(f"{base}/items/milestones/new").status_code == 200
+    assert client.get(f"{base}/items/nonsense/new").status_code == 404
+    early = (date.fromisoformat(project["start_date"]) - timedelta(days=3)).isoformat()
+    refused = _post(client, f"{base}/items/milestones/new", {"kind": "milestone", "title": "Samples",
+                                                             "due_on": early, "status": "planned"})
+    assert refused.status_code == 422 and "due before the project starts" in refused.text
+    assert 'aria-invalid="true"' in refused.text and 'value="Samples"' in refused.text
+    no_r = _post(client, f"{base}/items/work-packages/new", {"code": "WP1", "title": "Chemistry"})
+    assert no_r.status_code == 422 and "responsible" in no_r.text
+    due = (date.today() - timedelta(days=2)).isoformat()
+    made = _post(client, f"{base}/items/milestones/new", {
+        "kind": "deliverable", "title": "Samples <script>alert(1)</script>", "due_on": due, "status": "planned",
+        "audience": [_ext(team, "Lead")]})
+    assert made.status_code == 303
+    page = client.get(base).text
+    assert "2 days late" in page and "<script>alert(1)" not in page and "&lt;script&gt;" in page
+    assert "Only " in page  # narrowed to the lead (and the partner who recorded it)
+    item = _add(client, team, project, "risks", {"title": "Supply"}, who="partner")
+    edit = client.get(f"{base}/items/risks/{item['id']}/edit")
+    assert edit.status_code == 200 and 'value="Supply"' in edit.text
+    saved = _post(client, f"{base}/items/risks/{item['id']}/edit", {
+        "title": "Supply of binder", "likelihood": "4", "impact": "5", "status": "open"})
+    assert saved.status_code == 303
+    assert "4 × 5 = <strong>20</strong>" in client.get(base).text
+    assert _post(client, f"{base}/items/risks/{item['id']}/delete", {}).status_code == 303
+    risks = client.get(base).text.split('id="risks"')[1].split("</section>")[0]
+    assert "Supply of binder" not in risks and "No risk recorded yet" in risks
+
+
+def test_the_review_and_closing_on_the_page(client, session, team):  # noqa: F811
+    from innonet.projects import exits
+
+    project = _project(client, team, exit_criteria=[{"kind": "milestone_late", "days": 1}])
+    _add(client, team, project, "milestones", {"title": "Pilot", "due_on": project["start_date"]})
+    exits.check_all(session, today=date.today())
+    session.commit()
+    base = f"/joint-projects/{project['id']}"
+    sign_in(client, session, team["users"]["partner"])
+    session.commit()
+    page = client.get(base).text
+    assert "Review: continue, change or exit" in page and "record the decision after talking" in page
+    assert "Close the project" not in page
+    client.cookies.clear()
+    sign_in(client, session, team["users"]["lead_admin"])
+    session.commit()
+    assert 'name="decision"' in client.get(base).text
+    assert _post(client, f"{base}/review", {"decision": "nonsense"}).status_code == 422
+    closed = _post(client, f"{base}/review", {"decision": "exit", "note": "The pilot line is not available."})
+    assert closed.status_code == 303
+    page = client.get(base).text
+    assert "Stopped" in page and "The pilot line is not available." in page and "Add a risk" not in page
+
+
+def test_a_party_leaves_from_the_page(client, session, team):  # noqa: F811
+    project = _project(client, team)
+    sign_in(client, session, team["users"]["partner_admin"])
+    session.commit()
+    base = f"/joint-projects/{project['id']}"
+    assert "Leave the project" in client.get(base).text
+    left = _post(client, f"{base}/parties/{_ext(team, 'Partner')}/remove", {})
+    assert left.status_code == 303 and left.headers["location"] == "/joint-projects"
+    assert client.get(base).status_code == 404
