@@ -158,8 +158,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app(sessions, clock):
-    return create_app(Settings(database_url="sqlite://", secret_key="test-secret"),
+def app(sessions, clock, tmp_path):
+    return create_app(Settings(database_url="sqlite://", secret_key="test-secret", data_dir=str(tmp_path)),
                       sessions=sessions, clock=clock)
 
 

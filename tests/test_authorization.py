@@ -9,6 +9,7 @@ Every allowed read is also searched for the notes of relationships the role may 
 none may leak through any page, JSON document, CSV export or graph.
 """
 
+import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,6 +25,9 @@ from innonet.introductions.schemas import IntroductionIn
 from innonet.jobs.models import Job
 from innonet.matching import service as matching
 from innonet.matching.schemas import NeedIn
+from innonet.knowledge import service as knowing
+from innonet.knowledge.schemas import KnowledgeIn
+from innonet.knowledge.storage import receive, storage_of
 from innonet.projects import service as projecting
 from innonet.projects.api import ITEM_PATHS
 from innonet.projects.schemas import ITEM_INPUTS, PersonIn, ProjectIn
@@ -311,6 +315,18 @@ RULES = {
     ("POST", "/joint-projects/{project_id}/items/{kind}/{item_id}/edit"): project_party,
     ("POST", "/joint-projects/{project_id}/items/{kind}/{item_id}/delete"): project_party,
     ("GET", "/ideas/{idea_id}/projects"): everyone,  # lists only the projects the viewer may see
+    # The knowledge base follows the sharing policy; its owner's members change an item.
+    ("GET", "/api/v1/knowledge"): everyone,  # finds and counts only what the viewer may see
+    ("POST", "/api/v1/knowledge"): org_writer,
+    ("GET", "/api/v1/knowledge/{item_id}"): item_reader,
+    ("PATCH", "/api/v1/knowledge/{item_id}"): item_writer,
+    ("DELETE", "/api/v1/knowledge/{item_id}"): item_writer,
+    ("GET", "/api/v1/knowledge/{item_id}/versions"): item_reader,
+    ("GET", "/api/v1/knowledge/{item_id}/diff"): item_reader,
+    ("GET", "/api/v1/knowledge/{item_id}/related"): item_reader,
+    ("POST", "/api/v1/knowledge/{item_id}/attachments"): item_writer,
+    ("GET", "/api/v1/knowledge/{item_id}/attachments/{attachment_id}"): item_reader,
+    ("DELETE", "/api/v1/knowledge/{item_id}/attachments/{attachment_id}"): item_writer,
     ("GET", "/api/v1/challenges"): everyone,  # holds only what the viewer may see
     ("POST", "/api/v1/challenges"): org_writer,
     ("GET", "/api/v1/challenges/{challenge_id}"): item_reader,
@@ -418,6 +434,7 @@ class World:
     webhooks: dict  # side -> webhook id
     projects: dict  # (side, visibility) -> (project id, {item path: item id})
     third_person: object  # a member of Third, on every project
+    knowledge: dict  # (side, visibility) -> (knowledge item id, attachment id, its file's key)
 
 
 def note(side: str, visibility: str) -> str:
@@ -425,7 +442,7 @@ def note(side: str, visibility: str) -> str:
 
 
 @pytest.fixture
-def world(session):
+def world(session, app):
     own, other, third = (make_organisation(session, name=n, external_id=f"W-{n.upper()}")
                          for n in ("Own", "Other", "Third"))
     users = {
@@ -532,10 +549,21 @@ def world(session):
                 items[kind] = projecting.add_item(session, OPERATOR, project_id=project.id, item_type=item_type,
                                                   data=data).id
             projects[(side, visibility)] = (project.id, items)
+    knowledge = {}
+    storage = storage_of(app.state.settings)
+    for side, owner, counterpart, author in (("own", own, other, users["member"]), ("other", other, own, stranger)):
+        writer = accounts.viewer_of(session, user_id=author.id, today=OPERATOR.today, channel="api")
+        for visibility in VISIBILITIES:
+            item = knowing.create_item(session, writer, data=KnowledgeIn(
+                organisation=owner.external_id, title=f"Knowledge {side} {visibility}", body=note(side, visibility),
+                visibility=visibility, shared_with=[counterpart.external_id] if visibility == "partners" else []))
+            stored = receive(io.BytesIO(b"Trial notes"), storage=storage, max_bytes=1000)
+            attachment = knowing.add_attachment(session, writer, item_id=item.id, filename="notes.txt", stored=stored)
+            knowledge[(side, visibility)] = (item.id, attachment.id, stored.key)
     session.commit()
     return World(own, other, third, users, credentials, relationships, needs, agreements,
                  memberships, tokens, invitation, invitation_ids, reset, jobs, introductions, challenges,
-                 webhooks, projects, third_person)
+                 webhooks, projects, third_person, knowledge)
 
 
 def _project_item(body: dict, lead) -> dict:
@@ -555,6 +583,11 @@ def _path(path: str, world: World, role: str, side: str, visibility: str) -> str
     challenge, _, ideas, comment = world.challenges[(side, visibility)]
     project, items = world.projects[(side, visibility)]
     path = path.replace("{kind}", "risks")
+    item, attachment, _ = world.knowledge[(side, visibility)]
+    if "/knowledge/" in path:
+        path = path.replace("{item_id}", str(item)).replace("{attachment_id}", str(attachment))
+    if path.endswith("/diff"):
+        path += "?old=1&new=1"
     if "{item_id}" in path:
         path = path.replace("{item_id}", str(next(items[part] for part in path.split("/") if part in items)))
     path = (path.replace("{project_id}", str(project)).replace("{organisation}", world.third.external_id)
@@ -574,7 +607,7 @@ def _path(path: str, world: World, role: str, side: str, visibility: str) -> str
             .replace("{token}", token))
 
 # Uploads: a small template, checked (and on the API imported) by a job.
-UPLOADS = {("POST", "/imports"), ("POST", "/api/v1/imports")}
+UPLOADS = {("POST", "/imports"), ("POST", "/api/v1/imports"), ("POST", "/api/v1/knowledge/{item_id}/attachments")}
 TEMPLATE = b"record,external_id,name\norganisation,MATRIX-NEW,Matrix New\n"
 # The world's jobs are not checks of uploaded files: importing one is refused with 409,
 # which says the role got past the permission check.
@@ -632,6 +665,8 @@ def _body(method: str, path: str, world: World, side: str, visibility: str) -> d
         ("POST", "/joint-projects/{project_id}/items/{kind}/new"): {"title": "Supply"},
         ("POST", "/joint-projects/{project_id}/items/{kind}/{item_id}/edit"): {
             "title": "Renamed", "likelihood": "3", "impact": "3", "status": "open"},
+        ("POST", "/api/v1/knowledge"): {"organisation": organisation.external_id, "title": "K"},
+        ("PATCH", "/api/v1/knowledge/{item_id}"): {"version": 1, "title": "Renamed"},
         ("POST", "/api/v1/orgs"): {"name": "New organisation"},
         ("PATCH", "/api/v1/orgs/{external_id}"): {"city": "Graz"},
         ("POST", "/api/v1/relationships"): {"organisation": organisation.external_id,
@@ -770,9 +805,20 @@ def test_authorisation_matrix(app, client, sessions, world):
                         checked += 1
                     finally:
                         savepoint.rollback()
+                        _restore_files(app, world)
     routes = sorted({(f[0], f[1]) for f in failures})
     assert failures == [], f"{len(failures)} of {checked} answers differ on {routes}: {failures[:30]}"
     assert checked > 2000
+
+
+def _restore_files(app, world) -> None:
+    """A deletion that was rolled back with its savepoint had deleted its files once committed."""
+    storage = storage_of(app.state.settings)
+    for _, _, key in world.knowledge.values():
+        path = storage.folder / key[:2] / key
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"Trial notes")
 
 
 def _leaks(response, method, path, role, side, visibility) -> list:

@@ -2,6 +2,7 @@
 
 import gc
 import logging
+import re
 import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
@@ -38,6 +39,7 @@ from innonet.db import (
     transaction,
 )
 from innonet.errors import (
+    EditConflict,
     InnonetError,
     InvalidInput,
     Pending,
@@ -55,8 +57,11 @@ from innonet.web import check_csrf, check_input, is_htmx, render
 
 # script-src 'self' only: no inline script anywhere, so an injected <script> cannot run.
 # Inline style attributes carry computed bar widths, hence 'unsafe-inline' for styles only.
-# Where files for import are uploaded: the only bodies allowed past max_request_bytes.
-UPLOAD_PATHS = ("/imports", "/api/v1/imports")
+# Where files are uploaded: the only bodies allowed past max_request_bytes (files for
+# import; attachments, whose multipart body may exceed the file's own limit by a little).
+UPLOAD_PATHS = re.compile(r"^(/api/v1)?/imports$")
+ATTACHMENT_PATHS = re.compile(r"^(/api/v1)?/knowledge/\d+/attachments$")
+MULTIPART_SLACK = 64 * 1024
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -102,8 +107,11 @@ def create_app(settings: Settings | None = None, *,
     app.state.identify = accounts.identify
 
     # Added first, so it sits inside the middleware below: its 413 gets the error shape.
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes,
-                       larger={path: settings.max_upload_bytes for path in UPLOAD_PATHS})
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes, larger=[
+        (UPLOAD_PATHS, settings.max_upload_bytes, "the most this server accepts"),
+        (ATTACHMENT_PATHS, settings.max_attachment_bytes + MULTIPART_SLACK,
+         f"an attachment may be at most {settings.max_attachment_bytes / 1024 / 1024:g} MB "
+         f"({settings.max_attachment_bytes:,} bytes)")])
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -145,6 +153,7 @@ def create_app(settings: Settings | None = None, *,
     from innonet.introductions import views as introductions_views
     from innonet.jobs import api as jobs_api
     from innonet.jobs import views as jobs_views
+    from innonet.knowledge import api as knowledge_api
     from innonet.matching import api as matching_api
     from innonet.matching import views as matching_views
     from innonet.network import api as network_api
@@ -160,7 +169,7 @@ def create_app(settings: Settings | None = None, *,
 
     for module in (observability, organisations_api, collaborations_api, sharing_api, accounts_api,
                    network_api, matching_api, jobs_api, imports_api, introductions_api, exports_api,
-                   challenges_api, webhooks_api, projects_api,
+                   challenges_api, webhooks_api, projects_api, knowledge_api,
                    organisations_views, collaborations_views, sharing_views, accounts_views,
                    network_views, matching_views, jobs_views, imports_views, introductions_views,
                    exports_views, challenges_views, webhooks_views, projects_views):
@@ -246,13 +255,14 @@ class RequestSizeLimit:
     Starlette's own limit answers in plain text, without the error shape of the API and pages.
     """
 
-    def __init__(self, app, max_bytes: int, larger: dict[str, int]):
+    def __init__(self, app, max_bytes: int, larger: list[tuple[re.Pattern, int, str]]):
         self.app, self.default, self.larger = app, max_bytes, larger
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        max_bytes = self.larger.get(scope["path"], self.default)
+        max_bytes, why = next(((limit, why) for pattern, limit, why in self.larger if pattern.match(scope["path"])),
+                              (self.default, "the most this server accepts"))
         declared = dict(scope["headers"]).get(b"content-length", b"0")
         declared_too_large = not declared.isdigit() or int(declared) > max_bytes
         received = 0
@@ -264,18 +274,17 @@ class RequestSizeLimit:
                 received += len(message.get("body", b""))
                 if received <= max_bytes:
                     return message
-            raise HTTPException(413, f"The request is larger than {max_bytes:,} bytes, "
-                                     "the most this server accepts.")
+            raise HTTPException(413, f"The request is larger than {max_bytes:,} bytes: {why}.")
 
         return await self.app(scope, limited_receive, send)
 
 
 def _error_response(request: Request, status: int, message: str, problems: list[Problem],
-                    headers: dict | None = None):
+                    headers: dict | None = None, extra: dict | None = None):
     """The one place errors are shaped: JSON for the API, a fragment for HTMX, else a page."""
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": {"status": status, "message": message,
-                                       "problems": [p.as_dict() for p in problems]}},
+                                       "problems": [p.as_dict() for p in problems]} | (extra or {})},
                             status_code=status, headers=headers)
     if status == 401 and request.method == "GET" and not is_htmx(request):
         # A page that needs an account: sign in, then come back.
@@ -310,7 +319,10 @@ def _add_error_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(error.retry_after)
         if isinstance(error, Unauthorized) and request.url.path.startswith("/api/"):
             headers["WWW-Authenticate"] = 'Bearer realm="innonet"'
-        return _error_response(request, error.status_code, error.message, error.problems, headers)
+        extra = None
+        if isinstance(error, EditConflict):  # both texts go back: nothing typed is lost
+            extra = {"conflict": {"stored": error.stored, "yours": error.yours}}
+        return _error_response(request, error.status_code, error.message, error.problems, headers, extra)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError):

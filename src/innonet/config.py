@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     # Files uploaded for import (/imports, /api/v1/imports); the full H2020 participations
     # file is 19 MB unpacked.
     max_upload_bytes: int = 100_000_000
+    # Knowledge-base attachments: at most this many bytes each (25 MB); kept in a folder
+    # (relative to data_dir unless absolute), or with attachments_url "s3://bucket/prefix"
+    # on any S3-compatible store (s3_endpoint_url for one that is not AWS; the usual
+    # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables give the keys).
+    max_attachment_bytes: int = 25 * 1024 * 1024
+    attachments_folder: str = "attachments"
+    attachments_url: str | None = None
+    s3_endpoint_url: str | None = None
     # Webhooks may call http:// and private or loopback addresses: for development and
     # tests only; in production an endpoint must be https on a public address.
     webhooks_allow_local: bool = False

@@ -75,10 +75,20 @@ def trigram_index(table: str, column: str) -> Index:
     return index.ddl_if(dialect="postgresql")
 
 
+# What migration 0017 makes for the knowledge base's full-text search and no model maps
+# (innonet.knowledge.search reads it): SQLite's FTS5 table and its shadow tables, and
+# PostgreSQL's generated tsvector column and its index.
+FULL_TEXT_OBJECTS = frozenset({
+    "knowledge_fts", "knowledge_fts_data", "knowledge_fts_idx", "knowledge_fts_docsize", "knowledge_fts_config",
+    "search_vector", "ix_knowledge_item_search_vector"})
+
+
 def in_schema_of(dialect: str):
     """Alembic's ``include_object`` for comparing a database with the models: leaves out
-    the indexes that exist only on another database system."""
+    the indexes that exist only on another database system, and the full-text objects."""
     def include(item, name, kind, reflected, compare_to) -> bool:
+        if reflected and compare_to is None and name in FULL_TEXT_OBJECTS:
+            return False
         return kind != "index" or (item.info or {}).get("dialect", dialect) == dialect
     return include
 

@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,14 @@ class NotFound(InnonetError):
 
 class Conflict(InnonetError):
     status_code = 409
+
+
+class EditConflict(Conflict):
+    """Someone saved a newer version meanwhile: both texts go back, nothing is overwritten."""
+
+    def __init__(self, message: str, *, stored: dict, yours: dict):
+        super().__init__(message)
+        self.stored, self.yours = stored, yours
 
 
 class Forbidden(InnonetError):
@@ -137,6 +145,9 @@ class ErrorBody(BaseModel):
     status: int
     message: str
     problems: list[ProblemOut]
+    conflict: dict | None = Field(default=None, description=(
+        "On a 409 for an edit made on an older version: 'stored' (the newer version as saved) and "
+        "'yours' (what you sent), so that nothing is lost"))
 
 
 class ErrorOut(BaseModel):

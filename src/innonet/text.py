@@ -59,6 +59,7 @@ TEXT_LIMITS = {
     "background_ip.description": 5_000,
     "project_result.description": 5_000,
     "project_review.note": 2_000,
+    "knowledge_item.body": 50_000,
 }
 MAX_CELL = 20_000  # characters in one cell of an imported file
 

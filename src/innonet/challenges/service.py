@@ -155,6 +155,17 @@ def idea_readable(session: Session, viewer: Viewer, *, idea_id: int) -> bool:
     return bool(session.scalar(select(exists().where(Idea.id == idea_id, idea_condition(viewer)))))
 
 
+def readable_idea_titles(session: Session, viewer: Viewer, *, ids: list[int]) -> dict[int, str]:
+    """Id -> title of those of these ideas the viewer may read."""
+    return dict(session.execute(select(Idea.id, Idea.title).where(Idea.id.in_(ids), idea_condition(viewer))).all())
+
+
+def known_challenge_titles(session: Session, viewer: Viewer, *, ids: list[int]) -> dict[int, str]:
+    """Id -> title of those of these challenges the viewer may know of."""
+    return dict(session.execute(select(Challenge.id, Challenge.title).where(
+        Challenge.id.in_(ids), cover_condition(viewer))).all())
+
+
 def challenge_known(session: Session, viewer: Viewer, *, challenge_id: int) -> bool:
     return bool(session.scalar(select(exists().where(Challenge.id == challenge_id, cover_condition(viewer)))))
 

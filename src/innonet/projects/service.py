@@ -29,6 +29,7 @@ from innonet.accounts import service as accounts
 from innonet.challenges import service as challenges
 from innonet.db import insert_once, serialise, utcnow
 from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound
+from innonet.jobs.queue import queue_of
 from innonet.organisations import service as organisations
 from innonet.projects.models import (
     FOREGROUND_MEANINGS,
@@ -68,6 +69,8 @@ from innonet.roles import Viewer
 from innonet.sharing import policy
 from innonet.sharing import service as sharing
 
+# The knowledge base's job that turns a closed project's lessons into knowledge items.
+LESSONS_JOB = "knowledge.lessons"
 ITEM_MODELS: dict[str, Any] = {"work_package": WorkPackage, "milestone": Milestone, "risk": Risk, "decision": Decision,
                "background_ip": BackgroundIp, "result": ProjectResult}
 # Plain columns each item's input sets as they are (references to parties are resolved apart).
@@ -307,6 +310,11 @@ def create_project(session: Session, viewer: Viewer, *, data: ProjectIn) -> Join
                                                     "with your organisation as a party.")
     session.flush()
     return project
+
+
+def list_projects_by_id(session: Session, viewer: Viewer, *, ids: list[int]) -> list[JointProject]:
+    """Those of these projects the viewer may read."""
+    return list(session.scalars(select(JointProject).where(JointProject.id.in_(ids), project_condition(viewer))))
 
 
 def idea_title(session: Session, viewer: Viewer, *, idea_id: int) -> str:
@@ -724,6 +732,9 @@ def close_project(session: Session, viewer: Viewer, *, project_id: int, data: Cl
     _tell_parties(session, project, [o for o in party_ids(session, project_id=project.id)
                                      if o != project.organisation_id],
                   message=f"The joint project “{project.title}” was closed ({data.outcome}).")
+    if data.lessons and (queue := queue_of(session)) is not None:  # they become knowledge items
+        queue.submit_after_commit(session, LESSONS_JOB, {"project": project.id}, user_id=viewer.user_id,
+                                  organisation_id=project.organisation_id)
     session.flush()
     return project
 
@@ -878,3 +889,16 @@ def timeline(project: JointProject, *, work_packages: list[WorkPackage], milesto
     return {"start": start, "end": end, "bars": bars, "marks": marks,
             "ticks": [{"date": d, "at": at(d)} for d in _ticks(start, end)],
             "today": at(today) if start <= today <= end else None}
+
+
+def export_project(session: Session, viewer: Viewer, *, project_id: int) -> dict:
+    """The project as plain data (for ``innonet projects export``), with its activity log."""
+    from innonet.projects.schemas import EventOut, ProjectOut
+
+    project = get_project(session, viewer, project_id=project_id, log=False)
+    view = ProjectOut.model_validate(project_view(session, viewer, project=project)).model_dump(mode="json")
+    events = [EventOut.model_validate(e, from_attributes=True).model_dump(mode="json")
+              for e in events_of(session, viewer, project=project, limit=10_000)]
+    sharing.record_events(session, viewer, action="export", events=[(project.organisation_id, project.share_type,
+                                                                     project.id)])
+    return view | {"activity": events}

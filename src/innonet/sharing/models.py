@@ -140,7 +140,8 @@ class AuditEvent(Base):
     # The names a person reads in the log and its filter.
     ITEM_TYPES = {"relationship": "Relationship", "need": "Need", "agreement": "Agreement",
                   "organisation": "Organisation", "introduction": "Introduction",
-                  "challenge": "Challenge", "idea": "Idea", "joint_project": "Joint project"}
+                  "challenge": "Challenge", "idea": "Idea", "joint_project": "Joint project",
+                  "knowledge_item": "Knowledge item"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
