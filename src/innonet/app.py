@@ -154,6 +154,7 @@ def create_app(settings: Settings | None = None, *,
     from innonet.jobs import api as jobs_api
     from innonet.jobs import views as jobs_views
     from innonet.knowledge import api as knowledge_api
+    from innonet.knowledge import views as knowledge_views
     from innonet.matching import api as matching_api
     from innonet.matching import views as matching_views
     from innonet.network import api as network_api
@@ -172,7 +173,7 @@ def create_app(settings: Settings | None = None, *,
                    challenges_api, webhooks_api, projects_api, knowledge_api,
                    organisations_views, collaborations_views, sharing_views, accounts_views,
                    network_views, matching_views, jobs_views, imports_views, introductions_views,
-                   exports_views, challenges_views, webhooks_views, projects_views):
+                   exports_views, challenges_views, webhooks_views, projects_views, knowledge_views):
         app.include_router(module.router)
 
     @app.get("/methods", include_in_schema=False)

@@ -7,6 +7,7 @@ and GraphML exports) cannot carry the others, and a terminal obeys ESC.
 """
 
 import re
+from html import unescape
 from typing import Annotated, Any, overload
 
 from markdown_it import MarkdownIt
@@ -174,3 +175,9 @@ def markdown_html(text: str | None) -> Markup:
     than http(s), mailto and relative ones are not made (markdown-it refuses
     ``javascript:``, ``vbscript:``, ``file:`` and ``data:``), and images are not loaded."""
     return Markup(_markdown.render(text or ""))  # noqa: S704 - markdown-it escapes all input
+
+
+def plain_text(markdown: str | None) -> str:
+    """What a reader sees of Markdown, without its marks (for excerpts and search results)."""
+    html = _markdown.render(markdown or "")
+    return unescape(re.sub(r"<[^>]+>", " ", html))

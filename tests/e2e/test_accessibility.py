@@ -14,6 +14,8 @@ from innonet.collaborations import service as collaborations
 from innonet.db import transaction
 from innonet.introductions import service as introducing
 from innonet.introductions.schemas import IntroductionIn
+from innonet.knowledge import service as knowing
+from innonet.knowledge.schemas import KnowledgeIn, KnowledgePatch
 from innonet.organisations import service as organisations
 from innonet.projects import exits
 from innonet.projects import service as projecting
@@ -109,8 +111,13 @@ def joint_project(site) -> list[str]:
             items[item_type] = projecting.add_item(session, writer, project_id=project.id, item_type=item_type,
                                                    data=ITEM_INPUTS[item_type].model_validate(body)).id
         exits.check_all(session, today=date.today())
-        p = f"/joint-projects/{project.id}"
-        return ["/joint-projects", "/joint-projects/new", p, f"{p}/edit",
+        item = knowing.create_item(session, writer, data=KnowledgeIn(
+            organisation=ESA, kind="lesson", title="Print brackets upright", body="Less **support** material.",
+            links=[{"type": "project", "id": str(project.id)}], tags=["printing"]))
+        knowing.update_item(session, writer, item_id=item.id, changes=KnowledgePatch(version=1, body="Less support."))
+        p, k = f"/joint-projects/{project.id}", f"/knowledge/{item.id}"
+        return ["/knowledge", "/knowledge?q=brackets+support", "/knowledge/new", k, f"{k}/edit", f"{k}/history",
+                "/joint-projects", "/joint-projects/new", p, f"{p}/edit",
                 *(f"{p}/items/{kind}/new" for kind in ITEM_PATHS.values()),
                 *(f"{p}/items/{ITEM_PATHS[t]}/{i}/edit" for t, i in items.items())]
 

@@ -159,7 +159,8 @@ def test_the_lessons_of_a_closed_project_reach_its_parties_and_no_one_else(clien
     for who, count in (("owner", 2), ("partner", 2), ("outsider", 0), ("guest", 0)):
         found = client.get(f"/api/v1/knowledge?project={project['id']}&kind=lesson", headers=kb["h"][who]).json()
         assert found["total"] == count, who
-    lesson = client.get(f"/api/v1/knowledge?q=sample+sizes", headers=kb["h"]["partner"]).json()["hits"][0]
+    lesson = client.get("/api/v1/knowledge?q=sample+sizes", headers=kb["h"]["partner"]).json()["hits"][0]
     view = client.get(f"/api/v1/knowledge/{lesson['id']}", headers=kb["h"]["partner"]).json()
-    assert view["kind"] == "lesson" and view["links"] == [{"type": "project", "id": str(project["id"]),
-                                                            "title": "Cup pilot", "url": f"/joint-projects/{project['id']}"}]
+    assert view["kind"] == "lesson"
+    assert view["links"] == [{"type": "project", "id": str(project["id"]), "title": "Cup pilot",
+                              "url": f"/joint-projects/{project['id']}"}]

@@ -34,7 +34,7 @@ from innonet.projects import service as projects
 from innonet.roles import Viewer
 from innonet.sharing import policy
 from innonet.sharing import service as sharing
-from innonet.text import excerpt
+from innonet.text import excerpt, plain_text
 
 EXTRACT_JOB = "knowledge.extract_text"
 # How much of all of an item's attachments' text is searched.
@@ -370,8 +370,8 @@ def search_items(session: Session, viewer: Viewer, *, query: str, kind: str | No
     hits = []
     for item_id in ids:
         item = items[item_id]
-        source = item.body if not marks or _mentions(item.body, marks) or not item.attachment_text \
-            else item.attachment_text
+        body = plain_text(item.body)
+        source = body if not marks or _mentions(body, marks) or not item.attachment_text else item.attachment_text
         hits.append({"id": item.id, "kind": item.kind, "title": item.title,
                      "organisation": owners[item.organisation_id], "tags": tags_list(item.tags),
                      "excerpt": excerpt(source, marks, 220), "updated_at": item.updated_at})
