@@ -327,6 +327,9 @@ RULES = {
     ("POST", "/api/v1/knowledge/{item_id}/attachments"): item_writer,
     ("GET", "/api/v1/knowledge/{item_id}/attachments/{attachment_id}"): item_reader,
     ("DELETE", "/api/v1/knowledge/{item_id}/attachments/{attachment_id}"): item_writer,
+    ("POST", "/joint-projects/calendar"): page_writer,
+    ("POST", "/joint-projects/calendar/revoke"): page_writer,
+    ("GET", "/calendar/{token}.ics"): everyone,  # the secret address is the key
     ("GET", "/knowledge"): everyone,
     ("GET", "/knowledge/new"): lambda role, side, visibility: role in WRITERS,
     ("POST", "/knowledge/new"): org_writer,
@@ -446,6 +449,7 @@ class World:
     projects: dict  # (side, visibility) -> (project id, {item path: item id})
     third_person: object  # a member of Third, on every project
     knowledge: dict  # (side, visibility) -> (knowledge item id, attachment id, its file's key)
+    calendar: str  # the member's calendar token
 
 
 def note(side: str, visibility: str) -> str:
@@ -560,6 +564,8 @@ def world(session, app):
                 items[kind] = projecting.add_item(session, OPERATOR, project_id=project.id, item_type=item_type,
                                                   data=data).id
             projects[(side, visibility)] = (project.id, items)
+    calendar = projecting.create_calendar_feed(session, accounts.viewer_of(
+        session, user_id=users["member"].id, today=OPERATOR.today, channel="page"))
     knowledge = {}
     storage = storage_of(app.state.settings)
     for side, owner, counterpart, author in (("own", own, other, users["member"]), ("other", other, own, stranger)):
@@ -574,7 +580,7 @@ def world(session, app):
     session.commit()
     return World(own, other, third, users, credentials, relationships, needs, agreements,
                  memberships, tokens, invitation, invitation_ids, reset, jobs, introductions, challenges,
-                 webhooks, projects, third_person, knowledge)
+                 webhooks, projects, third_person, knowledge, calendar)
 
 
 def _project_item(body: dict, lead) -> dict:
@@ -585,6 +591,8 @@ def _project_item(body: dict, lead) -> dict:
 def _path(path: str, world: World, role: str, side: str, visibility: str) -> str:
     organisation = world.own if side == "own" else world.other
     token = world.invitation if "invitations" in path else world.reset
+    if path.startswith("/calendar/"):
+        return path.replace("{token}", world.calendar)
     if path.startswith(("/projects/", "/api/v1/projects/")):
         return path.replace("{external_id}", "W-PROJECT")
     if path == "/api/v1/network/export":

@@ -100,3 +100,31 @@ def test_a_party_leaves_from_the_page(client, session, team):  # noqa: F811
     left = _post(client, f"{base}/parties/{_ext(team, 'Partner')}/remove", {})
     assert left.status_code == 303 and left.headers["location"] == "/joint-projects"
     assert client.get(base).status_code == 404
+
+
+def test_a_personal_calendar_lists_my_milestones_until_revoked(client, session, team):  # noqa: F811
+    project = _project(client, team)
+    due = (date.today() + timedelta(days=10)).isoformat()
+    _add(client, team, project, "milestones", {"title": "Pilot, line; running", "due_on": due,
+                                               "owner": _ext(team, "Partner")})
+    _add(client, team, project, "milestones", {"title": "Lead's own", "due_on": due})
+    _add(client, team, project, "milestones", {"title": "Secret sample", "due_on": due, "owner": _ext(team, "Partner"),
+                                               "audience": [_ext(team, "Lead")]}, who="lead")
+    sign_in(client, session, team["users"]["partner"])
+    session.commit()
+    made = _post(client, "/joint-projects/calendar", {})
+    assert made.status_code == 200
+    url = made.text.split('id="calendar-url" type="text" readonly value="')[1].split('"')[0]
+    path = url.removeprefix("http://testserver")
+    client.cookies.clear()  # a calendar app has no session: the address is the key
+    ics = client.get(path)
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+    text = ics.text.replace("\r\n ", "")
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.count("BEGIN:VEVENT") == 1
+    assert "SUMMARY:Milestone: Pilot\\, line\\; running (Bio-based barrier coating)" in text
+    assert f"DTSTART;VALUE=DATE:{due.replace('-', '')}" in text and "Secret sample" not in text
+    assert all(len(line.encode()) <= 75 for line in ics.text.split("\r\n"))
+    sign_in(client, session, team["users"]["partner"])
+    session.commit()
+    assert _post(client, "/joint-projects/calendar/revoke", {}).status_code == 303
+    assert client.get(path).status_code == 404

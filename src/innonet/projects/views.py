@@ -4,13 +4,14 @@ and closing, and the forms that change them."""
 
 from datetime import date
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from innonet import roles
+from innonet.accounts import service as accounts
 from innonet.errors import Forbidden, InnonetError, NotFound
 from innonet.organisations import service as organisations
 from innonet.projects import service
@@ -101,11 +102,42 @@ def _text(form: FormData, name: str) -> str | None:
 # ---------------------------------------------------------------- list and new
 
 
+def _projects_page(request, session, viewer, *, idea=None, calendar_url=None):
+    found = service.list_projects(session, viewer, idea=idea)
+    return render(request, "joint_projects.html", {
+        "projects": service.summaries(session, viewer, projects=found), "calendar_url": calendar_url,
+        "has_calendar": service.has_calendar_feed(session, viewer)})
+
+
 @router.get("/joint-projects", response_class=HTMLResponse)
 def projects_page(request: Request, idea: int | None = Query(None, ge=1, le=MAX_ID), session: Session = DbSession,
                   viewer: Viewer = CurrentViewer):
-    found = service.list_projects(session, viewer, idea=idea)
-    return render(request, "joint_projects.html", {"projects": service.summaries(session, viewer, projects=found)})
+    return _projects_page(request, session, viewer, idea=idea)
+
+
+@router.post("/joint-projects/calendar", response_class=HTMLResponse)
+def new_calendar(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """A new calendar address, shown once (the one before stops working)."""
+    token = service.create_calendar_feed(session, viewer)
+    return _projects_page(request, session, viewer, calendar_url=f"{str(request.base_url).rstrip('/')}"
+                                                                 f"/calendar/{token}.ics")
+
+
+@router.post("/joint-projects/calendar/revoke")
+def revoke_calendar(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    service.revoke_calendar_feed(session, viewer)
+    return redirect_with_flash(request, "/joint-projects#calendar", "Calendar address revoked: it shows nothing now.")
+
+
+@router.get("/calendar/{token}.ics")
+def calendar(request: Request, token: str = Path(max_length=100), session: Session = DbSession):
+    """A person's milestones and deliverables as iCalendar, for any calendar app to
+    subscribe to; the secret address is the only key (revocable)."""
+    user_id = service.calendar_owner(session, token=token)
+    person = accounts.viewer_of(session, user_id=user_id, today=date.today(), channel="page")
+    body = service.calendar_ics(service.calendar_entries(session, person), base_url=str(request.base_url).rstrip("/"))
+    return Response(body, media_type="text/calendar; charset=utf-8", headers={
+        "Content-Disposition": 'inline; filename="innonet-milestones.ics"', "Cache-Control": "private, max-age=300"})
 
 
 def _lead(session: Session, viewer: Viewer, org: str | None):
