@@ -283,6 +283,8 @@ RULES = {
     ("POST", "/api/v1/joint-projects"): org_writer,
     ("GET", "/api/v1/joint-projects/{project_id}"): item_reader,
     ("GET", "/api/v1/joint-projects/{project_id}/activity"): item_reader,
+    ("GET", "/api/v1/joint-projects/{project_id}/briefing"): item_reader,
+    ("GET", "/joint-projects/{project_id}/briefing"): item_reader,
     ("PATCH", "/api/v1/joint-projects/{project_id}"): org_admin,
     ("DELETE", "/api/v1/joint-projects/{project_id}"): org_admin,
     ("POST", "/api/v1/joint-projects/{project_id}/parties"): org_admin,

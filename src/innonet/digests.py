@@ -1,6 +1,7 @@
 """The daily e-mail digest: each person who wants it gets one mail a day with what was
 addressed to them in person (mentions, comments on ideas they follow, stage changes and
-decisions on their ideas, evaluations to do), never a mail per event.
+decisions on their ideas, evaluations to do, exit reviews of their projects), never a mail
+per event.
 
 Above the domains like ``app`` and ``worker``: before mailing, each item is checked again
 against what the person may read now (a challenge shared with them a week ago may have
@@ -16,11 +17,13 @@ from innonet.accounts import service as accounts
 from innonet.challenges import service as challenges
 from innonet.db import transaction, utcnow
 from innonet.jobs.service import JobContext, PassingFailure, job_kind
+from innonet.projects import service as projects
 
 DIGEST_JOB = "digests.daily"
 FIRST_DIGEST = timedelta(days=1)  # what a first digest covers
 IDEA_LINK = re.compile(r"^/ideas/(\d+)")
 CHALLENGE_LINK = re.compile(r"^/challenges/(\d+)")
+PROJECT_LINK = re.compile(r"^/joint-projects/(\d+)")
 
 
 def _still_readable(session, person, link: str) -> bool:
@@ -28,6 +31,8 @@ def _still_readable(session, person, link: str) -> bool:
         return challenges.idea_readable(session, person, idea_id=int(match.group(1)))
     if match := CHALLENGE_LINK.match(link):
         return challenges.challenge_known(session, person, challenge_id=int(match.group(1)))
+    if match := PROJECT_LINK.match(link):  # a party removed since no longer hears of it
+        return bool(projects.list_projects_by_id(session, person, ids=[int(match.group(1))]))
     return True
 
 

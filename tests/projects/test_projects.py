@@ -308,3 +308,24 @@ def test_changing_the_project_keeps_its_milestones_inside_it(client, team):
     assert changed.status_code == 200 and changed.json()["visibility"] == "network"
     assert client.get(url, headers=team["h"]["outsider"]).json()["title"] == "Renamed"
     assert client.get(url, headers=team["h"]["guest"]).status_code == 404  # guests are not network members
+
+
+def test_the_cultural_briefing_compares_each_pair_of_countries_with_its_caveat(client, session, team):
+    project = _project(client, team)  # Lead in Germany, Partner in Finland, Advisor in Portugal
+    found = client.get(f"/api/v1/joint-projects/{project['id']}/briefing", headers=team["h"]["partner"]).json()
+    assert found["countries"] == ["DE", "FI", "PT"] and found["missing"] == []
+    pairs = {tuple(p["countries"]): p for p in found["pairs"]}
+    assert set(pairs) == {("DE", "FI"), ("DE", "PT"), ("FI", "PT")}
+    achievement = next(d for d in pairs["DE", "FI"]["dimensions"] if d["dimension"] == "mas")
+    assert achievement["scores"] == {"DE": 66.0, "FI": 26.0} and achievement["higher"] == "DE"
+    assert "how success is measured" in achievement["agree_on"]
+    power = next(d for d in pairs["DE", "FI"]["dimensions"] if d["dimension"] == "pdi")
+    assert power["agree_on"] is None  # 35 against 33: nothing to single out
+    assert client.get(f"/api/v1/joint-projects/{project['id']}/briefing",
+                      headers=team["h"]["outsider"]).status_code == 404
+    from tests.factories import sign_in
+
+    sign_in(client, session, team["users"]["advisor"])
+    session.commit()
+    page = client.get(f"/joint-projects/{project['id']}/briefing").text
+    assert "national averages" in page and "never as a judgement of people" in page and "Portugal" in page

@@ -95,3 +95,52 @@ def kogut_singh(scores: dict[str, np.ndarray], a: str, b: str,
     if known.sum() < MIN_SHARED_DIMENSIONS:
         return None
     return float(np.mean(difference[known] ** 2 / variances[known]))
+
+
+# Each dimension: its name, what the higher-scoring country tends to expect, what the
+# lower one does, and what a team of both should agree on explicitly.
+DIMENSION_WORDS = {
+    "pdi": ("Power distance", "decisions taken by senior managers, and hierarchy respected",
+            "to be consulted before decisions, and flat structures",
+            "who decides what, who must be in the room, and how to raise a disagreement with a manager"),
+    "idv": ("Individualism", "individual ownership of tasks and credit, and direct feedback",
+            "group loyalty, personal relationships and indirect feedback",
+            "how tasks and credit are assigned, and how feedback is given (in writing or face to face)"),
+    "mas": ("Achievement orientation", "competition, firm targets and assertive negotiation",
+            "consensus, cooperation and quality of working life",
+            "how success is measured and how conflicts are settled"),
+    "uai": ("Uncertainty avoidance", "detailed plans, written rules and precise specifications",
+            "flexibility, improvisation and short documents",
+            "how detailed plans, contracts and specifications must be, and what happens when they change"),
+    "ltowvs": ("Long-term orientation", "persistence and results in the long run",
+               "quicker results and established commitments",
+               "the time horizon: when results are due and how far ahead the plan looks"),
+    "ivr": ("Indulgence", "leisure, optimism and informal working styles",
+            "restraint, strict norms and formal working styles",
+            "working hours, response times and how formal meetings are"),
+}
+# A gap of at least this many points (on the 0-100 scales) is worth an explicit agreement.
+NOTABLE_GAP = 20
+
+
+def compare_countries(scores: dict[str, np.ndarray], a: str, b: str) -> list[dict]:
+    """For two countries, each dimension's scores, gap and, where the gap is notable, which
+    country scores higher and what to agree on; dimensions unknown for either are left out.
+
+    >>> scores = {"AA": np.array([80., 20, 50, 90, 50, 60]), "BB": np.array([30., 25, 50, np.nan, 50, 60])}
+    >>> [(d["dimension"], d["gap"], d["higher"]) for d in compare_countries(scores, "AA", "BB")][:2]
+    [('pdi', 50.0, 'AA'), ('idv', 5.0, None)]
+    """
+    out = []
+    for n, key in enumerate(DIMENSIONS):
+        x, y = (float(scores[c][n]) if c in scores else float("nan") for c in (a, b))
+        if not (np.isfinite(x) and np.isfinite(y)):
+            continue
+        gap = abs(x - y)
+        name, high, low, agree = DIMENSION_WORDS[key]
+        notable = gap >= NOTABLE_GAP
+        out.append({"dimension": key, "name": name, "scores": {a: x, b: y}, "gap": gap,
+                    "higher": (a if x > y else b) if notable else None,
+                    "lower": (b if x > y else a) if notable else None,
+                    "higher_expects": high, "lower_expects": low, "agree_on": agree if notable else None})
+    return out

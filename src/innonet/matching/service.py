@@ -676,3 +676,18 @@ def need_recommendations(session: Session, viewer: Viewer, *, need_id: int,
     except ValidationError as error:
         raise InvalidInput.from_validation(error.errors()) from None
     return recommendations(session, viewer, external_id=owner.external_id, query=query)
+
+
+def cultural_briefing(countries: list[str]) -> dict:
+    """For each pair of these countries (ISO codes), Hofstede's dimensions compared and what
+    to agree on; the Kogut–Singh distance as the partner finder shows it."""
+    from innonet.analytics import culture
+
+    known = sorted({c for c in countries if c})
+    pairs = []
+    for n, a in enumerate(known):
+        for b in known[n + 1:]:
+            pairs.append({"countries": [a, b], "distance": culture.kogut_singh(
+                factors.HOFSTEDE, a, b, factors.HOFSTEDE_VARIANCES),
+                "dimensions": culture.compare_countries(factors.HOFSTEDE, a, b)})
+    return {"countries": known, "missing": [c for c in known if c not in factors.HOFSTEDE], "pairs": pairs}

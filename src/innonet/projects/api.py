@@ -11,6 +11,7 @@ from innonet.projects import service
 from innonet.projects.schemas import (
     ITEM_INPUTS,
     AgreementsIn,
+    BriefingOut,
     CloseIn,
     EventOut,
     ExitCriteriaIn,
@@ -84,6 +85,14 @@ def activity(project_id: RecordId, session: Session = DbSession, viewer: Viewer 
     """What happened in the project, newest first (events about items you may not see left out)."""
     project = service.get_project(session, viewer, project_id=project_id)
     return service.events_of(session, viewer, project=project)
+
+
+@router.get("/joint-projects/{project_id}/briefing", response_model=BriefingOut)
+def briefing(project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """Cultural briefing for a cross-border team: each pair of the parties' countries compared on
+    Hofstede's six dimensions, with what to agree on explicitly (national averages, never a
+    judgement of people)."""
+    return service.briefing(session, viewer, project=service.get_project(session, viewer, project_id=project_id))
 
 
 @router.post("/joint-projects/{project_id}/parties", response_model=ProjectOut)

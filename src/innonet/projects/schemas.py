@@ -349,3 +349,32 @@ class ProjectOut(SharingOut):
     may_manage: bool = Field(description="You may change parties, agreements, exit criteria and close it")
     may_contribute: bool = Field(description="You may add and change items")
     created_at: datetime
+
+
+class DimensionOut(BaseModel):
+    dimension: str
+    name: str
+    scores: dict[str, float] = Field(description="Country code -> its score (0-100, national average)")
+    gap: float
+    higher: str | None = Field(description="Where the gap is notable (20 points or more): the higher-scoring country")
+    lower: str | None
+    higher_expects: str
+    lower_expects: str
+    agree_on: str | None = Field(description="What to agree on explicitly, where the gap is notable")
+
+
+class CountryPairOut(BaseModel):
+    countries: list[str]
+    distance: float | None = Field(description="Kogut–Singh distance (0 = the same profile); none when unknown")
+    dimensions: list[DimensionOut]
+
+
+class BriefingOut(BaseModel):
+    """Hofstede's national averages compared for each pair of the parties' countries.
+    They describe countries, not the people in the project."""
+
+    countries: list[str]
+    missing: list[str] = Field(description="Countries without Hofstede scores")
+    parties_by_country: dict[str, list[str]]
+    without_country: list[str]
+    pairs: list[CountryPairOut]

@@ -30,6 +30,7 @@ from innonet.challenges import service as challenges
 from innonet.db import insert_once, rows_changed, serialise, utcnow
 from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound
 from innonet.jobs.queue import queue_of
+from innonet.matching import service as matching
 from innonet.organisations import service as organisations
 from innonet.projects.models import (
     FOREGROUND_MEANINGS,
@@ -991,3 +992,19 @@ def calendar_ics(entries: list[tuple[Milestone, JointProject]], *, base_url: str
                   "TRANSP:TRANSPARENT", "END:VEVENT"]
     lines.append("END:VCALENDAR")
     return "\r\n".join(_ics_line(line) for line in lines) + "\r\n"
+
+
+# ---------------------------------------------------------------- cultural briefing
+
+
+def briefing(session: Session, viewer: Viewer, *, project: JointProject) -> dict:
+    """The parties' countries compared pair by pair on Hofstede's dimensions, with what a
+    cross-border team should agree on explicitly (national averages, never a judgement of people)."""
+    parties = organisations.organisations_by_id(session, ids=list(party_ids(session, project_id=project.id)))
+    by_country: dict[str, list[str]] = defaultdict(list)
+    for organisation in sorted(parties.values(), key=lambda o: o.name):
+        if organisation.country:
+            by_country[organisation.country].append(organisation.name)
+    found = matching.cultural_briefing(list(by_country))
+    return found | {"parties_by_country": dict(by_country),
+                    "without_country": sorted(o.name for o in parties.values() if not o.country)}

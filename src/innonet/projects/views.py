@@ -260,6 +260,13 @@ def _failed(request, session, viewer, project_id, error, *, form_name, default_f
                          errors=form_errors(error, default_field), open_form=form_name, values=values)
 
 
+@router.get("/joint-projects/{project_id}/briefing", response_class=HTMLResponse)
+def briefing(request: Request, project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    project = service.get_project(session, viewer, project_id=project_id)
+    return render(request, "joint_project_briefing.html", {
+        "project": project, "b": service.briefing(session, viewer, project=project)})
+
+
 @router.post("/joint-projects/{project_id}/parties", response_class=HTMLResponse)
 def add_party(request: Request, project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
               form: FormData = PostedForm):
