@@ -264,6 +264,54 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def after_commit(session: Session, action) -> None:
+    """Run ``action()`` once the session's outermost transaction has committed: a savepoint
+    released inside it (``begin_nested``) is not yet a commit, and rolling back what it was
+    registered in (a savepoint or the whole transaction) drops it."""
+    registered_in = session.get_nested_transaction() or session.get_transaction()
+    state = {"done": False}
+
+    def committed(_session: Session) -> None:
+        if not state["done"] and _session.get_nested_transaction() is None:  # not a savepoint
+            state["done"] = True
+            action()
+
+    def dropped(_session: Session, previous) -> None:
+        if _encloses(previous, registered_in):
+            state["done"] = True
+
+    event.listen(session, "after_commit", committed)
+    event.listen(session, "after_soft_rollback", dropped)
+
+
+def after_rollback(session: Session, action) -> None:
+    """Run ``action()`` if what is written from here on is rolled back (with the savepoint
+    it is written in, or any enclosing one); never once the outermost one has committed."""
+    written_in = session.get_nested_transaction() or session.get_transaction()
+    state = {"done": False}
+
+    def rolled_back(_session: Session, previous) -> None:
+        if not state["done"] and _encloses(previous, written_in):
+            state["done"] = True
+            action()
+
+    def committed(_session: Session) -> None:
+        if _session.get_nested_transaction() is None:
+            state["done"] = True
+
+    event.listen(session, "after_soft_rollback", rolled_back)
+    event.listen(session, "after_commit", committed)
+
+
+def _encloses(transaction, inner) -> bool:
+    """Whether ``transaction`` is ``inner`` or encloses it (rolling it back undoes ``inner``)."""
+    while inner is not None:
+        if inner is transaction:
+            return True
+        inner = inner.parent
+    return False
+
+
 def insert_once(session: Session, row) -> bool:
     """Add a row that a unique constraint allows once; False when it was there already
     (perhaps added a moment ago by a request running at the same time)."""

@@ -19,11 +19,10 @@ from pathlib import Path
 
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.exceptions import RetryTask
-from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from innonet.config import Settings
-from innonet.db import transaction
+from innonet.db import after_commit, transaction
 from innonet.jobs import service
 from innonet.jobs.models import Job
 
@@ -89,9 +88,7 @@ class JobQueue:
         (Should the process end in between, the job is queued again with the stalled ones.)"""
         job = service.record(session, kind, params, **options)
 
-        @event.listens_for(session, "after_commit", once=True)
-        def hand_over(_session):
-            self._task(job.id)
+        after_commit(session, lambda: self._task(job.id))
 
         return job
 

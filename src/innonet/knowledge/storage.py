@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 import filetype
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from innonet.config import Settings
+from innonet.db import after_commit, after_rollback
 from innonet.errors import InnonetError, InvalidInput
 
 CHUNK = 1024 * 1024
@@ -185,6 +185,4 @@ def delete_after_commit(session: Session, storage: Storage, keys: list[str], *, 
     if not keys:
         return
 
-    @event.listens_for(session, "after_rollback" if only_on_rollback else "after_commit", once=True)
-    def _delete(_session) -> None:
-        storage.delete(keys)
+    (after_rollback if only_on_rollback else after_commit)(session, lambda: storage.delete(keys))

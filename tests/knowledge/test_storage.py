@@ -1,0 +1,67 @@
+"""Attachment storage: names made safe, types read from content, and the S3 store (moto's
+S3-compatible server over real HTTP) doing what the folder does."""
+
+import socket
+
+import boto3
+import pytest
+from fastapi.testclient import TestClient
+
+from innonet.app import create_app
+from innonet.config import Settings
+from innonet.knowledge.storage import detect_type, safe_filename
+from tests.knowledge.test_knowledge import PDF, _item, kb  # noqa: F401 (fixture)
+
+
+@pytest.mark.parametrize(("name", "safe"), [
+    ("../../etc/passwd", "passwd"), ("C:\\Users\\ann\\plan.pdf", "plan.pdf"), (".htaccess", "htaccess"),
+    ("report\x00.pdf", "report.pdf"), ("", "attachment"), ("a<b>c:d|e?.txt", "abcde.txt"), ("..", "attachment"),
+    ("x" * 300 + ".pdf", "x" * 190 + ".pdf")])
+def test_uploaded_names_lose_folders_and_reserved_characters(name, safe):
+    assert safe_filename(name) == safe
+
+
+@pytest.mark.parametrize(("head", "found"), [
+    (PDF[:64], "application/pdf"), (b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "image/png"),
+    (b"MZ\x90\x00" + b"\x00" * 60, "application/x-msdownload"), ("Grüße, plain text\n".encode(), "text/plain"),
+    (b"\x00\x01\x02binary", None), ("é".encode() * 10 + b"\xc3", "text/plain")])  # a character cut by the sample
+def test_a_type_is_read_from_the_first_bytes(head, found):
+    assert detect_type(head) == found
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    for key, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
+                       ("AWS_DEFAULT_REGION", "eu-central-1")):
+        monkeypatch.setenv(key, value)
+    endpoint = f"http://127.0.0.1:{port}"
+    client = boto3.client("s3", endpoint_url=endpoint)
+    client.create_bucket(Bucket="innonet-kb", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    yield endpoint, client
+    server.stop()
+
+
+def test_attachments_live_in_an_s3_compatible_store_when_configured(sessions, session, kb, s3, tmp_path):  # noqa: F811
+    endpoint, client = s3
+    app = create_app(Settings(database_url="sqlite://", secret_key="t", data_dir=str(tmp_path),
+                              attachments_url="s3://innonet-kb/attachments", s3_endpoint_url=endpoint), sessions=sessions)
+    with TestClient(app) as http:
+        item = _item(http, kb)
+        h = kb["h"]["owner"]
+        made = http.post(f"/api/v1/knowledge/{item['id']}/attachments", files={"file": ("trial.pdf", PDF)}, headers=h)
+        assert made.status_code == 201, made.text
+        keys = [o["Key"] for o in client.list_objects_v2(Bucket="innonet-kb").get("Contents", [])]
+        assert len(keys) == 1 and keys[0].startswith("attachments/")
+        got = http.get(f"/api/v1/knowledge/{item['id']}/attachments/{made.json()['id']}", headers=h)
+        assert got.content == PDF
+        assert http.get("/api/v1/knowledge?q=paper+cups", headers=h).json()["total"] == 1  # its text was read
+        assert http.delete(f"/api/v1/knowledge/{item['id']}", headers=h).status_code == 204
+    assert client.list_objects_v2(Bucket="innonet-kb").get("KeyCount", 0) == 0
+    assert [p for p in tmp_path.rglob("*") if p.is_file() and "upload" in p.name] == []
