@@ -6,6 +6,7 @@ import io
 from datetime import date
 
 import docx
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from innonet.config import Settings
 from innonet.knowledge.models import Attachment
 from innonet.sharing.models import AuditEvent
 from tests.factories import bearer, make_organisation, make_user
+from tests.test_concurrency import live, run_together  # noqa: F401 (fixture)
 
 # A one-page PDF whose text is "Chitosan barrier coating for paper cups".
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -164,3 +166,23 @@ def test_the_lessons_of_a_closed_project_reach_its_parties_and_no_one_else(clien
     assert view["kind"] == "lesson"
     assert view["links"] == [{"type": "project", "id": str(project["id"]), "title": "Cup pilot",
                               "url": f"/joint-projects/{project['id']}"}]
+
+
+def test_ten_edits_of_one_version_at_once_save_one_and_refuse_nine(live):  # noqa: F811
+    """On a running server (SQLite and PostgreSQL): the version check is one compare-and-set,
+    so exactly one edit wins and every other gets 409 with both texts; nothing is lost."""
+    writer = live.users[2]  # a member of the first organisation
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        headers = live.token(writer)
+        made = http.post("/api/v1/knowledge", headers=headers, json={"organisation": live.orgs[0], "title": "Race"})
+        assert made.status_code == 201, made.text
+        url = f"/api/v1/knowledge/{made.json()['id']}"
+        answers = run_together([lambda n=n: http.patch(url, headers=headers, json={"version": 1, "body": f"Edit {n}"})
+                                for n in range(10)])
+        assert sorted(a.status_code for a in answers) == [200] + [409] * 9
+        winner = next(a.json()["body"] for a in answers if a.status_code == 200)
+        for refused in (a for a in answers if a.status_code == 409):
+            conflict = refused.json()["error"]["conflict"]
+            assert conflict["stored"]["body"] == winner and conflict["yours"]["body"].startswith("Edit ")
+        history = http.get(f"{url}/versions", headers=headers).json()
+        assert [v["version"] for v in history] == [2, 1] and history[0]["body"] == winner
