@@ -11,7 +11,7 @@ from innonet import roles
 from innonet.challenges import evaluation, metrics, service
 from innonet.challenges.models import CHALLENGE_STATES, IDEA_EVENTS, IP_TERMS, SUBMISSION_RULES
 from innonet.challenges.schemas import ChallengeIn, ChallengePatch, CommentIn, IdeaIn, IdeaPatch
-from innonet.errors import Forbidden, InnonetError, InvalidInput
+from innonet.errors import InnonetError, InvalidInput
 from innonet.organisations import service as organisations
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
@@ -120,28 +120,17 @@ def _challenge_form(request, session, viewer, *, organisation, challenge=None, v
         status_code=status_code)
 
 
-def _poser(session: Session, viewer: Viewer, org: str | None):
-    """The organisation a challenge is posed for: the one named, else the viewer's first."""
-    roles.ensure_can_write(viewer)
-    if org is None:
-        if not viewer.member_of:
-            raise Forbidden("Only the members of an organisation may pose challenges.")
-        return organisations.organisations_by_id(session, ids=[min(viewer.member_of)])[min(viewer.member_of)]
-    organisation = organisations.get_organisation(session, external_id=org)
-    roles.ensure_insider(viewer, organisation.id)
-    return organisation
-
-
 @router.get("/challenges/new", response_class=HTMLResponse)
 def new_challenge(request: Request, org: str | None = Query(None, max_length=64), session: Session = DbSession,
                   viewer: Viewer = CurrentViewer):
-    return _challenge_form(request, session, viewer, organisation=_poser(session, viewer, org))
+    return _challenge_form(request, session, viewer, organisation=organisations.acting_for(
+        session, viewer, external_id=org, doing="pose challenges"))
 
 
 @router.post("/challenges/new", response_class=HTMLResponse)
 def create_challenge(request: Request, org: str | None = Query(None, max_length=64), session: Session = DbSession,
                      viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
-    organisation = _poser(session, viewer, org)
+    organisation = organisations.acting_for(session, viewer, external_id=org, doing="pose challenges")
     values = _challenge_form_values(form) | {"organisation": organisation.external_id}
     try:
         _refuse_scorecard_problem(values)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from innonet import roles
-from innonet.errors import EditConflict, Forbidden, InnonetError, InvalidInput
+from innonet.errors import EditConflict, InnonetError, InvalidInput
 from innonet.knowledge import service
 from innonet.knowledge.api import download, upload
 from innonet.knowledge.models import KNOWLEDGE_KINDS, LINK_TYPES, TEXT_STATES
@@ -59,17 +59,6 @@ def knowledge_page(request: Request, q: str = Query("", max_length=200), kind: s
         "my_organisations": sorted(mine.values(), key=lambda o: o.name)})
 
 
-def _owner(session: Session, viewer: Viewer, org: str | None):
-    roles.ensure_can_write(viewer)
-    if org is None:
-        if not viewer.member_of:
-            raise Forbidden("Only the members of an organisation may add knowledge.")
-        return organisations.organisations_by_id(session, ids=[min(viewer.member_of)])[min(viewer.member_of)]
-    organisation = organisations.get_organisation(session, external_id=org)
-    roles.ensure_insider(viewer, organisation.id)
-    return organisation
-
-
 def _form(request, session, viewer, *, owner, item=None, values, errors=None, conflict=None, status_code=200):
     return render(request, "knowledge_form.html", {
         "owner": owner, "item": item, "values": values, "errors": errors or {}, "conflict": conflict,
@@ -108,7 +97,7 @@ def _shown(values: dict) -> dict:
 def new_item(request: Request, org: str | None = Query(None, max_length=64),
              project: int | None = Query(None, ge=1, le=MAX_ID), session: Session = DbSession,
              viewer: Viewer = CurrentViewer):
-    owner = _owner(session, viewer, org)
+    owner = organisations.acting_for(session, viewer, external_id=org, doing="add knowledge")
     values = {"kind": "how_to", "visibility": "private", "links": f"project:{project}" if project else ""}
     return _form(request, session, viewer, owner=owner, values=values)
 
@@ -116,7 +105,8 @@ def new_item(request: Request, org: str | None = Query(None, max_length=64),
 @router.post("/knowledge/new", response_class=HTMLResponse)
 def create_item(request: Request, org: str | None = Query(None, max_length=64), session: Session = DbSession,
                 viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
-    owner = _owner(session, viewer, _text(form, "organisation") or org)
+    owner = organisations.acting_for(session, viewer, external_id=_text(form, "organisation") or org,
+                                     doing="add knowledge")
     values = _values(form)
     try:
         data = KnowledgeIn.model_validate({k: v for k, v in values.items() if v is not None}

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from innonet import roles
 from innonet.countries import country_name
 from innonet.db import Page, read_page, upsert_rows
-from innonet.errors import Conflict, InvalidInput, NotFound, Problem
+from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from innonet.organisations.models import KINDS, SEARCHED_COLUMNS, Organisation
 from innonet.organisations.schemas import OrganisationFields, OrganisationIn
 from innonet.roles import Viewer
@@ -80,6 +80,20 @@ def get_organisation(session: Session, *, external_id: str) -> Organisation:
     )
     if organisation is None:
         raise NotFound(f"No organisation with id {external_id!r}.")
+    return organisation
+
+
+def acting_for(session: Session, viewer: Viewer, *, external_id: str | None, doing: str) -> Organisation:
+    """The organisation a person acts for in a form: the one named (they must be its admin
+    or member), else the first of theirs."""
+    roles.ensure_can_write(viewer)
+    if external_id is None:
+        if not viewer.member_of:
+            raise Forbidden(f"Only the members of an organisation may {doing}.")
+        first = min(viewer.member_of)
+        return organisations_by_id(session, ids=[first])[first]
+    organisation = get_organisation(session, external_id=external_id)
+    roles.ensure_insider(viewer, organisation.id)
     return organisation
 
 

@@ -10,7 +10,6 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from innonet import roles
 from innonet.accounts import service as accounts
 from innonet.errors import Forbidden, InnonetError, NotFound
 from innonet.organisations import service as organisations
@@ -140,18 +139,6 @@ def calendar(request: Request, token: str = Path(max_length=100), session: Sessi
         "Content-Disposition": 'inline; filename="innonet-milestones.ics"', "Cache-Control": "private, max-age=300"})
 
 
-def _lead(session: Session, viewer: Viewer, org: str | None):
-    """The organisation starting a project: the one named, else the viewer's first."""
-    roles.ensure_can_write(viewer)
-    if org is None:
-        if not viewer.member_of:
-            raise Forbidden("Only the members of an organisation may start joint projects.")
-        return organisations.organisations_by_id(session, ids=[min(viewer.member_of)])[min(viewer.member_of)]
-    organisation = organisations.get_organisation(session, external_id=org)
-    roles.ensure_insider(viewer, organisation.id)
-    return organisation
-
-
 def _project_form(request, session, viewer, *, lead, values, errors=None, status_code=200):
     mine = organisations.organisations_by_id(session, ids=sorted(viewer.member_of))
     return render(request, "joint_project_new.html", {
@@ -167,7 +154,7 @@ def new_project(request: Request, org: str | None = Query(None, max_length=64),
                 idea: int | None = Query(None, ge=1, le=MAX_ID), partner: str | None = Query(None, max_length=64),
                 session: Session = DbSession, viewer: Viewer = CurrentViewer):
     """The form; ``idea`` starts from a selected idea, ``partner`` from a recommended partner."""
-    lead = _lead(session, viewer, org)
+    lead = organisations.acting_for(session, viewer, external_id=org, doing="start joint projects")
     values: dict = {"start_date": viewer.today.isoformat(), "visibility": "private", "foreground_rule": "joint",
                     "exit_late_days": "14", "exit_idle_days": "60", "exit_agreement_days": "30", "exit_kpi": "50"}
     if idea is not None:
@@ -205,7 +192,8 @@ def _form_values(form: FormData) -> dict:
 @router.post("/joint-projects/new", response_class=HTMLResponse)
 def create_project(request: Request, org: str | None = Query(None, max_length=64), session: Session = DbSession,
                    viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
-    lead = _lead(session, viewer, _text(form, "organisation") or org)
+    lead = organisations.acting_for(session, viewer, external_id=_text(form, "organisation") or org,
+                                    doing="start joint projects")
     values = _form_values(form)
     try:
         data = ProjectIn.model_validate({k: v for k, v in values.items()
