@@ -2,6 +2,7 @@
 S3-compatible server over real HTTP) doing what the folder does."""
 
 import socket
+import uuid
 
 import boto3
 import pytest
@@ -43,25 +44,26 @@ def s3(monkeypatch):
         monkeypatch.setenv(key, value)
     endpoint = f"http://127.0.0.1:{port}"
     client = boto3.client("s3", endpoint_url=endpoint)
-    client.create_bucket(Bucket="innonet-kb", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
-    yield endpoint, client
+    bucket = f"innonet-{uuid.uuid4().hex[:12]}"  # the S3 server's buckets outlive one test
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    yield endpoint, client, bucket
     server.stop()
 
 
 def test_attachments_live_in_an_s3_compatible_store_when_configured(sessions, session, kb, s3, tmp_path):  # noqa: F811
-    endpoint, client = s3
+    endpoint, client, bucket = s3
     app = create_app(Settings(database_url="sqlite://", secret_key="t", data_dir=str(tmp_path),
-                              attachments_url="s3://innonet-kb/attachments", s3_endpoint_url=endpoint), sessions=sessions)
+                              attachments_url=f"s3://{bucket}/attachments", s3_endpoint_url=endpoint), sessions=sessions)
     with TestClient(app) as http:
         item = _item(http, kb)
         h = kb["h"]["owner"]
         made = http.post(f"/api/v1/knowledge/{item['id']}/attachments", files={"file": ("trial.pdf", PDF)}, headers=h)
         assert made.status_code == 201, made.text
-        keys = [o["Key"] for o in client.list_objects_v2(Bucket="innonet-kb").get("Contents", [])]
+        keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
         assert len(keys) == 1 and keys[0].startswith("attachments/")
         got = http.get(f"/api/v1/knowledge/{item['id']}/attachments/{made.json()['id']}", headers=h)
         assert got.content == PDF
         assert http.get("/api/v1/knowledge?q=paper+cups", headers=h).json()["total"] == 1  # its text was read
         assert http.delete(f"/api/v1/knowledge/{item['id']}", headers=h).status_code == 204
-    assert client.list_objects_v2(Bucket="innonet-kb").get("KeyCount", 0) == 0
+    assert client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
     assert [p for p in tmp_path.rglob("*") if p.is_file() and "upload" in p.name] == []
