@@ -332,6 +332,18 @@ RULES = {
     ("POST", "/joint-projects/calendar"): page_writer,
     ("POST", "/joint-projects/calendar/revoke"): page_writer,
     ("GET", "/calendar/{token}.ics"): everyone,  # the secret address is the key
+    # An organisation's KPIs and what it enters for them are its members' own.
+    ("GET", "/api/v1/kpis"): everyone,
+    ("GET", "/api/v1/orgs/{external_id}/kpis"): party_insider,
+    ("GET", "/api/v1/orgs/{external_id}/sales"): party_insider,
+    ("PUT", "/api/v1/orgs/{external_id}/sales"): org_writer,
+    ("DELETE", "/api/v1/orgs/{external_id}/sales/{year}"): org_writer,
+    ("PUT", "/api/v1/orgs/{external_id}/kpis/{kpi}/target"): org_writer,
+    ("DELETE", "/api/v1/orgs/{external_id}/kpis/{kpi}/target"): org_writer,
+    ("GET", "/api/v1/orgs/{external_id}/alert-thresholds"): party_insider,
+    ("PUT", "/api/v1/orgs/{external_id}/alert-thresholds"): org_admin,
+    ("GET", "/api/v1/joint-projects/{project_id}/finance"): item_reader,  # each party's own figures only
+    ("PUT", "/api/v1/joint-projects/{project_id}/finance"): project_party,
     ("GET", "/knowledge"): everyone,
     ("GET", "/knowledge/new"): lambda role, side, visibility: role in WRITERS,
     ("POST", "/knowledge/new"): org_writer,
@@ -603,7 +615,7 @@ def _path(path: str, world: World, role: str, side: str, visibility: str) -> str
         path = path.replace("{external_id}", world.third.external_id)
     challenge, _, ideas, comment = world.challenges[(side, visibility)]
     project, items = world.projects[(side, visibility)]
-    path = path.replace("{kind}", "risks")
+    path = path.replace("{kind}", "risks").replace("{kpi}", "partners").replace("{year}", "2025")
     item, attachment, _ = world.knowledge[(side, visibility)]
     if "/knowledge/" in path:
         path = path.replace("{item_id}", str(item)).replace("{attachment_id}", str(attachment))
@@ -688,6 +700,11 @@ def _body(method: str, path: str, world: World, side: str, visibility: str) -> d
         ("POST", "/joint-projects/{project_id}/items/{kind}/{item_id}/edit"): {
             "title": "Renamed", "likelihood": "3", "impact": "3", "status": "open"},
         ("POST", "/api/v1/knowledge"): {"organisation": organisation.external_id, "title": "K"},
+        ("PUT", "/api/v1/orgs/{external_id}/sales"): {"year": 2025, "turnover": 100, "new_to_market": 10,
+                                                     "new_to_firm": 5},
+        ("PUT", "/api/v1/orgs/{external_id}/kpis/{kpi}/target"): {"target": 12},
+        ("PUT", "/api/v1/orgs/{external_id}/alert-thresholds"): {"decay_months": 4},
+        ("PUT", "/api/v1/joint-projects/{project_id}/finance"): {"estimated_cost": 1000, "estimated_revenue": 1500},
         ("POST", "/knowledge/new"): {"organisation": organisation.external_id, "title": "K", "kind": "how_to",
                                      "visibility": "private"},
         ("POST", "/knowledge/{item_id}/edit"): {"version": "1", "title": "Renamed", "kind": "how_to"},

@@ -155,6 +155,7 @@ def create_app(settings: Settings | None = None, *,
     from innonet.jobs import views as jobs_views
     from innonet.knowledge import api as knowledge_api
     from innonet.knowledge import views as knowledge_views
+    from innonet.kpis import api as kpis_api
     from innonet.matching import api as matching_api
     from innonet.matching import views as matching_views
     from innonet.network import api as network_api
@@ -170,7 +171,7 @@ def create_app(settings: Settings | None = None, *,
 
     for module in (observability, organisations_api, collaborations_api, sharing_api, accounts_api,
                    network_api, matching_api, jobs_api, imports_api, introductions_api, exports_api,
-                   challenges_api, webhooks_api, projects_api, knowledge_api,
+                   challenges_api, webhooks_api, projects_api, knowledge_api, kpis_api,
                    organisations_views, collaborations_views, sharing_views, accounts_views,
                    network_views, matching_views, jobs_views, imports_views, introductions_views,
                    exports_views, challenges_views, webhooks_views, projects_views, knowledge_views):

@@ -13,6 +13,7 @@ def load_models() -> None:
     from innonet.introductions import models as _introductions  # noqa: F401
     from innonet.jobs import models as _jobs  # noqa: F401
     from innonet.knowledge import models as _knowledge  # noqa: F401
+    from innonet.kpis import models as _kpis  # noqa: F401
     from innonet.matching import models as _matching  # noqa: F401
     from innonet.network import models as _network  # noqa: F401
     from innonet.organisations import models as _organisations  # noqa: F401

@@ -43,6 +43,7 @@ TEXT_LIMITS = {
     "need.description": 5_000,
     "agreement.notes": 5_000,
     "challenge.problem": 10_000,
+    "check_in.comment": 2_000,
     "challenge.sought": 5_000,
     "challenge.offered": 5_000,
     "challenge.cover_text": 2_000,

@@ -33,6 +33,7 @@ NOTIFICATION_KINDS = {
     "evaluation": "Evaluation assigned",
     "project": "Joint project",
     "exit_review": "Exit review",
+    "partnership_alert": "Partnership alert",
 }
 
 

@@ -6,15 +6,14 @@ ideas aside; the challenge's team and gatekeepers read them all.
 import csv
 import io
 from collections import defaultdict
-from datetime import datetime, timedelta
-from statistics import median
+from datetime import timedelta
 
 from sqlalchemy import distinct, func, select, union
 from sqlalchemy.orm import Session
 
 from innonet.accounts import service as accounts
 from innonet.challenges import evaluation, service
-from innonet.challenges.models import Assignment, Comment, Idea, IdeaAuthor, IdeaEvent, Rating, Vote
+from innonet.challenges.models import Assignment, Comment, Idea, IdeaAuthor, Rating, Vote
 from innonet.errors import Forbidden
 from innonet.roles import Viewer
 
@@ -51,37 +50,9 @@ def challenge_metrics(session: Session, viewer: Viewer, *, challenge_id: int) ->
         "comments": session.scalar(select(func.count()).select_from(Comment).where(Comment.idea_id.in_(ids))) or 0,
         "participants": len(participants),
         "organisations": len(organisations),
-        "stages": _stages(session, challenge.workflow, ideas),
+        "stages": service.stage_funnel(session, ideas=ideas, workflow=challenge.workflow),
         "evaluator_agreement": _agreement(session, challenge, ids),
     }
-
-
-def _stages(session: Session, workflow: dict, ideas: list[Idea]) -> list[dict]:
-    """Per stage: ideas that ever reached it, the share of those of the stage before (in
-    the workflow's order) that did, the median days of the stays that ended, and how
-    many are in it now."""
-    events: dict[int, list[tuple[datetime, str | None]]] = defaultdict(list)
-    for idea_id, at, stage in session.execute(select(IdeaEvent.idea_id, IdeaEvent.at, IdeaEvent.to_stage).where(
-            IdeaEvent.idea_id.in_([i.id for i in ideas]), IdeaEvent.kind.in_(("submitted", "stage", "decision")))
-            .order_by(IdeaEvent.at, IdeaEvent.id)):
-        events[idea_id].append((at, stage))
-    reached: dict[str | None, set[int]] = defaultdict(set)
-    stays: dict[str | None, list[float]] = defaultdict(list)
-    for idea_id, moves in events.items():
-        for n, (at, stage) in enumerate(moves):
-            reached[stage].add(idea_id)
-            if n + 1 < len(moves):
-                stays[stage].append((moves[n + 1][0] - at).total_seconds() / 86400)
-    now = {stage: sum(1 for i in ideas if i.stage == stage) for stage in workflow["stages"]}
-    out, before = [], None
-    for stage, name in workflow["stages"].items():
-        count = len(reached[stage])
-        out.append({"stage": stage, "name": name, "reached": count, "now": now[stage],
-                    "conversion": round(count / before, 3) if before else None,
-                    "median_days": round(median(stays[stage]), 1) if stays[stage] else None})
-        if stage not in ("parked", "rejected"):
-            before = count
-    return out
 
 
 def _agreement(session: Session, challenge, idea_ids: list[int]) -> dict:

@@ -16,7 +16,8 @@ Everything that lists, counts, searches or exports ideas filters with
 
 import re
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
+from statistics import median
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
@@ -1184,3 +1185,33 @@ def export_challenge(session: Session, viewer: Viewer, *, challenge_id: int) -> 
             | {"organisation": view["organisation"].external_id, "problem": challenge.problem},
             "criteria": [{"name": c.name, "scale": c.scale, "weight": c.weight} for c in criteria],
             "ideas": rows}
+
+
+def stage_funnel(session: Session, *, ideas: list[Idea], workflow: dict | None = None) -> list[dict]:
+    """Per stage: ideas that ever reached it, the share of those of the stage before (in
+    the workflow's order) that did, the median days of the stays that ended, and how
+    many are in it now. The default workflow's stages when none is given (ideas from
+    several challenges)."""
+    workflow = workflow or {"stages": DEFAULT_STAGES}
+    events: dict[int, list[tuple[datetime, str | None]]] = defaultdict(list)
+    for idea_id, at, stage in session.execute(select(IdeaEvent.idea_id, IdeaEvent.at, IdeaEvent.to_stage).where(
+            IdeaEvent.idea_id.in_([i.id for i in ideas]), IdeaEvent.kind.in_(("submitted", "stage", "decision")))
+            .order_by(IdeaEvent.at, IdeaEvent.id)):
+        events[idea_id].append((at, stage))
+    reached: dict[str | None, set[int]] = defaultdict(set)
+    stays: dict[str | None, list[float]] = defaultdict(list)
+    for idea_id, moves in events.items():
+        for n, (at, stage) in enumerate(moves):
+            reached[stage].add(idea_id)
+            if n + 1 < len(moves):
+                stays[stage].append((moves[n + 1][0] - at).total_seconds() / 86400)
+    now = {stage: sum(1 for i in ideas if i.stage == stage) for stage in workflow["stages"]}
+    out, before = [], None
+    for stage, name in workflow["stages"].items():
+        count = len(reached[stage])
+        out.append({"stage": stage, "name": name, "reached": count, "now": now[stage],
+                    "conversion": round(count / before, 3) if before else None,
+                    "median_days": round(median(stays[stage]), 1) if stays[stage] else None})
+        if stage not in ("parked", "rejected"):
+            before = count
+    return out

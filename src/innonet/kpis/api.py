@@ -1,0 +1,110 @@
+"""JSON endpoints: an organisation's KPIs for any period, the catalogue, and the figures
+people enter (joint-project costs and revenues, yearly sales of new products, targets,
+alert thresholds)."""
+
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import Path, Query, Response
+from sqlalchemy.orm import Session
+
+from innonet.kpis import service
+from innonet.kpis.schemas import (
+    CatalogueOut,
+    FinanceIn,
+    FinanceOut,
+    KpisOut,
+    SalesIn,
+    SalesOut,
+    TargetIn,
+    ThresholdsIn,
+)
+from innonet.roles import Viewer
+from innonet.web import CurrentViewer, DbSession, RecordId, api_router
+
+router = api_router(tags=["KPIs and partnership health"])
+Period = Annotated[str | None, Query(max_length=10, description=(
+    "A year (2026) or a quarter (2026Q3); default: this quarter"))]
+KpiName = Annotated[str, Path(max_length=40)]
+Year = Annotated[int, Path(ge=1990, le=2100)]
+
+
+@router.get("/kpis", response_model=list[CatalogueOut])
+def catalogue():
+    """Every KPI with its definition: what it counts, its unit and which way is better."""
+    return [{"kpi": key} | asdict(spec) for key, spec in service.CATALOGUE.items()]
+
+
+@router.get("/orgs/{external_id}/kpis", response_model=KpisOut)
+def kpis(external_id: str, period: Period = None, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """The organisation's KPIs for a period, each with its trend, target and status, the
+    idea funnel and the partner portfolio beside the EU innovation survey (its members only)."""
+    found = service.organisation_kpis(session, viewer, external_id=external_id, period=period)
+    return found | {"organisation": found["organisation"].external_id}
+
+
+@router.get("/joint-projects/{project_id}/finance", response_model=list[FinanceOut])
+def finance(project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """Your parties' own costs and revenues of the project (no party reads another's)."""
+    return service.finance_of(session, viewer, project_id=project_id)
+
+
+@router.put("/joint-projects/{project_id}/finance", response_model=list[FinanceOut])
+def set_finance(project_id: RecordId, data: FinanceIn,
+                organisation: Annotated[str | None, Query(max_length=64, description=(
+                    "The party you enter them for, if you are a member of several"))] = None,
+                session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """Enter your party's costs and revenues: estimated at the start, realised at the close (euros)."""
+    service.set_finance(session, viewer, project_id=project_id, data=data, organisation=organisation)
+    return service.finance_of(session, viewer, project_id=project_id)
+
+
+def _sales_out(row) -> dict:
+    return {"year": row.year, "turnover": row.turnover, "new_to_market": row.new_to_market,
+            "new_to_firm": row.new_to_firm,
+            "innovative_sales_share": (row.new_to_market + row.new_to_firm) / row.turnover}
+
+
+@router.get("/orgs/{external_id}/sales", response_model=list[SalesOut])
+def sales(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """The yearly turnover and sales of new products entered, newest first."""
+    return [_sales_out(r) for r in service.sales_of(session, viewer, external_id=external_id)]
+
+
+@router.put("/orgs/{external_id}/sales", response_model=SalesOut)
+def set_sales(external_id: str, data: SalesIn, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """Enter or correct one year's turnover and sales of new products (euros)."""
+    return _sales_out(service.set_sales(session, viewer, external_id=external_id, data=data))
+
+
+@router.delete("/orgs/{external_id}/sales/{year}", status_code=204)
+def delete_sales(external_id: str, year: Year, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    service.delete_sales(session, viewer, external_id=external_id, year=year)
+    return Response(status_code=204)
+
+
+@router.put("/orgs/{external_id}/kpis/{kpi}/target", response_model=TargetIn)
+def set_target(external_id: str, kpi: KpiName, data: TargetIn, session: Session = DbSession,
+               viewer: Viewer = CurrentViewer):
+    """Set the value aimed for on one KPI (shares as fractions: 0.25 is 25 %)."""
+    return {"target": service.set_target(session, viewer, external_id=external_id, kpi=kpi, data=data).target}
+
+
+@router.delete("/orgs/{external_id}/kpis/{kpi}/target", status_code=204)
+def delete_target(external_id: str, kpi: KpiName, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    service.delete_target(session, viewer, external_id=external_id, kpi=kpi)
+    return Response(status_code=204)
+
+
+@router.get("/orgs/{external_id}/alert-thresholds", response_model=ThresholdsIn)
+def thresholds(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """When the daily check raises each alert (the defaults until changed)."""
+    organisation = service.organisation_for(session, viewer, external_id=external_id)
+    return service.thresholds_of(session, organisation_id=organisation.id)
+
+
+@router.put("/orgs/{external_id}/alert-thresholds", response_model=ThresholdsIn)
+def set_thresholds(external_id: str, data: ThresholdsIn, session: Session = DbSession,
+                   viewer: Viewer = CurrentViewer):
+    """Change the alert thresholds (the organisation's administrators)."""
+    return service.set_thresholds(session, viewer, external_id=external_id, data=data)

@@ -1,0 +1,143 @@
+"""What the KPI pages and the API take in: entered figures, targets, alert thresholds and
+check-ins, each with its range (a value outside it is refused naming the field)."""
+
+from pydantic import BaseModel, Field, model_validator
+
+from innonet.text import InputModel
+
+# Money is entered in euros, up to a trillion: more is a typing slip.
+MAX_MONEY = 1e12
+
+
+def _money(description: str):
+    return Field(default=None, ge=0, le=MAX_MONEY, allow_inf_nan=False, description=description)
+
+
+class FinanceIn(InputModel):
+    """One party's own costs and revenues of a joint project, in euros."""
+
+    estimated_cost: float | None = _money("What the project was expected to cost us, at its start")
+    estimated_revenue: float | None = _money("What it was expected to earn us (sales, savings, licences)")
+    realised_cost: float | None = _money("What it cost us, at its close")
+    realised_revenue: float | None = _money("What it earned us, at its close")
+
+
+class SalesIn(InputModel):
+    """One year's turnover and the sales of new products in it, in euros."""
+
+    year: int = Field(ge=1990, le=2100)
+    turnover: float = Field(gt=0, le=MAX_MONEY, allow_inf_nan=False, description="All sales in the year")
+    new_to_market: float = Field(ge=0, le=MAX_MONEY, allow_inf_nan=False, description=(
+        "Sales of products (goods or services) new to the market, brought in during the last three years"))
+    new_to_firm: float = Field(ge=0, le=MAX_MONEY, allow_inf_nan=False, description=(
+        "Sales of products new to the firm only (the market had them already)"))
+
+    @model_validator(mode="after")
+    def _within_turnover(self) -> "SalesIn":
+        if self.new_to_market + self.new_to_firm > self.turnover:
+            raise ValueError("new_to_firm: new-to-market and new-to-firm sales together exceed the turnover")
+        return self
+
+
+class TargetIn(InputModel):
+    """The value aimed for on one KPI (shares as fractions: 0.25 is 25 %)."""
+
+    target: float = Field(allow_inf_nan=False)
+
+
+class ThresholdsIn(InputModel):
+    """When the daily check raises each alert."""
+
+    decay_months: int = Field(6, ge=1, le=36, description="No activity with a partner for this many months")
+    agreement_days: int = Field(30, ge=1, le=365, description="An agreement ends within this many days")
+    country_hhi: float = Field(0.25, gt=0, le=1, allow_inf_nan=False,
+                               description="Country concentration (Herfindahl index) above this")
+    largest_partner_share: float = Field(0.4, gt=0, le=1, allow_inf_nan=False,
+                                         description="One partner's share of the joint work above this")
+    checkin_below: float = Field(3, gt=1, le=5, allow_inf_nan=False,
+                                 description="A check-in's average answer below this")
+
+
+class CheckInIn(InputModel):
+    """One side's answers for one quarter: 1 (not at all) to 5 (fully)."""
+
+    quarter: str | None = Field(None, pattern=r"^\d{4}Q[1-4]$", description="Default: the current quarter")
+    value: int = Field(ge=1, le=5)
+    trust: int = Field(ge=1, le=5)
+    communication: int = Field(ge=1, le=5)
+    fairness: int = Field(ge=1, le=5)
+    comment: str | None = Field(None, max_length=2000)
+    organisation: str | None = Field(None, max_length=64, description=(
+        "The organisation answering, for people in several (its external id)"))
+
+
+class TrendPoint(BaseModel):
+    period: str
+    value: float | None
+
+
+class KpiOut(BaseModel):
+    kpi: str
+    label: str
+    group: str
+    unit: str
+    better: str
+    formula: str
+    period: str = Field(description="The quarter or year the value is for (yearly KPIs: the period's year)")
+    value: float | None = Field(description="None: the period holds no data for it (never 0 for want of data)")
+    target: float | None
+    status: str | None = Field(description="'met' or 'not met' against the target")
+    trend: list[TrendPoint]
+
+
+class StageOut(BaseModel):
+    stage: str
+    name: str
+    reached: int
+    now: int
+    conversion: float | None
+    median_days: float | None
+
+
+class SurveyTypeOut(BaseModel):
+    type: str
+    label: str
+    eu_share: float
+    partners: int
+    portfolio_share: float | None
+    finder: str
+
+
+class SurveyOut(BaseModel):
+    year: int
+    partners: int
+    types: list[SurveyTypeOut]
+    also_work_with: list[SurveyTypeOut]
+    source: str
+
+
+class KpisOut(BaseModel):
+    organisation: str
+    period: str
+    kpis: list[KpiOut]
+    funnel: list[StageOut]
+    survey: SurveyOut
+
+
+class CatalogueOut(BaseModel):
+    kpi: str
+    label: str
+    group: str
+    unit: str
+    better: str
+    per: str
+    formula: str
+
+
+class SalesOut(SalesIn):
+    innovative_sales_share: float
+
+
+class FinanceOut(FinanceIn):
+    organisation: str
+    organisation_name: str
