@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_faults.py
 	$(BIN)/python benchmarks/bench_first_recommendation.py
 	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_kpis.py
 
 # Renews requirements.lock from the newest versions pyproject.toml allows.
 lock:

@@ -10,7 +10,7 @@ none may leak through any page, JSON document, CSV export or graph.
 """
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
@@ -28,6 +28,7 @@ from innonet.matching.schemas import NeedIn
 from innonet.knowledge import service as knowing
 from innonet.knowledge.schemas import KnowledgeIn
 from innonet.knowledge.storage import receive, storage_of
+from innonet.kpis.models import Alert
 from innonet.projects import service as projecting
 from innonet.projects.api import ITEM_PATHS
 from innonet.projects.schemas import ITEM_INPUTS, PersonIn, ProjectIn
@@ -344,6 +345,13 @@ RULES = {
     ("PUT", "/api/v1/orgs/{external_id}/alert-thresholds"): org_admin,
     ("GET", "/api/v1/joint-projects/{project_id}/finance"): item_reader,  # each party's own figures only
     ("PUT", "/api/v1/joint-projects/{project_id}/finance"): project_party,
+    ("GET", "/api/v1/orgs/{external_id}/partnerships"): party_insider,
+    ("GET", "/api/v1/orgs/{external_id}/partnerships/{partner}"): party_insider,
+    ("POST", "/api/v1/orgs/{external_id}/partnerships/{partner}/check-ins"): org_writer,
+    ("GET", "/api/v1/joint-projects/{project_id}/health"): item_reader,
+    ("POST", "/api/v1/joint-projects/{project_id}/check-ins"): project_party,
+    ("GET", "/api/v1/orgs/{external_id}/alerts"): party_insider,
+    ("POST", "/api/v1/orgs/{external_id}/alerts/{alert_id}/dismiss"): org_writer,
     ("GET", "/knowledge"): everyone,
     ("GET", "/knowledge/new"): lambda role, side, visibility: role in WRITERS,
     ("POST", "/knowledge/new"): org_writer,
@@ -464,6 +472,8 @@ class World:
     third_person: object  # a member of Third, on every project
     knowledge: dict  # (side, visibility) -> (knowledge item id, attachment id, its file's key)
     calendar: str  # the member's calendar token
+    partners: dict = field(default_factory=dict)  # (side, visibility) -> the relationship's partner (external id)
+    alerts: dict = field(default_factory=dict)  # side -> an open alert of that side's organisation
 
 
 def note(side: str, visibility: str) -> str:
@@ -487,10 +497,11 @@ def world(session, app):
         scope = "read" if role == "read_token" else "write"
         api = {"Authorization": f"Bearer {accounts.create_token(session, user=user, name='t', scope=scope)[1]}"}
         credentials[role] = (api, accounts.start_session(session, user=user))
-    relationships = {}
+    relationships, partners = {}, {}
     for side, owner, counterpart in (("own", own, other), ("other", other, own)):
         for visibility in VISIBILITIES:
             partner = make_organisation(session, name=f"Partner {side} {visibility}")
+            partners[(side, visibility)] = partner.external_id
             relationships[(side, visibility)] = make_relationship(
                 session, owner, partner, notes=note(side, visibility), visibility=visibility,
                 shared_with=[counterpart.external_id] if visibility == "partners" else [])
@@ -591,10 +602,18 @@ def world(session, app):
             stored = receive(io.BytesIO(b"Trial notes"), storage=storage, max_bytes=1000)
             attachment = knowing.add_attachment(session, writer, item_id=item.id, filename="notes.txt", stored=stored)
             knowledge[(side, visibility)] = (item.id, attachment.id, stored.key)
+    alerts = {}
+    for side, organisation in (("own", own), ("other", other)):
+        alert = Alert(organisation_id=organisation.id, kind="country_concentration", subject="network",
+                      title="Concentrated", evidence="HHI 0.5", action_label="Diversify", action_link="/",
+                      raised_on=OPERATOR.today)
+        session.add(alert)
+        session.flush()
+        alerts[side] = alert.id
     session.commit()
     return World(own, other, third, users, credentials, relationships, needs, agreements,
                  memberships, tokens, invitation, invitation_ids, reset, jobs, introductions, challenges,
-                 webhooks, projects, third_person, knowledge, calendar)
+                 webhooks, projects, third_person, knowledge, calendar, partners=partners, alerts=alerts)
 
 
 def _project_item(body: dict, lead) -> dict:
@@ -615,7 +634,8 @@ def _path(path: str, world: World, role: str, side: str, visibility: str) -> str
         path = path.replace("{external_id}", world.third.external_id)
     challenge, _, ideas, comment = world.challenges[(side, visibility)]
     project, items = world.projects[(side, visibility)]
-    path = path.replace("{kind}", "risks").replace("{kpi}", "partners").replace("{year}", "2025")
+    path = (path.replace("{kind}", "risks").replace("{kpi}", "partners").replace("{year}", "2025")
+            .replace("{partner}", world.partners[(side, "private")]).replace("{alert_id}", str(world.alerts[side])))
     item, attachment, _ = world.knowledge[(side, visibility)]
     if "/knowledge/" in path:
         path = path.replace("{item_id}", str(item)).replace("{attachment_id}", str(attachment))
@@ -655,6 +675,7 @@ CONFLICT_MEANS_ALLOWED = {("POST", "/imports/{job_id}/import"),
                           ("POST", "/api/v1/joint-projects/{project_id}/review"),
                           ("POST", "/joint-projects/{project_id}/review")}
 
+CHECK_IN = {"value": 4, "trust": 4, "communication": 3, "fairness": 5}
 # POSTs that only read (a query too rich for a URL): read tokens may use them.
 READING_POSTS = {("POST", "/api/v1/orgs/{external_id}/recommendations"), ("POST", "/api/v1/ideas/similar")}
 
@@ -703,6 +724,8 @@ def _body(method: str, path: str, world: World, side: str, visibility: str) -> d
         ("PUT", "/api/v1/orgs/{external_id}/sales"): {"year": 2025, "turnover": 100, "new_to_market": 10,
                                                      "new_to_firm": 5},
         ("PUT", "/api/v1/orgs/{external_id}/kpis/{kpi}/target"): {"target": 12},
+        ("POST", "/api/v1/orgs/{external_id}/partnerships/{partner}/check-ins"): CHECK_IN,
+        ("POST", "/api/v1/joint-projects/{project_id}/check-ins"): CHECK_IN,
         ("PUT", "/api/v1/orgs/{external_id}/alert-thresholds"): {"decay_months": 4},
         ("PUT", "/api/v1/joint-projects/{project_id}/finance"): {"estimated_cost": 1000, "estimated_revenue": 1500},
         ("POST", "/knowledge/new"): {"organisation": organisation.external_id, "title": "K", "kind": "how_to",

@@ -470,11 +470,14 @@ def revoke_token(session: Session, *, user_id: int | None, token_id: int) -> Api
     return token
 
 
-def organisations_with_members(session: Session, *, ids) -> set[int]:
-    """Which of these organisations have members (not only guests) who could answer."""
-    return set(session.scalars(select(Membership.organisation_id).join(User).where(
-        Membership.organisation_id.in_(list(ids)), Membership.role.in_(roles.WRITING_ROLES),
-        User.is_active.is_(True)).distinct()))
+def organisations_with_members(session: Session, *, ids=None) -> set[int]:
+    """Which of these organisations (all, without ``ids``) have members (not only guests)
+    who could answer."""
+    query = select(Membership.organisation_id).join(User).where(
+        Membership.role.in_(roles.WRITING_ROLES), User.is_active.is_(True)).distinct()
+    if ids is not None:
+        query = query.where(Membership.organisation_id.in_(list(ids)))
+    return set(session.scalars(query))
 
 
 def admins_of(session: Session, *, organisation_ids) -> list[int]:

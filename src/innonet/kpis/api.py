@@ -8,12 +8,18 @@ from typing import Annotated
 from fastapi import Path, Query, Response
 from sqlalchemy.orm import Session
 
-from innonet.kpis import service
+from innonet.kpis import alerts, health, service
 from innonet.kpis.schemas import (
+    AlertOut,
     CatalogueOut,
+    CheckInIn,
+    CheckInsOut,
     FinanceIn,
     FinanceOut,
     KpisOut,
+    PartnershipDetailOut,
+    PartnershipOut,
+    ProjectHealthOut,
     SalesIn,
     SalesOut,
     TargetIn,
@@ -108,3 +114,62 @@ def set_thresholds(external_id: str, data: ThresholdsIn, session: Session = DbSe
                    viewer: Viewer = CurrentViewer):
     """Change the alert thresholds (the organisation's administrators)."""
     return service.set_thresholds(session, viewer, external_id=external_id, data=data)
+
+
+@router.get("/orgs/{external_id}/partnerships", response_model=list[PartnershipOut])
+def partnerships(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """Every partnership (a relationship recorded, or a running joint project shared) with its
+    health from 0 to 100 and each factor's points and reason, weakest first."""
+    found = health.partnerships(session, viewer, external_id=external_id)["partnerships"]
+    return found
+
+
+@router.get("/orgs/{external_id}/partnerships/{partner}", response_model=PartnershipDetailOut)
+def partnership(external_id: str, partner: Annotated[str, Path(max_length=64)], session: Session = DbSession,
+                viewer: Viewer = CurrentViewer):
+    """One partnership's health and its check-ins (the other side's answers for a quarter
+    are shown once yours is given)."""
+    found = health.partnership(session, viewer, external_id=external_id, partner=partner)
+    other = found["partner"]
+    return found | {"partner": other.external_id, "partner_name": other.name, "country": other.country}
+
+
+@router.post("/orgs/{external_id}/partnerships/{partner}/check-ins", response_model=CheckInsOut, status_code=201)
+def check_in(external_id: str, partner: Annotated[str, Path(max_length=64)], data: CheckInIn,
+             session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """Answer this quarter's check-in on a partnership (1-5 on value, trust, communication and
+    fairness); once per quarter. Returns the answers you may now read."""
+    health.answer_partnership(session, viewer, external_id=external_id, partner=partner, data=data)
+    return health.partnership(session, viewer, external_id=external_id, partner=partner)["check_ins"]
+
+
+def _project_health_out(found: dict) -> dict:
+    project = found["project"]
+    return found | {"project": {"id": project.id, "title": project.title, "state": project.state}}
+
+
+@router.get("/joint-projects/{project_id}/health", response_model=ProjectHealthOut)
+def project_health(project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """The project's health from 0 to 100 with each factor's points and reason, and its check-ins."""
+    return _project_health_out(health.project_health(session, viewer, project_id=project_id))
+
+
+@router.post("/joint-projects/{project_id}/check-ins", response_model=CheckInsOut, status_code=201)
+def project_check_in(project_id: RecordId, data: CheckInIn, session: Session = DbSession,
+                     viewer: Viewer = CurrentViewer):
+    """Answer this quarter's check-in on the project for your party; once per quarter."""
+    health.answer_project(session, viewer, project_id=project_id, data=data)
+    return health.project_health(session, viewer, project_id=project_id)["check_ins"]
+
+
+@router.get("/orgs/{external_id}/alerts", response_model=list[AlertOut])
+def alert_list(external_id: str, closed: Annotated[bool, Query(description="Dismissed and cleared ones too")] = False,
+               session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """The alerts of the daily check, newest first, each with its evidence and suggested action."""
+    return alerts.alerts_of(session, viewer, external_id=external_id, include_closed=closed)
+
+
+@router.post("/orgs/{external_id}/alerts/{alert_id}/dismiss", response_model=AlertOut)
+def dismiss_alert(external_id: str, alert_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """Set an alert aside: it is not raised again until its cause has gone and come back."""
+    return alerts.dismiss(session, viewer, external_id=external_id, alert_id=alert_id)

@@ -1,6 +1,8 @@
 """What the KPI pages and the API take in: entered figures, targets, alert thresholds and
 check-ins, each with its range (a value outside it is refused naming the field)."""
 
+from datetime import date, datetime
+
 from pydantic import BaseModel, Field, model_validator
 
 from innonet.text import InputModel
@@ -141,3 +143,78 @@ class SalesOut(SalesIn):
 class FinanceOut(FinanceIn):
     organisation: str
     organisation_name: str
+
+
+class FactorOut(BaseModel):
+    factor: str
+    label: str
+    value: float | None = Field(description="0 to 1; None when it cannot be judged (it then weighs nothing)")
+    reason: str
+    points: float | None
+    most: float | None = Field(description="The most points this factor can add, given the factors judged")
+
+
+class ProjectRef(BaseModel):
+    id: int
+    title: str
+    state: str
+
+
+class PartnershipOut(BaseModel):
+    partner: str
+    partner_name: str
+    country: str | None
+    score: int | None = Field(description="0-100; None when no factor can be judged")
+    factors: list[FactorOut]
+    last_activity: date | None
+    projects: list[ProjectRef]
+
+
+class AnswerOut(BaseModel):
+    quarter: str
+    organisation: str
+    organisation_name: str
+    own: bool
+    value: int
+    trust: int
+    communication: int
+    fairness: int
+    comment: str | None
+    average: float
+    answered_at: datetime
+
+
+class WaitingOut(BaseModel):
+    quarter: str
+    answers: int = Field(description="Answers of the other side(s) shown once yours is given")
+
+
+class CheckInsOut(BaseModel):
+    answers: list[AnswerOut]
+    waiting: list[WaitingOut]
+
+
+class PartnershipDetailOut(PartnershipOut):
+    check_ins: CheckInsOut
+    answered_this_quarter: bool
+
+
+class ProjectHealthOut(BaseModel):
+    project: ProjectRef
+    score: int | None
+    factors: list[FactorOut]
+    check_ins: CheckInsOut
+    answered_this_quarter: bool
+
+
+class AlertOut(BaseModel):
+    id: int
+    kind: str
+    subject: str
+    title: str
+    evidence: str
+    action_label: str
+    action_link: str
+    state: str
+    raised_on: date
+    closed_on: date | None

@@ -201,9 +201,10 @@ def finance_of(session: Session, viewer: Viewer, *, project_id: int) -> list[dic
              **{k: getattr(rows[o], k) if o in rows else None for k in FinanceIn.model_fields}} for o in mine]
 
 
-def set_finance(session: Session, viewer: Viewer, *, project_id: int, data: FinanceIn,
-                organisation: str | None = None) -> dict:
-    """Enter one party's own costs and revenues of a joint project (its members only)."""
+def party_acting(session: Session, viewer: Viewer, *, project_id: int, organisation: str | None,
+                 doing: str) -> tuple[JointProject, int]:
+    """The joint project and the party the viewer writes for in it: the one named (of the
+    viewer's), else the viewer's first."""
     ensure_can_write(viewer)
     project = projects.get_project(session, viewer, project_id=project_id, log=False)
     mine = [o for o in projects.party_ids(session, project_id=project.id) if o in viewer.member_of]
@@ -211,10 +212,17 @@ def set_finance(session: Session, viewer: Viewer, *, project_id: int, data: Fina
         party = organisations.get_organisation(session, external_id=organisation).id
         if party not in mine:
             raise InvalidInput.for_field("organisation", "you are not a member of that party to this project")
-    elif mine:
-        party = mine[0]
-    else:
-        raise Forbidden("Only a party's members enter its costs and revenues.")
+        return project, party
+    if not mine:
+        raise Forbidden(f"Only a party's members {doing}.")
+    return project, mine[0]
+
+
+def set_finance(session: Session, viewer: Viewer, *, project_id: int, data: FinanceIn,
+                organisation: str | None = None) -> dict:
+    """Enter one party's own costs and revenues of a joint project (its members only)."""
+    project, party = party_acting(session, viewer, project_id=project_id, organisation=organisation,
+                                  doing="enter its costs and revenues")
     values = data.model_dump()
     insert_once(session, ProjectFinance(project_id=project.id, organisation_id=party))
     row = session.scalar(select(ProjectFinance).where(ProjectFinance.project_id == project.id,

@@ -13,6 +13,7 @@ EVENTS = {
     "idea.created": "An idea is submitted to one of our challenges",
     "idea.stage_changed": "An idea of one of our challenges changes stage (decisions too)",
     "comment.created": "A comment on an idea of one of our challenges",
+    "alert.raised": "The daily check raises a partnership alert (a partnership decaying, an agreement expiring …)",
 }
 DELIVERY_STATUSES = {"pending": "Waiting", "delivered": "Delivered", "failed": "Failed"}
 
