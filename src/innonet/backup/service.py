@@ -51,7 +51,7 @@ def export_database(session: Session, out: TextIO) -> dict[str, int]:
     """Write every table to ``out`` as JSON; returns the number of rows per table."""
     counts, tables = {}, {}
     for table in _tables():
-        rows = session.execute(select(table).order_by(table.c.id)).mappings()
+        rows = session.execute(select(table).order_by(*table.primary_key.columns)).mappings()
         tables[table.name] = [{k: _encode(v) for k, v in row.items()} for row in rows]
         counts[table.name] = len(tables[table.name])
     revision = session.scalar(text("SELECT version_num FROM alembic_version"))
@@ -89,6 +89,8 @@ def restore_database(session: Session, source: TextIO) -> dict[str, int]:
         counts[table.name] = len(rows)
     if session.get_bind().dialect.name == "postgresql":
         for table in tables:  # ids were given explicitly; new rows must follow them
+            if "id" not in table.c:  # keyed by its organisation: no sequence
+                continue
             session.execute(text(
                 f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                 f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))
