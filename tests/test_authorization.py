@@ -351,6 +351,7 @@ RULES = {
     ("GET", "/api/v1/joint-projects/{project_id}/health"): item_reader,
     ("POST", "/api/v1/joint-projects/{project_id}/check-ins"): project_party,
     ("GET", "/api/v1/orgs/{external_id}/alerts"): party_insider,
+    ("GET", "/orgs/{external_id}/kpis"): party_insider,
     ("POST", "/api/v1/orgs/{external_id}/alerts/{alert_id}/dismiss"): org_writer,
     ("GET", "/knowledge"): everyone,
     ("GET", "/knowledge/new"): lambda role, side, visibility: role in WRITERS,

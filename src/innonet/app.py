@@ -156,6 +156,7 @@ def create_app(settings: Settings | None = None, *,
     from innonet.knowledge import api as knowledge_api
     from innonet.knowledge import views as knowledge_views
     from innonet.kpis import api as kpis_api
+    from innonet.kpis import views as kpis_views
     from innonet.matching import api as matching_api
     from innonet.matching import views as matching_views
     from innonet.network import api as network_api
@@ -174,7 +175,7 @@ def create_app(settings: Settings | None = None, *,
                    challenges_api, webhooks_api, projects_api, knowledge_api, kpis_api,
                    organisations_views, collaborations_views, sharing_views, accounts_views,
                    network_views, matching_views, jobs_views, imports_views, introductions_views,
-                   exports_views, challenges_views, webhooks_views, projects_views, knowledge_views):
+                   exports_views, challenges_views, webhooks_views, projects_views, knowledge_views, kpis_views):
         app.include_router(module.router)
 
     @app.get("/methods", include_in_schema=False)
