@@ -165,13 +165,14 @@ def register() -> None:
     from innonet.exports.cli import register as exports
     from innonet.imports.cli import register as imports
     from innonet.knowledge.cli import register as knowledge
+    from innonet.kpis.cli import register as kpis
     from innonet.matching.cli import register as matching
     from innonet.network.cli import register as network
     from innonet.organisations.cli import register as organisations
     from innonet.projects.cli import register as projects
 
     for add in (imports, organisations, collaborations, network, matching, accounts, backup,
-                exports, challenges, projects, knowledge):
+                exports, challenges, projects, knowledge, kpis):
         add(app)
 
 

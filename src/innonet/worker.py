@@ -22,6 +22,7 @@ def load_job_kinds() -> None:
     from innonet.knowledge import service as _knowledge  # noqa: F401
     from innonet.kpis import alerts as _alerts  # noqa: F401
     from innonet.kpis import network_figures as _network_figures  # noqa: F401
+    from innonet.kpis import report as _report  # noqa: F401
     from innonet.matching import service as _matching  # noqa: F401
     from innonet.network import service as _network  # noqa: F401
     from innonet.projects import exits as _exits  # noqa: F401

@@ -117,7 +117,8 @@ def joint_project(site) -> list[str]:
         knowing.update_item(session, writer, item_id=item.id, changes=KnowledgePatch(version=1, body="Less support."))
         p, k = f"/joint-projects/{project.id}", f"/knowledge/{item.id}"
         return ["/knowledge", "/knowledge?q=brackets+support", "/knowledge/new", k, f"{k}/edit", f"{k}/history",
-                "/joint-projects", "/joint-projects/new", p, f"{p}/edit",
+                "/joint-projects", "/joint-projects/new", p, f"{p}/edit", f"{p}/health",
+                f"/orgs/{ESA}/kpis", f"/orgs/{ESA}/partnerships/{FRAUNHOFER}", f"/orgs/{ESA}/report",
                 *(f"{p}/items/{kind}/new" for kind in ITEM_PATHS.values()),
                 *(f"{p}/items/{ITEM_PATHS[t]}/{i}/edit" for t, i in items.items())]
 

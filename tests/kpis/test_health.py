@@ -103,7 +103,8 @@ def test_a_decaying_partnership_alerts_the_organisations_admins_once_with_its_ac
     later = TODAY + timedelta(days=220)
     assert alerts.check_organisation(session, organisation=acme, today=later) == 1
     alert = _alerts(session, acme)[("decay", "open")]
-    assert alert.action_link == f"/orgs/{acme.external_id}/partnerships/{rival.external_id}"
+    assert alert.action_link == f"/orgs/{acme.external_id}/partners?preset=diversify_suppliers"
+    assert alert.action_label == "Renew or replace: find partners like Rival"
     assert "6 months" in alert.evidence
     told = {n.user_id for n in session.scalars(select(Notification).where(Notification.kind == "partnership_alert"))}
     assert told == {pair["users"]["acme_admin"].id}

@@ -195,3 +195,17 @@ def test_the_catalogue_defines_every_kpi(client):
     assert all(k["formula"] and k["better"] in ("higher", "lower") for k in catalogue)
     assert {"innovative_sales_share", "roi_realised", "country_hhi", "brokerage_percentile"} <= {
         k["kpi"] for k in catalogue}
+
+
+def test_partners_by_kind_and_country_year_by_year(client, session, orgs):
+    acme, uni, lab = orgs["acme"], orgs["uni"], orgs["lab"]
+    make_project(session, acme, uni, start_date=date(2019, 3, 1), end_date=date(2020, 6, 30))
+    make_project(session, acme, lab, start_date=date(2020, 1, 1), end_date=date(2020, 12, 31))
+    network_figures.refresh(session, this_year=2020)
+    session.commit()
+    found = client.get(f"/api/v1/orgs/{acme.external_id}/kpis?period=2020", headers=orgs["h"]["member"]).json()
+    years = {y["year"]: y for y in found["portfolio"]}
+    assert sorted(years) == [2019, 2020]
+    assert years[2019]["by_country"] == [{"country": "FI", "partners": 1}]
+    assert {c["category"]: c["partners"] for c in years[2020]["by_category"]} == {
+        "universities": 1, "research_organisations": 1}

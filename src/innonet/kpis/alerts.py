@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from innonet.accounts import service as accounts
 from innonet.analytics.diagnosis import BROKER_PERCENTILE
-from innonet.collaborations.models import Participation, Project
+from innonet.collaborations.models import Participation, Project, Relationship
 from innonet.db import insert_once, transaction
 from innonet.errors import NotFound
 from innonet.jobs.service import JobContext, job_kind
@@ -48,14 +48,9 @@ def _finder(organisation: Organisation, **query) -> str:
     return f"/orgs/{organisation.external_id}/partners?{urlencode(query, doseq=True)}"
 
 
-def _insider(organisation: Organisation, today: date) -> Viewer:
-    """Reads as a member of the organisation would."""
-    return Viewer(today=today, roles={organisation.id: "member"}, channel="job")
-
-
 def findings(session: Session, *, organisation: Organisation, today: date) -> list[Finding]:
     """Every cause for an alert the organisation has today."""
-    viewer = _insider(organisation, today)
+    viewer = service.member_viewer(organisation.id, today)
     limits = service.thresholds_of(session, organisation_id=organisation.id)
     found = []
     ties = health.partnership_rows(session, viewer, organisation=organisation)
@@ -65,8 +60,7 @@ def findings(session: Session, *, organisation: Organisation, today: date) -> li
         if last is None or (today - last).days > limits.decay_months * health.DAYS_PER_MONTH:
             running = [p for p in tie["projects"] if p["state"] == "active"]
             action = (("Review or exit the joint project", f"/joint-projects/{running[0]['id']}#review") if running
-                      else ("Check in with the partner, or end the relationship",
-                            f"/orgs/{organisation.external_id}/partnerships/{tie['partner']}"))
+                      else _renewal(session, organisation, tie))
             found.append(Finding("decay", f"partner:{tie['partner']}"[:40],
                                  f"Your partnership with {tie['partner_name']} is fading",
                                  f"No activity for more than {limits.decay_months} months: {recency['reason']}.",
@@ -75,6 +69,21 @@ def findings(session: Session, *, organisation: Organisation, today: date) -> li
     found += _network(session, organisation, today, limits)
     found += _low_checkins(session, organisation, today, limits.checkin_below)
     return found
+
+
+# The partner finder's preset that finds another partner like one recorded as this kind.
+PRESET_FOR_KIND = {"supplier": "diversify_suppliers", "research_partner": "research_partner",
+                   "customer": "new_market", "distributor": "new_market"}
+
+
+def _renewal(session: Session, organisation: Organisation, tie: dict) -> tuple[str, str]:
+    """For a fading relationship: find partners like this one (or, in the partnership's
+    page, check in or end it)."""
+    kinds = set(session.scalars(select(Relationship.kind).join(Organisation, Organisation.id == Relationship.partner_id)
+                                .where(Relationship.organisation_id == organisation.id,
+                                       Organisation.external_id == tie["partner"])))
+    preset = next((PRESET_FOR_KIND[k] for k in sorted(kinds) if k in PRESET_FOR_KIND), "balanced")
+    return f"Renew or replace: find partners like {tie['partner_name']}", _finder(organisation, preset=preset)
 
 
 def _expiring_agreements(session: Session, organisation: Organisation, today: date, days: int) -> list[Finding]:
@@ -203,12 +212,17 @@ def check_all(session: Session, *, today: date) -> dict:
     return {"organisations_checked": len(ids), "alerts_raised": raised}
 
 
-def alerts_of(session: Session, viewer: Viewer, *, external_id: str, include_closed: bool = False) -> list[Alert]:
-    organisation = service.organisation_for(session, viewer, external_id=external_id)
-    query = select(Alert).where(Alert.organisation_id == organisation.id)
+def open_alerts(session: Session, *, organisation_id: int, include_closed: bool = False) -> list[Alert]:
+    """The organisation's alerts, newest first (open ones only unless ``include_closed``)."""
+    query = select(Alert).where(Alert.organisation_id == organisation_id)
     if not include_closed:
         query = query.where(Alert.state == "open")
     return list(session.scalars(query.order_by(Alert.raised_on.desc(), Alert.id.desc()).limit(200)))
+
+
+def alerts_of(session: Session, viewer: Viewer, *, external_id: str, include_closed: bool = False) -> list[Alert]:
+    organisation = service.organisation_for(session, viewer, external_id=external_id)
+    return open_alerts(session, organisation_id=organisation.id, include_closed=include_closed)
 
 
 def dismiss(session: Session, viewer: Viewer, *, external_id: str, alert_id: int) -> Alert:

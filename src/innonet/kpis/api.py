@@ -3,17 +3,19 @@ people enter (joint-project costs and revenues, yearly sales of new products, ta
 alert thresholds)."""
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from innonet.kpis import alerts, health, service
+from innonet.kpis import alerts, cluster, health, report, service
 from innonet.kpis.schemas import (
     AlertOut,
     CatalogueOut,
     CheckInIn,
     CheckInsOut,
+    ClusterKpisOut,
     FinanceIn,
     FinanceOut,
     KpisOut,
@@ -173,3 +175,48 @@ def alert_list(external_id: str, closed: Annotated[bool, Query(description="Dism
 def dismiss_alert(external_id: str, alert_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
     """Set an alert aside: it is not raised again until its cause has gone and come back."""
     return alerts.dismiss(session, viewer, external_id=external_id, alert_id=alert_id)
+
+
+ReportFormat = Literal["csv", "html", "pdf"]
+
+
+def _report_answer(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None,
+                   format: str) -> Response:
+    if format == "pdf":
+        job = report.start_pdf(session, viewer, external_id=external_id, period=period)
+        return RedirectResponse(f"/api/v1/jobs/{job.id}/file", status_code=303)
+    found = report.report_for(session, viewer, external_id=external_id, period=period)
+    name = f"innonet-report-{external_id or 'cluster'}-{found['period']}.{format}"
+    if format == "csv":
+        return Response(report.as_csv(found), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return HTMLResponse(report.as_html(found))
+
+
+REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    303: {"description": "PDF: follow to /api/v1/jobs/{id}/file, 202 while it is written, then the file"},
+    200: {"content": {"text/csv": {}, "text/html": {}}}}
+
+
+@router.get("/orgs/{external_id}/report", responses=REPORT_RESPONSES, response_class=Response)
+def organisation_report(external_id: str, period: Period = None, format: ReportFormat = "html",
+                        session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """The organisation's quarterly report (its members): the KPIs with their trends and
+    targets, alerts, the survey comparison and partnership health, as HTML or CSV at once,
+    or as PDF written by a background job."""
+    return _report_answer(session, viewer, external_id=external_id, period=period, format=format)
+
+
+@router.get("/cluster/kpis", response_model=ClusterKpisOut)
+def cluster_kpis(period: Period = None, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+    """The KPIs aggregated over the organisations that consent to be counted (cluster
+    managers): counts summed, other figures the members' median, none made of fewer than
+    three members; and the cluster's network over time."""
+    return cluster.cluster_kpis(session, viewer, period=period)
+
+
+@router.get("/cluster/report", responses=REPORT_RESPONSES, response_class=Response)
+def cluster_report(period: Period = None, format: ReportFormat = "html", session: Session = DbSession,
+                   viewer: Viewer = CurrentViewer):
+    """The cluster's quarterly report (cluster managers), as HTML, CSV or PDF (a job)."""
+    return _report_answer(session, viewer, external_id=None, period=period, format=format)

@@ -78,7 +78,7 @@ class TrendPoint(BaseModel):
     value: float | None
 
 
-class KpiOut(BaseModel):
+class KpiBase(BaseModel):
     kpi: str
     label: str
     group: str
@@ -86,6 +86,9 @@ class KpiOut(BaseModel):
     better: str
     formula: str
     period: str = Field(description="The quarter or year the value is for (yearly KPIs: the period's year)")
+
+
+class KpiOut(KpiBase):
     value: float | None = Field(description="None: the period holds no data for it (never 0 for want of data)")
     target: float | None
     status: str | None = Field(description="'met' or 'not met' against the target")
@@ -118,12 +121,31 @@ class SurveyOut(BaseModel):
     source: str
 
 
+class CategoryCount(BaseModel):
+    category: str
+    label: str
+    partners: int
+
+
+class CountryCount(BaseModel):
+    country: str | None = Field(description="Two letters; None when unknown")
+    partners: int
+
+
+class PortfolioYear(BaseModel):
+    year: int
+    partners: int
+    by_category: list[CategoryCount]
+    by_country: list[CountryCount]
+
+
 class KpisOut(BaseModel):
     organisation: str
     period: str
     kpis: list[KpiOut]
     funnel: list[StageOut]
     survey: SurveyOut
+    portfolio: list[PortfolioYear] = Field(description="Partners by kind and by country, year by year")
 
 
 class CatalogueOut(BaseModel):
@@ -218,3 +240,30 @@ class AlertOut(BaseModel):
     state: str
     raised_on: date
     closed_on: date | None
+
+
+class ClusterTrendPoint(TrendPoint):
+    contributors: int = Field(description="Consenting members with data for it (withheld below 3)")
+
+
+class ClusterKpiOut(KpiBase):
+    aggregate: str = Field(description="'sum' for counts, else 'median' over the members")
+    value: float | None = Field(description="None when withheld (fewer than 3 members with data) or no data")
+    contributors: int
+    withheld: bool
+    trend: list[ClusterTrendPoint]
+
+
+class ClusterYearOut(BaseModel):
+    year: int
+    members_with_partners: int
+    partners: int
+    links_among_members: int
+
+
+class ClusterKpisOut(BaseModel):
+    period: str
+    members: int
+    min_contributors: int
+    kpis: list[ClusterKpiOut]
+    network: list[ClusterYearOut]

@@ -183,6 +183,11 @@ def organisation_for(session: Session, viewer: Viewer, *, external_id: str) -> O
     return organisation
 
 
+def member_viewer(organisation_id: int, today: date) -> Viewer:
+    """Reads as a member of the organisation would (for its jobs, reports and aggregates)."""
+    return Viewer(today=today, roles={organisation_id: "member"}, channel="job")
+
+
 def _writable(session: Session, viewer: Viewer, *, external_id: str) -> Organisation:
     ensure_can_write(viewer)
     return organisation_for(session, viewer, external_id=external_id)
@@ -326,7 +331,8 @@ class _Records:
     network: dict[int, NetworkYear]
 
 
-def _records(session: Session, viewer: Viewer, organisation_id: int) -> _Records:
+def records_of(session: Session, viewer: Viewer, organisation_id: int) -> _Records:
+    """What one organisation's KPIs are computed from, as the viewer may read it."""
     ideas = challenges.idea_condition(viewer)
     submitted = list(session.scalars(select(Idea.created_at).where(
         Idea.organisation_id == organisation_id, Idea.merged_into_id.is_(None), ideas)))
@@ -443,9 +449,14 @@ def target_status(kpi: str, value: float | None, target: float | None) -> str | 
 
 def organisation_kpis(session: Session, viewer: Viewer, *, external_id: str, period: str | None = None) -> dict:
     """Every KPI of the catalogue for one period, with its trend, target and status."""
-    organisation = organisation_for(session, viewer, external_id=external_id)
+    return kpis_of(session, viewer, organisation=organisation_for(session, viewer, external_id=external_id),
+                   period=period)
+
+
+def kpis_of(session: Session, viewer: Viewer, *, organisation: Organisation, period: str | None) -> dict:
+    """:func:`organisation_kpis` for an organisation the caller has let the viewer read."""
     chosen = parse_period(period, today=viewer.today)
-    records = _records(session, viewer, organisation.id)
+    records = records_of(session, viewer, organisation.id)
     targets = dict(session.execute(select(KpiTarget.kpi, KpiTarget.target).where(
         KpiTarget.organisation_id == organisation.id)).all())
     found = []
@@ -461,7 +472,20 @@ def organisation_kpis(session: Session, viewer: Viewer, *, external_id: str, per
     return {"organisation": organisation, "period": chosen.label, "kpis": found,
             "funnel": _funnel(session, viewer, organisation.id, chosen),
             "survey": survey_comparison(session, viewer, organisation=organisation, year=chosen.year,
-                                        network=records.network)}
+                                        network=records.network),
+            "portfolio": portfolio_by_year(records.network, last_year=chosen.year)}
+
+
+def portfolio_by_year(network: dict[int, NetworkYear], *, last_year: int) -> list[dict]:
+    """The partners by kind and by country in each year held, up to ``last_year`` (the
+    last YEARS_IN_TREND), from the public network figures."""
+    years = sorted(y for y in network if last_year - YEARS_IN_TREND < y <= last_year)
+    return [{"year": y, "partners": network[y].partners,
+             "by_category": [{"category": c, "label": label, "partners": network[y].by_category[c]}
+                             for c, label in PARTNER_CATEGORIES.items() if network[y].by_category.get(c)],
+             "by_country": [{"country": c or None, "partners": k} for c, k in
+                            sorted(network[y].by_country.items(), key=lambda item: (-item[1], item[0]))]}
+            for y in years]
 
 
 def _funnel(session: Session, viewer: Viewer, organisation_id: int, period: Period) -> list[dict]:

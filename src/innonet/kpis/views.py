@@ -1,45 +1,200 @@
-"""Pages: an organisation's KPIs with their trends, partnerships with their health, and
-the alerts of the daily check with their suggested actions."""
+"""Pages: an organisation's KPIs with their trends, alerts and actions, the figures it
+enters, its partnerships with their health and check-ins, a joint project's health, the
+quarterly report and the cluster manager's KPIs."""
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
-from innonet.kpis import alerts, health, service
+from innonet.errors import InnonetError
+from innonet.kpis import alerts, cluster, health, report, service
+from innonet.kpis.models import CHECKIN_QUESTIONS
+from innonet.kpis.schemas import CheckInIn, SalesIn, TargetIn, ThresholdsIn
 from innonet.roles import Viewer
-from innonet.web import CurrentViewer, DbSession, render, template_globals
+from innonet.web import (
+    CurrentViewer,
+    DbSession,
+    PostedForm,
+    RecordId,
+    form_errors,
+    redirect_with_flash,
+    render,
+    template_globals,
+)
 
 router = APIRouter(include_in_schema=False)
-template_globals(KPI_GROUPS=service.GROUPS)
+template_globals(KPI_GROUPS=service.GROUPS, CHECKIN_QUESTIONS=CHECKIN_QUESTIONS)
+PeriodQuery = Query(None, max_length=10)
+SAVED_CHECK_IN = "Check-in saved: the other side's answers for this quarter are shown once they give theirs."
 
 
-def shown(value: float | None, unit: str) -> str:
-    """A KPI's value in words a reader takes in at once ("no data" when there is none)."""
-    if value is None:
-        return "no data"
-    if unit == "share":
-        return f"{100 * value:.0f} %"
-    if unit == "ratio":
-        return f"{value:.2f}"
-    if unit == "index":
-        return f"{value:.2f}"
-    if unit == "days":
-        return f"{value:.0f} days"
-    if unit == "percentile":
-        return f"{value:.0f}th"
-    return f"{value:,.0f}"
+def _fields(form: FormData, names) -> dict:
+    """The form's values for these fields, blanks left out (so that a model says "required")."""
+    return {name: value for name in names if (value := str(form.get(name) or "").strip())}
 
 
-template_globals(kpi_shown=shown)
-
-
-@router.get("/orgs/{external_id}/kpis", response_class=HTMLResponse)
-def kpis_page(request: Request, external_id: str,
-              period: str | None = Query(None, max_length=10), session: Session = DbSession,
-              viewer: Viewer = CurrentViewer):
+def _kpis_page(request: Request, session: Session, viewer: Viewer, *, external_id: str, period: str | None,
+               errors: dict | None = None, values: dict | None = None, status_code: int = 200) -> HTMLResponse:
     found = service.organisation_kpis(session, viewer, external_id=external_id, period=period)
     organisation = found["organisation"]
     return render(request, "kpis.html", {
-        "o": organisation, "found": found,
+        "o": organisation, "found": found, "errors": errors or {}, "values": values or {},
         "alerts": alerts.alerts_of(session, viewer, external_id=external_id),
-        "partnerships": health.partnership_rows(session, viewer, organisation=organisation)[:10]})
+        "partnerships": health.partnership_rows(session, viewer, organisation=organisation),
+        "thresholds": service.thresholds_of(session, organisation_id=organisation.id),
+        "may_set_thresholds": viewer.can_write and viewer.admin_of(organisation.id)}, status_code=status_code)
+
+
+@router.get("/orgs/{external_id}/kpis", response_class=HTMLResponse)
+def kpis_page(request: Request, external_id: str, period: str | None = PeriodQuery, session: Session = DbSession,
+              viewer: Viewer = CurrentViewer):
+    return _kpis_page(request, session, viewer, external_id=external_id, period=period)
+
+
+def _entered(request: Request, session: Session, viewer: Viewer, *, external_id: str, form: FormData, names,
+             save, done: str, field: str) -> Response:
+    """Save what one of the KPI page's forms entered, or show the page again with what went wrong."""
+    values = _fields(form, names)
+    period = str(form.get("period") or "")[:10] or None
+    try:
+        save(values)
+    except (ValidationError, InnonetError) as error:
+        if isinstance(error, InnonetError) and error.status_code != 422:
+            raise
+        return _kpis_page(request, session, viewer, external_id=external_id, period=period,
+                          errors=form_errors(error, field), values=values, status_code=422)
+    return redirect_with_flash(request, f"/orgs/{external_id}/kpis?period={period or ''}{done}", "Saved.")
+
+
+@router.post("/orgs/{external_id}/kpis/sales", response_class=HTMLResponse)
+def enter_sales(request: Request, external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer,
+                form: FormData = PostedForm):
+    return _entered(request, session, viewer, external_id=external_id, form=form, names=SalesIn.model_fields,
+                    done="#outcomes", field="turnover", save=lambda values: service.set_sales(
+                        session, viewer, external_id=external_id, data=SalesIn.model_validate(values)))
+
+
+@router.post("/orgs/{external_id}/kpis/thresholds", response_class=HTMLResponse)
+def set_thresholds(request: Request, external_id: str, session: Session = DbSession,
+                   viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+    return _entered(request, session, viewer, external_id=external_id, form=form, names=ThresholdsIn.model_fields,
+                    done="#thresholds", field="decay_months", save=lambda values: service.set_thresholds(
+                        session, viewer, external_id=external_id, data=ThresholdsIn.model_validate(values)))
+
+
+@router.post("/orgs/{external_id}/kpis/{kpi}/target", response_class=HTMLResponse)
+def set_target(request: Request, external_id: str, kpi: str, session: Session = DbSession,
+               viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+    def save(values: dict) -> None:
+        if not values.get("target"):
+            service.delete_target(session, viewer, external_id=external_id, kpi=kpi[:40])
+            return
+        service.set_target(session, viewer, external_id=external_id, kpi=kpi[:40], data=TargetIn.model_validate(values))
+
+    return _entered(request, session, viewer, external_id=external_id, form=form, names=("target",),
+                    done=f"#kpi-{kpi[:40]}", field="target", save=save)
+
+
+@router.post("/orgs/{external_id}/alerts/{alert_id}/dismiss", response_class=HTMLResponse)
+def dismiss_alert(request: Request, external_id: str, alert_id: RecordId, session: Session = DbSession,
+                  viewer: Viewer = CurrentViewer):
+    alerts.dismiss(session, viewer, external_id=external_id, alert_id=alert_id)
+    return redirect_with_flash(request, f"/orgs/{external_id}/kpis#alerts",
+                               "Alert set aside: it comes back only if its cause goes and returns.")
+
+
+@router.get("/orgs/{external_id}/report")
+def report_page(request: Request, external_id: str, period: str | None = PeriodQuery, format: str = "html",
+                session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
+    """The quarterly report: the document itself, its CSV, or its PDF (written by a job)."""
+    return _report(session, viewer, external_id=external_id, period=period, format=format)
+
+
+@router.get("/cluster/report")
+def cluster_report_page(period: str | None = PeriodQuery, format: str = "html", session: Session = DbSession,
+                        viewer: Viewer = CurrentViewer) -> Response:
+    return _report(session, viewer, external_id=None, period=period, format=format)
+
+
+def _report(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None,
+            format: str) -> Response:
+    report.check_format(format[:10])
+    if format == "pdf":
+        job = report.start_pdf(session, viewer, external_id=external_id, period=period)
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    found = report.report_for(session, viewer, external_id=external_id, period=period)
+    if format == "csv":
+        name = f"innonet-report-{external_id or 'cluster'}-{found['period']}.csv"
+        return Response(report.as_csv(found), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return HTMLResponse(report.as_html(found))
+
+
+@router.get("/cluster/kpis", response_class=HTMLResponse)
+def cluster_page(request: Request, period: str | None = PeriodQuery, session: Session = DbSession,
+                 viewer: Viewer = CurrentViewer):
+    return render(request, "cluster_kpis.html", {"found": cluster.cluster_kpis(session, viewer, period=period)})
+
+
+# ---------------------------------------------------------------- health and check-ins
+
+def _partnership_page(request: Request, session: Session, viewer: Viewer, *, external_id: str, partner: str,
+                      errors: dict | None = None, values: dict | None = None, status_code: int = 200):
+    found = health.partnership(session, viewer, external_id=external_id, partner=partner)
+    return render(request, "partnership.html", {
+        "found": found, "o": found["organisation"], "title": found["partner"].name,
+        "post_to": f"/orgs/{external_id}/partnerships/{partner}/check-ins", "back": f"/orgs/{external_id}/kpis",
+        "errors": errors or {}, "values": values or {}}, status_code=status_code)
+
+
+@router.get("/orgs/{external_id}/partnerships/{partner}", response_class=HTMLResponse)
+def partnership_page(request: Request, external_id: str, partner: str, session: Session = DbSession,
+                     viewer: Viewer = CurrentViewer):
+    return _partnership_page(request, session, viewer, external_id=external_id, partner=partner)
+
+
+@router.post("/orgs/{external_id}/partnerships/{partner}/check-ins", response_class=HTMLResponse)
+def partnership_check_in(request: Request, external_id: str, partner: str, session: Session = DbSession,
+                         viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+    values = _fields(form, CheckInIn.model_fields)
+    try:
+        health.answer_partnership(session, viewer, external_id=external_id, partner=partner,
+                                  data=CheckInIn.model_validate(values))
+    except (ValidationError, InnonetError) as error:
+        if isinstance(error, InnonetError) and error.status_code not in (409, 422):
+            raise
+        return _partnership_page(request, session, viewer, external_id=external_id, partner=partner,
+                                 errors=form_errors(error, "value"), values=values,
+                                 status_code=getattr(error, "status_code", 422))
+    return redirect_with_flash(request, f"/orgs/{external_id}/partnerships/{partner}#check-ins", SAVED_CHECK_IN)
+
+
+def _project_page(request: Request, session: Session, viewer: Viewer, *, project_id: int,
+                  errors: dict | None = None, values: dict | None = None, status_code: int = 200):
+    found = health.project_health(session, viewer, project_id=project_id)
+    return render(request, "partnership.html", {
+        "found": found, "title": found["project"].title, "post_to": f"/joint-projects/{project_id}/check-ins",
+        "back": f"/joint-projects/{project_id}", "errors": errors or {}, "values": values or {}},
+        status_code=status_code)
+
+
+@router.get("/joint-projects/{project_id}/health", response_class=HTMLResponse)
+def project_health_page(request: Request, project_id: RecordId, session: Session = DbSession,
+                        viewer: Viewer = CurrentViewer):
+    return _project_page(request, session, viewer, project_id=project_id)
+
+
+@router.post("/joint-projects/{project_id}/check-ins", response_class=HTMLResponse)
+def project_check_in(request: Request, project_id: RecordId, session: Session = DbSession,
+                     viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+    values = _fields(form, CheckInIn.model_fields)
+    try:
+        health.answer_project(session, viewer, project_id=project_id, data=CheckInIn.model_validate(values))
+    except (ValidationError, InnonetError) as error:
+        if isinstance(error, InnonetError) and error.status_code not in (409, 422):
+            raise
+        return _project_page(request, session, viewer, project_id=project_id, errors=form_errors(error, "value"),
+                             values=values, status_code=getattr(error, "status_code", 422))
+    return redirect_with_flash(request, f"/joint-projects/{project_id}/health#check-ins", SAVED_CHECK_IN)

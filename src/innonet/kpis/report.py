@@ -1,0 +1,137 @@
+"""The quarterly report of an organisation or of the cluster: one HTML document (the page,
+and the PDF WeasyPrint renders from it) and a CSV with the same figures. The PDF is written
+by a background job; the command line writes any of the three at once.
+"""
+
+import csv
+import io
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from innonet.db import transaction, utcnow
+from innonet.errors import InvalidInput
+from innonet.jobs.queue import web_queue
+from innonet.jobs.service import JobContext, files_dir, job_kind
+from innonet.kpis import alerts, cluster, health, service
+from innonet.organisations.models import Organisation
+from innonet.roles import Viewer
+from innonet.web import template_globals, templates
+
+REPORT_JOB = "kpis.report_pdf"
+FORMATS = ("pdf", "csv", "html")
+CSV_COLUMNS = ("section", "kpi", "label", "period", "value", "unit", "target", "status", "contributors")
+
+
+def shown(value: float | None, unit: str) -> str:
+    """A KPI's value as the pages and reports write it ("no data" when there is none)."""
+    if value is None:
+        return "no data"
+    if unit == "share":
+        return f"{100 * value:.1f} %"
+    if unit in ("ratio", "index"):
+        return f"{value:.2f}"
+    if unit == "days":
+        return f"{value:.0f} days"
+    if unit == "percentile":
+        return f"{value:.0f}th"
+    return f"{value:,.0f}"
+
+
+template_globals(kpi_shown=shown)
+
+
+def check_format(format: str) -> None:
+    if format not in FORMATS:
+        raise InvalidInput.for_field("format", f"{format[:10]!r} is not one of {', '.join(FORMATS)}")
+
+
+def organisation_report(session: Session, viewer: Viewer, *, organisation: Organisation, period: str | None) -> dict:
+    """Everything the organisation's report holds, as ``viewer`` (one of its members) reads it."""
+    found = service.kpis_of(session, viewer, organisation=organisation, period=period)
+    open_alerts = alerts.open_alerts(session, organisation_id=organisation.id)
+    return found | {"title": f"{organisation.name}: quarterly report {found['period']}", "cluster": False,
+                    "partnerships": health.partnership_rows(session, viewer, organisation=organisation),
+                    "alerts": open_alerts, "made_on": utcnow().date()}
+
+
+def cluster_report(session: Session, viewer: Viewer, *, period: str | None) -> dict:
+    found = cluster.cluster_kpis(session, viewer, period=period)
+    return found | {"title": f"Cluster report {found['period']}", "cluster": True, "made_on": utcnow().date()}
+
+
+def as_html(report: dict) -> str:
+    return templates.env.get_template("kpi_report.html").render(r=report)
+
+
+def as_csv(report: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for k in report["kpis"]:
+        writer.writerow([k["group"], k["kpi"], k["label"], k["period"],
+                         "" if k["value"] is None else round(k["value"], 6), k["unit"],
+                         "" if k.get("target") is None else k["target"], k.get("status") or "",
+                         k.get("contributors", "")])
+    if not report["cluster"]:
+        survey = report["survey"]
+        for t in survey["types"]:
+            writer.writerow(["survey", t["type"], t["label"], survey["year"], t["partners"], "partners",
+                             t["eu_share"], "", ""])
+        for p in report["partnerships"]:
+            writer.writerow(["health", p["partner"], p["partner_name"], report["period"],
+                             "" if p["score"] is None else p["score"], "score", "", "", ""])
+    else:
+        for n in report["network"]:
+            for name in ("members_with_partners", "partners", "links_among_members"):
+                writer.writerow(["cluster_network", name, name.replace("_", " "), n["year"], n[name], "count",
+                                 "", "", ""])
+    return out.getvalue()
+
+
+def as_pdf(report: dict) -> bytes:
+    from weasyprint import HTML  # imported on use: it loads Pango, which a page never needs
+
+    return HTML(string=as_html(report)).write_pdf()
+
+
+def render(report: dict, format: str) -> bytes:
+    check_format(format)
+    if format == "pdf":
+        return as_pdf(report)
+    return (as_csv(report) if format == "csv" else as_html(report)).encode("utf-8")
+
+
+def report_for(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None) -> dict:
+    """The report of the organisation (its members) or, without one, of the cluster."""
+    service.parse_period(period, today=viewer.today)
+    if external_id is None:
+        return cluster_report(session, viewer, period=period)
+    organisation = service.organisation_for(session, viewer, external_id=external_id)
+    return organisation_report(session, service.member_viewer(organisation.id, viewer.today),
+                               organisation=organisation, period=period)
+
+
+def start_pdf(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None):
+    """A job that writes the report's PDF (checked first: a bad request fails now, not in the job)."""
+    report_for(session, viewer, external_id=external_id, period=period)
+    return web_queue(session).submit(REPORT_JOB, {"organisation": external_id, "period": period,
+                                                  "today": viewer.today.isoformat()}, user_id=viewer.user_id)
+
+
+@job_kind(REPORT_JOB, title="Write a quarterly report as PDF")
+def _report_job(context: JobContext) -> dict:
+    from innonet.accounts import service as accounts
+
+    today = date.fromisoformat(context.params["today"])
+    with transaction(context.sessions, writes=False) as session:
+        viewer = accounts.viewer_of(session, user_id=context.user_id, today=today, channel="job")
+        report = report_for(session, viewer, external_id=context.params["organisation"],
+                            period=context.params["period"])
+    name = f"innonet-report-{context.params['organisation'] or 'cluster'}-{report['period']}-{context.job_id}.pdf"
+    path = files_dir(context.settings) / name
+    partial = path.with_suffix(".partial")
+    partial.write_bytes(as_pdf(report))
+    partial.replace(path)
+    return {"link": f"/jobs/{context.job_id}/file", "link_text": "Download the PDF report",
+            "file": path.name, "bytes": path.stat().st_size}
