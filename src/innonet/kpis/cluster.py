@@ -53,7 +53,7 @@ def cluster_kpis(session: Session, viewer: Viewer, *, period: str | None = None)
                       "better": spec.better, "formula": spec.formula, "period": shown.label,
                       "aggregate": "sum" if spec.unit == "count" else "median",
                       "value": trend[-1]["value"], "contributors": int(trend[-1]["contributors"]),
-                      "withheld": int(trend[-1]["contributors"]) < MIN_CONTRIBUTORS, "target": None, "status": None,
+                      "withheld": 0 < int(trend[-1]["contributors"]) < MIN_CONTRIBUTORS, "target": None, "status": None,
                       "trend": trend})
     return {"period": chosen.label, "members": len(members), "min_contributors": MIN_CONTRIBUTORS,
             "kpis": found, "network": _network_over_time(session, members, chosen.year)}

@@ -250,7 +250,7 @@ class ClusterKpiOut(KpiBase):
     aggregate: str = Field(description="'sum' for counts, else 'median' over the members")
     value: float | None = Field(description="None when withheld (fewer than 3 members with data) or no data")
     contributors: int
-    withheld: bool
+    withheld: bool = Field(description="Members have data for it, but fewer than 3: the value is held back")
     trend: list[ClusterTrendPoint]
 
 
