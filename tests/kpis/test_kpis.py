@@ -209,3 +209,39 @@ def test_partners_by_kind_and_country_year_by_year(client, session, orgs):
     assert years[2019]["by_country"] == [{"country": "FI", "partners": 1}]
     assert {c["category"]: c["partners"] for c in years[2020]["by_category"]} == {
         "universities": 1, "research_organisations": 1}
+
+
+def test_the_idea_funnel_per_period_and_per_challenge(client, session, orgs):
+    from innonet.accounts import service as accounts
+    from innonet.challenges import service as challenging
+    from innonet.challenges.schemas import ChallengeIn, IdeaIn
+
+    acme, uni = orgs["acme"], orgs["uni"]
+    admin = accounts.viewer_of(session, user_id=make_user(session, acme, role="admin").id, today=date.today(),
+                               channel="api")
+    author = accounts.viewer_of(session, user_id=make_user(session, uni).id, today=date.today(), channel="api")
+    challenge = challenging.create_challenge(session, admin, data=ChallengeIn(
+        organisation=acme.external_id, title="Lighter cups", problem="Too heavy.", visibility="network"))
+    challenge.state = "open"
+    ideas = [challenging.submit_idea(session, author, data=IdeaIn(
+        challenge=challenge.id, title=f"Idea {n}", description="Thinner walls.", accept_terms=True)) for n in range(3)]
+    for stage in ("screening", "evaluation"):
+        challenging.move_idea(session, admin, idea_id=ideas[0].id, stage=stage)
+    challenging.move_idea(session, admin, idea_id=ideas[0].id, stage="selected", reason="Lightest.")
+    session.commit()
+    found = client.get(f"/api/v1/orgs/{acme.external_id}/kpis", headers=orgs["h"]["member"]).json()
+    assert _kpi(found, "ideas_received")["value"] == 3
+    assert _kpi(found, "idea_selection_rate")["value"] == pytest.approx(1 / 3)
+    assert found["challenges"] == [{"challenge": challenge.id, "title": "Lighter cups", "ideas": 3, "selected": 1,
+                                    "selection_rate": pytest.approx(1 / 3)}]
+    stages = {s["stage"]: s for s in found["funnel"]}
+    assert stages["submitted"]["reached"] == 3 and stages["selected"]["reached"] == 1
+    assert stages["screening"]["conversion"] == 0.333  # rounded as in the challenge metrics
+    # Uni submitted them: they are its ideas submitted; a year before holds none.
+    uni_member = bearer(session, make_user(session, uni))
+    session.commit()
+    theirs = client.get(f"/api/v1/orgs/{uni.external_id}/kpis", headers=uni_member).json()
+    assert _kpi(theirs, "ideas_submitted")["value"] == 3
+    earlier = client.get(f"/api/v1/orgs/{acme.external_id}/kpis?period={THIS_YEAR - 1}",
+                         headers=orgs["h"]["member"]).json()
+    assert _kpi(earlier, "ideas_received")["value"] == 0 and _kpi(earlier, "idea_selection_rate")["value"] is None

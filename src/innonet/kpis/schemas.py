@@ -139,11 +139,20 @@ class PortfolioYear(BaseModel):
     by_country: list[CountryCount]
 
 
+class ChallengeIdeas(BaseModel):
+    challenge: int
+    title: str
+    ideas: int = Field(description="Ideas received in the period")
+    selected: int = Field(description="Of those, how many reached “selected” or a later stage")
+    selection_rate: float | None
+
+
 class KpisOut(BaseModel):
     organisation: str
     period: str
     kpis: list[KpiOut]
     funnel: list[StageOut]
+    challenges: list[ChallengeIdeas] = Field(description="The organisation's challenges with ideas in the period")
     survey: SurveyOut
     portfolio: list[PortfolioYear] = Field(description="Partners by kind and by country, year by year")
 

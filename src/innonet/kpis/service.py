@@ -8,7 +8,7 @@ so a record of another organisation that the member may not read never moves a f
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 
 from sqlalchemy import and_, delete, func, or_, select
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from innonet.analytics.diagnosis import CATEGORY_OF_KIND, PARTNER_CATEGORIES, partner_category
 from innonet.challenges import service as challenges
-from innonet.challenges.models import Challenge, Idea, IdeaEvent
+from innonet.challenges.models import Challenge, Idea, IdeaAuthor, IdeaEvent
 from innonet.collaborations.models import INVERSE_KINDS, Participation, Project, Relationship
 from innonet.db import insert_once, utcnow
 from innonet.errors import Forbidden, InvalidInput, NotFound
@@ -43,7 +43,8 @@ class Kpi:
 GROUPS = {"funnel": "Innovation funnel", "outcomes": "Outcomes", "network": "Network"}
 CATALOGUE = {
     "ideas_submitted": Kpi("Ideas submitted", "funnel", "count", "higher", "quarter",
-                           "Ideas the organisation submitted (its own or to others' challenges) in the period."),
+                           "Ideas its people wrote (to its own challenges, to others' or free ones), "
+                           "submitted in the period."),
     "ideas_received": Kpi("Ideas received", "funnel", "count", "higher", "quarter",
                           "Ideas submitted to the organisation's challenges in the period."),
     "idea_selection_rate": Kpi("Ideas selected", "funnel", "share", "higher", "quarter",
@@ -334,8 +335,11 @@ class _Records:
 def records_of(session: Session, viewer: Viewer, organisation_id: int) -> _Records:
     """What one organisation's KPIs are computed from, as the viewer may read it."""
     ideas = challenges.idea_condition(viewer)
+    # Ideas its people wrote (confirmed authors), to its own challenges or to others'.
+    authored = select(IdeaAuthor.idea_id).where(IdeaAuthor.organisation_id == organisation_id,
+                                                IdeaAuthor.confirmed_at.is_not(None))
     submitted = list(session.scalars(select(Idea.created_at).where(
-        Idea.organisation_id == organisation_id, Idea.merged_into_id.is_(None), ideas)))
+        Idea.id.in_(authored), Idea.merged_into_id.is_(None), ideas)))
     reached = select(IdeaEvent.idea_id).where(IdeaEvent.to_stage.in_(SELECTED_STAGES))
     received = [(at, bool(selected)) for at, selected in session.execute(
         select(Idea.created_at, or_(Idea.stage.in_(SELECTED_STAGES), Idea.id.in_(reached)))
@@ -471,6 +475,7 @@ def kpis_of(session: Session, viewer: Viewer, *, organisation: Organisation, per
                       for p in _trend_periods(spec, shown, records)]})
     return {"organisation": organisation, "period": chosen.label, "kpis": found,
             "funnel": _funnel(session, viewer, organisation.id, chosen),
+            "challenges": ideas_by_challenge(session, viewer, organisation_id=organisation.id, period=chosen),
             "survey": survey_comparison(session, viewer, organisation=organisation, year=chosen.year,
                                         network=records.network),
             "portfolio": portfolio_by_year(records.network, last_year=chosen.year)}
@@ -488,12 +493,32 @@ def portfolio_by_year(network: dict[int, NetworkYear], *, last_year: int) -> lis
             for y in years]
 
 
+def _submitted_in(period: Period):
+    return and_(Idea.created_at >= datetime.combine(period.start, time.min, tzinfo=UTC),
+                Idea.created_at < datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=UTC))
+
+
+def ideas_by_challenge(session: Session, viewer: Viewer, *, organisation_id: int, period: Period) -> list[dict]:
+    """The organisation's challenges with the ideas each received in the period (those the
+    viewer may read) and how many of them reached "selected" or later."""
+    reached = select(IdeaEvent.idea_id).where(IdeaEvent.to_stage.in_(SELECTED_STAGES))
+    selected = or_(Idea.stage.in_(SELECTED_STAGES), Idea.id.in_(reached))
+    in_period = and_(Idea.challenge_id == Challenge.id, Idea.merged_into_id.is_(None),
+                     challenges.idea_condition(viewer), _submitted_in(period))
+    rows = session.execute(
+        select(Challenge.id, Challenge.title, func.count(Idea.id), func.count(Idea.id).filter(selected))
+        .join(Idea, in_period)
+        .where(Challenge.organisation_id == organisation_id)
+        .group_by(Challenge.id, Challenge.title).order_by(func.count(Idea.id).desc(), Challenge.id))
+    return [{"challenge": i, "title": title, "ideas": n, "selected": k, "selection_rate": _share(k, n)}
+            for i, title, n, k in rows]
+
+
 def _funnel(session: Session, viewer: Viewer, organisation_id: int, period: Period) -> list[dict]:
     """The stage-gate funnel of the ideas the organisation's challenges received in the period."""
     ideas = list(session.scalars(select(Idea).join(Challenge, Challenge.id == Idea.challenge_id).where(
         Challenge.organisation_id == organisation_id, Idea.merged_into_id.is_(None),
-        challenges.idea_condition(viewer), Idea.created_at >= datetime.combine(period.start, datetime.min.time()),
-        Idea.created_at < datetime.combine(period.end + timedelta(days=1), datetime.min.time()))))
+        challenges.idea_condition(viewer), _submitted_in(period))))
     return challenges.stage_funnel(session, ideas=ideas)
 
 
