@@ -93,6 +93,9 @@ def test_the_command_line_writes_the_same_report(fresh_sessions, empty_database_
     bad = run(empty_database_url, "report", "--org", "ACME", "--period", "2025Q7", ok=False)
     assert bad.exit_code == 1 and "period" in bad.output
     assert run(empty_database_url, "report", "--period", "2025", ok=False).exit_code == 2
+    # The cluster's: nobody consents, so every figure is empty and the network withheld.
+    cluster = run(empty_database_url, "report", "--cluster", "--period", "2025", "--format", "csv").stdout
+    assert "network,partners,Partners,2025,,count,,,0" in cluster and "cluster_network" not in cluster
 
 
 def test_a_cluster_kpi_made_of_fewer_than_three_consenting_members_shows_nothing(client, session):
