@@ -162,3 +162,36 @@ def test_alerts_are_listed_and_dismissed_by_the_organisations_members(client, se
     assert client.post(f"{base}/{alert.id}/dismiss", headers=pair["h"]["rival"]).status_code == 403
     assert client.post(f"{base}/{alert.id}/dismiss", headers=pair["h"]["acme"]).json()["state"] == "dismissed"
     assert client.get(base, headers=pair["h"]["acme"]).json() == []
+
+
+def test_check_ins_are_read_by_the_parties_members_only_whatever_the_projects_visibility(client, session, pair):
+    """A visitor of a public project, a reader of a network one and a party's guest named on
+    the project read no check-in, no comment and no count of answers waiting."""
+    guest = make_user(session, pair["uni"], role="guest")
+    session.commit()
+    h = pair["h"] | {"guest": bearer(session, guest)}
+    project = _joint_project(client, pair, visibility="public")
+    added = client.post(f"/api/v1/joint-projects/{project}/people", headers=h["acme_admin"],
+                        json={"email": guest.email, "organisation": pair["uni"].external_id})
+    assert added.status_code == 200, added.text
+    url = f"/api/v1/joint-projects/{project}/check-ins"
+    marker = "B is unreliable, consider exit"
+    assert client.post(url, json=ANSWER | {"comment": marker}, headers=h["acme"]).status_code == 201
+    assert client.post(url, json=ANSWER | {"value": 1, "comment": "fine"}, headers=h["uni"]).status_code == 201
+    for who, headers in (("visitor", {}), ("outsider", h["rival"]), ("guest", h["guest"])):
+        answer = client.get(f"/api/v1/joint-projects/{project}/health", headers=headers)
+        assert answer.status_code == 200, (who, answer.text)
+        body = answer.json()
+        assert body["check_ins"] == {"answers": [], "waiting": []}, who
+        assert not body["may_answer"], who
+        assert marker not in answer.text and "fine" not in answer.text, who
+        checkin = next(f for f in body["factors"] if f["factor"] == "checkin")
+        assert checkin["value"] is None and "parties' members" in checkin["reason"], who
+        page = client.get(f"/joint-projects/{project}/health", headers=headers)
+        assert marker not in page.text, who
+    # The guest may not answer for the party either.
+    assert client.post(url, json=ANSWER, headers=h["guest"]).status_code == 403
+    # Both parties' members read both answers.
+    for side in ("acme", "uni_admin"):
+        seen = client.get(f"/api/v1/joint-projects/{project}/health", headers=h[side]).json()
+        assert {a["comment"] for a in seen["check_ins"]["answers"]} == {marker, "fine"}, side

@@ -127,7 +127,9 @@ def _agreement(agreements: list[dict], today: date, days: int) -> Factor:
                                     f"(in {(soonest['end_date'] - today).days} days)")
 
 
-def _checkin(answers: list[CheckIn]) -> Factor:
+def _checkin(answers: list[CheckIn], *, readable: bool = True) -> Factor:
+    if not readable:
+        return Factor("checkin", None, "only the parties' members read the check-ins")
     if not answers:
         return Factor("checkin", None, "no check-in answered yet")
     quarter = max(a.quarter for a in answers)
@@ -371,7 +373,7 @@ def partnership(session: Session, viewer: Viewer, *, external_id: str, partner: 
                                 shared=shared, items=items, decay_months=thresholds.decay_months,
                                 agreement_days=thresholds.agreement_days)
     answers = answers_view(session, _partnership_answers(session, organisation.id, other.id), organisation.id)
-    return {"organisation": organisation, "partner": other, **health, "check_ins": answers,
+    return {"organisation": organisation, "partner": other, **health, "check_ins": answers, "may_answer": True,
             "answered_this_quarter": any(a["own"] and a["quarter"] == service.quarter_of(viewer.today).label
                                          for a in answers["answers"])}
 
@@ -381,11 +383,13 @@ def project_health(session: Session, viewer: Viewer, *, project_id: int) -> dict
     project = projects.get_project(session, viewer, project_id=project_id, log=False)
     parties = projects.party_ids(session, project_id=project.id)
     mine = [o for o in parties if o in viewer.member_of]
-    side = mine[0] if mine else project.organisation_id
-    thresholds = service.thresholds_of(session, organisation_id=side)
+    # Check-ins are read by the members of a party only (never its guests, visitors or
+    # other readers of the project, whatever its visibility); the command line reads all.
+    side = mine[0] if mine else None
+    thresholds = service.thresholds_of(session, organisation_id=side or project.organisation_id)
     today = viewer.today
-    all_answers = _project_answers(session, project.id)
-    answers = visible_answers(all_answers, side) if mine or not viewer.is_operator else all_answers
+    all_answers = _project_answers(session, project.id) if side or viewer.is_operator else []
+    answers = all_answers if viewer.is_operator else visible_answers(all_answers, side or 0)
     milestones = list(session.scalars(select(Milestone).where(
         Milestone.project_id == project.id, projects.item_condition(viewer, Milestone))))
     counts = _items_by_party(session, viewer, [project.id]).get(project.id, {})
@@ -397,9 +401,10 @@ def project_health(session: Session, viewer: Viewer, *, project_id: int) -> dict
         _reciprocity({p: counts.get(p, 0) for p in parties}, None),
         _outcomes([project.outcome] if project.state == "closed" else [], results, project.state == "active"),
         _agreement(projects.agreements_of(session, viewer, project_id=project.id), today, thresholds.agreement_days),
-        _checkin(answers),
+        _checkin(answers, readable=bool(side) or viewer.is_operator),
     ]
-    return score(factors) | {"project": project, "check_ins": answers_view(session, all_answers, side),
+    return score(factors) | {"project": project, "may_answer": bool(side),
+                             "check_ins": answers_view(session, all_answers, side or project.organisation_id),
                              "answered_this_quarter": any(a.organisation_id == side and
                                                           a.quarter == service.quarter_of(today).label
                                                           for a in all_answers)}

@@ -236,6 +236,7 @@ class ProjectHealthOut(BaseModel):
     factors: list[FactorOut]
     check_ins: CheckInsOut
     answered_this_quarter: bool
+    may_answer: bool = Field(description="Whether the viewer answers for a party (its members only)")
 
 
 class AlertOut(BaseModel):
