@@ -10,6 +10,7 @@ none may leak through any page, JSON document, CSV export or graph.
 """
 
 import io
+import json
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -129,6 +130,11 @@ def own_token(role, side, visibility):
 def job_viewer(role, side, visibility):
     """The member who started the job (own side) and the admins of its organisation."""
     return side == "own" and role in INSIDERS or role == "platform_admin"
+
+
+def job_starter(role, side, visibility):
+    """A job's file: the member who started it (their read token too), nobody else."""
+    return side == "own" and role in {"member", "read_token"}
 
 
 def agreement_admin(role, side, visibility):
@@ -260,8 +266,8 @@ RULES = {
     ("GET", "/jobs/{job_id}"): job_viewer,
     ("GET", "/api/v1/jobs"): signed_in,
     ("GET", "/api/v1/jobs/{job_id}"): job_viewer,
-    ("GET", "/jobs/{job_id}/file"): job_viewer,
-    ("GET", "/api/v1/jobs/{job_id}/file"): job_viewer,
+    ("GET", "/jobs/{job_id}/file"): job_starter,
+    ("GET", "/api/v1/jobs/{job_id}/file"): job_starter,
     ("GET", "/network/export"): everyone,
     ("GET", "/imports"): network_writer,
     ("GET", "/imports/template.xlsx"): everyone,
@@ -550,7 +556,8 @@ def world(session, app):
     _, reset = accounts.request_password_reset(session, email=stranger.email)
     jobs = {}
     for side, organisation, starter in (("own", own, users["member"]), ("other", other, stranger)):
-        job = Job(kind="network.analysis", user_id=starter.id, organisation_id=organisation.id)
+        job = Job(kind="network.export", user_id=starter.id, organisation_id=organisation.id, params=json.dumps(
+            {"format": "gexf", "since": None, "until": None, "this_year": 2026, "relationships": []}))
         session.add(job)
         session.flush()
         jobs[side] = job.id

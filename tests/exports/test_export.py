@@ -8,6 +8,7 @@ import zipfile
 
 from typer.testing import CliRunner
 
+from innonet.accounts import service as accounts
 from innonet.cli import app as cli
 from innonet.db import make_engine, make_session_factory, migrate, transaction
 from innonet.imports import template
@@ -19,6 +20,7 @@ from innonet.sharing.schemas import AgreementIn
 from tests.factories import (
     OPERATOR,
     PASSWORD,
+    bearer,
     make_organisation,
     make_project,
     make_relationship,
@@ -128,3 +130,29 @@ def test_the_command_writes_the_same_zip_and_its_template_imports_into_another_d
                                      "--org", "NO-SUCH"])
     assert wrong.exit_code == 1 and "No organisation with id 'NO-SUCH'" in wrong.output
     assert not (tmp_path / "x.zip").exists() and not (tmp_path / "x.zip.partial").exists()
+
+
+def test_the_zip_is_downloaded_by_its_starter_while_an_admin_only_and_each_download_is_audited(client, session):
+    alpha, beta, admin, member = _world(session)
+    other_admin = make_user(session, alpha, "admin")
+    platform_admin = make_user(session, is_platform_admin=True)
+    session.commit()
+    started = client.post(f"/api/v1/orgs/{alpha.external_id}/export", headers=bearer(session, admin))
+    assert started.status_code == 202, started.text
+    job_id = started.json()["id"]
+    url = f"/api/v1/jobs/{job_id}/file"
+    # Neither a platform admin nor another admin of the organisation downloads another's export.
+    for who in (platform_admin, other_admin, member):
+        denied = client.get(url, headers=bearer(session, who))
+        assert denied.status_code in (403, 404), (who.email, denied.status_code)
+        assert b"secret terms" not in denied.content
+    mine = client.get(url, headers=bearer(session, admin))
+    assert mine.status_code == 200 and zipfile.ZipFile(io.BytesIO(mine.content)).namelist()
+    downloads = [e for e in sharing.audit_events(session, OPERATOR, organisation_id=alpha.id)
+                 if (e.detail or "").startswith("download")]
+    assert [(e.actor, e.action) for e in downloads] == [(admin.email, "export")]
+    # An admin no longer: the export they started is theirs no more.
+    accounts.set_membership(session, user=admin, organisation_id=alpha.id, role="member")
+    session.commit()
+    lost = client.get(url, headers=bearer(session, admin))
+    assert lost.status_code == 403 and "no longer" in lost.json()["error"]["message"]

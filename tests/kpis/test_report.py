@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
+from innonet.accounts import service as accounts
 from innonet.db import transaction
 from innonet.kpis import network_figures
 from innonet.kpis.report import shown
@@ -32,7 +33,7 @@ def acme(session):
     member = make_user(session, acme)
     h = bearer(session, member)
     session.commit()
-    return {"org": acme, "h": h, "outsider": bearer(session, make_user(session, uni))}
+    return {"org": acme, "h": h, "member": member, "outsider": bearer(session, make_user(session, uni))}
 
 
 def _kpis(client, acme, period="2025"):
@@ -127,3 +128,25 @@ def test_a_cluster_kpi_made_of_fewer_than_three_consenting_members_shows_nothing
     shown_now, _ = sales_share()
     assert shown_now["value"] == pytest.approx(0.4) and not shown_now["withheld"]  # the median of three
     assert client.get("/api/v1/cluster/kpis", headers=h[0]).status_code == 403
+
+
+def test_a_report_pdf_is_read_by_its_starter_while_a_member_only_and_is_audited(client, session, acme):
+    base = f"/api/v1/orgs/{acme['org'].external_id}"
+    assert client.put(f"{base}/sales", json=SALES, headers=acme["h"]).status_code == 200
+    started = client.get(f"{base}/report", params={"period": "2025", "format": "pdf"}, headers=acme["h"],
+                         follow_redirects=False)
+    assert started.status_code == 303, started.text
+    url = started.headers["location"]
+    platform_admin = make_user(session, is_platform_admin=True)
+    admin = make_user(session, acme["org"], role="admin")
+    session.commit()
+    for who in (platform_admin, admin):
+        denied = client.get(url, headers=bearer(session, who))
+        assert denied.status_code in (403, 404) and not denied.content.startswith(b"%PDF"), who.email
+    assert client.get(url, headers=acme["h"]).content.startswith(b"%PDF")
+    assert any((e.detail or "").startswith("download: the quarterly report")
+               for e in sharing.audit_events(session, OPERATOR, organisation_id=acme["org"].id))
+    # Once no longer a member, the report they started is not theirs to read.
+    accounts.set_membership(session, user=acme["member"], organisation_id=acme["org"].id, role="guest")
+    session.commit()
+    assert client.get(url, headers=acme["h"]).status_code == 403

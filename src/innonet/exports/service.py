@@ -16,6 +16,8 @@ from innonet.accounts import service as accounts
 from innonet.collaborations import service as collaborations
 from innonet.imports import template
 from innonet.introductions import service as introducing
+from innonet.errors import Forbidden
+from innonet.jobs.models import Job
 from innonet.jobs.queue import web_queue
 from innonet.jobs.service import JobContext, files_dir, job_kind
 from innonet.matching import service as matching
@@ -207,7 +209,15 @@ def start_export(session: Session, viewer: Viewer, *, organisation: Organisation
         user_id=viewer.user_id, organisation_id=organisation.id)
 
 
-@job_kind(EXPORT_JOB, title="Export an organisation's data (ZIP of CSV and JSON)")
+def _read_export(session: Session, viewer: Viewer, job: Job) -> None:
+    """The ZIP is for its organisation's admins: whoever started it, while still one."""
+    if job.organisation_id is None or not viewer.admin_of(job.organisation_id):
+        raise Forbidden("Only the organisation's administrators download its data; you are no longer one.")
+    sharing.record_download(session, viewer, organisation_id=job.organisation_id,
+                            detail=f"the organisation's data (ZIP, job {job.id})")
+
+
+@job_kind(EXPORT_JOB, title="Export an organisation's data (ZIP of CSV and JSON)", file_reader=_read_export)
 def _export_job(context: JobContext) -> dict:
     context.progress(0, 1, "Collecting the organisation's records.")
     with context.sessions() as session:

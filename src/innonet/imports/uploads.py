@@ -215,13 +215,19 @@ def _start_training(context: JobContext) -> None:
         matching.submit_training(JobQueue(context.settings, context.sessions))
 
 
+def _read_problems(session: Session, viewer: Viewer, job: Job) -> None:
+    """The problems of a file are its uploader's, while they may still import its format."""
+    ensure_may_import(viewer, json.loads(job.params)["format"])
+
+
 @job_kind(CHECK_JOB, title="Check an uploaded file (nothing is written)",
-          result_template="_import_result.html")
+          result_template="_import_result.html", file_reader=_read_problems)
 def _check_job(context: JobContext) -> dict:
     return _import(context, dry_run=True)
 
 
-@job_kind(IMPORT_JOB, title="Import an uploaded file", result_template="_import_result.html")
+@job_kind(IMPORT_JOB, title="Import an uploaded file", result_template="_import_result.html",
+          file_reader=_read_problems)
 def _import_job(context: JobContext) -> dict:
     return _import(context, dry_run=False)
 

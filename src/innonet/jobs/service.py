@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from innonet.config import Settings, get_settings
 from innonet.db import describe_error, rows_changed, transaction, utcnow
-from innonet.errors import Conflict, InnonetError, NotFound, Pending
+from innonet.errors import Conflict, Forbidden, InnonetError, NotFound, Pending
 from innonet.jobs.models import ACTIVE, Job
 from innonet.roles import Viewer
 
@@ -48,17 +48,24 @@ class JobKind:
     result_template: str | None
     # Started by the queue once a day (see JobQueue.daily).
     daily: bool = False
+    # For a kind that writes a file to download: called at every download, it raises when
+    # the person who started the job no longer holds the right the job needed, and writes
+    # the download of an organisation's data to its audit log. A file of a kind without
+    # one is never served.
+    file_reader: Callable[[Session, Viewer, "Job"], None] | None = None
 
 
 _kinds: dict[str, JobKind] = {}
 
 
 def job_kind(name: str, *, title: str, attempts: int = len(RETRY_DELAYS) + 1,
-             secret_params: bool = False, result_template: str | None = None, daily: bool = False):
+             secret_params: bool = False, result_template: str | None = None, daily: bool = False,
+             file_reader: Callable[[Session, Viewer, Job], None] | None = None):
     """Register a function as the job ``name`` (with ``daily``, the queue starts it every
-    morning)."""
+    morning; with ``file_reader``, the file it writes can be downloaded, see JobKind)."""
     def register(function: Callable[["JobContext"], dict]):
-        _kinds[name] = JobKind(name, function, title, attempts, secret_params, result_template, daily)
+        _kinds[name] = JobKind(name, function, title, attempts, secret_params, result_template, daily,
+                               file_reader)
         return function
     return register
 
@@ -324,9 +331,18 @@ def files_dir(settings: Settings) -> Path:
 
 
 def result_file(settings: Settings, session: Session, viewer: Viewer, job_id: int) -> Path:
-    """The file a finished job wrote, for whoever may see the job. Pending while it runs;
+    """The file a finished job wrote, for the person who started it while they still hold
+    the right the job needed (its kind's ``file_reader`` asks again, and audits the
+    download); not for the admins who may follow the job's status. Pending while it runs;
     Conflict when it failed or wrote none."""
     job = visible_job(session, viewer, job_id)
+    # A visitor's job (a network export, say) holds only what every visitor reads.
+    if not viewer.is_operator and job.user_id != viewer.user_id:
+        raise Forbidden("Only the person who started this job may download its file.")
+    kind = _kinds.get(job.kind)
+    if kind is None or kind.file_reader is None:
+        raise Conflict(f"Job {job.id} has no file to download.")
+    kind.file_reader(session, viewer, job)
     result = json.loads(job.result) if job.result else {}
     if job.status in ACTIVE:
         raise Pending(f"The file is being prepared ({job.message})", job_id=job.id)

@@ -32,12 +32,16 @@ def _aggregate(unit: str, values: list[float]) -> float | None:
     return float(sum(values)) if unit == "count" else float(median(values))
 
 
-def cluster_kpis(session: Session, viewer: Viewer, *, period: str | None = None) -> dict:
-    """Every KPI aggregated over the consenting members, with its trend; a figure fewer
-    than MIN_CONTRIBUTORS members make is withheld (``contributors`` says how many did)."""
+def ensure_cluster_manager(viewer: Viewer) -> None:
     ensure_signed_in(viewer)
     if not (viewer.is_cluster_manager or viewer.is_operator):
         raise Forbidden("Only cluster managers see the cluster's KPIs.")
+
+
+def cluster_kpis(session: Session, viewer: Viewer, *, period: str | None = None) -> dict:
+    """Every KPI aggregated over the consenting members, with its trend; a figure fewer
+    than MIN_CONTRIBUTORS members make is withheld (``contributors`` says how many did)."""
+    ensure_cluster_manager(viewer)
     chosen = service.parse_period(period, today=viewer.today)
     members = consenting(session)
     records = [service.records_of(session, service.member_viewer(m.id, viewer.today), m.id) for m in members]

@@ -5,17 +5,20 @@ by a background job; the command line writes any of the three at once.
 
 import csv
 import io
+import json
 from datetime import date
 
 from sqlalchemy.orm import Session
 
 from innonet.db import transaction, utcnow
 from innonet.errors import InvalidInput
+from innonet.jobs.models import Job
 from innonet.jobs.queue import web_queue
 from innonet.jobs.service import JobContext, files_dir, job_kind
 from innonet.kpis import alerts, cluster, health, service
 from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
+from innonet.sharing import service as sharing
 from innonet.web import template_globals, templates
 
 REPORT_JOB = "kpis.report_pdf"
@@ -119,7 +122,19 @@ def start_pdf(session: Session, viewer: Viewer, *, external_id: str | None, peri
                                                   "today": viewer.today.isoformat()}, user_id=viewer.user_id)
 
 
-@job_kind(REPORT_JOB, title="Write a quarterly report as PDF")
+def _read_report(session: Session, viewer: Viewer, job: Job) -> None:
+    """An organisation's report is for its members, the cluster's for cluster managers: for
+    whoever started it while they still are; an organisation's is audited."""
+    external_id = json.loads(job.params).get("organisation")
+    if external_id is None:
+        cluster.ensure_cluster_manager(viewer)
+        return
+    organisation = service.organisation_for(session, viewer, external_id=external_id)
+    sharing.record_download(session, viewer, organisation_id=organisation.id,
+                            detail=f"the quarterly report (PDF, job {job.id})")
+
+
+@job_kind(REPORT_JOB, title="Write a quarterly report as PDF", file_reader=_read_report)
 def _report_job(context: JobContext) -> dict:
     from innonet.accounts import service as accounts
 

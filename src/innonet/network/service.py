@@ -34,7 +34,7 @@ from innonet.collaborations.models import (
     Relationship,
 )
 from innonet.db import end_read, rows_changed, transaction, utcnow
-from innonet.errors import InnonetError, InvalidInput, Pending, Problem
+from innonet.errors import Forbidden, InnonetError, InvalidInput, Pending, Problem
 from innonet.jobs.models import Job
 from innonet.jobs.queue import queue_of, web_queue
 from innonet.jobs.service import JobContext, files_dir, job_kind, tidy_step
@@ -43,6 +43,7 @@ from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
 from innonet.sharing import policy
+from innonet.sharing import service as sharing
 from innonet.text import strip_control_characters
 from innonet.versions import NetworkChange, data_version
 
@@ -916,7 +917,25 @@ def start_export(session: Session, viewer: Viewer, *, format: str, since: int | 
                                     user_id=viewer.user_id)
 
 
-@job_kind(EXPORT_JOB, title="Export the network (GEXF or GraphML) for Gephi and other tools")
+def _read_export(session: Session, viewer: Viewer, job: Job) -> None:
+    """The file holds the relationships its starter could read then: it is theirs while they
+    still read every one of them (a share withdrawn or a membership ended takes it away).
+    Each organisation whose non-public relationships it holds sees the download."""
+    spec = AnalysisSpec.from_params(json.loads(job.params))
+    ids = {r.id for r in spec.relationships}
+    readable = dict(session.execute(select(Relationship.id, Relationship.visibility).where(
+        policy.visible_condition(viewer, Relationship))).all())
+    if not ids <= readable.keys():
+        raise Forbidden("This file holds relationships you may no longer read: export the network again.")
+    owners = session.scalars(select(Relationship.organisation_id).distinct().where(
+        Relationship.id.in_([i for i in ids if readable[i] != "public"]))) if ids else []
+    for owner in owners:
+        sharing.record_download(session, viewer, organisation_id=owner,
+                                detail=f"its relationships in a network export (job {job.id})")
+
+
+@job_kind(EXPORT_JOB, title="Export the network (GEXF or GraphML) for Gephi and other tools",
+          file_reader=_read_export)
 def _export_job(context: JobContext) -> dict:
     spec, format = AnalysisSpec.from_params(context.params), context.params["format"]
     context.progress(0, 2, "Building the graph and its measures.")

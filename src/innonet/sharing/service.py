@@ -241,6 +241,12 @@ def record_events(session: Session, viewer: Viewer, *, action: str,
         write_after_read(session, insert(AuditEvent), rows)
 
 
+def record_download(session: Session, viewer: Viewer, *, organisation_id: int, detail: str) -> None:
+    """A file that holds the organisation's data was downloaded: its admins see who did."""
+    record_events(session, viewer, action="export", detail=f"download: {detail}",
+                  events=[(organisation_id, "organisation", organisation_id)])
+
+
 def audit_events(session: Session, viewer: Viewer, *, organisation_id: int,
                  filters: AuditFilter | None = None, limit: int | None = 500) -> list[AuditEvent]:
     """The newest events on an organisation's records that pass ``filters``, for its admins."""
