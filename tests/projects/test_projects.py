@@ -101,9 +101,31 @@ def test_a_narrowed_item_is_seen_only_by_its_audience_and_its_recorder(client, t
     # Nor does its title reach the advisor through the activity log, nor can it be changed blindly.
     assert "Coating chemistry" not in client.get(f"{url}/activity", headers=h["advisor"]).text
     assert client.patch(f"{url}/work-packages/{wp['id']}", json={"title": "x"}, headers=h["advisor"]).status_code == 404
-    changed = client.patch(f"{url}/work-packages/{wp['id']}", json={"audience": []}, headers=h["partner"])
+    # Only the party that recorded it widens it: the partner in its audience may not.
+    refused = client.patch(f"{url}/work-packages/{wp['id']}", json={"audience": []}, headers=h["partner"])
+    assert refused.status_code == 403, refused.text
+    assert client.get(url, headers=h["advisor"]).json()["items"]["work_package"] == []
+    retitled = client.patch(f"{url}/work-packages/{wp['id']}", json={"title": "Binder trials"}, headers=h["partner"])
+    assert retitled.status_code == 200 and {o["name"] for o in retitled.json()["audience"]} == {"Lead", "Partner"}
+    changed = client.patch(f"{url}/work-packages/{wp['id']}", json={"audience": []}, headers=h["lead"])
     assert changed.status_code == 200 and changed.json()["audience"] is None
     assert client.get(url, headers=h["advisor"]).json()["items"]["work_package"][0]["id"] == wp["id"]
+    # The events of its narrowed past (the widening too) keep their audience: its old title
+    # never reaches the advisor, who reads the item as it is now.
+    assert "Coating chemistry" not in client.get(f"{url}/activity", headers=h["advisor"]).text
+    assert "Coating chemistry" in client.get(f"{url}/activity", headers=h["partner"]).text
+
+
+def test_events_of_a_narrowed_item_keep_its_audience_after_it_changes_or_is_deleted(client, team):
+    project = _project(client, team)
+    h, url = team["h"], f"/api/v1/joint-projects/{project['id']}"
+    risk = _add(client, team, project, "risks", {"title": "Supplier X may fold", "audience": [_ext(team, "Partner")]})
+    assert client.patch(f"{url}/risks/{risk['id']}", json={"title": "Supplier X folds"},
+                        headers=h["lead"]).status_code == 200
+    assert client.delete(f"{url}/risks/{risk['id']}", headers=h["lead"]).status_code == 204
+    for who, sees in (("lead", True), ("partner", True), ("advisor", False)):
+        activity = client.get(f"{url}/activity", headers=h[who])
+        assert ("Supplier X" in activity.text) is sees, (who, activity.text)
 
 
 def test_bad_items_are_refused_naming_the_field(client, team):
@@ -329,3 +351,20 @@ def test_the_cultural_briefing_compares_each_pair_of_countries_with_its_caveat(c
     session.commit()
     page = client.get(f"/joint-projects/{project['id']}/briefing").text
     assert "national averages" in page and "never as a judgement of people" in page and "Portugal" in page
+
+
+def test_a_guest_named_on_one_project_acts_for_nobody_on_another(client, team):
+    h = team["h"]
+    first, second = _project(client, team), _project(client, team, title="Second pilot", visibility="public")
+    named = client.post(f"/api/v1/joint-projects/{first['id']}/people", headers=h["partner_admin"], json={
+        "email": team["users"]["guest"].email, "organisation": _ext(team, "Partner")})
+    assert named.status_code == 200, named.text
+    _add(client, team, second, "decisions", {"title": "Price floor 4.20 EUR", "decided_on": str(date.today()),
+                                             "audience": [_ext(team, "Partner")]})
+    url = f"/api/v1/joint-projects/{second['id']}"
+    assert client.get(url, headers=h["partner"]).json()["items"]["decision"] != []
+    # The public project is readable, its item narrowed to the guest's organisation is not.
+    seen = client.get(url, headers=h["guest"])
+    assert seen.status_code == 200 and seen.json()["items"]["decision"] == []
+    for path in (url, f"{url}/activity"):
+        assert "Price floor" not in client.get(path, headers=h["guest"]).text, path

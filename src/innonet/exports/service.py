@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from innonet import roles
 from innonet.accounts import service as accounts
 from innonet.collaborations import service as collaborations
+from innonet.errors import Forbidden
 from innonet.imports import template
 from innonet.introductions import service as introducing
-from innonet.errors import Forbidden
 from innonet.jobs.models import Job
 from innonet.jobs.queue import web_queue
 from innonet.jobs.service import JobContext, files_dir, job_kind

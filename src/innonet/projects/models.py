@@ -216,8 +216,13 @@ class ProjectItem:
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
+# The audience rows of an event about a narrowed item carry this item type.
+EVENT_AUDIENCE = "project_event"
+
+
 class ProjectAudience(Base):
-    """A party a narrowed item is shown to (besides the party that recorded it)."""
+    """A party a narrowed item (or an event about one) is shown to, besides the party that
+    recorded it."""
 
     __tablename__ = "project_audience"
     __table_args__ = (UniqueConstraint("item_type", "item_id", "organisation_id"),
@@ -385,7 +390,8 @@ class ProjectReview(Base):
 
 
 class ProjectEvent(Base):
-    """The project's activity log. An event about a narrowed item is shown to those who see the item."""
+    """The project's activity log. An event about a narrowed item is shown to those who saw the item
+    when it happened."""
 
     __tablename__ = "project_event"
     __table_args__ = (check_one_of("kind", PROJECT_EVENTS), Index("ix_project_event_project_id_at", "project_id", "at"))
@@ -399,6 +405,10 @@ class ProjectEvent(Base):
     item_type: Mapped[str | None] = mapped_column(String(20))
     item_id: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(String(500))
+    # An event about a narrowed item keeps the item's audience as it was then (the party
+    # that recorded it, and audience rows of type EVENT_AUDIENCE), whatever becomes of it.
+    narrowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
 
 
 class CalendarFeed(Base):

@@ -33,6 +33,7 @@ from innonet.jobs.queue import queue_of
 from innonet.matching import service as matching
 from innonet.organisations import service as organisations
 from innonet.projects.models import (
+    EVENT_AUDIENCE,
     FOREGROUND_MEANINGS,
     ITEM_TYPES,
     MILESTONE_STATUSES,
@@ -103,16 +104,29 @@ def project_condition(viewer: Viewer) -> ColumnElement[bool]:
     return or_(*allowed)
 
 
-def _acting_condition(viewer: Viewer, organisation_column) -> ColumnElement[bool]:
+def _acting_condition(viewer: Viewer, organisation_column, project_column) -> ColumnElement[bool]:
     """``organisation_column`` is one of the organisations the viewer acts for in the
-    project of the row: those they are a member of, or the one they are on the project for."""
+    project ``project_column``: those they are a member of, or the one they are named on
+    *that* project for (a guest on one project acts for nobody on another)."""
     allowed = []
     if mine := sorted(viewer.member_of):
         allowed.append(organisation_column.in_(mine))
     if viewer.user_id is not None:
-        allowed.append(organisation_column.in_(select(ProjectPerson.organisation_id).where(
-            ProjectPerson.user_id == viewer.user_id)))
+        # Correlated with the rows outside (the item or event), however deeply it is nested.
+        allowed.append(exists().where(ProjectPerson.project_id == project_column,
+                                      ProjectPerson.user_id == viewer.user_id,
+                                      ProjectPerson.organisation_id == organisation_column)
+                       .correlate_except(ProjectPerson))
     return or_(*allowed) if allowed else ~true()
+
+
+def _narrowed_condition(viewer: Viewer, *, narrowed, recorder, audience_type, audience_id,
+                        project) -> ColumnElement[bool]:
+    """Not narrowed, or narrowed and the viewer acts for the recording party or one in
+    the audience (rows of ``audience_type`` and ``audience_id``)."""
+    audience = exists().where(ProjectAudience.item_type == audience_type, ProjectAudience.item_id == audience_id,
+                              _acting_condition(viewer, ProjectAudience.organisation_id, project))
+    return or_(narrowed.is_(False), _acting_condition(viewer, recorder, project), audience)
 
 
 def item_condition(viewer: Viewer, model) -> ColumnElement[bool]:
@@ -121,10 +135,19 @@ def item_condition(viewer: Viewer, model) -> ColumnElement[bool]:
     readable = model.project_id.in_(select(JointProject.id).where(project_condition(viewer)))
     if viewer.is_operator:
         return true()
-    audience = exists().where(ProjectAudience.item_type == model.item_type, ProjectAudience.item_id == model.id,
-                              _acting_condition(viewer, ProjectAudience.organisation_id))
-    return and_(readable, or_(model.narrowed.is_(False), _acting_condition(viewer, model.organisation_id),
-                              audience))
+    return and_(readable, _narrowed_condition(viewer, narrowed=model.narrowed, recorder=model.organisation_id,
+                                              audience_type=model.item_type, audience_id=model.id,
+                                              project=model.project_id))
+
+
+def event_condition(viewer: Viewer) -> ColumnElement[bool]:
+    """SQL condition true for the activity events the viewer may read (in projects they read):
+    an event about a narrowed item as the item's audience was when it happened."""
+    if viewer.is_operator:
+        return true()
+    return _narrowed_condition(viewer, narrowed=ProjectEvent.narrowed, recorder=ProjectEvent.organisation_id,
+                               audience_type=EVENT_AUDIENCE, audience_id=ProjectEvent.id,
+                               project=ProjectEvent.project_id)
 
 
 def _audit(session: Session, viewer: Viewer, *, action: str, project: JointProject, detail: str | None = None) -> None:
@@ -195,13 +218,36 @@ def ensure_contributor(session: Session, viewer: Viewer, *, project_id: int) -> 
 
 
 def _touch(session: Session, viewer: Viewer, project: JointProject, *, kind: str, text: str,
-           item_type: str | None = None, item_id: int | None = None) -> None:
-    """Log what happened in the project and note the activity (the inactivity criterion reads it)."""
+           item=None, seen_by: frozenset[int] | None = None) -> None:
+    """Log what happened in the project and note the activity (the inactivity criterion reads
+    it). An event about an ``item`` seen only by some parties (``seen_by``, see
+    :func:`_audience_of`) keeps that audience."""
     now = utcnow()
-    session.execute(insert(ProjectEvent).values(
-        project_id=project.id, at=now, user_id=viewer.user_id, actor=_name_of(session, viewer), kind=kind,
-        item_type=item_type, item_id=item_id, text=text[:500]))
+    event = ProjectEvent(project_id=project.id, at=now, user_id=viewer.user_id, actor=_name_of(session, viewer),
+                         kind=kind, text=text[:500], item_type=item.item_type if item else None,
+                         item_id=item.id if item else None, narrowed=seen_by is not None,
+                         organisation_id=item.organisation_id if item else None)
+    session.add(event)
+    session.flush()
+    if audience := sorted((seen_by or frozenset()) - {event.organisation_id}):
+        session.execute(insert(ProjectAudience), [{"item_type": EVENT_AUDIENCE, "item_id": event.id,
+                                                   "organisation_id": o} for o in audience])
     session.execute(update(JointProject).where(JointProject.id == project.id).values(last_activity_at=now))
+
+
+def _audience_of(session: Session, item) -> frozenset[int] | None:
+    """The parties that see a narrowed item (the recording one too); None: all who read the project."""
+    if not item.narrowed:
+        return None
+    return frozenset(session.scalars(select(ProjectAudience.organisation_id).where(
+        ProjectAudience.item_type == item.item_type, ProjectAudience.item_id == item.id))) | {item.organisation_id}
+
+
+def _both(before: frozenset[int] | None, after: frozenset[int] | None) -> frozenset[int] | None:
+    """Who saw the item both before and after a change (None stands for everyone)."""
+    if before is None or after is None:
+        return after if before is None else before
+    return before & after
 
 
 def _name_of(session: Session, viewer: Viewer) -> str:
@@ -390,7 +436,7 @@ def delete_project(session: Session, viewer: Viewer, *, project_id: int) -> None
     """Delete a project and everything in it (the lead's administrators)."""
     project = get_project(session, viewer, project_id=project_id, log=False)
     _ensure_manager(viewer, project)
-    for item_type, model in ITEM_MODELS.items():
+    for item_type, model in (*ITEM_MODELS.items(), (EVENT_AUDIENCE, ProjectEvent)):
         session.execute(delete(ProjectAudience).where(
             ProjectAudience.item_type == item_type,
             ProjectAudience.item_id.in_(select(model.id).where(model.project_id == project.id))))
@@ -429,7 +475,7 @@ def remove_party(session: Session, viewer: Viewer, *, project_id: int, organisat
                                                ProjectParty.organisation_id == organisation_id))
     session.execute(delete(ProjectPerson).where(ProjectPerson.project_id == project.id,
                                                 ProjectPerson.organisation_id == organisation_id))
-    for item_type, model in ITEM_MODELS.items():
+    for item_type, model in (*ITEM_MODELS.items(), (EVENT_AUDIENCE, ProjectEvent)):
         session.execute(delete(ProjectAudience).where(
             ProjectAudience.item_type == item_type, ProjectAudience.organisation_id == organisation_id,
             ProjectAudience.item_id.in_(select(model.id).where(model.project_id == project.id))))
@@ -591,7 +637,7 @@ def add_item(session: Session, viewer: Viewer, *, project_id: int, item_type: st
     with session.no_autoflush:  # the item is complete only once its references are resolved
         _apply_item(session, project, item, data)
     _touch(session, viewer, project, kind="item_added", text=f"{ITEM_TYPES[item_type].lower()} “{item.title}”",
-           item_type=item_type, item_id=item.id)
+           item=item, seen_by=_audience_of(session, item))
     return item
 
 
@@ -613,14 +659,18 @@ def update_item(session: Session, viewer: Viewer, *, project_id: int, item_type:
     _contributor(session, viewer, project)
     current = item_values(session, items={item_type: [item]})[item_type][item.id]
     data = _item_input(item_type, current | {k: v for k, v in changes.items() if k != "organisation"})
-    before_due = getattr(item, "due_on", None)
+    if set(data.audience) != set(current["audience"]) and not viewer.is_operator \
+            and item.organisation_id not in acting_for(session, viewer, project):
+        raise Forbidden("Only the party that recorded this item changes who sees it.")
+    before_due, seen_before = getattr(item, "due_on", None), _audience_of(session, item)
     with session.no_autoflush:
         _apply_item(session, project, item, data)
     changed = sorted(k for k, v in data.model_dump(include=set(current)).items() if current[k] != v)
     text = f"{ITEM_TYPES[item_type].lower()} “{item.title}”: changed {', '.join(changed) or 'nothing'}"
     if isinstance(item, Milestone) and before_due and item.due_on != before_due:
         text = f"{ITEM_TYPES[item_type].lower()} “{item.title}” moved from {before_due} to {item.due_on}"
-    _touch(session, viewer, project, kind="item_changed", text=text, item_type=item_type, item_id=item.id)
+    _touch(session, viewer, project, kind="item_changed", text=text, item=item,
+           seen_by=_both(seen_before, _audience_of(session, item)))
     return item
 
 
@@ -629,10 +679,11 @@ def delete_item(session: Session, viewer: Viewer, *, project_id: int, item_type:
     _ensure_open(project)
     item = get_item(session, viewer, project_id=project_id, item_type=item_type, item_id=item_id)
     _contributor(session, viewer, project)
+    seen_by = _audience_of(session, item)
     session.execute(delete(ProjectAudience).where(ProjectAudience.item_type == item_type,
                                                   ProjectAudience.item_id == item.id))
     _touch(session, viewer, project, kind="item_deleted", text=f"{ITEM_TYPES[item_type].lower()} “{item.title}”",
-           item_type=item_type, item_id=item.id)
+           item=item, seen_by=seen_by)
     session.delete(item)
     session.flush()
 
@@ -843,11 +894,10 @@ def summaries(session: Session, viewer: Viewer, *, projects: list[JointProject])
 
 
 def events_of(session: Session, viewer: Viewer, *, project: JointProject, limit: int = 100) -> list[ProjectEvent]:
-    """The project's activity, newest first, leaving out events about items the viewer may not read."""
-    hidden = [and_(ProjectEvent.item_type == item_type, ProjectEvent.item_id.in_(
-        select(model.id).where(model.project_id == project.id, ~item_condition(viewer, model))))
-        for item_type, model in ITEM_MODELS.items()]
-    return list(session.scalars(select(ProjectEvent).where(ProjectEvent.project_id == project.id, ~or_(*hidden))
+    """The project's activity, newest first, leaving out events about items the viewer did
+    not see when they happened."""
+    return list(session.scalars(select(ProjectEvent).where(ProjectEvent.project_id == project.id,
+                                                           event_condition(viewer))
                                 .order_by(ProjectEvent.at.desc(), ProjectEvent.id.desc()).limit(limit)))
 
 
