@@ -17,7 +17,7 @@ from innonet.db import transaction
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import AgreementIn
-from tests.factories import OPERATOR, bearer, make_organisation, make_user
+from tests.factories import OPERATOR, bearer, make_organisation, make_user, sign_in
 from tests.test_concurrency import live, run_together  # noqa: F401 (fixture)
 
 
@@ -490,3 +490,80 @@ def test_an_administrator_deletes_a_challenge_with_its_ideas_from_its_page(clien
                           follow_redirects=False)
     assert deleted.status_code == 303 and deleted.headers["location"] == "/challenges"
     assert client.get(f"/api/v1/ideas/{idea['id']}", headers=circle["h"]["owner"]).status_code == 404
+
+
+def _blind_evaluation(client, circle, **changes):
+    """A blind, confidential challenge; Sam Second evaluates the ideas in 'evaluation', Pia wrote one."""
+    users, h = circle["users"], circle["h"]
+    challenge = _challenge(client, circle, blind=True, submissions="confidential", criteria=[
+        {"name": "Feasibility", "stage": "evaluation"}], **changes)
+    idea = _idea(client, circle, "partner", challenge, title="Pallet of flax")
+    url = f"/api/v1/challenges/{challenge['id']}"
+    assert client.put(f"{url}/team", headers=h["owner"], json={
+        "evaluators": {"evaluation": [users["second"].email]}}).status_code == 200
+    for stage in ("screening", "evaluation"):
+        assert client.post(f"/api/v1/ideas/{idea['id']}/stage", json={"stage": stage}, headers=h["owner"]).status_code == 200
+    assert client.post(f"{url}/assignments", json={"stage": "evaluation"}, headers=h["owner"]).json() == {"assigned": 1}
+    return challenge, idea
+
+
+def test_blind_evaluation_never_names_an_author_to_an_evaluator(client, session, circle):
+    users, h = circle["users"], circle["h"]
+    challenge, idea = _blind_evaluation(client, circle)
+    evaluator = users["second"]
+    assert client.put(f"/api/v1/ideas/{idea['id']}/follow", headers=h["second"]).status_code == 204
+    edited = client.patch(f"/api/v1/ideas/{idea['id']}", json={"title": "Pallet of flax fibre"}, headers=h["partner"])
+    assert edited.status_code == 200, edited.text
+    comment = client.post(f"/api/v1/ideas/{idea['id']}/comments", headers=h["partner"],
+                          json={"body": f"@{evaluator.email} see the flax data"})
+    assert comment.status_code == 201, comment.text
+    assert client.post(f"/api/v1/ideas/{idea['id']}/comments", headers=h["partner"],
+                       json={"body": "Another note"}).status_code == 201
+    author, organisation = users["partner"], circle["orgs"]["Partner"]
+    secrets = (author.name, author.email, organisation.name, organisation.external_id)
+    for path in (f"/api/v1/ideas/{idea['id']}", f"/api/v1/ideas/{idea['id']}/history",
+                 f"/api/v1/ideas/{idea['id']}/comments", f"/api/v1/challenges/{challenge['id']}/evaluation"):
+        answer = client.get(path, headers=h["second"])
+        assert answer.status_code == 200, (path, answer.text)
+        assert not [s for s in secrets if s in answer.text], (path, answer.text)
+    sign_in(client, session, evaluator)
+    session.commit()
+    for path in (f"/ideas/{idea['id']}", "/inbox", f"/challenges/{challenge['id']}/evaluation?stage=evaluation"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert not [s for s in secrets if s in page.text], path
+    client.cookies.clear()
+    told = session.scalars(select(Notification.message).where(Notification.user_id == evaluator.id)
+                           .order_by(Notification.id)).all()
+    assert "An author mentioned you on the idea “Pallet of flax fibre”." in told
+    assert "An author commented on “Pallet of flax fibre”." in told
+    # The owner's team, who may know the authors, read them.
+    history = client.get(f"/api/v1/ideas/{idea['id']}/history", headers=h["owner"]).json()
+    assert any(e["who"] == author.name for e in history if e["kind"] == "edited")
+
+
+@pytest.mark.parametrize("withdrawn", ["removed from the team", "NDA terminated"])
+def test_an_evaluators_access_ends_with_their_place_on_the_team_or_the_agreement(client, session, circle, withdrawn):
+    users, h = circle["users"], circle["h"]
+    owner, partner, second = (circle["orgs"][n] for n in ("Owner", "Partner", "Second"))
+    nda = sharing.create_agreement(session, OPERATOR, data=AgreementIn(
+        owner=owner.external_id, parties=[partner.external_id, second.external_id], kind="nda",
+        title="Pallet NDA", status="in_force"))
+    session.commit()
+    challenge, idea = _blind_evaluation(client, circle, agreement=nda.id)
+    criterion = challenge["criteria"][0]["id"]
+    url = f"/api/v1/ideas/{idea['id']}"
+    assert client.get(url, headers=h["second"]).status_code == 200
+    if withdrawn == "NDA terminated":
+        assert client.patch(f"/api/v1/agreements/{nda.id}", json={"status": "terminated"},
+                            headers=bearer(session, make_user(session, owner, role="admin"))).status_code == 200
+    else:
+        assert client.put(f"/api/v1/challenges/{challenge['id']}/team", headers=h["owner"],
+                          json={"evaluators": {}}).status_code == 200
+    for method, path, body in (("GET", url, None), ("PUT", f"{url}/ratings", {"criterion": criterion, "value": 5}),
+                               ("POST", f"{url}/comments", {"body": "Still here"}), ("PUT", f"{url}/support", None),
+                               ("GET", f"/api/v1/challenges/{challenge['id']}/evaluation", None)):
+        answer = client.request(method, path, json=body, headers=h["second"])
+        assert answer.status_code in (403, 404), (withdrawn, method, path, answer.status_code)
+        assert "Pallet of flax" not in answer.text
+    assert session.scalar(select(func.count()).select_from(Rating)) == 0

@@ -161,8 +161,9 @@ def board(session: Session, viewer: Viewer, *, challenge_id: int, stage: str | N
         Assignment.idea_id, Assignment.user_id).join(
         Idea, Idea.id == Assignment.idea_id).where(
         Idea.challenge_id == challenge.id, Assignment.stage == stage, Idea.merged_into_id.is_(None)))]
-    if not leads:
-        assignments = [(i, u) for i, u in assignments if u == viewer.user_id]
+    if not leads:  # an evaluator sees what is assigned to them while on this stage's team
+        on_team = service.is_evaluator(session, viewer, challenge, stage=stage)
+        assignments = [(i, u) for i, u in assignments if u == viewer.user_id and on_team]
     idea_ids = sorted({i for i, _ in assignments})
     scores = {(i, c, u): v for i, c, u, v in session.execute(select(
         Rating.idea_id, Rating.criterion_id, Rating.user_id, Rating.value).where(

@@ -251,7 +251,8 @@ class IdeaSummary(BaseModel):
 
 class IdeaOut(IdeaSummary):
     description: str
-    organisation: OrganisationSummary
+    organisation: OrganisationSummary | None = Field(description="The authors' organisation; None while hidden "
+                                                                 "for blind evaluation")
     authors: list[AuthorOut] | None = Field(description="None while hidden for blind evaluation")
     followers: int
     ratings: dict[str, float | None] = Field(description="Criterion name -> mean rating")

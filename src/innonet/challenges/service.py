@@ -138,8 +138,18 @@ def idea_condition(viewer: Viewer):
                                       IdeaAuthor.organisation_id.in_(mine)))
     if viewer.user_id is not None:  # a co-author asked to confirm reads it first; an evaluator what they score
         allowed.append(exists().where(IdeaAuthor.idea_id == Idea.id, IdeaAuthor.user_id == viewer.user_id))
-        allowed.append(exists().where(Assignment.idea_id == Idea.id, Assignment.user_id == viewer.user_id))
+        allowed.append(_assigned_condition(viewer))
     return or_(*allowed)
+
+
+def _assigned_condition(viewer: Viewer):
+    """Ideas assigned to the viewer while they are still on the stage's evaluator team and
+    read the challenge's brief under today's sharing rule (an NDA ended, or a place on the
+    team lost, takes an assignment's access away at once)."""
+    on_team = exists().where(Evaluator.challenge_id == Idea.challenge_id, Evaluator.user_id == viewer.user_id,
+                             Evaluator.stage == Assignment.stage).correlate_except(Evaluator)
+    return and_(Idea.challenge_id.in_(select(Challenge.id).where(brief_condition(viewer))),
+                exists().where(Assignment.idea_id == Idea.id, Assignment.user_id == viewer.user_id, on_team))
 
 
 def _emit(session: Session, challenge: Challenge, event: str, *, idea: Idea | None = None,
@@ -734,15 +744,46 @@ def idea_summaries(session: Session, viewer: Viewer, *, ideas: list[Idea]) -> li
 
 
 def authors_hidden(session: Session, viewer: Viewer, idea: Idea, challenge: Challenge | None) -> bool:
-    """Blind evaluation: the challenge's evaluators do not learn who wrote an idea, on any
-    page or route, unless they wrote it or decide (gatekeepers know)."""
-    return challenge is not None and challenge.blind and is_evaluator(session, viewer, challenge) \
-        and not _is_author(session, viewer, idea) and not may_decide(session, viewer, challenge)
+    """Blind evaluation: whoever is or was on the challenge's evaluator team does not learn
+    who wrote an idea (name, e-mail or organisation) on any page, route, notification or
+    mail, unless they wrote it or decide (gatekeepers know)."""
+    if challenge is None or not challenge.blind or viewer.user_id is None:
+        return False
+    evaluates = session.scalar(select(or_(
+        exists().where(Evaluator.challenge_id == challenge.id, Evaluator.user_id == viewer.user_id),
+        exists().where(Assignment.user_id == viewer.user_id, Assignment.idea_id.in_(
+            select(Idea.id).where(Idea.challenge_id == challenge.id))))))
+    return bool(evaluates) and not _is_author(session, viewer, idea) and not may_decide(session, viewer, challenge)
 
 
-def is_evaluator(session: Session, viewer: Viewer, challenge: Challenge) -> bool:
-    return viewer.user_id is not None and bool(session.scalar(select(exists().where(
-        Evaluator.challenge_id == challenge.id, Evaluator.user_id == viewer.user_id))))
+def _blind_to_authors(session: Session, idea: Idea, user_ids, today: date) -> set[int]:
+    """Those of these people from whom blind evaluation hides the idea's authors."""
+    challenge = _challenge_of(session, idea)
+    if challenge is None or not challenge.blind:
+        return set()
+    return {u for u in user_ids if authors_hidden(
+        session, accounts.viewer_of(session, user_id=u, today=today, channel="page"), idea, challenge)}
+
+
+def _tell_of_author(session: Session, viewer: Viewer, idea: Idea, *, user_ids, kind: str, link: str,
+                    message: str) -> None:
+    """Tell people what the viewer did, ``message`` naming them with "{who}"; those from whom
+    blind evaluation hides the authors read "An author" when the viewer is one."""
+    people = set(user_ids)
+    blind = _blind_to_authors(session, idea, people, viewer.today) if _is_author(session, viewer, idea) else set()
+    for group, who in ((people - blind, _name_of(session, viewer)), (blind, "An author")):
+        if group:
+            accounts.notify_people(session, user_ids=sorted(group), kind=kind, link=link,
+                                   message=message.format(who=who))
+
+
+def is_evaluator(session: Session, viewer: Viewer, challenge: Challenge, *, stage: str | None = None) -> bool:
+    """On the challenge's evaluator team (of ``stage``, if given) and reading its brief today."""
+    team = [Evaluator.challenge_id == challenge.id, Evaluator.user_id == viewer.user_id]
+    if stage is not None:
+        team.append(Evaluator.stage == stage)
+    return viewer.user_id is not None and bool(session.scalar(select(exists().where(*team)))) \
+        and may_read_brief(session, viewer, challenge)
 
 
 def idea_authors(session: Session, *, idea_ids: list[int]) -> dict[int, list[dict]]:
@@ -777,7 +818,7 @@ def idea_view(session: Session, viewer: Viewer, *, idea: Idea) -> dict:
     manage = _may_manage_idea(viewer, idea, challenge)
     owner = organisations.organisations_by_id(session, ids=[idea.organisation_id])[idea.organisation_id]
     return summary | {
-        "description": idea.description, "organisation": owner,
+        "description": idea.description, "organisation": None if hidden else owner,
         "authors": None if hidden else authors,
         "followers": _counts(session, Follow, [idea.id]).get(idea.id, 0),
         "ratings": {c.name: (round(float(means[c.id]), 2) if c.id in means else None) for c in public},
@@ -858,9 +899,11 @@ def rate(session: Session, viewer: Viewer, *, idea_id: int, criterion_id: int, v
     criterion = session.get(Criterion, criterion_id)
     if criterion is None or criterion.challenge_id != idea.challenge_id:
         raise InvalidInput.for_field("criterion", f"no criterion {criterion_id} on this idea's challenge")
-    if criterion.stage is not None and not session.scalar(select(exists().where(
-            Assignment.idea_id == idea.id, Assignment.stage == criterion.stage,
-            Assignment.user_id == viewer.user_id))):
+    challenge = _challenge_of(session, idea)
+    assigned = challenge is not None and session.scalar(select(exists().where(
+        Assignment.idea_id == idea.id, Assignment.stage == criterion.stage, Assignment.user_id == viewer.user_id)))
+    if criterion.stage is not None and not (
+            assigned and challenge is not None and is_evaluator(session, viewer, challenge, stage=criterion.stage)):
         raise Forbidden(f"“{criterion.name}” is scored by the evaluators this idea is assigned to "
                         f"in the stage {criterion.stage!r}.")
     if not 1 <= value <= criterion.scale:
@@ -884,6 +927,10 @@ def _mentioned(session: Session, idea: Idea, body: str, today: date) -> list[int
     return [u.id for u in users.values() if _may_read(session, u.id, idea, today)]
 
 
+def _mention_message(idea: Idea) -> str:
+    return "{who} mentioned you on the idea “" + idea.title.replace("{", "{{").replace("}", "}}") + "”."
+
+
 def _name_of(session: Session, viewer: Viewer) -> str:
     name = accounts.display_name(session, user_id=viewer.user_id) if viewer.user_id else None
     return name or viewer.actor
@@ -905,14 +952,13 @@ def add_comment(session: Session, viewer: Viewer, *, idea_id: int, data: Comment
     session.add(comment)
     session.flush()
     _count(session, idea.id, comments=Idea.comments + 1)
-    who = _name_of(session, viewer)
     link = f"/ideas/{idea.id}#comment-{comment.id}"
     mentioned = [u for u in _mentioned(session, idea, data.body, viewer.today) if u != viewer.user_id]
-    accounts.notify_people(session, user_ids=mentioned, kind="mention", link=link,
-                           message=f"{who} mentioned you on the idea “{idea.title}”.")
-    accounts.notify_people(session, user_ids=[u for u in _followers(session, idea.id)
-                                              if u != viewer.user_id and u not in mentioned],
-                           kind="comment", link=link, message=f"{who} commented on “{idea.title}”.")
+    _tell_of_author(session, viewer, idea, user_ids=mentioned, kind="mention", link=link,
+                    message=_mention_message(idea))
+    _tell_of_author(session, viewer, idea, kind="comment", link=link,
+                    user_ids=[u for u in _followers(session, idea.id) if u != viewer.user_id and u not in mentioned],
+                    message="{who} commented on “" + idea.title.replace("{", "{{").replace("}", "}}") + "”.")
     _follow(session, idea.id, viewer.user_id)
     if (challenge := _challenge_of(session, idea)) is not None:
         _emit(session, challenge, "comment.created", idea=idea, extra={
@@ -933,9 +979,8 @@ def edit_comment(session: Session, viewer: Viewer, *, comment_id: int, body: str
     comment.body, comment.edited_at = body, utcnow()
     session.flush()
     if new := [u for u in _mentioned(session, idea, body, viewer.today) if u not in before and u != viewer.user_id]:
-        who = _name_of(session, viewer)
-        accounts.notify_people(session, user_ids=new, kind="mention", link=f"/ideas/{idea.id}#comment-{comment.id}",
-                               message=f"{who} mentioned you on the idea “{idea.title}”.")
+        _tell_of_author(session, viewer, idea, user_ids=new, kind="mention",
+                        link=f"/ideas/{idea.id}#comment-{comment.id}", message=_mention_message(idea))
     return comment
 
 
@@ -1094,9 +1139,11 @@ def history(session: Session, viewer: Viewer, *, idea: Idea) -> list[dict]:
                              .order_by(IdeaEvent.at, IdeaEvent.id)).all()
     people = accounts.people_by_id(session, ids=[e.user_id for e in events if e.user_id])
     hidden = authors_hidden(session, viewer, idea, _challenge_of(session, idea))
+    author_ids = set(session.scalars(select(IdeaAuthor.user_id).where(IdeaAuthor.idea_id == idea.id))) \
+        if hidden else set()
 
     def who(e: IdeaEvent) -> str | None:
-        if e.user_id is None or hidden and e.kind == "submitted":
+        if e.user_id is None or e.user_id in author_ids:
             return None
         name, email = people.get(e.user_id, (None, None))
         return name or email

@@ -923,13 +923,12 @@ def _read_export(session: Session, viewer: Viewer, job: Job) -> None:
     Each organisation whose non-public relationships it holds sees the download."""
     spec = AnalysisSpec.from_params(json.loads(job.params))
     ids = {r.id for r in spec.relationships}
-    readable = dict(session.execute(select(Relationship.id, Relationship.visibility).where(
-        policy.visible_condition(viewer, Relationship))).all())
+    readable = {id: (owner, visibility) for id, owner, visibility in session.execute(select(
+        Relationship.id, Relationship.organisation_id, Relationship.visibility).where(
+        policy.visible_condition(viewer, Relationship)))}
     if not ids <= readable.keys():
         raise Forbidden("This file holds relationships you may no longer read: export the network again.")
-    owners = session.scalars(select(Relationship.organisation_id).distinct().where(
-        Relationship.id.in_([i for i in ids if readable[i] != "public"]))) if ids else []
-    for owner in owners:
+    for owner in sorted({readable[i][0] for i in ids if readable[i][1] != "public"}):
         sharing.record_download(session, viewer, organisation_id=owner,
                                 detail=f"its relationships in a network export (job {job.id})")
 
