@@ -150,3 +150,35 @@ def test_a_report_pdf_is_read_by_its_starter_while_a_member_only_and_is_audited(
     accounts.set_membership(session, user=acme["member"], organisation_id=acme["org"].id, role="guest")
     session.commit()
     assert client.get(url, headers=acme["h"]).status_code == 403
+
+
+def test_members_whose_figure_is_zero_do_not_make_up_a_cluster_figure(client, session):
+    """With A, E and F consenting and only A's people writing ideas, the cluster's ideas
+    submitted would be A's own figure: it is withheld; a year in which one member had
+    partners is withheld from the network series, the CSV and the page."""
+    manager = make_user(session, is_cluster_manager=True)
+    members = [make_organisation(session, name=f"Zero {n}") for n in "AEF"]
+    outside = make_organisation(session, name="Outside")
+    make_project(session, members[0], outside, start_date=date(2025, 2, 1), end_date=date(2025, 11, 30))
+    network_figures.refresh(session, this_year=2025)
+    writer = make_user(session, members[0])
+    for member in members:
+        sharing.set_cluster_consent(session, OPERATOR, organisation=member, consent=True)
+    h = {"manager": bearer(session, manager), "writer": bearer(session, writer)}
+    session.commit()
+    for n in range(3):
+        assert client.post("/api/v1/ideas", headers=h["writer"], json={
+            "title": f"Idea {n}", "description": "Lighter pallets"}).status_code == 201
+    quarter = f"{date.today().year}Q{(date.today().month - 1) // 3 + 1}"
+    found = client.get("/api/v1/cluster/kpis", params={"period": quarter}, headers=h["manager"]).json()
+    ideas = next(k for k in found["kpis"] if k["kpi"] == "ideas_submitted")
+    assert ideas["value"] is None and ideas["withheld"] and ideas["contributors"] == 1, ideas
+    assert all(p["value"] is None for p in ideas["trend"])
+    yearly = client.get("/api/v1/cluster/kpis", params={"period": "2025"}, headers=h["manager"]).json()
+    year = next(n for n in yearly["network"] if n["year"] == 2025)
+    assert year == {"year": 2025, "withheld": True, "members_with_partners": None, "partners": None,
+                    "links_among_members": None}
+    report = client.get("/api/v1/cluster/report", params={"period": "2025", "format": "csv"}, headers=h["manager"])
+    assert "cluster_network,partners,partners,2025,,count" in report.text
+    page = client.get("/api/v1/cluster/report", params={"period": "2025", "format": "html"}, headers=h["manager"])
+    assert "withheld: fewer than 3 members had partners" in page.text

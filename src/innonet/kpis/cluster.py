@@ -25,9 +25,16 @@ def consenting(session: Session) -> list[Organisation]:
                                 .order_by(Organisation.id)))
 
 
+def contributors(values: list[float]) -> int:
+    """The members a figure is made of: those whose value is not zero (a zero adds nothing
+    to a sum, so counting it would let three members' figure be one member's own)."""
+    return sum(1 for v in values if v != 0)
+
+
 def _aggregate(unit: str, values: list[float]) -> float | None:
-    """Counts add up; shares, ratios, days and indices take the members' median."""
-    if len(values) < MIN_CONTRIBUTORS:
+    """Counts add up; shares, ratios, days and indices take the members' median; nothing
+    when fewer than MIN_CONTRIBUTORS members have a value other than zero."""
+    if contributors(values) < MIN_CONTRIBUTORS:
         return None
     return float(sum(values)) if unit == "count" else float(median(values))
 
@@ -52,13 +59,14 @@ def cluster_kpis(session: Session, viewer: Viewer, *, period: str | None = None)
         trend: list[dict] = []
         for p in [service.earlier(shown, s) for s in range(steps - 1, -1, -1)]:
             values = [v for r in records if (v := service.kpi_value(key, r, p)) is not None]
-            trend.append({"period": p.label, "value": _aggregate(spec.unit, values), "contributors": len(values)})
+            trend.append({"period": p.label, "value": _aggregate(spec.unit, values),
+                          "contributors": contributors(values), "withheld": bool(values) and
+                          contributors(values) < MIN_CONTRIBUTORS})
         found.append({"kpi": key, "label": spec.label, "group": spec.group, "unit": spec.unit,
                       "better": spec.better, "formula": spec.formula, "period": shown.label,
                       "aggregate": "sum" if spec.unit == "count" else "median",
                       "value": trend[-1]["value"], "contributors": int(trend[-1]["contributors"]),
-                      "withheld": 0 < int(trend[-1]["contributors"]) < MIN_CONTRIBUTORS, "target": None, "status": None,
-                      "trend": trend})
+                      "withheld": trend[-1]["withheld"], "target": None, "status": None, "trend": trend})
     return {"period": chosen.label, "members": len(members), "min_contributors": MIN_CONTRIBUTORS,
             "kpis": found, "network": _network_over_time(session, members, chosen.year)}
 
@@ -66,7 +74,8 @@ def cluster_kpis(session: Session, viewer: Viewer, *, period: str | None = None)
 def _network_over_time(session: Session, members: list[Organisation], last_year: int) -> list[dict]:
     """Per year: members with partners, their partners in all, and the links among members
     (pairs sharing a public project running that year); nothing with fewer than
-    MIN_CONTRIBUTORS members."""
+    MIN_CONTRIBUTORS members, and a year's figures withheld (None) when fewer than
+    MIN_CONTRIBUTORS members had partners that year."""
     if len(members) < MIN_CONTRIBUTORS:
         return []
     ids = [m.id for m in members]
@@ -83,6 +92,11 @@ def _network_over_time(session: Session, members: list[Organisation], last_year:
         .where(one.organisation_id.in_(ids), other.organisation_id.in_(ids), Project.start_date.is_not(None))).all()
     spans = [(a, b, start.year, (end or start).year) for a, b, start, end in rows if start is not None]
     links = {year: {(a, b) for a, b, first, last in spans if first <= year <= last} for year in years}
-    return [{"year": year, "members_with_partners": by_year.get(year, (0, 0))[0],
-             "partners": int(by_year.get(year, (0, 0))[1] or 0), "links_among_members": len(links[year])}
-            for year in years]
+    out = []
+    for year in years:
+        active, partners = by_year.get(year, (0, 0))
+        shown = active >= MIN_CONTRIBUTORS
+        out.append({"year": year, "withheld": not shown, "members_with_partners": active if shown else None,
+                    "partners": int(partners or 0) if shown else None,
+                    "links_among_members": len(links[year]) if shown else None})
+    return out

@@ -87,8 +87,8 @@ def as_csv(report: dict) -> str:
     else:
         for n in report["network"]:
             for name in ("members_with_partners", "partners", "links_among_members"):
-                writer.writerow(["cluster_network", name, name.replace("_", " "), n["year"], n[name], "count",
-                                 "", "", ""])
+                writer.writerow(["cluster_network", name, name.replace("_", " "), n["year"],
+                                 "" if n[name] is None else n[name], "count", "", "", ""])
     return out.getvalue()
 
 

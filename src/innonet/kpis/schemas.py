@@ -253,22 +253,26 @@ class AlertOut(BaseModel):
 
 
 class ClusterTrendPoint(TrendPoint):
-    contributors: int = Field(description="Consenting members with data for it (withheld below 3)")
+    contributors: int = Field(description="Consenting members whose value is not zero (withheld below 3)")
+    withheld: bool = Field(description="Members have data for it, but fewer than 3 other than zero")
 
 
 class ClusterKpiOut(KpiBase):
     aggregate: str = Field(description="'sum' for counts, else 'median' over the members")
-    value: float | None = Field(description="None when withheld (fewer than 3 members with data) or no data")
-    contributors: int
-    withheld: bool = Field(description="Members have data for it, but fewer than 3: the value is held back")
+    value: float | None = Field(description="None when withheld (fewer than 3 members with a value other "
+                                            "than zero) or no data")
+    contributors: int = Field(description="Consenting members whose value is not zero")
+    withheld: bool = Field(description="Members have data for it, but fewer than 3 other than zero: the value "
+                                       "is held back")
     trend: list[ClusterTrendPoint]
 
 
 class ClusterYearOut(BaseModel):
     year: int
-    members_with_partners: int
-    partners: int
-    links_among_members: int
+    withheld: bool = Field(description="Fewer than 3 members had partners that year: its figures are held back")
+    members_with_partners: int | None
+    partners: int | None
+    links_among_members: int | None
 
 
 class ClusterKpisOut(BaseModel):
