@@ -368,3 +368,31 @@ def test_a_guest_named_on_one_project_acts_for_nobody_on_another(client, team):
     assert seen.status_code == 200 and seen.json()["items"]["decision"] == []
     for path in (url, f"{url}/activity"):
         assert "Price floor" not in client.get(path, headers=h["guest"]).text, path
+
+
+def test_a_linked_agreement_is_only_named_to_those_who_may_read_it(client, session, team):
+    project = _project(client, team, visibility="public")
+    h, ip = team["h"], team["ip"]
+    url = f"/api/v1/joint-projects/{project['id']}"
+    assert client.get(url, headers=h["partner"]).json()["agreements"][0]["title"] == "Pilot IP agreement"
+    # The advisor (a party, not party to the agreement), outsiders and visitors learn only that one is linked.
+    for who, headers in (("advisor", h["advisor"]), ("outsider", h["outsider"]), ("visitor", {})):
+        assert client.get(f"/api/v1/agreements/{ip.id}", headers=headers).status_code in (401, 404), who
+        for path in (url, f"{url}/health", f"{url}/activity"):
+            answer = client.get(path, headers=headers)
+            assert answer.status_code == 200, (who, path)
+            assert "Pilot IP agreement" not in answer.text and "ip_agreement" not in answer.text, (who, path)
+        linked = client.get(url, headers=headers).json()["agreements"]
+        assert linked == [{"id": None, "kind": None, "title": None, "status": None, "start_date": None,
+                           "end_date": None, "in_force": None, "readable": False}], who
+    # Linking: an agreement of others reads exactly as one that does not exist.
+    theirs = sharing.create_agreement(session, OPERATOR, data=AgreementIn(
+        owner=team["orgs"]["Outsider"].external_id, parties=[team["orgs"]["Advisor"].external_id],
+        kind="nda", title="Theirs", status="in_force"))
+    session.commit()
+    messages = []
+    for agreement_id in (theirs.id, theirs.id + 1000):
+        refused = client.put(f"{url}/agreements", json={"agreements": [agreement_id]}, headers=h["lead_admin"])
+        assert refused.status_code == 422 and refused.json()["error"]["problems"][0]["field"] == "agreements"
+        messages.append(refused.json()["error"]["problems"][0]["message"].replace(str(agreement_id), "N"))
+    assert messages[0] == messages[1]

@@ -113,6 +113,9 @@ def _outcomes(outcomes: list[str | None], results: int, running: bool) -> Factor
 
 
 def _agreement(agreements: list[dict], today: date, days: int) -> Factor:
+    if agreements and not any(a["readable"] for a in agreements):
+        return Factor("agreement", None, "an agreement is linked; only its parties read it")
+    agreements = [a for a in agreements if a["readable"]]
     if not agreements:
         return Factor("agreement", None, "no agreement between you")
     in_force = [a for a in agreements if a["in_force"]]
@@ -275,7 +278,8 @@ def _agreements_between(session: Session, organisation_id: int, partner_id: int,
         (Agreement.owner_id == partner_id) & Agreement.id.in_(
             select(AgreementParty.agreement_id).where(AgreementParty.organisation_id == organisation_id))))))
     in_force = set(session.scalars(select(Agreement.id).where(Agreement.id.in_(ids), in_force_condition(today))))
-    return [{"id": a.id, "title": a.title, "status": a.status, "end_date": a.end_date, "in_force": a.id in in_force}
+    return [{"id": a.id, "title": a.title, "status": a.status, "end_date": a.end_date, "in_force": a.id in in_force,
+             "readable": True}  # the organisation is party to each
             for a in session.scalars(select(Agreement).where(Agreement.id.in_(set(ids))).order_by(Agreement.id))]
 
 

@@ -257,13 +257,17 @@ class PersonOut(BaseModel):
 
 
 class AgreementRef(BaseModel):
-    id: int
-    kind: str
-    title: str
-    status: str
+    """A linked agreement; to a viewer who may not read it (not an insider of its parties),
+    only that it is there: ``readable`` false and every other field null."""
+
+    id: int | None
+    kind: str | None
+    title: str | None
+    status: str | None
     start_date: date | None
     end_date: date | None
-    in_force: bool
+    in_force: bool | None
+    readable: bool
 
 
 class ItemOut(BaseModel):

@@ -291,13 +291,13 @@ def _check_foreground(session: Session, project: JointProject, assignee: str | N
         project.assignee_id = None
 
 
-def _link_agreements(session: Session, project: JointProject, agreement_ids: list[int]) -> None:
+def _link_agreements(session: Session, viewer: Viewer, project: JointProject, agreement_ids: list[int]) -> None:
     for agreement_id in dict.fromkeys(agreement_ids):
-        parties = sharing.agreement_party_ids(session, agreement_id=agreement_id)
-        if not parties:
-            raise InvalidInput.for_field("agreements", f"no agreement with id {agreement_id}")
-        if project.organisation_id not in parties:
-            raise InvalidInput.for_field("agreements", f"the lead is not party to agreement {agreement_id}")
+        # One message whether it is missing, unreadable or without the lead: none tells which.
+        if project.organisation_id not in sharing.readable_agreement_parties(session, viewer,
+                                                                             agreement_id=agreement_id):
+            raise InvalidInput.for_field("agreements", f"no agreement {agreement_id} that you may read "
+                                                       "and that the lead is party to")
     session.execute(delete(ProjectAgreement).where(ProjectAgreement.project_id == project.id))
     if agreement_ids:
         session.execute(insert(ProjectAgreement), [{"project_id": project.id, "agreement_id": a}
@@ -351,7 +351,7 @@ def create_project(session: Session, viewer: Viewer, *, data: ProjectIn) -> Join
         session.add(ProjectPerson(project_id=project.id, user_id=user_id, organisation_id=organisation_id,
                                   title="idea author"))
     _check_foreground(session, project, data.assignee)
-    _link_agreements(session, project, data.agreements)
+    _link_agreements(session, viewer, project, data.agreements)
     _set_exit_criteria(session, project, data.exit_criteria)
     _touch(session, viewer, project, kind="created", text=f"started “{project.title}”")
     others = [o for o in party_ids(session, project_id=project.id) if o != lead.id]
@@ -522,7 +522,7 @@ def set_agreements(session: Session, viewer: Viewer, *, project_id: int, agreeme
     project = get_project(session, viewer, project_id=project_id, log=False)
     _ensure_manager(viewer, project)
     _ensure_open(project)
-    _link_agreements(session, project, agreement_ids)
+    _link_agreements(session, viewer, project, agreement_ids)
     _touch(session, viewer, project, kind="changed", text="changed the agreements")
 
 
@@ -876,7 +876,7 @@ def criterion_words(criterion: ExitCriterion) -> str:
 def agreements_of(session: Session, viewer: Viewer, *, project_id: int) -> list[dict]:
     ids = list(session.scalars(select(ProjectAgreement.agreement_id).where(ProjectAgreement.project_id == project_id)
                                .order_by(ProjectAgreement.id)))
-    return sharing.agreement_summaries(session, ids=ids, today=viewer.today)
+    return sharing.agreement_summaries(session, viewer, ids=ids)
 
 
 def summaries(session: Session, viewer: Viewer, *, projects: list[JointProject]) -> list[dict]:

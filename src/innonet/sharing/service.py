@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import delete, insert, select, true
+from sqlalchemy import delete, exists, insert, select, true
 from sqlalchemy.orm import Session
 
 from innonet import roles
@@ -305,13 +305,27 @@ def agreement_party_ids(session: Session, *, agreement_id: int) -> set[int]:
         AgreementParty.agreement_id == agreement_id)))
 
 
-def agreement_summaries(session: Session, *, ids: list[int], today) -> list[dict]:
-    """Kind, title, status and dates of these agreements, and whether each is in force today."""
+HIDDEN_AGREEMENT = {"id": None, "kind": None, "title": None, "status": None, "start_date": None,
+                    "end_date": None, "in_force": None, "readable": False}
+
+
+def agreement_summaries(session: Session, viewer: Viewer, *, ids: list[int]) -> list[dict]:
+    """Kind, title, status and dates of these agreements, and whether each is in force today;
+    of one the viewer may not read (the insiders of its parties do), only that it is there."""
     in_force = set(session.scalars(select(Agreement.id).where(Agreement.id.in_(ids),
-                                                              policy.in_force_condition(today))))
-    found = {a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_(ids)))}
+                                                              policy.in_force_condition(viewer.today))))
+    found = {a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_(ids),
+                                                                      _agreement_condition(viewer)))}
     return [{"id": a.id, "kind": a.kind, "title": a.title, "status": a.status, "start_date": a.start_date,
-             "end_date": a.end_date, "in_force": a.id in in_force} for a in (found[i] for i in ids if i in found)]
+             "end_date": a.end_date, "in_force": a.id in in_force, "readable": True} if a else HIDDEN_AGREEMENT
+            for a in (found.get(i) for i in ids)]
+
+
+def readable_agreement_parties(session: Session, viewer: Viewer, *, agreement_id: int) -> set[int]:
+    """The parties of an agreement the viewer may read; none (as for a missing one) else."""
+    if not session.scalar(select(exists().where(Agreement.id == agreement_id, _agreement_condition(viewer)))):
+        return set()
+    return agreement_party_ids(session, agreement_id=agreement_id)
 
 
 def get_agreement(session: Session, viewer: Viewer, *, agreement_id: int) -> Agreement:
