@@ -120,7 +120,8 @@ def create_app(settings: Settings | None = None, *,
         except Exception as error:
             # Still the error shape and the headers below; the log has what happened, in
             # words that never carry a statement's parameters.
-            logger.error("%s %s failed: %s", request.method, request.url.path, describe_error(error),
+            # The route, not the path: a path may carry a secret (a calendar's token).
+            logger.error("%s %s failed: %s", request.method, observability.route_of(request), describe_error(error),
                          exc_info=not isinstance(error, SQLAlchemyError))
             response = _error_response(request, 500, "Something went wrong on our side; "
                                        "it has been logged. Try again later.", [])

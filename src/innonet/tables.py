@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import IO
 
 from innonet.errors import InvalidInput, Problem
-from innonet.text import CONTROL_MESSAGE, MAX_CELL, has_control_characters
+from innonet.text import CONTROL_MESSAGE, FIRST_YEAR, LAST_YEAR, MAX_CELL, has_control_characters
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DELIMITERS = ";,\t|"
@@ -191,12 +191,17 @@ class Problems:
             return None
         try:
             if fmt == "%Y-%m-%d" and _ISO_DATE.fullmatch(text[:10]):
-                return date.fromisoformat(text[:10])  # ten times quicker than strptime
-            return datetime.strptime(text[:10] if fmt == "%Y-%m-%d" else text, fmt).date()
+                found = date.fromisoformat(text[:10])  # ten times quicker than strptime
+            else:
+                found = datetime.strptime(text[:10] if fmt == "%Y-%m-%d" else text, fmt).date()
         except ValueError:
             human = fmt.replace("%Y", "yyyy").replace("%m", "mm").replace("%d", "dd")
             self.add(line, column, f"{text!r} is not a date ({human})")
             return None
+        if not FIRST_YEAR <= found.year <= LAST_YEAR:
+            self.add(line, column, f"{text!r}: a date from {FIRST_YEAR} to {LAST_YEAR}")
+            return None
+        return found
 
     def choice(self, line: int, row: dict, column: str, mapping: dict, *, empty=None):
         """The value ``mapping`` gives for the cell (compared in upper case)."""

@@ -7,6 +7,7 @@ and GraphML exports) cannot carry the others, and a terminal obeys ESC.
 """
 
 import re
+from datetime import date
 from html import unescape
 from typing import Annotated, Any, overload
 
@@ -131,10 +132,26 @@ def _check_strings(value: Any) -> Any:
     return value
 
 
+# Every date innonet accepts lies in these years: pages, calendars and KPI periods compute
+# months and years around a date, and a year such as 9999 would overflow them.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def _check_dates(value: Any) -> Any:
+    if isinstance(value, date) and not FIRST_YEAR <= value.year <= LAST_YEAR:  # a datetime too
+        raise ValueError(f"a date from {FIRST_YEAR} to {LAST_YEAR}")
+    elif isinstance(value, (list, tuple, set)):
+        for item in value:
+            _check_dates(item)
+    return value
+
+
 class InputModel(BaseModel):
-    """Base of every model that reads input: no field may hold a control character."""
+    """Base of every model that reads input: no field may hold a control character, and
+    every date lies from FIRST_YEAR to LAST_YEAR."""
 
     _no_control_characters = field_validator("*", mode="before")(_check_strings)
+    _dates_in_range = field_validator("*", mode="after")(_check_dates)
 
 
 def _pattern(words: list[str]) -> re.Pattern | None:

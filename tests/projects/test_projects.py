@@ -2,18 +2,21 @@
 RACI and milestones with bad input refused, the IP register, exit criteria checked by the
 daily job, reviews and closing."""
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from innonet.accounts import service as accounts
 from innonet.accounts.models import Notification
 from innonet.projects import exits
-from innonet.projects.models import ExitCriterion, JointProject, ProjectReview
+from innonet.projects import service as projects
+from innonet.projects.models import ExitCriterion, JointProject, Milestone, ProjectReview
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import AgreementIn
-from tests.factories import OPERATOR, bearer, make_organisation, make_user
+from tests.factories import OPERATOR, bearer, make_organisation, make_user, sign_in
 from tests.test_concurrency import live, run_together  # noqa: F401 (fixture)
 
 
@@ -396,3 +399,42 @@ def test_a_linked_agreement_is_only_named_to_those_who_may_read_it(client, sessi
         assert refused.status_code == 422 and refused.json()["error"]["problems"][0]["field"] == "agreements"
         messages.append(refused.json()["error"]["problems"][0]["message"].replace(str(agreement_id), "N"))
     assert messages[0] == messages[1]
+
+
+def test_dates_beyond_2200_are_refused_naming_the_field_and_a_calendar_token_never_reaches_the_log(
+        client, session, team, caplog):
+    h = team["h"]
+    body = {"organisation": _ext(team, "Lead"), "title": "Far future", "start_date": str(date.today()),
+            "end_date": "9999-12-31"}
+    refused = client.post("/api/v1/joint-projects", json=body, headers=h["lead"])
+    assert refused.status_code == 422 and refused.json()["error"]["problems"][0]["field"] == "end_date", refused.text
+    assert "2200" in refused.text
+    project = _project(client, team)
+    for path, item, field in (("milestones", {"title": "Late", "due_on": "9999-12-31"}, "due_on"),
+                              ("work-packages", {"code": "WP9", "title": "Long", "responsible": [_ext(team, "Lead")],
+                                                 "end_date": "9999-12-31"}, "end_date"),
+                              ("decisions", {"title": "Old", "decided_on": "1066-10-14"}, "decided_on")):
+        answer = _add(client, team, project, path, item, status=422)
+        assert answer["error"]["problems"][0]["field"] == field, answer
+    for period in ("9999", "9999Q4", "1899"):
+        for path in ("kpis", "report"):
+            answer = client.get(f"/api/v1/orgs/{_ext(team, 'Lead')}/{path}", params={"period": period},
+                                headers=h["lead"])
+            assert answer.status_code == 422 and answer.json()["error"]["problems"][0]["field"] == "period", (
+                path, period, answer.text)
+    # A milestone stored before the bound (as old data may be) breaks no calendar, and the
+    # calendar's secret address stays out of the log whatever happens.
+    token = projects.create_calendar_feed(session, accounts.viewer_of(
+        session, user_id=team["users"]["lead"].id, today=date.today(), channel="page"))
+    session.add(Milestone(project_id=project["id"], organisation_id=team["orgs"]["Lead"].id,
+                          owner_id=team["orgs"]["Lead"].id, title="Year 9999", due_on=date(9999, 12, 31),
+                          planned_on=date(9999, 12, 31)))
+    session.commit()
+    caplog.set_level(logging.DEBUG)
+    feed = client.get(f"/calendar/{token}.ics")
+    assert feed.status_code == 200 and "BEGIN:VCALENDAR" in feed.text
+    assert not [r for r in caplog.records if r.name.startswith("innonet") and token in r.getMessage()]
+    sign_in(client, session, team["users"]["lead"])
+    session.commit()
+    page = client.get(f"/joint-projects/{project['id']}")
+    assert page.status_code == 200 and "Year 9999" in page.text

@@ -6,6 +6,7 @@ revenues, sales). Every count goes through the same read rules as the records' o
 so a record of another organisation that the member may not read never moves a figure.
 """
 
+import calendar
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,6 +29,7 @@ from innonet.projects import service as projects
 from innonet.projects.models import JointProject, ProjectParty, ProjectResult
 from innonet.roles import Viewer, ensure_can_write, ensure_signed_in
 from innonet.sharing import policy
+from innonet.text import FIRST_YEAR, LAST_YEAR
 
 
 @dataclass(frozen=True)
@@ -137,33 +139,41 @@ class Period:
 
 
 def quarter_of(day: date) -> Period:
-    return parse_period(f"{day.year}Q{(day.month - 1) // 3 + 1}")
+    return _period(f"{day.year:04d}Q{(day.month - 1) // 3 + 1}")
+
+
+def _period(value: str) -> Period:
+    """The period a label names ("2026Q3", "2026"); ValueError for anything else."""
+    if len(value) == 6 and value[4] == "Q" and value[5] in "1234" and value[:4].isdigit():
+        year, last_month = int(value[:4]), 3 * int(value[5])
+        return Period(value, date(year, last_month - 2, 1),
+                      date(year, last_month, calendar.monthrange(year, last_month)[1]))
+    if len(value) == 4 and value.isdigit():
+        return Period(value, date(int(value), 1, 1), date(int(value), 12, 31))
+    raise ValueError(value)
 
 
 def parse_period(text: str | None, *, today: date | None = None, field: str = "period") -> Period:
-    """A quarter ("2026Q3") or a year ("2026"); the current quarter when none is given."""
+    """A quarter ("2026Q3") or a year ("2026") from FIRST_YEAR to LAST_YEAR; the current
+    quarter when none is given."""
     if not text:
         return quarter_of(today or date.today())
-    value = text.strip().upper()
     try:
-        if len(value) == 6 and value[4] == "Q" and value[5] in "1234":
-            year, quarter = int(value[:4]), int(value[5])
-            start = date(year, 3 * quarter - 2, 1)
-            end = date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1) - timedelta(days=1)
-            return Period(value, start, end)
-        if len(value) == 4 and value.isdigit():
-            return Period(value, date(int(value), 1, 1), date(int(value), 12, 31))
+        found = _period(text.strip().upper())
     except ValueError:
-        pass
-    raise InvalidInput.for_field(field, f"{text[:20]!r} is not a period: write a year (2026) or a quarter (2026Q3)")
+        raise InvalidInput.for_field(field, f"{text[:20]!r} is not a period: write a year (2026) or a "
+                                            "quarter (2026Q3)") from None
+    if not FIRST_YEAR <= found.year <= LAST_YEAR:
+        raise InvalidInput.for_field(field, f"a period from {FIRST_YEAR} to {LAST_YEAR}")
+    return found
 
 
 def earlier(period: Period, steps: int) -> Period:
     """The period ``steps`` quarters (or years) before this one."""
     if not period.is_quarter:
-        return parse_period(str(period.year - steps))
+        return _period(f"{period.year - steps:04d}")
     index = period.year * 4 + (period.start.month - 1) // 3 - steps
-    return parse_period(f"{index // 4}Q{index % 4 + 1}")
+    return _period(f"{index // 4:04d}Q{index % 4 + 1}")
 
 
 def _within(value: date | datetime | None, period: Period) -> bool:

@@ -72,6 +72,7 @@ from innonet.projects.schemas import (
 from innonet.roles import Viewer
 from innonet.sharing import policy
 from innonet.sharing import service as sharing
+from innonet.text import LAST_YEAR
 
 # The knowledge base's job that turns a closed project's lessons into knowledge items.
 LESSONS_JOB = "knowledge.lessons"
@@ -909,7 +910,7 @@ def _ticks(start: date, end: date) -> list[date]:
     """Month starts between the dates; every third (quarters) or twelfth (years) when there are many."""
     months = []
     year, month = start.year, start.month
-    while date(year, month, 1) <= end:
+    while (year, month) <= (end.year, end.month):  # never a month past the last date (9999-12 has none)
         if date(year, month, 1) >= start:
             months.append(date(year, month, 1))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
@@ -1000,7 +1001,8 @@ def calendar_entries(session: Session, viewer: Viewer) -> list[tuple[Milestone, 
         mine.append(Milestone.owner_id.in_(sorted(viewer.member_of)))
     return [(m, p) for m, p in session.execute(
         select(Milestone, JointProject).join(JointProject, JointProject.id == Milestone.project_id)
-        .where(or_(*mine), item_condition(viewer, Milestone), JointProject.state == "active")
+        .where(or_(*mine), item_condition(viewer, Milestone), JointProject.state == "active",
+               Milestone.due_on <= date(LAST_YEAR, 12, 31))  # a date stored before dates were bounded
         .order_by(Milestone.due_on, Milestone.id).limit(2000)).all()]
 
 
