@@ -20,7 +20,7 @@ from innonet.imports import service as imports
 from innonet.imports import template
 from innonet.organisations.models import Organisation
 from innonet.roles import operator
-from innonet.text import TEXT_LIMITS
+from innonet.text import TEXT_LIMITS, markdown_html
 from tests.factories import (
     PASSWORD,
     bearer,
@@ -283,3 +283,17 @@ def test_a_wrong_database_url_at_start_up_is_one_sentence():
     message = " ".join(result.stderr.split())
     assert message.startswith("Error: cannot open the database sqlite:////nonexistent-directory/x.db")
     assert "Traceback" not in result.stderr and len(message) < 300
+
+
+@pytest.mark.parametrize("address", ["ms-msdt:id%20PCWDiagnostic", "search-ms:query=invoice", "smb://host/share",
+                                     "intent://scan#Intent;scheme=zxing;end", "data:text/html,<b>x</b>",
+                                     "//evil.example/x", "/\\evil.example", "&#106;avascript:alert(1)",
+                                     "ftp://files.example", "file:///etc/passwd"])
+def test_markdown_makes_links_of_the_documented_schemes_only(address):
+    html = markdown_html(f"[see]({address}) and <{address}>")
+    assert "<a " not in html, html
+
+
+def test_markdown_keeps_http_mailto_and_relative_links():
+    html = markdown_html("[a](https://example.org/x) [b](mailto:ana@example.org) [c](/ideas/3) [d](#top)")
+    assert html.count("<a href=") == 4, html

@@ -185,13 +185,28 @@ def excerpt(text: str | None, words: list[str], width: int = 160) -> str:
     return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
 
 
+LINK_SCHEMES = ("http", "https", "mailto")
+_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):", re.IGNORECASE)
+
+
+def _safe_link(url: str) -> bool:
+    """http(s), mailto and relative addresses; not another scheme (``ms-msdt:``,
+    ``smb:``, ``data:``…) nor a host of its own (``//host``, ``/\\host``)."""
+    url = url.strip()
+    if url.startswith(("//", "\\", "/\\", "\\/")) or url.upper().startswith(("/%5C", "%5C")):
+        return False
+    scheme = _SCHEME.match(url)
+    return scheme is None or scheme.group(1).lower() in LINK_SCHEMES
+
+
 _markdown = MarkdownIt("commonmark", {"html": False}).disable("image")
+_markdown.validateLink = _safe_link  # type: ignore[method-assign]
 
 
 def markdown_html(text: str | None) -> Markup:
     """People's Markdown as HTML that cannot act: raw HTML is shown as text, links other
-    than http(s), mailto and relative ones are not made (markdown-it refuses
-    ``javascript:``, ``vbscript:``, ``file:`` and ``data:``), and images are not loaded."""
+    than http(s), mailto and relative ones are not made (:func:`_safe_link`), and images
+    are not loaded."""
     return Markup(_markdown.render(text or ""))  # noqa: S704 - markdown-it escapes all input
 
 
