@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 from openpyxl import Workbook
+from pydantic import ValidationError
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
@@ -297,3 +298,47 @@ def test_markdown_makes_links_of_the_documented_schemes_only(address):
 def test_markdown_keeps_http_mailto_and_relative_links():
     html = markdown_html("[a](https://example.org/x) [b](mailto:ana@example.org) [c](/ideas/3) [d](#top)")
     assert html.count("<a href=") == 4, html
+
+
+def test_true_or_false_is_no_number_in_any_input():
+    """Every numeric field of every input model refuses a boolean (JSON true would be 1)."""
+    import importlib
+    import pkgutil
+
+    import innonet
+    from innonet.text import InputModel, _numeric
+
+    checked = 0
+    for module in pkgutil.walk_packages(innonet.__path__, "innonet."):
+        if module.name.endswith(".schemas"):
+            importlib.import_module(module.name)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+    for model in set(subclasses(InputModel)):
+        for name, field in model.model_fields.items():
+            if _numeric(field.annotation):
+                with pytest.raises(ValidationError, match="a number, not true or false"):
+                    model.model_validate({name: True})
+                checked += 1
+    assert checked >= 20
+
+
+def test_a_rating_of_true_is_refused_naming_the_field(client, session, member):
+    organisation, _, user = member
+    h = bearer(session, user)
+    session.commit()
+    challenge = client.post("/api/v1/challenges", headers=h, json={
+        "organisation": organisation.external_id, "title": "Pallets", "problem": "Lighter pallets",
+        "visibility": "public", "criteria": [{"name": "Impact"}]}).json()
+    assert client.patch(f"/api/v1/challenges/{challenge['id']}", json={"state": "open"}, headers=h).status_code == 200
+    idea = client.post("/api/v1/ideas", headers=h, json={"challenge": challenge["id"], "title": "Flax",
+                                                         "description": "Flax pallets", "accept_terms": True}).json()
+    criterion = challenge["criteria"][0]["id"]
+    answer = client.put(f"/api/v1/ideas/{idea['id']}/ratings", json={"criterion": criterion, "value": True},
+                        headers=h)
+    assert client.put(f"/api/v1/ideas/{idea['id']}/ratings", json={"criterion": criterion, "value": 4},
+                      headers=h).status_code == 204
+    assert answer.status_code == 422 and answer.json()["error"]["problems"][0]["field"] == "value", answer.text

@@ -9,11 +9,11 @@ and GraphML exports) cannot carry the others, and a terminal obeys ESC.
 import re
 from datetime import date
 from html import unescape
-from typing import Annotated, Any, overload
+from typing import Annotated, Any, get_args, overload
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from innonet.errors import InvalidInput
 
@@ -146,12 +146,27 @@ def _check_dates(value: Any) -> Any:
     return value
 
 
+def _numeric(annotation: Any) -> bool:
+    """Whether a field asks for a number (int or float, optional or not; never bool)."""
+    if annotation in (int, float):
+        return True
+    return any(_numeric(a) for a in get_args(annotation) if a is not type(None))
+
+
 class InputModel(BaseModel):
-    """Base of every model that reads input: no field may hold a control character, and
-    every date lies from FIRST_YEAR to LAST_YEAR."""
+    """Base of every model that reads input: no field may hold a control character, every
+    date lies from FIRST_YEAR to LAST_YEAR, and true or false is no number."""
 
     _no_control_characters = field_validator("*", mode="before")(_check_strings)
     _dates_in_range = field_validator("*", mode="after")(_check_dates)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and _numeric(field.annotation):
+            raise ValueError("a number, not true or false")
+        return value
 
 
 def _pattern(words: list[str]) -> re.Pattern | None:
