@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from innonet.accounts import service as accounts
 from innonet.accounts.models import User
 from innonet.cli import app as cli
+from innonet.db import make_engine, make_session_factory
 from tests.factories import PASSWORD, form_token, make_organisation, make_user, sign_in
 
 
@@ -193,6 +194,14 @@ def test_users_and_tokens_commands(databases, tmp_path):
     created = runner.invoke(cli, ["--db", url, "users", "create-admin", "--email", "root@example.org"],
                             input=f"{PASSWORD}\n{PASSWORD}\n")
     assert created.exit_code == 0, created.output
+    manager = runner.invoke(cli, ["--db", url, "users", "create-admin", "--email", "cm@example.org",
+                                  "--cluster-manager"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert manager.exit_code == 0 and "Cluster manager cm@example.org" in manager.output, manager.output
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        roles = {u.email: (u.is_platform_admin, u.is_cluster_manager) for u in session.scalars(select(User))}
+    engine.dispose()
+    assert roles == {"root@example.org": (True, False), "cm@example.org": (False, True)}
     template = tmp_path / "org.csv"
     template.write_text("record,external_id,name\norganisation,ACME,Acme\n")
     assert runner.invoke(cli, ["--db", url, "import", "template", str(template)]).exit_code == 0

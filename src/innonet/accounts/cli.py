@@ -20,9 +20,11 @@ def _password(set_password: bool) -> str | None:
 def create_admin(
     ctx: typer.Context,
     email: Annotated[str, typer.Option(prompt=True, help="The admin's e-mail address")],
-    cluster_manager: Annotated[bool, typer.Option(help="Also make them cluster manager")] = False,
+    cluster_manager: Annotated[bool, typer.Option(help=(
+        "A cluster manager instead (reads only consenting members' aggregates; not a platform admin)"))] = False,
 ) -> None:
-    """Create a platform admin (or make an existing user one); asks for the password."""
+    """Create a platform admin, or with --cluster-manager a cluster manager (or give an
+    existing user that role); asks for the password. The two roles are separate."""
     from innonet.accounts import service
     from innonet.terminal import console, fail, runtime
 
@@ -30,12 +32,15 @@ def create_admin(
     try:
         with runtime(ctx).sessions.begin() as session:
             user = service.find_or_create_user(session, email=email)
-            user.is_platform_admin = True
-            user.is_cluster_manager = user.is_cluster_manager or cluster_manager
+            if cluster_manager:
+                user.is_cluster_manager = True
+            else:
+                user.is_platform_admin = True
             service.set_password(session, user=user, password=password)
     except InnonetError as error:
         fail(error)
-    console.print(f"Platform admin {user.email} is ready; sign in at /login.")
+    console.print(f"{'Cluster manager' if cluster_manager else 'Platform admin'} {user.email} is ready; "
+                  "sign in at /login.")
 
 
 @users.command("create")
