@@ -621,8 +621,8 @@ def world(session, app):
             item = knowing.create_item(session, writer, data=KnowledgeIn(
                 organisation=owner.external_id, title=f"Knowledge {side} {visibility}", body=note(side, visibility),
                 visibility=visibility, shared_with=[counterpart.external_id] if visibility == "partners" else []))
-            stored = receive(io.BytesIO(b"Trial notes"), storage=storage, max_bytes=1000)
-            attachment = knowing.add_attachment(session, writer, item_id=item.id, filename="notes.txt", stored=stored)
+            stored = receive(io.BytesIO(b"Trial notes"), filename="notes.txt", storage=storage, max_bytes=1000)
+            attachment = knowing.add_attachment(session, writer, item_id=item.id, stored=stored)
             knowledge[(side, visibility)] = (item.id, attachment.id, stored.key)
     alerts = {}
     for side, organisation in (("own", own), ("other", other)):

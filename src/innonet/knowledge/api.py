@@ -22,7 +22,7 @@ from innonet.knowledge.schemas import (
     SearchOut,
     VersionOut,
 )
-from innonet.knowledge.storage import delete_after_commit, receive, safe_filename, storage_of
+from innonet.knowledge.storage import delete_after_commit, receive, storage_of
 from innonet.roles import Viewer
 from innonet.text import MAX_ID
 from innonet.web import CurrentViewer, DbSession, RecordId, api_router
@@ -108,10 +108,9 @@ def upload(request: Request, session: Session, viewer: Viewer, *, item_id: int, 
     service.ensure_may_attach(viewer, item)
     settings = request.app.state.settings
     storage = storage_of(settings)
-    stored = receive(file.file, storage=storage, max_bytes=settings.max_attachment_bytes)
+    stored = receive(file.file, filename=file.filename, storage=storage, max_bytes=settings.max_attachment_bytes)
     delete_after_commit(session, storage, [stored.key], only_on_rollback=True)
-    return service.add_attachment(session, viewer, item_id=item_id, filename=safe_filename(file.filename),
-                                  stored=stored)
+    return service.add_attachment(session, viewer, item_id=item_id, stored=stored)
 
 
 @router.post("/knowledge/{item_id}/attachments", response_model=AttachmentOut, status_code=201)

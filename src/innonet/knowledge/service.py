@@ -269,10 +269,11 @@ def ensure_may_attach(viewer: Viewer, item: KnowledgeItem) -> None:
     roles.ensure_insider(viewer, item.organisation_id)
 
 
-def add_attachment(session: Session, viewer: Viewer, *, item_id: int, filename: str, stored: Stored) -> Attachment:
+def add_attachment(session: Session, viewer: Viewer, *, item_id: int, stored: Stored) -> Attachment:
     """Record a file already in storage (see storage.receive); its text is read by a job."""
     item = get_item(session, viewer, item_id=item_id, log=False)
     roles.ensure_insider(viewer, item.organisation_id)
+    filename = stored.filename
     attachment = Attachment(item_id=item.id, filename=filename, content_type=stored.content_type, size=stored.size,
                             sha256=stored.sha256, storage_key=stored.key, uploaded_by_id=viewer.user_id,
                             text_state="pending" if _has_text(stored.content_type) else "none")

@@ -49,22 +49,65 @@ class Stored:
     size: int
     sha256: str
     content_type: str
+    filename: str
 
 
-def safe_filename(name: str | None) -> str:
-    """The last part of an uploaded name, with no folder, control or reserved character:
-    "../../etc/passwd" becomes "passwd", "C:\\x\\plan.pdf" becomes "plan.pdf"."""
+# The endings a name may have for each type; the first is the one a name without one gets.
+EXTENSIONS = {
+    "application/pdf": ("pdf",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("xlsx",),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ("pptx",),
+    "image/png": ("png",),
+    "image/jpeg": ("jpg", "jpeg"),
+    "image/gif": ("gif",),
+    "image/webp": ("webp",),
+    "text/plain": ("txt", "text", "md", "markdown", "csv", "tsv", "log"),
+}
+# Endings that make a file act when opened (a page, a script, a program): never kept.
+ACTIVE_EXTENSIONS = frozenset(
+    "htm html xhtml shtml mht mhtml svg svgz xml xsl hta js jse mjs vbs vbe wsf wsh ps1 psm1 bat cmd com exe "
+    "msi msp scr pif cpl dll lnk url reg jar sh bash php py pl rb application appref-ms iso img vhd".split())
+# Bidirectional and invisible formatting characters, which can make "exe.pdf" read "fdp.exe".
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_RESERVED = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"|?*]')
+_DEVICE = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?", re.IGNORECASE)
+# What text that a browser or a shell would run looks like, and the type it is named by.
+_ACTIVE_TEXT = ((re.compile(rb"^\s*<\?xml[^>]*>\s*(<!--.*?-->\s*)*<svg|^\s*<svg", re.IGNORECASE | re.DOTALL),
+                 "image/svg+xml"),
+                (re.compile(rb"<(!doctype\s+html|html|head|body|script|iframe|object|embed|meta|svg|form|"
+                            rb"img[^>]+on\w+\s*=)[\s>/]", re.IGNORECASE), "text/html"),
+                (re.compile(rb"^\s*<\?xml", re.IGNORECASE), "application/xml"),
+                (re.compile(rb"^(#!|@echo\s+off)", re.IGNORECASE), "text/x-script"))
+TYPE_WORDS = {"text/html": "HTML", "image/svg+xml": "an SVG image", "application/xml": "XML",
+              "text/x-script": "a script", "application/x-msdownload": "a Windows program"}
+
+
+def safe_filename(name: str | None, content_type: str) -> str:
+    """The last part of an uploaded name, normalised (NFC) and without folder, control,
+    invisible or reserved characters, nor a device name (``CON``), ending as its type
+    does: "../../etc/passwd" of plain text becomes "passwd.txt", "C:\\x\\plan.pdf" of a
+    PDF "plan.pdf". A name whose ending is another type's, or one that acts when opened
+    (``.html``, ``.svg``, ``.hta``, ``.bat``…), is refused naming the file."""
     name = unicodedata.normalize("NFC", (name or "").replace("\\", "/")).split("/")[-1]
-    name = re.sub(r'[\x00-\x1f\x7f<>:"|?*]', "", name).strip().lstrip(".")
+    name = _RESERVED.sub("", _INVISIBLE.sub("", name)).strip().strip(".").strip()
+    if _DEVICE.fullmatch(name):
+        name = "_" + name
+    allowed = EXTENSIONS[content_type]
     stem, dot, ending = name.rpartition(".")
-    if dot and len(ending) <= 10:
-        return (stem[:190] + "." + ending) if stem else "attachment." + ending
-    return name[:200] or "attachment"
+    ending = ending.lower()
+    if dot and stem and ending in allowed:
+        return stem[:190].rstrip(". ") + "." + ending
+    known = {e for endings in EXTENSIONS.values() for e in endings} | ACTIVE_EXTENSIONS
+    if dot and stem and ending in known:
+        raise InvalidInput.for_field("file", f"the name ends in .{ending[:10]} but the file is "
+                                             f"{type_name(content_type)}: name it .{allowed[0]}")
+    return (name[:190].rstrip(". ") or "attachment") + "." + allowed[0]
 
 
 def detect_type(head: bytes) -> str | None:
     """The type the first bytes of a file show (its magic numbers); plain text when they are
-    UTF-8 without NUL; None for anything else."""
+    UTF-8 without NUL and not a page, an SVG image, XML or a script; None for anything else."""
     kind = filetype.guess(head)
     if kind is not None:
         return str(kind.mime)
@@ -75,11 +118,15 @@ def detect_type(head: bytes) -> str | None:
     except UnicodeDecodeError as error:
         if error.start < len(head) - 4:  # not merely a character cut by the end of the sample
             return None
+    text = head.removeprefix(b"\xef\xbb\xbf")
+    for pattern, found in _ACTIVE_TEXT:
+        if pattern.search(text):
+            return found
     return "text/plain"
 
 
 def type_name(content_type: str) -> str:
-    return ALLOWED_TYPES.get(content_type, content_type)
+    return ALLOWED_TYPES.get(content_type) or TYPE_WORDS.get(content_type, content_type)
 
 
 class Storage(Protocol):
@@ -148,11 +195,11 @@ def storage_of(settings: Settings) -> Storage:
     return FolderStorage(folder if folder.is_absolute() else Path(settings.data_dir) / folder)
 
 
-def receive(stream: BinaryIO, *, storage: Storage, max_bytes: int) -> Stored:
-    """Copy an upload to storage chunk by chunk, checking its size and type on the way.
-    Nothing is stored when a check fails."""
+def receive(stream: BinaryIO, *, filename: str | None, storage: Storage, max_bytes: int) -> Stored:
+    """Copy an upload to storage chunk by chunk, checking its size, its type and that its
+    name agrees with the type on the way. Nothing is stored when a check fails."""
     storage.spool.mkdir(parents=True, exist_ok=True)
-    digest, size, content_type = hashlib.sha256(), 0, None
+    digest, size, content_type, name = hashlib.sha256(), 0, None, ""
     handle, name = tempfile.mkstemp(dir=storage.spool, prefix="upload-")
     path = Path(name)
     try:
@@ -161,9 +208,11 @@ def receive(stream: BinaryIO, *, storage: Storage, max_bytes: int) -> Stored:
                 if content_type is None:
                     content_type = detect_type(chunk[:8192])
                     if content_type not in ALLOWED_TYPES:
-                        shown = content_type or "not a known type (binary data)"
+                        shown = f"{type_name(content_type)} ({content_type})" if content_type in TYPE_WORDS \
+                            else content_type or "not a known type (binary data)"
                         raise InvalidInput.for_field("file", f"this file is {shown}; allowed: "
                                                      f"{', '.join(sorted(set(ALLOWED_TYPES.values())))}")
+                    name = safe_filename(filename, content_type)
                 size += len(chunk)
                 if size > max_bytes:
                     raise TooLarge(f"The file is larger than {max_bytes / 1024 / 1024:g} MB ({max_bytes:,} bytes), "
@@ -174,7 +223,7 @@ def receive(stream: BinaryIO, *, storage: Storage, max_bytes: int) -> Stored:
             raise InvalidInput.for_field("file", "the file is empty")
         key = secrets.token_hex(16)
         storage.save(key, path)
-        return Stored(key, size, digest.hexdigest(), content_type or "text/plain")
+        return Stored(key, size, digest.hexdigest(), content_type or "text/plain", name)
     finally:
         path.unlink(missing_ok=True)
 
