@@ -131,6 +131,10 @@ def test_a_receiver_that_never_answers_ends_failed_after_three_attempts(local_cl
     ("https://169.254.169.254/latest", "private"),
     ("https://user:pw@93.184.216.34/hook", "user name"),
     ("ftp://93.184.216.34/", "https"),
+    ("https://[64:ff9b::7f00:1]/hook", "private"),           # NAT64 of 127.0.0.1
+    ("https://[64:ff9b::a9fe:a9fe]/latest", "private"),      # NAT64 of 169.254.169.254
+    ("https://[2002:c0a8:0101::1]/hook", "private"),         # 6to4 of 192.168.1.1
+    ("https://[::ffff:10.0.0.1]/hook", "private"),           # IPv4-mapped
 ])
 def test_production_refuses_plain_http_and_private_addresses(url, reason):
     with pytest.raises(InvalidInput) as refused:
@@ -149,3 +153,35 @@ def test_the_api_refuses_a_private_address_with_the_field_named(client, session)
     unknown = client.post(f"/api/v1/orgs/{owner.external_id}/webhooks", headers=h,
                           json={"url": "https://93.184.216.34/hook", "events": ["idea.deleted"]})
     assert unknown.status_code == 422
+
+
+def test_a_name_that_resolves_anew_to_loopback_reaches_nothing(session, monkeypatch):
+    """DNS rebinding: the name is public when checked and loopback a moment later. The
+    delivery connects to the address it checked, so the receiver on loopback hears nothing."""
+    import socket
+
+    from innonet.webhooks import service as webhooks
+
+    receiver = Receiver(failures=0)
+    port = receiver.server.server_address[1]
+    answers = iter(["192.0.43.8"] + ["127.0.0.1"] * 10)  # public first, then loopback
+    real = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):
+        if host != "hooks.rebind.example":
+            return real(host, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(webhooks, "TIMEOUT", 0.5)
+    settings = Settings(database_url="sqlite://", secret_key="s", webhooks_allow_local=False)
+    try:
+        code, error = webhooks._post(f"http://hooks.rebind.example:{port}/hooks", b"{}", "secret", "challenge.opened",
+                                     1, settings)
+        assert code is None and error, (code, error)
+        assert receiver.received == []
+        # Resolved to loopback at the check itself, it is refused before any connection.
+        code, error = webhooks._post(f"http://hooks.rebind.example:{port}/hooks", b"{}", "secret",
+                                     "challenge.opened", 2, settings)
+        assert code is None and "loopback" in error and receiver.received == []
+    finally:
+        receiver.close()

@@ -10,13 +10,13 @@ delivery is posted again only when innonet could not record that it arrived).
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import secrets
 import socket
-import urllib.error
-import urllib.request
-from urllib.parse import urlsplit
+import ssl
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -45,17 +45,43 @@ def _settings(session: Session) -> Settings:
     return mail.settings_of(session)
 
 
-def _refused_address(host: str) -> str | None:
-    """Why a host may not be called from production, if it may not."""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)}
-    except (OSError, UnicodeError):
-        return f"{host} cannot be resolved"
-    for address in addresses:
-        ip = ipaddress.ip_address(str(address).split("%")[0])
-        if not ip.is_global or ip.is_multicast:
-            return f"{host} points to a private, loopback or reserved address ({ip})"
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (NAT64, RFC 6052 and 8215).
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _embedded(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list:
+    """The address and every IPv4 address it carries (mapped, 6to4, Teredo, NAT64)."""
+    found: list = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        found += [a for a in (ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())) if a is not None]
+        if any(ip in network for network in _NAT64):
+            found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def _refused_ip(address: str) -> str | None:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    for carried in _embedded(ip):
+        if not carried.is_global or carried.is_multicast:
+            return f"a private, loopback or reserved address ({ip})"
     return None
+
+
+def resolve(host: str, port: int, *, allow_local: bool) -> str:
+    """The one address a call to ``host`` connects to; InvalidInput naming ``url`` when the
+    host does not resolve, or (in production) when any of its addresses is not public. The
+    caller connects to exactly this address, so a name that resolves anew to a private one
+    between the check and the call (DNS rebinding) reaches nothing."""
+    try:
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in socket.getaddrinfo(
+            host, port, proto=socket.IPPROTO_TCP)))
+    except (OSError, UnicodeError):
+        raise InvalidInput.for_field("url", f"{host} cannot be resolved") from None
+    if not allow_local:
+        for address in addresses:
+            if reason := _refused_ip(address):
+                raise InvalidInput.for_field("url", f"{host} points to {reason}")
+    return addresses[0]
 
 
 def check_url(url: str, *, allow_local: bool) -> str:
@@ -67,8 +93,8 @@ def check_url(url: str, *, allow_local: bool) -> str:
     if not parts.hostname or parts.username or parts.password:
         raise InvalidInput.for_field("url", "give a full address such as https://example.org/hooks/innonet, "
                                      "without a user name or password")
-    if not allow_local and (reason := _refused_address(parts.hostname)):
-        raise InvalidInput.for_field("url", reason)
+    if not allow_local:
+        resolve(parts.hostname, parts.port or 443, allow_local=False)
     return url.strip()
 
 
@@ -180,30 +206,53 @@ def deliver(factory, settings: Settings, delivery_id: int) -> bool:
 
 def _post(url: str, body: bytes, secret: str, event: str, delivery_id: int,
           settings: Settings) -> tuple[int | None, str | None]:
-    """(HTTP status, None) when the endpoint took it (2xx), else (status or None, why)."""
-    host = urlsplit(url).hostname or ""
-    if not settings.webhooks_allow_local and (reason := _refused_address(host)):
-        return None, reason
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": USER_AGENT, "X-Innonet-Event": event,
-        "X-Innonet-Delivery": str(delivery_id), "X-Innonet-Signature": signature(secret, body)})
+    """(HTTP status, None) when the endpoint took it (2xx), else (status or None, why). The
+    host is resolved once and checked, and exactly that address is called (TLS still checks
+    the host's name); a redirect is not followed: it counts as a failure."""
+    parts = urlsplit(url)
+    secure = parts.scheme == "https"
     try:
-        with _opener.open(request, timeout=TIMEOUT) as response:
-            return response.status, None
-    except urllib.error.HTTPError as answer:
-        return answer.code, f"HTTP {answer.code}"
-    except (OSError, ValueError) as failure:
+        port = parts.port or (443 if secure else 80)
+        address = resolve(parts.hostname or "", port, allow_local=settings.webhooks_allow_local)
+    except InvalidInput as refused:
+        return None, refused.problems[0].message
+    except ValueError as failure:  # a port out of range
+        return None, f"ValueError: {str(failure)[:200]}"
+    connection = (_PinnedHTTPS if secure else _PinnedHTTP)(parts.hostname or "", port, address=address,
+                                                          timeout=TIMEOUT)
+    try:
+        connection.request("POST", urlunsplit(("", "", parts.path or "/", parts.query, "")), body=body, headers={
+            "Content-Type": "application/json", "User-Agent": USER_AGENT, "X-Innonet-Event": event,
+            "X-Innonet-Delivery": str(delivery_id), "X-Innonet-Signature": signature(secret, body)})
+        status = connection.getresponse().status
+    except (OSError, http.client.HTTPException) as failure:
         return None, f"{type(failure).__name__}: {str(failure)[:200]}"
+    finally:
+        connection.close()
+    if 200 <= status < 300:
+        return status, None
+    return status, f"HTTP {status}" + (" (a redirect, which is not followed)" if 300 <= status < 400 else "")
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect could lead anywhere (a private address): it counts as a failure."""
+class _PinnedHTTP(http.client.HTTPConnection):
+    """A connection to the address that was checked, whatever the name resolves to now."""
 
-    def redirect_request(self, *args, **kwargs):
-        return None
+    def __init__(self, host: str, port: int, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
 @job_kind(DELIVER_JOB, title="Deliver a webhook event", attempts=ATTEMPTS)
