@@ -3,7 +3,10 @@
 attachments checked by content, and the lessons of a closed project."""
 
 import io
+import tempfile
+import zipfile
 from datetime import date
+from pathlib import Path
 
 import docx
 import httpx
@@ -13,6 +16,7 @@ from sqlalchemy import select
 
 from innonet.app import create_app
 from innonet.config import Settings
+from innonet.knowledge import extract
 from innonet.knowledge.models import Attachment
 from innonet.sharing.models import AuditEvent
 from tests.factories import bearer, make_organisation, make_user
@@ -205,3 +209,51 @@ def test_html_svg_and_scripts_are_no_plain_text_and_names_end_as_their_type(clie
     assert saved.status_code == 201 and saved.json()["filename"] == "_CON.txt", saved.text
     # Nothing of the refused uploads was kept.
     assert len([p for p in tmp_path.rglob("*") if p.is_file() and len(p.name) == 32]) == 1
+
+
+def _word_bomb(unpacked: int) -> bytes:
+    """A real Word file whose document.xml is ``unpacked`` bytes of one repeated paragraph."""
+    honest = io.BytesIO()
+    docx.Document().save(honest)
+    paragraph = b"<w:p><w:r><w:t>" + b"A" * 60 + b"</w:t></w:r></w:p>"
+    xml = (b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+           + paragraph * (unpacked // len(paragraph)) + b"</w:body></w:document>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(honest) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for info in source.infolist():
+            bomb.writestr(info.filename, xml if info.filename == "word/document.xml" else source.read(info))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("unpacked", [10_500_000, 84_000_000])
+def test_a_word_file_that_unpacks_to_megabytes_is_kept_without_its_text_and_says_so(client, kb, unpacked):
+    item = _item(client, kb)
+    h = kb["h"]["owner"]
+    bomb = _word_bomb(unpacked)
+    assert len(bomb) < unpacked / 30
+    saved = client.post(f"/api/v1/knowledge/{item['id']}/attachments", files={"file": ("bomb.docx", bomb)},
+                        headers=h)
+    assert saved.status_code == 201, saved.text
+    found = client.get(f"/api/v1/knowledge/{item['id']}", headers=h).json()["attachments"]
+    assert [a["text_state"] for a in found] == ["too_large"]
+    with pytest.raises(extract.TooLarge):
+        extract.text_of(_written(bomb), "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+def _written(content: bytes) -> Path:
+    path = Path(tempfile.mkdtemp()) / "file.docx"
+    path.write_bytes(content)
+    return path
+
+
+def test_office_xml_is_read_as_a_stream_without_entities():
+    """An entity defined in the document (a "billion laughs") is never expanded."""
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+              b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+              b"<w:p><w:r><w:t>Coating &b; trial</w:t></w:r></w:p></w:body></w:document>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("word/document.xml", laughs)
+    text = extract.text_of(_written(out.getvalue()),
+                           "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    assert "haha" not in (text or "") and "Coating" in text

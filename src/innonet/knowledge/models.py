@@ -28,9 +28,11 @@ LINK_TYPES = {
     "idea": "Idea",
     "challenge": "Challenge",
 }
-# Where an attachment's text stands: being read by a job, read, without text (an image), or unreadable.
+# Where an attachment's text stands: being read by a job, read, without text (an image),
+# unreadable, or over a bound of reading (kept without its text: knowledge.extract).
 TEXT_STATES = {"pending": "Reading its text", "done": "Text searchable", "none": "No text to search",
-               "failed": "Its text could not be read"}
+               "failed": "Its text could not be read",
+               "too_large": "Kept without its text: it unpacks to too much to read"}
 
 
 class KnowledgeItem(Shareable, Base):

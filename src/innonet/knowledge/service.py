@@ -317,13 +317,14 @@ def _refresh_attachment_text(session: Session, item_id: int) -> None:
         attachment_text="\n\n".join(t for t in texts if t)[:MAX_ATTACHMENT_TEXT]))
 
 
-def store_text(session: Session, *, attachment_id: int, text: str | None, failed: bool = False) -> None:
-    """Keep what the extraction job read, and make it searchable with the item."""
+def store_text(session: Session, *, attachment_id: int, text: str | None, state: str | None = None) -> None:
+    """Keep what the extraction job read, and make it searchable with the item; ``state``
+    says why there is none ("failed", "too_large")."""
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:  # deleted meanwhile
         return
     attachment.text = text[:MAX_ATTACHMENT_TEXT] if text else None
-    attachment.text_state = "failed" if failed else "done" if text else "none"
+    attachment.text_state = state or ("done" if text else "none")
     session.flush()
     _refresh_attachment_text(session, attachment.item_id)
 
