@@ -52,7 +52,8 @@ def word_file(unpacked_bytes: int) -> bytes:
     docx.Document().save(honest)
     body = PARAGRAPH * (unpacked_bytes // len(PARAGRAPH))
     xml = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w='
-           b'"http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>' + body + b"</w:body></w:document>")
+           b'"http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+           + body + b"</w:body></w:document>")
     out = io.BytesIO()
     with zipfile.ZipFile(honest) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
         for info in source.infolist():

@@ -14,7 +14,6 @@ from innonet.errors import InvalidInput
 from innonet.knowledge.storage import detect_type, safe_filename
 from tests.knowledge.test_knowledge import PDF, _item, kb  # noqa: F401 (fixture)
 
-
 PDF_TYPE, TEXT = "application/pdf", "text/plain"
 
 
