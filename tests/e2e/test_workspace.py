@@ -161,7 +161,7 @@ def test_a_challenge_under_an_nda_from_idea_to_decision(site, page, browser, peo
         expect(evaluator.get_by_role("status")).to_contain_text("Scores saved")
         _fits(evaluator)
         evaluator.goto(first_idea)
-        expect(evaluator.locator("main")).to_contain_text("authors hidden for blind evaluation")
+        expect(evaluator.locator("main")).to_contain_text("authors are hidden for blind evaluation")
         expect(evaluator.locator("main")).not_to_contain_text("FH1")
         evaluator.context.close()
     page.reload()
