@@ -399,6 +399,15 @@ def test_a_linked_agreement_is_only_named_to_those_who_may_read_it(client, sessi
         assert refused.status_code == 422 and refused.json()["error"]["problems"][0]["field"] == "agreements"
         messages.append(refused.json()["error"]["problems"][0]["message"].replace(str(agreement_id), "N"))
     assert messages[0] == messages[1]
+    # The exit check's evidence, read by every reader of the project, names no agreement.
+    assert client.put(f"{url}/exit-criteria", headers=h["lead_admin"], json={"exit_criteria": [
+        {"kind": "agreement_expiring", "days": 500}]}).status_code == 200
+    exits.check_all(session, today=date.today())
+    session.commit()
+    evidence = session.scalar(select(ExitCriterion.evidence).where(ExitCriterion.project_id == project["id"]))
+    assert evidence == "a linked agreement ends within 500 days", evidence
+    for who, headers in (("advisor", h["advisor"]), ("visitor", {})):
+        assert "Pilot IP agreement" not in client.get(url, headers=headers).text, who
 
 
 def test_dates_beyond_2200_are_refused_naming_the_field_and_a_calendar_token_never_reaches_the_log(

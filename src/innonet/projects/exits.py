@@ -79,16 +79,18 @@ def _kpi_below(criterion: ExitCriterion, milestones: list[Milestone], today: dat
 def _agreements(agreements: list[dict], days: int, today: date) -> Finding:
     if not agreements:
         return Finding("unknown", "no agreement is linked to the project")
+    # The evidence is read by everyone who reads the project: it names no agreement, its
+    # status or its dates (the insiders of its parties read those on the agreement).
     problems, causes = [], []
     for a in agreements:
         if not a["in_force"]:
-            problems.append(f"“{a['title']}” is not in force (status: {a['status'].replace('_', ' ')})")
+            problems.append("a linked agreement is no longer in force")
             causes.append(str(a["id"]))
         elif a["end_date"] is not None and (a["end_date"] - today).days <= days:
-            problems.append(f"“{a['title']}” ends on {a['end_date']} (in {(a['end_date'] - today).days} days)")
+            problems.append(f"a linked agreement ends within {days} days")
             causes.append(str(a["id"]))
     if problems:
-        return Finding("met", "; ".join(problems), "agreements:" + ",".join(causes))
+        return Finding("met", "; ".join(dict.fromkeys(problems)), "agreements:" + ",".join(causes))
     open_ended = [a for a in agreements if a["end_date"] is None]
     return Finding("ok", f"every linked agreement is in force{' (some have no end date)' if open_ended else ''}")
 
