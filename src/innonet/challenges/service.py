@@ -16,6 +16,7 @@ Everything that lists, counts, searches or exports ideas filters with
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime
 from statistics import median
 
@@ -766,15 +767,14 @@ def _blind_to_authors(session: Session, idea: Idea, user_ids, today: date) -> se
 
 
 def _tell_of_author(session: Session, viewer: Viewer, idea: Idea, *, user_ids, kind: str, link: str,
-                    message: str) -> None:
-    """Tell people what the viewer did, ``message`` naming them with "{who}"; those from whom
-    blind evaluation hides the authors read "An author" when the viewer is one."""
+                    message: Callable[[str], str]) -> None:
+    """Tell people what the viewer did, in ``message(who)``; those from whom blind evaluation
+    hides the authors read "An author" when the viewer is one."""
     people = set(user_ids)
     blind = _blind_to_authors(session, idea, people, viewer.today) if _is_author(session, viewer, idea) else set()
     for group, who in ((people - blind, _name_of(session, viewer)), (blind, "An author")):
         if group:
-            accounts.notify_people(session, user_ids=sorted(group), kind=kind, link=link,
-                                   message=message.format(who=who))
+            accounts.notify_people(session, user_ids=sorted(group), kind=kind, link=link, message=message(who))
 
 
 def is_evaluator(session: Session, viewer: Viewer, challenge: Challenge, *, stage: str | None = None) -> bool:
@@ -927,8 +927,8 @@ def _mentioned(session: Session, idea: Idea, body: str, today: date) -> list[int
     return [u.id for u in users.values() if _may_read(session, u.id, idea, today)]
 
 
-def _mention_message(idea: Idea) -> str:
-    return "{who} mentioned you on the idea “" + idea.title.replace("{", "{{").replace("}", "}}") + "”."
+def _mentioned_you(idea: Idea) -> Callable[[str], str]:
+    return lambda who: f"{who} mentioned you on the idea “{idea.title}”."
 
 
 def _name_of(session: Session, viewer: Viewer) -> str:
@@ -955,10 +955,10 @@ def add_comment(session: Session, viewer: Viewer, *, idea_id: int, data: Comment
     link = f"/ideas/{idea.id}#comment-{comment.id}"
     mentioned = [u for u in _mentioned(session, idea, data.body, viewer.today) if u != viewer.user_id]
     _tell_of_author(session, viewer, idea, user_ids=mentioned, kind="mention", link=link,
-                    message=_mention_message(idea))
+                    message=_mentioned_you(idea))
     _tell_of_author(session, viewer, idea, kind="comment", link=link,
                     user_ids=[u for u in _followers(session, idea.id) if u != viewer.user_id and u not in mentioned],
-                    message="{who} commented on “" + idea.title.replace("{", "{{").replace("}", "}}") + "”.")
+                    message=lambda who: f"{who} commented on “{idea.title}”.")
     _follow(session, idea.id, viewer.user_id)
     if (challenge := _challenge_of(session, idea)) is not None:
         _emit(session, challenge, "comment.created", idea=idea, extra={
@@ -980,7 +980,7 @@ def edit_comment(session: Session, viewer: Viewer, *, comment_id: int, body: str
     session.flush()
     if new := [u for u in _mentioned(session, idea, body, viewer.today) if u not in before and u != viewer.user_id]:
         _tell_of_author(session, viewer, idea, user_ids=new, kind="mention",
-                        link=f"/ideas/{idea.id}#comment-{comment.id}", message=_mention_message(idea))
+                        link=f"/ideas/{idea.id}#comment-{comment.id}", message=_mentioned_you(idea))
     return comment
 
 
