@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
+from innonet import terminal
 from innonet.app import create_app
 from innonet.config import Settings
 from innonet.db import make_engine, make_session_factory, migrate, transaction
@@ -34,6 +35,9 @@ os.environ["INNONET_PREFETCH"] = "false"
 os.environ["INNONET_DATA_DIR"] = tempfile.mkdtemp(prefix="innonet-test-data-")
 # CI sets this: there a missing service is a failure, not a reason to skip.
 REQUIRE_ALL = os.environ.get("INNONET_REQUIRE_ALL_SUITES") == "1"
+# Without a terminal, the commands' messages wrap at 80 columns: in the tests, wide enough
+# that no temporary path is cut in two, whatever the folder the tests run in.
+terminal.console.width = terminal.UNBOUNDED_WIDTH
 
 
 def skip_or_fail(reason: str) -> None:

@@ -3,7 +3,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from innonet.db import Base, in_schema_of, make_session_factory, transaction
+from innonet.db import Base, in_schema_of, transaction
 from innonet.organisations import service as organisations
 from innonet.schema import load_models
 
@@ -17,12 +17,15 @@ def test_migrations_create_exactly_the_models_schema(engine):
     assert differences == []
 
 
-def test_a_bulk_write_leaves_postgresql_ready_to_search_what_it_wrote(engine):
+def test_a_bulk_write_leaves_postgresql_ready_to_search_what_it_wrote(backend, request):
     """An import's first searches are planned on the new rows (the statistics refreshed
-    in its transaction) and the trigram indexes hold no pending entries to read one by one."""
-    if engine.dialect.name != "postgresql":
+    in its transaction) and the trigram indexes hold no pending entries to read one by one.
+    It commits, so on a database of its own."""
+    if backend != "postgresql":
         pytest.skip("planner statistics and trigram indexes are PostgreSQL's")
-    with transaction(make_session_factory(engine)) as session:
+    sessions = request.getfixturevalue("fresh_sessions")
+    engine = sessions.kw["bind"]
+    with transaction(sessions) as session:
         organisations.upsert_organisations(session, records=[
             {"external_id": f"BULK{n}", "name": f"Bulk {n}"} for n in range(1200)])
     with engine.connect() as connection:

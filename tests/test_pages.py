@@ -122,3 +122,17 @@ def test_jargon_is_explained_where_it_is_used_and_on_the_methods_page_the_app_se
     # The standalone report is read without a server: explained, but linking nowhere.
     standalone = client.get("/network/report.html").text
     assert 'role="tooltip"' in standalone and 'href="/methods#' not in standalone
+
+
+def test_a_download_keeps_any_file_name_whole_and_cannot_break_its_header():
+    from innonet.web import download
+
+    answer = download(b"x", 'Bericht "Q3" für\r\nSet-Cookie: a=b.csv', "text/csv")
+    disposition = answer.headers["content-disposition"]
+    assert disposition == ("attachment; filename*=UTF-8''Bericht%20%22Q3%22%20f%C3%BCr%0D%0A"
+                           "Set-Cookie%3A%20a%3Db.csv")
+    assert "set-cookie" not in answer.headers
+    shown = download("BEGIN:VCALENDAR", "innonet-milestones.ics", "text/calendar", inline=True,
+                     headers={"Cache-Control": "private"})
+    assert shown.headers["content-disposition"].startswith("inline; ")
+    assert shown.headers["cache-control"] == "private"

@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
 from threadpoolctl import threadpool_limits
 
-from innonet import __version__, observability
+from innonet import __version__, domains, observability
 from innonet.accounts import service as accounts
-from innonet.config import Settings, get_settings
+from innonet.config import PREPARED_DIR, Settings, get_settings, prepared_dir
 from innonet.db import (
     POOL_SIZE,
     describe_error,
@@ -103,7 +103,8 @@ def create_app(settings: Settings | None = None, *,
     app.state.clock = clock
     app.state.jobs = JobQueue(settings, sessions)
     # Each request's session carries the queue (jobs.queue.queue_of): slow work is handed to it.
-    app.state.session_info = {JOBS_SESSION_KEY: app.state.jobs}
+    # ... and where the partner finder prepared for the newest data is kept between processes.
+    app.state.session_info = {JOBS_SESSION_KEY: app.state.jobs, PREPARED_DIR: prepared_dir(settings)}
     app.state.identify = accounts.identify
 
     # Added first, so it sits inside the middleware below: its 413 gets the error shape.
@@ -140,43 +141,8 @@ def create_app(settings: Settings | None = None, *,
     app.add_api_route("/favicon.ico", lambda: RedirectResponse("/static/favicon.svg", status_code=301),
                       include_in_schema=False)
 
-    from innonet.accounts import api as accounts_api
-    from innonet.accounts import views as accounts_views
-    from innonet.challenges import api as challenges_api
-    from innonet.challenges import views as challenges_views
-    from innonet.collaborations import api as collaborations_api
-    from innonet.collaborations import views as collaborations_views
-    from innonet.exports import api as exports_api
-    from innonet.exports import views as exports_views
-    from innonet.imports import api as imports_api
-    from innonet.imports import views as imports_views
-    from innonet.introductions import api as introductions_api
-    from innonet.introductions import views as introductions_views
-    from innonet.jobs import api as jobs_api
-    from innonet.jobs import views as jobs_views
-    from innonet.knowledge import api as knowledge_api
-    from innonet.knowledge import views as knowledge_views
-    from innonet.kpis import api as kpis_api
-    from innonet.kpis import views as kpis_views
-    from innonet.matching import api as matching_api
-    from innonet.matching import views as matching_views
-    from innonet.network import api as network_api
-    from innonet.network import views as network_views
-    from innonet.organisations import api as organisations_api
-    from innonet.organisations import views as organisations_views
-    from innonet.projects import api as projects_api
-    from innonet.projects import views as projects_views
-    from innonet.sharing import api as sharing_api
-    from innonet.sharing import views as sharing_views
-    from innonet.webhooks import api as webhooks_api
-    from innonet.webhooks import views as webhooks_views
-
-    for module in (observability, organisations_api, collaborations_api, sharing_api, accounts_api,
-                   network_api, matching_api, jobs_api, imports_api, introductions_api, exports_api,
-                   challenges_api, webhooks_api, projects_api, knowledge_api, kpis_api,
-                   organisations_views, collaborations_views, sharing_views, accounts_views,
-                   network_views, matching_views, jobs_views, imports_views, introductions_views,
-                   exports_views, challenges_views, webhooks_views, projects_views, knowledge_views, kpis_views):
+    # Every API first, then every page, each in the order of the domains.
+    for module in domains.modules("api") + domains.modules("views"):
         app.include_router(module.router)
 
     @app.get("/methods", include_in_schema=False)

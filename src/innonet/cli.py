@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from innonet import domains
 from innonet.config import get_settings
 from innonet.terminal import Runtime, console, print_json, runtime, stage
 
@@ -158,22 +159,8 @@ DEMO_ADMIN = "admin@demo.innonet.example"
 
 
 def register() -> None:
-    from innonet.accounts.cli import register as accounts
-    from innonet.backup.cli import register as backup
-    from innonet.challenges.cli import register as challenges
-    from innonet.collaborations.cli import register as collaborations
-    from innonet.exports.cli import register as exports
-    from innonet.imports.cli import register as imports
-    from innonet.knowledge.cli import register as knowledge
-    from innonet.kpis.cli import register as kpis
-    from innonet.matching.cli import register as matching
-    from innonet.network.cli import register as network
-    from innonet.organisations.cli import register as organisations
-    from innonet.projects.cli import register as projects
-
-    for add in (imports, organisations, collaborations, network, matching, accounts, backup,
-                exports, challenges, projects, knowledge, kpis):
-        add(app)
+    for module in domains.modules("commands"):
+        module.register(app)
 
 
 register()

@@ -1,6 +1,7 @@
 """Settings from the environment (``INNONET_*``) and command-line flags."""
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -65,3 +66,12 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The settings read once from the environment."""
     return Settings()
+
+
+# Sessions carry, under this key, the directory where state prepared from the database
+# (rebuildable, never the only copy of anything) is kept between processes.
+PREPARED_DIR = "innonet.prepared_dir"
+
+
+def prepared_dir(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "prepared"

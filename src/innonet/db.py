@@ -209,9 +209,8 @@ def transaction(factory: sessionmaker[Session], *, writes: bool = True) -> Itera
     """
     session = factory(execution_options={WRITES: writes})
     session.info[WRITES] = writes
-    deferred: list = []
     if not writes and is_sqlite(session):
-        session.info[_DEFERRED] = deferred
+        session.info[_DEFERRED] = []
     try:
         yield session
         session.commit()
@@ -219,11 +218,24 @@ def transaction(factory: sessionmaker[Session], *, writes: bool = True) -> Itera
         session.rollback()
         raise
     finally:
+        deferred = session.info.get(_DEFERRED)  # a read from the start, or from read_from_here
         session.close()
     if deferred:
         with transaction(factory) as writer:
             for statement, parameters in deferred:
                 writer.execute(statement, parameters)
+
+
+def read_from_here(session: Session) -> None:
+    """Turn a transaction that writes into a read from here on (a refused form shown
+    again): its writes are rolled back, and on SQLite it holds no write lock while the rest
+    of the request reads, so it may wait for a job like any read (what it must still leave
+    behind, audit rows, is written right after it, as for a read)."""
+    session.rollback()
+    session.info[WRITES] = False
+    session.execution_options = session.execution_options.union({WRITES: False})
+    if is_sqlite(session):
+        session.info.setdefault(_DEFERRED, [])
 
 
 def end_read(session: Session) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from innonet.config import Settings
+from innonet.config import PREPARED_DIR, Settings, prepared_dir
 from innonet.db import make_engine, make_session_factory, migrate
 from innonet.errors import InnonetError
 from innonet.roles import operator
@@ -55,7 +55,10 @@ class Runtime:
             console.print(f"[bold red]Error:[/] cannot open the database {url}: {reason}. "
                           "Check --db or INNONET_DATABASE_URL.", highlight=False)
             raise typer.Exit(1) from None
-        return make_session_factory(self.engine)
+        factory = make_session_factory(self.engine)
+        # A command answers from what the server or an earlier command prepared.
+        factory.configure(info={PREPARED_DIR: prepared_dir(self.settings)})
+        return factory
 
     @property
     def viewer(self):

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -21,7 +21,7 @@ from starlette.datastructures import FormData
 
 from innonet import __version__
 from innonet.countries import country_name
-from innonet.db import transaction
+from innonet.db import read_from_here, transaction
 from innonet.errors import Forbidden, InnonetError, InvalidInput, Unauthorized
 from innonet.glossary import term
 from innonet.roles import Viewer
@@ -248,10 +248,21 @@ def set_session_cookie(request: Request, response: Response, token: str | None) 
                         secure=request.url.scheme == "https", max_age=14 * 24 * 3600)
 
 
+def download(content: str | bytes | Iterator[bytes], filename: str, media_type: str, *,
+             inline: bool = False, headers: dict[str, str] | None = None) -> Response:
+    """A file to save (``inline``: to show or subscribe to). The name goes out percent-encoded
+    (RFC 6266), so that any name an owner chose, accents and quotes included, arrives whole
+    and cannot break the header."""
+    disposition = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(filename, safe='')}"
+    headers = {"Content-Disposition": disposition} | (headers or {})
+    if isinstance(content, str | bytes):
+        return Response(content, media_type=media_type, headers=headers)
+    return StreamingResponse(content, media_type=media_type, headers=headers)
+
+
 def csv_download(text: str, filename: str) -> Response:
     """CSV text as a file to save."""
-    return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return download(text, filename, "text/csv; charset=utf-8")
 
 
 def redirect_with_flash(request: Request, url: str, message: str) -> Response:
@@ -279,6 +290,23 @@ def form_errors(error: Exception, default_field: str) -> dict[str, str]:
         return field_errors(error)
     assert isinstance(error, InnonetError)
     return {p.field or default_field: p.message for p in error.problems} or {default_field: error.message}
+
+
+# Refusals a form cannot help with: answered by their own page, never by the form again
+# (which could show an outsider what the form holds).
+NOT_FOR_THE_FORM = frozenset({401, 403, 404})
+
+
+def refused_form(session: Session, error: ValidationError | InnonetError, default_field: str, *,
+                 elsewhere: frozenset[int] = NOT_FOR_THE_FORM) -> tuple[dict[str, str], int]:
+    """The problems by field and the status code with which a refused write shows its form
+    again; a refusal whose status is in ``elsewhere`` propagates. The request's writes are
+    rolled back first: nothing refused stays half-written, and the page that shows the form
+    again (which may wait for a job of its own) holds no write lock while it is made."""
+    if isinstance(error, InnonetError) and error.status_code in elsewhere:
+        raise error
+    read_from_here(session)
+    return form_errors(error, default_field), getattr(error, "status_code", 422)
 
 
 def query_string(params: dict, **changes) -> str:

@@ -1,11 +1,12 @@
 """A real server on the demo data and a real Chromium, for the browser tests of this folder
-(each module gets its own database)."""
+(each module gets its own copy of the demo database)."""
 
 import re
 import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -16,6 +17,7 @@ from innonet.app import create_app
 from innonet.config import Settings
 from innonet.db import make_engine, make_session_factory, migrate, transaction
 from innonet.imports import service as imports
+from innonet.matching import service as matching
 from innonet.organisations import service as organisations
 from tests.conftest import CONSORTIA, skip_or_fail
 from tests.factories import PASSWORD
@@ -36,10 +38,13 @@ class Site(str):
     sessions: object
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'demo.db'}"
-    engine = make_engine(url)
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory) -> Path:
+    """The demo data (the 2021 consortia), ESA's admin and the partner finder's rankers,
+    made once per test process: each module's site works on a copy of the file, and no
+    first partner search waits for the rankers to be learned."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
     sessions = make_session_factory(engine)
     with transaction(sessions) as session, CONSORTIA.open("rb") as f:
@@ -47,6 +52,17 @@ def site(tmp_path_factory):
         esa = organisations.get_organisation(session, external_id=ESA)
         accounts.set_membership(session, user=accounts.create_user(
             session, email=ESA_ADMIN, password=PASSWORD), organisation_id=esa.id, role="admin")
+    matching.train_rankers(sessions)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, demo_database):
+    path = tmp_path_factory.mktemp("e2e") / "demo.db"
+    shutil.copyfile(demo_database, path)
+    url = f"sqlite:///{path}"
+    sessions = make_session_factory(make_engine(url))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -63,7 +79,7 @@ def site(tmp_path_factory):
     thread.join(5)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM:
         skip_or_fail("Chromium is not installed (apt-get install chromium)")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -21,7 +22,16 @@ from innonet.network.models import StoredAnalysis
 from innonet.network.service import ANALYSIS_JOB, AnalysisSpec
 from tests.conftest import skip_or_fail
 
-REDIS_URL = os.environ.get("INNONET_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+def redis_url() -> str:
+    """The test Redis database, one per parallel test process (each flushes its own): the
+    configured number minus the process's (gw0, gw1 …)."""
+    url = urlsplit(os.environ.get("INNONET_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    return url._replace(path=f"/{int(url.path.strip('/') or 0) - worker}").geturl()
+
+
+REDIS_URL = redis_url()
 WAIT = 120  # seconds: far beyond any of these jobs, so only a stuck worker reaches it
 
 

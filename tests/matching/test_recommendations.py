@@ -9,10 +9,15 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from innonet.config import PREPARED_DIR
+from innonet.db import transaction
+from innonet.matching import finder as finders
 from innonet.matching import service
 from innonet.matching.factors import FACTORS
 from innonet.matching.models import RankerModel
 from innonet.matching.schemas import NeedQuery, Recommendations
+from innonet.network import service as network
+from innonet.network.models import StoredAnalysis
 from innonet.organisations import service as organisations
 from tests.factories import (
     OPERATOR,
@@ -276,8 +281,8 @@ def test_stored_rankers_serve_the_same_history_without_learning_again(world, ses
     assert sorted(stored) == ["consortium", "new_partners"]
     digest = service.finder(session).digest
     # A new process: nothing learned in memory, nothing cached.
-    service._learned.clear()
-    service._cache.clear()
+    finders._learned.clear()
+    finders._cache.clear()
     fresh = service.finder(session)
     assert fresh.digest == digest and set(fresh._models) == {"new_partners", "consortium"}
     # A profile change keeps the history, so the stored rankers still serve it.
@@ -292,6 +297,44 @@ def test_stored_rankers_serve_the_same_history_without_learning_again(world, ses
     assert service.finder(session).digest != digest
     assert service.finder(session)._models == {}
 
+
+
+def test_a_new_process_answers_from_the_prepared_finder_of_the_same_data(world, session, tmp_path):
+    session.info[PREPARED_DIR] = tmp_path
+    finders._cache.clear()
+    built = service.finder(session)
+    [kept] = tmp_path.glob("finder-*.pickle")
+    query = NeedQuery(need=NEED, k=5)
+    answer = service.recommendations(session, OPERATOR, external_id="sme", query=query)
+    # A new process: nothing in memory; the file is read (not built and written again).
+    finders._cache.clear()
+    read = service.finder(session)
+    assert read is not built and kept.stat().st_ino == next(tmp_path.glob("finder-*.pickle")).stat().st_ino
+    assert (read.digest, read.external_ids, read.history.m) == (built.digest, built.external_ids, built.history.m)
+    assert service.recommendations(session, OPERATOR, external_id="sme", query=query) == answer
+    # A damaged file is built again and replaced.
+    kept.write_bytes(b"not a finder")
+    finders._cache.clear()
+    assert service.finder(session).digest == built.digest
+    [replaced] = tmp_path.glob("finder-*.pickle")
+    assert replaced.read_bytes() != b"not a finder"
+    # New data: a new file, and only the newest is kept.
+    make_project(session, world["sme"], world["polish"], external_id="RP-new", title="Paper coatings",
+                 start_date=date(2023, 1, 1))
+    session.flush()
+    assert service.finder(session).digest != built.digest
+    [newest] = tmp_path.glob("finder-*.pickle")
+    assert newest.name != replaced.name
+
+
+def test_a_command_reads_the_network_analysis_stored_for_it(world, sessions):
+    network.store_public_analysis(sessions, date.today())
+    network.store_public_analysis(sessions, date.today())  # stored already: nothing added
+    with transaction(sessions, writes=False) as session:
+        [stored] = session.scalars(select(StoredAnalysis)).all()
+        found = network.analysis(session, OPERATOR)  # no job queue, as in a command
+        assert stored.since is None and stored.until is None
+        assert set(found.vertex_of) == {o.id for o in world.values()}
 
 
 def test_one_consortium_fills_at_most_three_of_the_first_ten(client, session):

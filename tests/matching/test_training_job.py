@@ -12,6 +12,7 @@ from innonet.db import transaction
 from innonet.jobs import service as jobs
 from innonet.matching.models import RankerModel
 from innonet.matching.service import TRAINING_JOB
+from innonet.network import analyses, building
 from innonet.network import service as network
 from innonet.roles import Viewer
 from tests.matching.test_recommendations import NEED, world  # noqa: F401 - the fixture
@@ -28,7 +29,7 @@ def test_a_request_never_learns_a_job_does(world, session, sessions, clock, tmp_
     """With a queue that a worker serves, the first request after a change to the history
     is ordered by the network walk and says a job is learning; once it has, the ranker
     orders."""
-    monkeypatch.setattr(network, "FIRST_ANALYSIS_WAIT", 0.3)
+    monkeypatch.setattr(analyses, "FIRST_ANALYSIS_WAIT", 0.3)
 
     app = create_app(Settings(database_url="sqlite://", secret_key="x", queue_url="",
                               data_dir=str(tmp_path)), sessions=sessions, clock=clock)
@@ -76,7 +77,7 @@ def test_each_server_process_makes_the_finder_and_analysis_of_new_data_ready_bef
     made by the server's prefetch as soon as it sees the data change: the finder at once,
     the shared network analysis once a worker has stored it."""
     from innonet.app import prefetch
-    from innonet.matching import service as matching
+    from innonet.matching import finder as matching
     from tests.factories import make_organisation
 
     session.commit()  # the world, as an import leaves it
@@ -92,15 +93,15 @@ def test_each_server_process_makes_the_finder_and_analysis_of_new_data_ready_bef
     assert made and newer != version and list(matching._cache) == [newer]
     assert matching._cache[newer] is not built
 
-    network._cache.clear()
+    analyses._cache.clear()
     with transaction(sessions, writes=False) as reader:
-        public, _ = network._visible_relationships(reader, Viewer(today=today),
+        public, _ = building.visible_relationships(reader, Viewer(today=today),
                                                    for_aggregates=False, since=None, until=None)
     spec = network.AnalysisSpec(None, None, today.year, tuple(public))
     job, _ = jobs.submit(sessions, network.ANALYSIS_JOB, spec.params())
     assert jobs.run(sessions, job.id) is None  # as a worker would
     assert prefetch(sessions, today, seen=newer) == (newer, True)
-    [loaded] = network._cache.values()
+    [loaded] = analyses._cache.values()
     assert loaded.up_to_date and loaded._adjacency is not None
     assert loaded.graph.vcount() == len(matching._cache[newer].organisation_ids)
 
@@ -108,7 +109,7 @@ def test_each_server_process_makes_the_finder_and_analysis_of_new_data_ready_bef
 @pytest.fixture
 def analysed(world, session, sessions, clock, tmp_path, monkeypatch):
     """The web app on a queue no worker serves, once a job has analysed the network."""
-    monkeypatch.setattr(network, "FIRST_ANALYSIS_WAIT", 0.3)
+    monkeypatch.setattr(analyses, "FIRST_ANALYSIS_WAIT", 0.3)
     app = create_app(Settings(database_url="sqlite://", secret_key="x", queue_url="",
                               data_dir=str(tmp_path)), sessions=sessions, clock=clock)
     session.commit()
@@ -144,7 +145,7 @@ def test_right_after_an_import_the_finder_before_it_answers_while_the_new_one_is
     and the new one is built in the background."""
     import time
 
-    from innonet.matching import service as matching
+    from innonet.matching import finder as matching
     from tests.factories import make_organisation
 
     client = analysed

@@ -16,7 +16,7 @@ from innonet.config import Settings
 from innonet.db import transaction
 from innonet.jobs import service as jobs
 from innonet.jobs.models import Job
-from innonet.network import service
+from innonet.network import analyses, building, service
 from innonet.network.models import StoredAnalysis
 from tests.factories import (
     OPERATOR,
@@ -32,7 +32,7 @@ from tests.network.test_network import network  # noqa: F401 - the fixture
 @pytest.fixture(autouse=True)
 def short_wait(monkeypatch):
     """No worker serves these tests' queue: a first analysis is not waited for long."""
-    monkeypatch.setattr(service, "FIRST_ANALYSIS_WAIT", 0.5)
+    monkeypatch.setattr(analyses, "FIRST_ANALYSIS_WAIT", 0.5)
 
 
 @pytest.fixture
@@ -130,11 +130,11 @@ def test_a_private_relationship_counts_at_once_for_those_who_see_it_and_starts_n
     # in full: partners, strength, clustering and brokerage.
     diagnosis = queued.get("/api/v1/orgs/N-RIV/diagnosis", headers=headers).json()
     with transaction(sessions, writes=False) as reader:
-        public, others = service._visible_relationships(
+        public, others = building.visible_relationships(
             reader, accounts.viewer_of(reader, user_id=insider.id, today=date.today(),
                                        channel="api"), for_aggregates=False,
             since=None, until=None)
-        full = service._build(reader, [], [*public, *others], this_year=VISITOR_YEAR)
+        full = building.build_analysis(reader, [], [*public, *others], this_year=VISITOR_YEAR)
     vertex = full.vertex_of[network["N-RIV"].id]
     assert diagnosis["partners"] == 3
     for name in ("degree", "strength", "clustering", "constraint", "effective_size",
@@ -188,7 +188,7 @@ def test_the_job_stores_one_analysis_even_when_run_twice(sessions, session, queu
 
 def test_one_shared_analysis_is_stored_however_many_viewers_ask(
         sessions, session, queued, network, monkeypatch):
-    monkeypatch.setattr(service, "STORED_PER_WINDOW", 1)
+    monkeypatch.setattr(analyses, "STORED_PER_WINDOW", 1)
     make_relationship(session, network["N-UNI"], network["N-LONE"], visibility="private")
     members = [make_user(session, network[o], "member") for o in ("N-RIV", "N-UNI")]
     headers = [bearer(session, member) for member in members]

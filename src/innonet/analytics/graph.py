@@ -193,8 +193,19 @@ def ranked_arcs(G, weight="weight"):
     >>> arcs.rank.tolist(), arcs.indptr.tolist(), arcs.indices.tolist()
     ([0, 2, 1], [0, 1, 2, 4], [2, 2, 0, 1])
     """
-    n = G.vcount()
-    sources, targets, weights = edge_arrays(G, weight)
+    return ranked_arcs_of_edges(G.vcount(), *edge_arrays(G, weight))
+
+
+def ranked_arcs_of_edges(n, sources, targets, weights):
+    """:func:`ranked_arcs` of a graph given as its edge arrays (no ``igraph.Graph`` built).
+
+    Examples
+    --------
+    >>> ranked_arcs_of_edges(3, [0, 1], [1, 2], [1.0, 1.0]).indices.tolist()
+    [2, 2, 0, 1]
+    """
+    sources, targets = np.asarray(sources, dtype=np.int64), np.asarray(targets, dtype=np.int64)
+    weights = np.asarray(weights, dtype=float)
     loops = sources == targets
     sources, targets, weights = sources[~loops], targets[~loops], weights[~loops]
     degree = np.bincount(sources, minlength=n) + np.bincount(targets, minlength=n)

@@ -7,12 +7,14 @@ year's figures are the ones the diagnosis reads for one organisation (docs/metho
 "Network KPIs by year"), for all organisations at once.
 """
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
 from innonet.analytics.diagnosis import PARTNER_CATEGORIES
-from innonet.analytics.graph import co_participation_edges, collaboration_graph
-from innonet.analytics.structural_holes import constraint
+from innonet.analytics.graph import co_participation_edges
+from innonet.analytics.structural_holes import constraint_of_edges
 
 CATEGORIES = tuple(PARTNER_CATEGORIES)
 # The figures of each organisation and year, all arrays of shape (years, organisations).
@@ -77,40 +79,61 @@ def network_years(project, organisation, project_start, project_end, *, n, years
     organisation = np.asarray(organisation, dtype=np.int64)
     start = np.asarray(project_start, dtype=np.int64)[project]
     end = np.asarray(project_end, dtype=np.int64)[project]
-    category = np.asarray(category, dtype=np.int64)
-    country = np.asarray(country, dtype=np.int64)
-    countries = int(country.max()) + 1 if country.size else 1
+    category, country = np.asarray(category, dtype=np.int64), np.asarray(country, dtype=np.int64)
     years = [int(y) for y in years]
+    if not years:
+        return _empty_figures(0, n)
     # The first year the data holds: before it nobody's partners are known.
-    first_data_year = int(start.min()) if start.size else (years[0] if years else 0)
-    shape = (len(years), n)
-    found = {name: np.full(shape, np.nan) for name in FIGURES}
-    found["by_category"] = np.zeros((*shape, len(CATEGORIES)), dtype=np.int32)
-    found["by_country"] = []
-    seen = np.zeros(0, dtype=np.int64)  # every pair linked in an earlier year, as s * n + t
+    first_data_year = int(start.min()) if start.size else years[0]
+    found = _empty_figures(len(years), n)
+    seen = np.zeros(0, dtype=np.int64)  # every pair linked in an earlier year, as s * n + t, sorted
     previous = None
-    for year in range(min(first_data_year, years[0]) if years else 0, years[-1] + 1 if years else 0):
+    for year in range(min(first_data_year, years[0]), years[-1] + 1):
         running = (start <= year) & (end >= year)
         s, t, w = _year_edges(project[running], organisation[running], n, year, ties)
-        keys = s * n + t
+        keys = s * n + t  # ascending: the edges come sorted by (s, t)
         if year in years:
             row = years.index(year)
-            _figures_of_year(found, row, s, t, w, n, category, country, countries)
-            partnered = found["partners"][row] > 0
+            _figures_of_year(found, row, s, t, w, n, category, country)
             if year > first_data_year:
-                found["new_partners"][row] = _count_ends(s, t, ~np.isin(keys, seen), n)
-                gone = np.zeros(0, dtype=np.int64) if previous is None else \
-                    previous[~np.isin(previous, keys)]
-                found["lost_partners"][row] = _count_ends(gone // n, gone % n, None, n)
-            else:
-                found["new_partners"][row] = found["lost_partners"][row] = np.nan
-            # Leave the figures of organisations without partners (then or before) empty.
-            for name in ("new_partners", "lost_partners"):
-                quiet = ~partnered & (found[name][row] == 0)
-                found[name][row][quiet] = np.nan
-        seen = np.union1d(seen, keys)
+                _new_and_lost(found, row, s, t, keys, seen, previous, n)
+        seen = _merged(seen, keys)
         previous = keys
     return found
+
+
+def _empty_figures(count: int, n: int) -> dict[str, Any]:
+    found: dict[str, Any] = {name: np.full((count, n), np.nan) for name in FIGURES}
+    found["by_category"] = np.zeros((count, n, len(CATEGORIES)), dtype=np.int32)
+    found["by_country"] = []
+    return found
+
+
+def _new_and_lost(found, row, s, t, keys, seen, previous, n):
+    """New partners (never linked in an earlier year) and lost ones (linked the year before,
+    not now); empty for organisations without partners then or before."""
+    found["new_partners"][row] = _count_ends(s, t, ~_in_sorted(keys, seen), n)
+    gone = previous[~_in_sorted(previous, keys)]
+    found["lost_partners"][row] = _count_ends(gone // n, gone % n, None, n)
+    partnered = found["partners"][row] > 0
+    for name in ("new_partners", "lost_partners"):
+        quiet = ~partnered & (found[name][row] == 0)
+        found[name][row][quiet] = np.nan
+
+
+def _in_sorted(keys, values):
+    """Whether each key is in ``values`` (sorted ascending), by binary search: the set of
+    pairs seen grows every year, and sorting it again each time took most of the work."""
+    if values.size == 0:
+        return np.zeros(keys.size, dtype=bool)
+    at = np.minimum(np.searchsorted(values, keys), values.size - 1)
+    return values[at] == keys
+
+
+def _merged(seen, keys):
+    """The sorted union of two sorted arrays of keys."""
+    fresh = keys[~_in_sorted(keys, seen)]
+    return np.sort(np.concatenate([seen, fresh]), kind="stable")  # two sorted runs: a merge
 
 
 def _year_edges(project, organisation, n, year, ties):
@@ -139,7 +162,7 @@ def _count_ends(s, t, chosen, n):
     return (np.bincount(s, minlength=n) + np.bincount(t, minlength=n)).astype(float)
 
 
-def _figures_of_year(found, row, s, t, w, n, category, country, countries):
+def _figures_of_year(found, row, s, t, w, n, category, country):
     ends = np.concatenate([s, t])
     others = np.concatenate([t, s])
     weights = np.concatenate([w, w])
@@ -153,6 +176,7 @@ def _figures_of_year(found, row, s, t, w, n, category, country, countries):
         shares = by_category / partners[:, None]
         found["breadth"][row] = np.where(has, np.count_nonzero(by_category, axis=1), np.nan)
         found["diversity"][row] = np.where(has, 1.0 - (shares ** 2).sum(axis=1), np.nan)
+        countries = int(country.max()) + 1 if country.size else 1
         by_country = sp.csr_matrix((np.ones(ends.size), (ends, country[others])), shape=(n, countries))
         by_country.sum_duplicates()
         squares = np.asarray(by_country.multiply(by_country).sum(axis=1)).ravel()
@@ -162,7 +186,7 @@ def _figures_of_year(found, row, s, t, w, n, category, country, countries):
         found["largest_partner_share"][row] = np.where(
             has, strongest / np.bincount(ends, weights, minlength=n), np.nan)
     found["by_country"].append(by_country)
-    burt = constraint(collaboration_graph(n, s, t, weight=w))
+    burt = constraint_of_edges(n, s, t, w)
     found["constraint"][row] = burt
     ranked = np.sort(burt[has])
     more_constrained = ranked.size - np.searchsorted(ranked, burt, side="right")

@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from innonet.analytics._kernels import triangle_sums
-from innonet.analytics.graph import edge_arrays, ranked_arcs
+from innonet.analytics.graph import edge_arrays, ranked_arcs, ranked_arcs_of_edges
 
 MEASURES = ("constraint", "effective_size", "efficiency", "hierarchy")
 
@@ -95,6 +95,17 @@ def constraint(G, weight="weight"):
     [1.125, 1.125, 1.125]
     """
     return structural_holes(G, weight)["constraint"]
+
+
+def constraint_of_edges(n, sources, targets, weights):
+    """:func:`constraint` of a graph given as its edge arrays, without building it.
+
+    Examples
+    --------
+    >>> constraint_of_edges(3, [0, 0, 1], [1, 2, 2], [1.0, 1.0, 1.0]).round(4).tolist()
+    [1.125, 1.125, 1.125]
+    """
+    return structural_holes_from_arcs(ranked_arcs_of_edges(n, sources, targets, weights), n)["constraint"]
 
 
 def effective_size(G, weight="weight"):

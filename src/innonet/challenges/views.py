@@ -24,6 +24,7 @@ from innonet.web import (
     csv_download,
     form_errors,
     redirect_with_flash,
+    refused_form,
     render,
     template_globals,
 )
@@ -138,10 +139,9 @@ def create_challenge(request: Request, org: str | None = Query(None, max_length=
         with session.begin_nested():
             made = service.create_challenge(session, viewer, data=data)
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code in (401, 403, 404):
-            raise
+        errors, status = refused_form(session, error, "title")
         return _challenge_form(request, session, viewer, organisation=organisation, values=values,
-                               errors=form_errors(error, "title"), status_code=getattr(error, "status_code", 422))
+                               errors=errors, status_code=status)
     return redirect_with_flash(request, f"/challenges/{made.id}",
                                "Challenge saved as a draft: open it when it is ready.")
 
@@ -208,11 +208,10 @@ def update_challenge(request: Request, challenge_id: RecordId, session: Session 
             service.update_challenge(session, viewer, challenge_id=challenge_id,
                                      changes=ChallengePatch(**changes))
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code in (401, 403, 404):
-            raise
+        errors, status = refused_form(session, error, "title")
         owner = organisations.organisations_by_id(session, ids=[challenge.organisation_id])[challenge.organisation_id]
         return _challenge_form(request, session, viewer, organisation=owner, challenge=challenge, values=values,
-                               errors=form_errors(error, "title"), status_code=getattr(error, "status_code", 422))
+                               errors=errors, status_code=status)
     return redirect_with_flash(request, f"/challenges/{challenge_id}", "Challenge saved.")
 
 
@@ -308,11 +307,10 @@ def submit_idea(request: Request, challenge_id: RecordId, session: Session = DbS
         with session.begin_nested():
             idea = service.submit_idea(session, viewer, data=data)
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code in (401, 404):
-            raise
+        errors, status = refused_form(session, error, "title", elsewhere=frozenset({401, 404}))
         values["co_authors"] = " ".join(values["co_authors"])
         return _idea_form(request, session, viewer, challenge=challenge, values=values,
-                          errors=form_errors(error, "title"), status_code=getattr(error, "status_code", 422))
+                          errors=errors, status_code=status)
     return redirect_with_flash(request, f"/ideas/{idea.id}", "Idea submitted: you follow it and hear of "
                                "comments and decisions in your inbox.")
 
@@ -353,10 +351,9 @@ def submit_free_idea(request: Request, external_id: str, session: Session = DbSe
             if values["visibility"] != "private":
                 service.update_idea(session, viewer, idea_id=idea.id, changes=sharing_fields)
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code in (401, 403, 404):
-            raise
+        errors, status = refused_form(session, error, "title")
         return _idea_form(request, session, viewer, challenge=None, org=organisation, values=values,
-                          errors=form_errors(error, "title"), status_code=getattr(error, "status_code", 422))
+                          errors=errors, status_code=status)
     return redirect_with_flash(request, f"/ideas/{idea.id}", "Idea saved for your organisation"
                                + (": only your members see it." if values["visibility"] == "private" else "."))
 
@@ -415,10 +412,9 @@ def _act(request, session, viewer, idea_id, action, *, done: str, field: str, va
         with session.begin_nested():
             action()
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code in (401, 404):
-            raise
-        return _idea_page(request, session, viewer, idea_id, errors=form_errors(error, field), values=values,
-                          status_code=getattr(error, "status_code", 422))
+        errors, status = refused_form(session, error, field, elsewhere=frozenset({401, 404}))
+        return _idea_page(request, session, viewer, idea_id, errors=errors, values=values,
+                          status_code=status)
     return redirect_with_flash(request, f"/ideas/{idea_id}{anchor}", done)
 
 
@@ -517,12 +513,11 @@ def update_idea(request: Request, idea_id: RecordId, session: Session = DbSessio
         with session.begin_nested():
             service.update_idea(session, viewer, idea_id=idea_id, changes=IdeaPatch(**values))
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code in (401, 404):
-            raise
+        errors, status = refused_form(session, error, "title", elsewhere=frozenset({401, 404}))
         challenge = service.get_challenge(session, viewer, challenge_id=idea.challenge_id) \
             if idea.challenge_id else None
         return _idea_form(request, session, viewer, challenge=challenge, idea=idea, values=values,
-                          errors=form_errors(error, "title"), status_code=getattr(error, "status_code", 422))
+                          errors=errors, status_code=status)
     return redirect_with_flash(request, f"/ideas/{idea_id}", "Idea saved.")
 
 

@@ -25,9 +25,9 @@ from innonet.web import (
     DbSession,
     PostedForm,
     RecordId,
-    field_errors,
     is_htmx,
     redirect_with_flash,
+    refused_form,
     render,
     template_globals,
 )
@@ -98,13 +98,11 @@ def create_relationship(request: Request, external_id: str, session: Session = D
         data = RelationshipIn(**{k: v for k, v in values.items() if v is not None})
         with session.begin_nested():  # a refused share leaves no half-written relationship
             rel = service.create_relationship(session, viewer, data=data)
-    except ValidationError as error:
+    except (ValidationError, InnonetError) as error:
+        # An unknown partner (404) or a share the policy refuses (403) is the form's to correct.
+        errors, status = refused_form(session, error, "partner", elsewhere=frozenset())
         return _form_page(request, session, viewer, organisation=organisation, values=values,
-                          errors=field_errors(error), status_code=422)
-    except InnonetError as error:
-        return _form_page(request, session, viewer, organisation=organisation, values=values,
-                          errors={p.field: p.message for p in error.problems if p.field}
-                          or {"partner": error.message}, status_code=error.status_code)
+                          errors=errors, status_code=status)
     return redirect_with_flash(request, f"/orgs/{external_id}#relationships",
                                f"Relationship added (#{rel.id}).")
 

@@ -135,19 +135,7 @@ def tables(session: Session, viewer: Viewer, *, organisation: Organisation) -> d
           "organisation_name": o.name, "added_at": entry.added_at}
          for n in needs for o, entry in matching.shortlist(session, viewer, need=n)])
 
-    agreements = sharing.agreement_view(session, viewer, agreements=[
-        a for a in sharing.list_agreements(session, viewer)
-        if own in sharing.agreement_party_ids(session, agreement_id=a.id)])
-    out["agreements"] = (
-        ("id", "kind", "title", "status", "in_force", "start_date", "end_date", "owner", "parties",
-         "notes", "created_at", "updated_at"),
-        [a | {"owner": a["owner"].external_id, "parties": _names(a["parties"])} for a in agreements])
-    out["agreement_documents"] = (
-        ("agreement", "title", "filename", "sha256", "signed_on", "location"),
-        [{"agreement": a["id"]} | {c: getattr(d, c) for c in ("title", "filename", "sha256",
-                                                               "signed_on", "location")}
-         for a in agreements for d in a["documents"]])
-
+    out |= _agreement_tables(session, viewer, own)
     out["members"] = (("email", "name", "role", "member_since", "last_sign_in"), [
         {"email": user.email, "name": user.name, "role": membership.role,
          "member_since": membership.created_at, "last_sign_in": user.last_login_at}
@@ -177,6 +165,23 @@ def tables(session: Session, viewer: Viewer, *, organisation: Organisation) -> d
     out["audit_log"] = (AUDIT_CSV_COLUMNS, [{c: getattr(e, c) for c in AUDIT_CSV_COLUMNS}
                                             for e in events])
     return out
+
+
+def _agreement_tables(session: Session, viewer: Viewer, own: int) -> dict[str, Table]:
+    """The agreements the organisation is a party to, and their signed documents."""
+    agreements = sharing.agreement_view(session, viewer, agreements=[
+        a for a in sharing.list_agreements(session, viewer)
+        if own in sharing.agreement_party_ids(session, agreement_id=a.id)])
+    return {
+        "agreements": (
+            ("id", "kind", "title", "status", "in_force", "start_date", "end_date", "owner", "parties",
+             "notes", "created_at", "updated_at"),
+            [a | {"owner": a["owner"].external_id, "parties": _names(a["parties"])} for a in agreements]),
+        "agreement_documents": (
+            ("agreement", "title", "filename", "sha256", "signed_on", "location"),
+            [{"agreement": a["id"]} | {c: getattr(d, c) for c in ("title", "filename", "sha256",
+                                                                   "signed_on", "location")}
+             for a in agreements for d in a["documents"]])}
 
 
 def write_archive(session: Session, viewer: Viewer, *, organisation: Organisation, file: IO[bytes]) -> dict[str, int]:

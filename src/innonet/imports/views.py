@@ -3,7 +3,7 @@
 import io
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
@@ -16,6 +16,7 @@ from innonet.web import (
     PostedForm,
     RecordId,
     csv_download,
+    download,
     render,
 )
 
@@ -44,8 +45,7 @@ def empty_template():
     """The template with its instructions and an example, to fill in."""
     out = io.BytesIO()
     template.template_workbook(template.EXAMPLE_ROWS).save(out)
-    return Response(out.getvalue(), media_type=XLSX, headers={
-        "Content-Disposition": 'attachment; filename="innonet-template.xlsx"'})
+    return download(out.getvalue(), "innonet-template.xlsx", XLSX)
 
 
 @router.get("/imports", response_class=HTMLResponse)

@@ -19,6 +19,7 @@ from innonet.web import (
     RecordId,
     field_errors,
     redirect_with_flash,
+    refused_form,
     render,
     template_globals,
 )
@@ -47,13 +48,10 @@ def request_introduction(request: Request, session: Session = DbSession,
         with session.begin_nested():
             made = service.request_introduction(session, viewer, data=IntroductionIn(
                 **{k: v for k, v in values.items() if v is not None}))
-    except ValidationError as error:
-        return _ask_page(request, session, values, field_errors(error), 422)
-    except InnonetError as error:
-        if error.status_code in (401, 403):
-            raise
-        return _ask_page(request, session, values, {p.field or "note": p.message for p in error.problems}
-                         or {"note": error.message}, error.status_code)
+    except (ValidationError, InnonetError) as error:
+        # An organisation not found (404) is the form's to correct.
+        errors, status = refused_form(session, error, "note", elsewhere=frozenset({401, 403}))
+        return _ask_page(request, session, values, errors, status)
     return redirect_with_flash(request, f"/introductions/{made.id}",
                                "Request sent: their members will find it in their inbox.")
 

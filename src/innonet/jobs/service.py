@@ -70,6 +70,10 @@ def job_kind(name: str, *, title: str, attempts: int = len(RETRY_DELAYS) + 1,
     return register
 
 
+def kind_names() -> list[str]:
+    return sorted(_kinds)
+
+
 def daily_kinds() -> list[str]:
     return [name for name, kind in _kinds.items() if kind.daily]
 

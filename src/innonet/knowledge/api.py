@@ -2,7 +2,6 @@
 and attachments."""
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
@@ -25,7 +24,7 @@ from innonet.knowledge.schemas import (
 from innonet.knowledge.storage import delete_after_commit, receive, storage_of
 from innonet.roles import Viewer
 from innonet.text import MAX_ID
-from innonet.web import CurrentViewer, DbSession, RecordId, api_router
+from innonet.web import CurrentViewer, DbSession, RecordId, api_router, download
 
 router = api_router(tags=["knowledge base"])
 NO_CONTENT = Response(status_code=204)
@@ -122,11 +121,10 @@ def add_attachment(request: Request, item_id: RecordId, file: Annotated[UploadFi
     return service.attachment_view(upload(request, session, viewer, item_id=item_id, file=file))
 
 
-def download(request: Request, session: Session, viewer: Viewer, *, item_id: int, attachment_id: int):
+def attachment_file(request: Request, session: Session, viewer: Viewer, *, item_id: int, attachment_id: int):
     attachment = service.get_attachment(session, viewer, item_id=item_id, attachment_id=attachment_id)
     chunks = storage_of(request.app.state.settings).open(attachment.storage_key)
-    return StreamingResponse(chunks, media_type=attachment.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.filename)}",
+    return download(chunks, attachment.filename, attachment.content_type, headers={
         "Content-Length": str(attachment.size), "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox"})
 
@@ -136,7 +134,7 @@ def download(request: Request, session: Session, viewer: Viewer, *, item_id: int
 def get_attachment(request: Request, item_id: RecordId, attachment_id: RecordId, session: Session = DbSession,
                    viewer: Viewer = CurrentViewer):
     """The file, always as a download (never shown in the browser)."""
-    return download(request, session, viewer, item_id=item_id, attachment_id=attachment_id)
+    return attachment_file(request, session, viewer, item_id=item_id, attachment_id=attachment_id)
 
 
 @router.delete("/knowledge/{item_id}/attachments/{attachment_id}", status_code=204)

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData, UploadFile
 from innonet import roles
 from innonet.errors import EditConflict, InnonetError, InvalidInput
 from innonet.knowledge import service
-from innonet.knowledge.api import download, upload
+from innonet.knowledge.api import attachment_file, upload
 from innonet.knowledge.models import KNOWLEDGE_KINDS, LINK_TYPES, TEXT_STATES
 from innonet.knowledge.schemas import KnowledgeIn, KnowledgePatch
 from innonet.knowledge.storage import delete_after_commit, storage_of
@@ -24,8 +24,8 @@ from innonet.web import (
     DbSession,
     PostedForm,
     RecordId,
-    form_errors,
     redirect_with_flash,
+    refused_form,
     render,
     template_globals,
 )
@@ -114,10 +114,9 @@ def create_item(request: Request, org: str | None = Query(None, max_length=64), 
         with session.begin_nested():
             item = service.create_item(session, viewer, data=data)
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code in (401, 403, 404):
-            raise
-        return _form(request, session, viewer, owner=owner, values=_shown(values), errors=form_errors(error, "title"),
-                     status_code=getattr(error, "status_code", 422))
+        errors, status = refused_form(session, error, "title")
+        return _form(request, session, viewer, owner=owner, values=_shown(values), errors=errors,
+                     status_code=status)
     return redirect_with_flash(request, f"/knowledge/{item.id}", "Saved: it is private until you share it."
                                if item.visibility == "private" else "Saved.")
 
@@ -157,11 +156,10 @@ def update_item(request: Request, item_id: RecordId, session: Session = DbSessio
         return _form(request, session, viewer, owner=owner, item=item, conflict=conflict, status_code=409,
                      values=_shown(values) | {"version": conflict.stored["version"]})
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code in (401, 403, 404):
-            raise
+        errors, status = refused_form(session, error, "title")
         owner = organisations.organisations_by_id(session, ids=[item.organisation_id])[item.organisation_id]
         return _form(request, session, viewer, owner=owner, item=item, values=_shown(values),
-                     errors=form_errors(error, "title"), status_code=getattr(error, "status_code", 422))
+                     errors=errors, status_code=status)
     return redirect_with_flash(request, f"/knowledge/{item_id}", "Saved as a new version.")
 
 
@@ -215,7 +213,7 @@ def attach(request: Request, item_id: RecordId, session: Session = DbSession, vi
 @router.get("/knowledge/{item_id}/attachments/{attachment_id}")
 def get_attachment(request: Request, item_id: RecordId, attachment_id: RecordId, session: Session = DbSession,
                    viewer: Viewer = CurrentViewer):
-    return download(request, session, viewer, item_id=item_id, attachment_id=attachment_id)
+    return attachment_file(request, session, viewer, item_id=item_id, attachment_id=attachment_id)
 
 
 @router.post("/knowledge/{item_id}/attachments/{attachment_id}/delete")

@@ -6,7 +6,6 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from innonet.kpis import alerts, cluster, health, report, service
@@ -182,15 +181,8 @@ ReportFormat = Literal["csv", "html", "pdf"]
 
 def _report_answer(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None,
                    format: str) -> Response:
-    if format == "pdf":
-        job = report.start_pdf(session, viewer, external_id=external_id, period=period)
-        return RedirectResponse(f"/api/v1/jobs/{job.id}/file", status_code=303)
-    found = report.report_for(session, viewer, external_id=external_id, period=period)
-    name = f"innonet-report-{external_id or 'cluster'}-{found['period']}.{format}"
-    if format == "csv":
-        return Response(report.as_csv(found), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return HTMLResponse(report.as_html(found))
+    return report.answer(session, viewer, external_id=external_id, period=period, format=format,
+                         job_address=lambda job: f"/api/v1/jobs/{job.id}/file")
 
 
 REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -6,8 +6,10 @@ by a background job; the command line writes any of the three at once.
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import date
 
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from innonet.db import transaction, utcnow
@@ -19,7 +21,7 @@ from innonet.kpis import alerts, cluster, health, service
 from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
-from innonet.web import template_globals, templates
+from innonet.web import csv_download, template_globals, templates
 
 REPORT_JOB = "kpis.report_pdf"
 FORMATS = ("pdf", "csv", "html")
@@ -113,6 +115,20 @@ def report_for(session: Session, viewer: Viewer, *, external_id: str | None, per
     organisation = service.organisation_for(session, viewer, external_id=external_id)
     return organisation_report(session, service.member_viewer(organisation.id, viewer.today),
                                organisation=organisation, period=period)
+
+
+def answer(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None, format: str,
+           job_address: Callable[[Job], str]) -> Response:
+    """The report as pages and API both answer it: HTML, a CSV file, or for PDF a redirect to
+    ``job_address`` of the job that writes it (the job page, or its file in the API)."""
+    check_format(format)
+    if format == "pdf":
+        job = start_pdf(session, viewer, external_id=external_id, period=period)
+        return RedirectResponse(job_address(job), status_code=303)
+    found = report_for(session, viewer, external_id=external_id, period=period)
+    if format == "csv":
+        return csv_download(as_csv(found), f"innonet-report-{external_id or 'cluster'}-{found['period']}.csv")
+    return HTMLResponse(as_html(found))
 
 
 def start_pdf(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None):

@@ -3,7 +3,7 @@ enters, its partnerships with their health and check-ins, a joint project's heal
 quarterly report and the cluster manager's KPIs."""
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -18,8 +18,8 @@ from innonet.web import (
     DbSession,
     PostedForm,
     RecordId,
-    form_errors,
     redirect_with_flash,
+    refused_form,
     render,
     template_globals,
 )
@@ -61,10 +61,9 @@ def _entered(request: Request, session: Session, viewer: Viewer, *, external_id:
     try:
         save(values)
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code != 422:
-            raise
+        errors, status = refused_form(session, error, field)
         return _kpis_page(request, session, viewer, external_id=external_id, period=period,
-                          errors=form_errors(error, field), values=values, status_code=422)
+                          errors=errors, values=values, status_code=status)
     return redirect_with_flash(request, f"/orgs/{external_id}/kpis?period={period or ''}{done}", "Saved.")
 
 
@@ -120,16 +119,8 @@ def cluster_report_page(period: str | None = PeriodQuery, format: str = "html", 
 
 def _report(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None,
             format: str) -> Response:
-    report.check_format(format[:10])
-    if format == "pdf":
-        job = report.start_pdf(session, viewer, external_id=external_id, period=period)
-        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
-    found = report.report_for(session, viewer, external_id=external_id, period=period)
-    if format == "csv":
-        name = f"innonet-report-{external_id or 'cluster'}-{found['period']}.csv"
-        return Response(report.as_csv(found), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return HTMLResponse(report.as_html(found))
+    return report.answer(session, viewer, external_id=external_id, period=period, format=format,
+                         job_address=lambda job: f"/jobs/{job.id}")
 
 
 @router.get("/cluster/kpis", response_class=HTMLResponse)
@@ -163,11 +154,10 @@ def partnership_check_in(request: Request, external_id: str, partner: str, sessi
         health.answer_partnership(session, viewer, external_id=external_id, partner=partner,
                                   data=CheckInIn.model_validate(values))
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code not in (409, 422):
-            raise
+        errors, status = refused_form(session, error, "value")
         return _partnership_page(request, session, viewer, external_id=external_id, partner=partner,
-                                 errors=form_errors(error, "value"), values=values,
-                                 status_code=getattr(error, "status_code", 422))
+                                 errors=errors, values=values,
+                                 status_code=status)
     return redirect_with_flash(request, f"/orgs/{external_id}/partnerships/{partner}#check-ins", SAVED_CHECK_IN)
 
 
@@ -193,8 +183,7 @@ def project_check_in(request: Request, project_id: RecordId, session: Session = 
     try:
         health.answer_project(session, viewer, project_id=project_id, data=CheckInIn.model_validate(values))
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code not in (409, 422):
-            raise
-        return _project_page(request, session, viewer, project_id=project_id, errors=form_errors(error, "value"),
-                             values=values, status_code=getattr(error, "status_code", 422))
+        errors, status = refused_form(session, error, "value")
+        return _project_page(request, session, viewer, project_id=project_id, errors=errors,
+                             values=values, status_code=status)
     return redirect_with_flash(request, f"/joint-projects/{project_id}/health#check-ins", SAVED_CHECK_IN)

@@ -215,19 +215,25 @@ def train_rankers(ctx: typer.Context) -> None:
 
     Run it after each import: recommendations then never wait for learning (without
     it, the first request after a change to the history learns them, which takes minutes
-    on the full H2020 data).
+    on the full H2020 data). It also keeps the finder prepared for the data and stores the
+    network analysis, so that `innonet recommend` answers in seconds.
     """
     import time
+    from datetime import date
 
     from innonet.matching import service
-    from innonet.terminal import console, runtime, steps
+    from innonet.network import service as network
+    from innonet.terminal import console, runtime, stage, steps
 
     start = time.perf_counter()
+    sessions = runtime(ctx).sessions
     with steps("Learning the rankers…") as progress:
-        learned = service.train_rankers(runtime(ctx).sessions, progress)
+        learned = service.train_rankers(sessions, progress)
     for question, ok in learned.items():
         console.print(f"{question.replace('_', ' ')}: "
                       + ("learned" if ok else "too little history; the network walk orders"))
+    with stage("Storing the network analysis…"):
+        network.store_public_analysis(sessions, date.today())
     console.print(f"Stored in {time.perf_counter() - start:.0f} s.")
 
 

@@ -377,35 +377,76 @@ def _closest_project(history: History, candidate: int, need_meaning: np.ndarray)
     return f"“{short}”"
 
 
-def reasons(assessment: Assessment, row: int, *, history: History, q: int, candidate: int,
-            pool_size: int, names: list[str], common: list[int],
-            statements: dict[int, Statement]) -> dict[str, str]:
-    """The plain-language reason of each factor for one candidate (``row`` of the pool).
+@dataclass(frozen=True)
+class Search:
+    """One search as its reasons read it: the asker (row ``q`` of the history), the
+    candidates (rows ``ids``, in pool order), their assessment, and the graph the viewer may
+    see with each history row's vertex in it."""
 
-    ``names`` holds the graph's vertex names; ``common`` the candidate's introducers
-    (see :func:`introducers`) when it is two steps away.
-    """
-    values = assessment.values
-    has = set(history.profiles[candidate].indices.tolist())
-    names_of_words = history.words()
-    words = [str(names_of_words[t]) for t in assessment.need_terms if t in has][:SHOWN_WORDS]
-    lacking = [str(names_of_words[t]) for t, lacks in
-               zip(assessment.need_terms, assessment.asker_lacks, strict=True)
-               if lacks and t in has][:SHOWN_WORDS]
+    history: History
+    q: int
+    ids: np.ndarray
+    assessment: Assessment
+    graph: ViewerGraph
+    vertices: np.ndarray
+    statements: dict[int, Statement]
+
+    @property
+    def asker_vertex(self) -> int:
+        return int(self.vertices[self.q])
+
+
+def reasons(search: Search, row: int, common: list[int]) -> dict[str, str]:
+    """The plain-language reason of each factor for one candidate (``row`` of the pool);
+    ``common`` holds its introducers (see :func:`introducers`) when it is two steps away."""
+    candidate = int(search.ids[row])
+    return {"capability_fit": _fit_reason(search, candidate),
+            "complementarity": _complement_reason(search, candidate),
+            "proximity": _proximity_reason(search, row, candidate, common),
+            "likelihood": (f"Ranked above {search.assessment.values['likelihood'][row]:.0%} of the "
+                           f"{search.ids.size} candidates considered by the model learned from past "
+                           "collaborations."),
+            "cultural_closeness": _culture_reason(search, row, candidate),
+            "diversification": _diversification_reason(search, candidate),
+            "alignment": _alignment_reason(search, candidate)}
+
+
+def _need_words(search: Search, candidate: int, *, lacking: bool) -> list[str]:
+    """The need's words in the candidate's profile, most distinctive first (``lacking``:
+    only those the asker's own profile lacks)."""
+    has = set(search.history.profiles[candidate].indices.tolist())
+    names_of_words = search.history.words()
+    assessment = search.assessment
+    return [str(names_of_words[t]) for t, lacks in
+            zip(assessment.need_terms, assessment.asker_lacks, strict=True)
+            if t in has and (lacks or not lacking)][:SHOWN_WORDS]
+
+
+def _fit_reason(search: Search, candidate: int) -> str:
+    words = _need_words(search, candidate, lacking=False)
     fit = (f"Their profile and projects share the need's words: {', '.join(words)}."
            if words else "Their profile shares none of the need's distinctive words.")
-    if (closest := _closest_project(history, candidate, assessment.need_meaning)) is not None:
+    if (closest := _closest_project(search.history, candidate, search.assessment.need_meaning)) is not None:
         fit += f" Closest in meaning: {closest}."
+    return fit
+
+
+def _complement_reason(search: Search, candidate: int) -> str:
     kinds = list(KINDS)
-    asker_kind, kind = kinds[int(history.kinds[q])], kinds[int(history.kinds[candidate])]
-    complement = (f"{KIND_NOUNS[kind].capitalize()} beside {KIND_NOUNS[asker_kind]} "
-                  f"({KIND_COMPLEMENT[asker_kind][kind]:.0%} complementary kinds).")
-    complement += (f" They bring what your profile lacks: {', '.join(lacking)}." if lacking
-                   else " They add little that your profile lacks.")
-    steps = assessment.steps[row]
+    asker_kind, kind = kinds[int(search.history.kinds[search.q])], kinds[int(search.history.kinds[candidate])]
+    lacking = _need_words(search, candidate, lacking=True)
+    return (f"{KIND_NOUNS[kind].capitalize()} beside {KIND_NOUNS[asker_kind]} "
+            f"({KIND_COMPLEMENT[asker_kind][kind]:.0%} complementary kinds)."
+            + (f" They bring what your profile lacks: {', '.join(lacking)}." if lacking
+               else " They add little that your profile lacks."))
+
+
+def _proximity_reason(search: Search, row: int, candidate: int, common: list[int]) -> str:
+    steps = search.assessment.steps[row]
     if steps == 1:
         proximity = "Already your partner."
     elif steps == 2:
+        names = search.graph.G.vs["name"]
         who = ", ".join(names[u] for u in common[:SHOWN_INTRODUCERS])
         more = len(common) - SHOWN_INTRODUCERS
         proximity = (f"Two steps away: {who}{f' and {more} more' if more > 0 else ''} "
@@ -414,51 +455,52 @@ def reasons(assessment: Assessment, row: int, *, history: History, q: int, candi
         proximity = f"{int(steps)} steps away in the network."
     else:
         proximity = "More than four steps away, or not connected to your network yet."
-    proximity += (f" Track record: {counted(int(history.projects[candidate]), 'project')}, "
-                  f"{int(history.coordinated[candidate])} coordinated.")
-    likelihood = (f"Ranked above {values['likelihood'][row]:.0%} of the {pool_size} candidates "
-                  "considered by the model learned from past collaborations.")
-    distance = assessment.culture_distance[row]
-    home, country = history.countries[q], history.countries[candidate]
+    history = search.history
+    return proximity + (f" Track record: {counted(int(history.projects[candidate]), 'project')}, "
+                        f"{int(history.coordinated[candidate])} coordinated.")
+
+
+def _culture_reason(search: Search, row: int, candidate: int) -> str:
+    distance = search.assessment.culture_distance[row]
+    home, country = search.history.countries[search.q], search.history.countries[candidate]
     if home and home == country:
-        culture_reason = f"Same country as you ({country_name(home)})."
-    elif distance is None:
-        culture_reason = ("No Hofstede scores to compare "
-                          f"{country_name(home) or 'your country'} with "
-                          f"{country_name(country) or 'theirs'}.")
-    else:
-        culture_reason = (f"Kogut–Singh distance {distance:.2f} between {country_name(home)} and "
-                          f"{country_name(country)} (0 = same national profile). National "
-                          "averages, not a judgement of this organisation.")
-    before = assessment.portfolio
+        return f"Same country as you ({country_name(home)})."
+    if distance is None:
+        return ("No Hofstede scores to compare "
+                f"{country_name(home) or 'your country'} with {country_name(country) or 'theirs'}.")
+    return (f"Kogut–Singh distance {distance:.2f} between {country_name(home)} and "
+            f"{country_name(country)} (0 = same national profile). National "
+            "averages, not a judgement of this organisation.")
+
+
+def _diversification_reason(search: Search, candidate: int) -> str:
+    before = search.assessment.portfolio
+    if before.partners == 0:
+        return "You have no partners yet: any partner broadens the portfolio."
+    country = search.history.countries[candidate]
+    kind = list(KINDS)[int(search.history.kinds[candidate])]
     after = dict(before.countries)
     after[country or "unknown"] = after.get(country or "unknown", 0) + 1
     category = partner_category((), kind)
-    if before.partners == 0:
-        diversification = "You have no partners yet: any partner broadens the portfolio."
-    else:
-        in_country = before.countries.get(country or "unknown", 0)
-        diversification = (
-            (f"A new country for you ({country_name(country)})." if in_country == 0 and country
+    in_country = before.countries.get(country or "unknown", 0)
+    return ((f"A new country for you ({country_name(country)})." if in_country == 0 and country
              else f"{in_country} of your {before.partners} partners are in "
                   f"{country_name(country) or 'an unknown country'}.")
             + f" Country concentration (HHI) {herfindahl(before.countries.values()):.2f} → "
               f"{herfindahl(after.values()):.2f}; {before.categories.get(category, 0)} of your "
               f"partners are {PARTNER_CATEGORIES[category].lower()}.")
-    asker, theirs = statements.get(q), statements.get(candidate)
+
+
+def _alignment_reason(search: Search, candidate: int) -> str:
+    asker, theirs = search.statements.get(search.q), search.statements.get(candidate)
     if not asker or not theirs:
-        alignment = "Goals, values or sectors not stated on both sides."
-    else:
-        shared = sorted(asker.sectors & theirs.sectors)
-        common_words = sorted((asker.goals | asker.values) & (theirs.goals | theirs.values))
-        parts = [f"sectors {', '.join(shared)}" if shared else "",
-                 f"goals and values: {', '.join(common_words[:SHOWN_WORDS])}" if common_words
-                 else ""]
-        alignment = ("You share " + "; ".join(p for p in parts if p) + "."
-                     if any(parts) else "No stated sector, goal or value in common.")
-    return {"capability_fit": fit, "complementarity": complement, "proximity": proximity,
-            "likelihood": likelihood, "cultural_closeness": culture_reason,
-            "diversification": diversification, "alignment": alignment}
+        return "Goals, values or sectors not stated on both sides."
+    shared = sorted(asker.sectors & theirs.sectors)
+    common_words = sorted((asker.goals | asker.values) & (theirs.goals | theirs.values))
+    parts = [f"sectors {', '.join(shared)}" if shared else "",
+             f"goals and values: {', '.join(common_words[:SHOWN_WORDS])}" if common_words else ""]
+    return ("You share " + "; ".join(p for p in parts if p) + "."
+            if any(parts) else "No stated sector, goal or value in common.")
 
 
 def introduction_paths(graph: ViewerGraph, source: int, targets: list[int], steps: list[float],

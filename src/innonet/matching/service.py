@@ -3,16 +3,12 @@
 The finder (candidates, learned ranker, words) reads public data only: organisations,
 projects and participations. Proximity, introducers and the partner portfolio come from
 the graph the asking user may see (network.service.analysis). So no recommendation and
-no reason can reveal what that user may not see. The finder is built once per data
-version and kept with the rankers learned for its history.
+no reason can reveal what that user may not see. The finder is prepared once per data
+version and kept with the rankers learned for its history (``matching/finder.py``).
 """
 
-import hashlib
-import logging
 import threading
-from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
-from datetime import date
+from collections import Counter
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,15 +18,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from innonet import roles
-from innonet.analytics import words
-from innonet.collaborations.models import Participation, Project
-from innonet.db import describe_error, rows_changed, transaction
+from innonet.db import rows_changed
 from innonet.errors import InvalidInput, NotFound, Problem
 from innonet.jobs.queue import queue_of
-from innonet.jobs.service import JobContext, job_kind
 from innonet.matching import factors, features, ranker
-from innonet.matching.history import KIND_CODES, History, history_until
-from innonet.matching.models import Need, RankerModel, ShortlistEntry
+
+# The finder's names the other domains and commands use, from here as before.
+from innonet.matching.finder import NOT_LEARNED, Finder, finder_now, start_training
+from innonet.matching.finder import TRAINING_JOB as TRAINING_JOB
+from innonet.matching.finder import finder as finder
+from innonet.matching.finder import submit_training as submit_training
+from innonet.matching.finder import train_rankers as train_rankers
+from innonet.matching.history import KIND_CODES
+from innonet.matching.models import Need, ShortlistEntry
 from innonet.matching.schemas import (
     DueDiligence,
     Factor,
@@ -47,250 +47,8 @@ from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
 from innonet.sharing import policy
 from innonet.sharing import service as sharing
-from innonet.versions import data_version
 
 MAX_K = 200
-# About 220 kB each on the 27,411-organisation network.
-WALKS_KEPT = 256
-logger = logging.getLogger("innonet.matching")
-TRAINING_JOB = "matching.train_rankers"
-# A ranker no job has stored yet for the history (None means: too little history to learn).
-NOT_LEARNED = object()
-
-
-@dataclass
-class Finder:
-    """The history of the database at one data version, and the rankers learned from it.
-
-    Rankers depend on the history alone (participations, years, project words), named by
-    ``digest``: a change to profiles or relationships keeps them, and the rankers stored
-    by ``innonet train-rankers`` for the same history are used without learning again.
-    """
-
-    digest: str
-    rows: list[dict]
-    texts: dict
-    history: History
-    organisation_ids: list[int]
-    external_ids: list[str]
-    is_sme: np.ndarray  # True for organisations known to be SMEs
-    statements: dict[int, factors.Statement]
-    _models: dict = field(default_factory=dict)
-    _walks: OrderedDict = field(default_factory=OrderedDict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self):
-        self.index_of = {org: i for i, org in enumerate(self.organisation_ids)}
-        self.id_array = np.asarray(self.organisation_ids, dtype=np.int64)
-
-    def model(self, question: str):
-        """The ranker for a question, learned here on first use (the command line); None
-        when the history is too short to learn from (the finder then orders by the
-        network walk)."""
-        with self._lock:
-            if question not in self._models:
-                key = (self.digest, question)
-                if key not in _learned:
-                    _remember(key, ranker.fit(self.rows, self.texts, self.history.last_year,
-                                              question))
-                self._models[question] = _learned[key]
-            return self._models[question]
-
-    def stored_model(self, session: Session, question: str):
-        """The ranker a training job stored for this history: a model, None when the history
-        is too short to learn from, or NOT_LEARNED while no job has stored one yet."""
-        with self._lock:
-            if question in self._models:
-                return self._models[question]
-        stored = session.scalar(select(RankerModel.model).where(
-            RankerModel.history_digest == self.digest, RankerModel.question == question))
-        if stored is None:
-            return NOT_LEARNED
-        with self._lock:
-            self._models[question] = ranker.from_text(stored)
-            return self._models[question]
-
-    def walk(self, asker: int) -> np.ndarray:
-        """The network walk from one organisation, kept for the last WALKS_KEPT askers:
-        someone refining a search (weights, filters, words) asks again and again."""
-        with self._lock:
-            if asker in self._walks:
-                self._walks.move_to_end(asker)
-                return self._walks[asker]
-        walk = self.history.walks([asker])[:, 0]
-        with self._lock:
-            self._walks[asker] = walk
-            while len(self._walks) > WALKS_KEPT:
-                self._walks.popitem(last=False)
-        return walk
-
-    def recommend(self, asker: int, need: str | None, k: int, *, new_partners_only: bool,
-                  allowed: np.ndarray | None = None, walk: np.ndarray | None = None):
-        """(candidate index, ranker score) pairs, best first, at most k."""
-        question = ranker.NEW_PARTNERS if new_partners_only else ranker.CONSORTIUM
-        history = self.history
-        if walk is None:
-            walk = self.walk(asker)
-        pool = features.candidates(history, asker, history.need_vector(need, asker),
-                                   history.need_meaning(need, asker), walk,
-                                   exclude_partners=new_partners_only, allowed=allowed)
-        ids, scores = ranker.order(self.model(question), pool)
-        return list(zip(ids[:k].tolist(), scores[:k].tolist()))
-
-
-_cache: dict[int, Finder] = {}
-_cache_lock = threading.Lock()  # guards _cache, held only to read or replace it
-_build_lock = threading.Lock()  # one build at a time (seconds on the full data)
-# Rankers learned in this process, by (history digest, question); the newest history only.
-_learned: dict[tuple[str, str], object] = {}
-
-
-def _remember(key: tuple[str, str], model) -> None:
-    for old in [k for k in _learned if k[0] != key[0]]:
-        del _learned[old]
-    _learned[key] = model
-
-
-def finder(session: Session) -> Finder:
-    """The finder for the database's current data (only the newest is kept), with the
-    rankers stored for its history."""
-    version = data_version(session)
-    with _cache_lock:
-        if version in _cache:
-            return _cache[version]
-    with _build_lock:
-        with _cache_lock:
-            if version in _cache:  # built while this one waited
-                return _cache[version]
-        built = _build(session)
-        for stored in session.scalars(select(RankerModel).where(
-                RankerModel.history_digest == built.digest)):
-            built._models[stored.question] = ranker.from_text(stored.model)
-        with _cache_lock:
-            _cache.clear()
-            _cache[version] = built
-        return built
-
-
-def finder_now(session: Session, *, organisation_id: int) -> tuple[Finder, bool]:
-    """(finder, up to date). In the web app, right after the data changed (an import), the
-    finder of the data before is answered with while the new one is built in the
-    background, when it knows the organisation asking: nobody waits seconds for the build."""
-    queue = queue_of(session)
-    version = data_version(session)
-    with _cache_lock:
-        current = _cache.get(version)
-        previous = next(iter(_cache.values()), None)
-    if current is not None:
-        return current, True
-    if queue is None or queue.immediate or previous is None \
-            or organisation_id not in previous.index_of:
-        return finder(session), True
-    if not _build_lock.locked():
-        threading.Thread(target=_build_newest, args=(queue.sessions,), daemon=True,
-                         name="innonet-finder").start()
-    return previous, False
-
-
-def _build_newest(sessions) -> None:
-    try:
-        with transaction(sessions, writes=False) as session:
-            finder(session)
-    except Exception as error:  # noqa: BLE001 - the next request builds it
-        logger.warning("building the partner finder: %s", describe_error(error))
-
-
-QUESTIONS = (ranker.NEW_PARTNERS, ranker.CONSORTIUM)
-
-
-def train_rankers(sessions, progress=None, *, unless_stored: bool = False) -> dict[str, bool]:
-    """Learn both rankers for the database's history and store them (replacing those of
-    older histories), so that no request waits for learning. Learning (minutes on the full
-    H2020 data) reads in a transaction that blocks no writer; storing is one short write.
-    With ``unless_stored``, nothing is learned when both are stored for this history
-    already. Returns, for each question, whether there was enough history to learn from."""
-    progress = progress or (lambda done, total, message: None)
-    with transaction(sessions, writes=False) as session:
-        found = finder(session)
-        stored = dict(session.execute(select(RankerModel.question, RankerModel.model)
-                                      .where(RankerModel.history_digest == found.digest)).all())
-    if unless_stored and set(stored) >= set(QUESTIONS):
-        return {question: stored[question] != "" for question in QUESTIONS}
-    models = {}
-    for done, question in enumerate(QUESTIONS):
-        progress(done, len(QUESTIONS), f"Learning the ranker for {question.replace('_', ' ')}.")
-        models[question] = ranker.fit(found.rows, found.texts, found.history.last_year, question)
-    with transaction(sessions) as session:
-        session.execute(delete(RankerModel))
-        for question, model in models.items():
-            session.add(RankerModel(history_digest=found.digest, question=question,
-                                    model=ranker.to_text(model)))
-    with found._lock:
-        for question, model in models.items():
-            _remember((found.digest, question), model)
-            found._models[question] = model
-    return {question: model is not None for question, model in models.items()}
-
-
-@job_kind(TRAINING_JOB, title="Learn the partner finder's rankers from the newest history")
-def _training_job(context: JobContext) -> dict:
-    # Already stored (learned by `innonet train-rankers`, or by this job before a retry
-    # after the write): learning again would give the same rankers minutes later.
-    learned = train_rankers(context.sessions, context.progress, unless_stored=True)
-    return {"learned": learned}
-
-
-def start_training(session: Session):
-    """In the web app: a job that learns the rankers for the current history (one at a
-    time for a history). Elsewhere: None (the command line learns in place)."""
-    queue = queue_of(session)
-    return None if queue is None else submit_training(queue)
-
-
-def submit_training(queue):
-    """Hand the learning of the rankers to ``queue``: one job at a time, which learns the
-    history as it is when it runs."""
-    return queue.submit(TRAINING_JOB, dedupe_key=TRAINING_JOB)
-
-
-def _build(session: Session) -> Finder:
-    orgs = session.execute(select(
-        Organisation.id, Organisation.external_id, Organisation.kind, Organisation.country,
-        Organisation.description, Organisation.capabilities, Organisation.sectors,
-        Organisation.goals, Organisation.values_statement, Organisation.is_sme)
-        .order_by(Organisation.id)).all()
-    profile = {o.id: (KIND_CODES[o.kind], o.country or "") for o in orgs}
-    this_year = date.today().year
-    rows = [{"project": r.project_id, "org": r.organisation_id,
-             "coordinator": r.role == "coordinator", "kind": profile[r.organisation_id][0],
-             "country": profile[r.organisation_id][1],
-             # A project without a start date counts as current.
-             "year": r.start_date.year if r.start_date else this_year}
-            for r in session.execute(
-                select(Participation.project_id, Participation.organisation_id,
-                       Participation.role, Project.start_date)
-                .join(Project, Project.id == Participation.project_id)).all()]
-    texts = {p.id: ". ".join(t for t in (p.title, p.description) if t)
-             for p in session.execute(select(Project.id, Project.title, Project.description))}
-    own_words = {o.id: " ".join(t for t in (o.description, o.capabilities, o.sectors) if t)
-                 for o in orgs}
-    last_year = max((r["year"] for r in rows), default=this_year)
-    learned_from = sorted((r["project"], r["org"], r["coordinator"], r["year"]) for r in rows)
-    # The features are part of what a stored ranker was learned on.
-    digest = hashlib.sha256(repr((features.FEATURES, words.VERSION, learned_from, sorted(
-        (p, texts.get(p, "")) for p in {r["project"] for r in rows}))).encode()).hexdigest()
-    history, keys = history_until(rows, texts, last_year, own_words, organisations=profile)
-    by_id = {o.id: o for o in orgs}
-    statements = {}
-    for i, key in enumerate(keys):
-        o = by_id[key]
-        if o.sectors or o.goals or o.values_statement:
-            statements[i] = factors.Statement(factors.sector_set(o.sectors),
-                                              factors.word_set(o.goals),
-                                              factors.word_set(o.values_statement))
-    return Finder(digest, rows, texts, history, keys, [by_id[key].external_id for key in keys],
-                  np.array([by_id[key].is_sme is True for key in keys]), statements)
-
 
 def check_k(k: int) -> int:
     if not 1 <= k <= MAX_K:
@@ -379,8 +137,9 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
     preferred = np.isin(history.countries[ids], query.preferred_countries)
     chosen = _diversified(history, ids, np.lexsort((-total, ~preferred)), need, meaning,
                           query.max_per_project)[:query.k]
-    results = _results(session, found, q, ids, chosen, assessment, total, preferred, weights,
-                       graph=graph, v=int(vertices[q]), vertices=vertices)
+    search = factors.Search(history=history, q=q, ids=ids, assessment=assessment, graph=graph,
+                            vertices=vertices, statements=found.statements)
+    results = _results(session, found, search, chosen, total, preferred, weights)
     names_of_words = history.words()
     return Recommendations(
         organisation=PathStep(external_id=organisation.external_id, name=organisation.name),
@@ -431,16 +190,15 @@ def _need(history, q: int, typed: str | None, stated: str | None):
     return history.profiles[q], "", "profile"
 
 
-def _results(session: Session, found: Finder, q: int, ids: np.ndarray, chosen: np.ndarray,
-             assessment, total: np.ndarray, preferred: np.ndarray, weights: dict, *,
-             graph: factors.ViewerGraph, v: int, vertices: np.ndarray) -> list[Recommendation]:
+def _results(session: Session, found: Finder, search: factors.Search, chosen: np.ndarray, total: np.ndarray,
+             preferred: np.ndarray, weights: dict) -> list[Recommendation]:
     """The chosen candidates with their factors, reasons, introduction path and panel."""
-    history = found.history
+    ids, graph, v = search.ids, search.graph, search.asker_vertex
     shown = organisations.organisations_by_id(
         session, ids=[found.organisation_ids[int(ids[row])] for row in chosen])
     names = graph.G.vs["name"]
-    targets = vertices[ids[chosen]].tolist()
-    steps_shown = assessment.steps[chosen].tolist()
+    targets = search.vertices[ids[chosen]].tolist()
+    steps_shown = search.assessment.steps[chosen].tolist()
     common = [factors.introducers(graph, v, t) if s == 2 else []
               for t, s in zip(targets, steps_shown, strict=True)]
     paths = factors.introduction_paths(graph, v, targets, steps_shown, common)
@@ -449,21 +207,19 @@ def _results(session: Session, found: Finder, q: int, ids: np.ndarray, chosen: n
                                                         strict=True), start=1):
         candidate = int(ids[row])
         other = shown[found.organisation_ids[candidate]]
-        why = factors.reasons(assessment, row, history=history, q=q, candidate=candidate,
-                              pool_size=ids.size, names=names, common=introducers,
-                              statements=found.statements)
+        why = factors.reasons(search, row, introducers)
         results.append(Recommendation(
             rank=rank, external_id=other.external_id, name=other.name, kind=other.kind,
             country=other.country, is_sme=other.is_sme, score=round(float(total[row]), 4),
-            already_partner=bool(assessment.steps[row] == 1),
+            already_partner=bool(search.assessment.steps[row] == 1),
             preferred_country=bool(preferred[row]),
             factors=[Factor(name=name, label=label,
-                            score=round(float(assessment.values[name][row]), 4),
+                            score=round(float(search.assessment.values[name][row]), 4),
                             weight=weights[name], reason=why[name])
                      for name, label in factors.FACTORS.items()],
             introduction_path=[PathStep(external_id=graph.G.vs[u]["external_id"], name=names[u])
                                for u in path],
-            due_diligence=_due_diligence(other, history, candidate)))
+            due_diligence=_due_diligence(other, found.history, candidate)))
     return results
 
 
@@ -483,6 +239,7 @@ def _ranker(session: Session, found: Finder, question: str):
 
 # The last analysis joined with organisations it lacks: (analysis, finder, joined).
 _joined: list = []
+_joined_lock = threading.Lock()
 
 
 def _viewer_graph(found: Finder, result) -> tuple[factors.ViewerGraph, np.ndarray]:
@@ -497,7 +254,7 @@ def _viewer_graph(found: Finder, result) -> tuple[factors.ViewerGraph, np.ndarra
     G, W, A = result.graph, result.weights(), result.adjacency()
     if known.all():
         return factors.ViewerGraph(G, W, A, result.partner_kinds()), vertices
-    with _cache_lock:  # the same pair again and again until the new analysis is ready
+    with _joined_lock:  # the same pair again and again until the new analysis is ready
         if _joined and _joined[0] is result and _joined[1] is found:
             return _joined[2]
     missing = np.flatnonzero(~known)
@@ -513,7 +270,7 @@ def _viewer_graph(found: Finder, result) -> tuple[factors.ViewerGraph, np.ndarra
     vertices = vertices.copy()
     vertices[missing] = n + np.arange(k)
     joined = (factors.ViewerGraph(G, padded(W), padded(A), result.partner_kinds()), vertices)
-    with _cache_lock:
+    with _joined_lock:
         _joined[:] = [result, found, joined]
     return joined
 

@@ -23,6 +23,7 @@ from innonet.web import (
     field_errors,
     is_htmx,
     redirect_with_flash,
+    refused_form,
     render,
 )
 
@@ -115,18 +116,11 @@ def save_need(request: Request, external_id: str, session: Session = DbSession,
     try:
         with session.begin_nested():  # a refused share leaves no half-written need
             need = service.create_need(session, viewer, data=NeedIn(**data))
-    except InnonetError as error:
-        if error.status_code in (401, 403, 404):
-            raise
-        problems = {p.field or "title": p.message for p in error.problems} or {"title": error.message}
-        return _page(request, session, viewer, organisation, search, searched=True,
-                     save_errors=problems, status_code=error.status_code, fragment=False,
-                     title=data["title"])
-    except ValidationError as error:
+    except (ValidationError, InnonetError) as error:
         # The results the need gave stay on the page beside what to correct.
-        return _page(request, session, viewer, organisation, search, searched=True,
-                     save_errors=field_errors(error), status_code=422, fragment=False,
-                     title=data["title"])
+        errors, status = refused_form(session, error, "title")
+        return _page(request, session, viewer, organisation, search, searched=True, save_errors=errors,
+                     status_code=status, fragment=False, title=data["title"])
     return redirect_with_flash(request, f"/orgs/{external_id}/partners?need_id={need.id}",
                                f"Need saved (#{need.id}): {need.title}.")
 

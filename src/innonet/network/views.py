@@ -3,14 +3,14 @@
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from innonet.network import service
 from innonet.network.report import picture, standalone_report
 from innonet.organisations import service as organisations
 from innonet.roles import Viewer
-from innonet.web import CurrentViewer, DbSession, Year, render
+from innonet.web import CurrentViewer, DbSession, Year, download, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,10 +46,8 @@ def report_page(request: Request, session: Session = DbSession, viewer: Viewer =
 def report_download(session: Session = DbSession, viewer: Viewer = CurrentViewer,
                     since: Year = None, until: Year = None):
     """The report as one standalone HTML file (charts and network picture inside)."""
-    return Response(standalone_report(session, viewer, since=since, until=until),
-                    media_type="text/html",
-                    headers={"Content-Disposition":
-                             'attachment; filename="innonet-network-report.html"'})
+    return download(standalone_report(session, viewer, since=since, until=until),
+                    "innonet-network-report.html", "text/html")
 
 
 @router.get("/network/export")

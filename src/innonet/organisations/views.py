@@ -17,8 +17,8 @@ from innonet.web import (
     CurrentViewer,
     DbSession,
     PostedForm,
-    field_errors,
     redirect_with_flash,
+    refused_form,
     render,
     template_globals,
 )
@@ -57,11 +57,9 @@ def create_organisation(request: Request, session: Session = DbSession,
     values = _form_values(form)
     try:
         organisation = service.create_organisation(session, viewer, data=OrganisationIn(**values))
-    except ValidationError as error:
-        return _form_page(request, values=values, errors=field_errors(error), status_code=422)
-    except InnonetError as error:
-        return _form_page(request, values=values, status_code=error.status_code,
-                          errors={p.field: p.message for p in error.problems if p.field})
+    except (ValidationError, InnonetError) as error:
+        errors, status = refused_form(session, error, "name", elsewhere=frozenset())
+        return _form_page(request, values=values, errors=errors, status_code=status)
     return redirect_with_flash(request, f"/orgs/{organisation.external_id}",
                                f"{organisation.name} was added.")
 

@@ -8,6 +8,7 @@ from pydantic import create_model
 from sqlalchemy.orm import Session
 
 from innonet.projects import service
+from innonet.projects.models import ITEM_TYPES
 from innonet.projects.schemas import (
     ITEM_INPUTS,
     AgreementsIn,
@@ -169,7 +170,7 @@ def _item_routes(item_type: str, path: str) -> None:
                          **{name: (field.annotation | None, None)  # type: ignore[operator]
                             for name, field in model.model_fields.items()
                             if name not in ItemFields.model_fields})  # type: ignore[call-overload]
-    label = service.ITEM_TYPES[item_type].lower()
+    label = ITEM_TYPES[item_type].lower()
 
     def create(project_id: RecordId, data: model, session: Session = DbSession,  # type: ignore[valid-type]
                viewer: Viewer = CurrentViewer):

@@ -5,7 +5,7 @@ and closing, and the forms that change them."""
 from datetime import date
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -47,8 +47,10 @@ from innonet.web import (
     DbSession,
     PostedForm,
     RecordId,
+    download,
     form_errors,
     redirect_with_flash,
+    refused_form,
     render,
     template_globals,
 )
@@ -135,8 +137,8 @@ def calendar(request: Request, token: str = Path(max_length=100), session: Sessi
     user_id = service.calendar_owner(session, token=token)
     person = accounts.viewer_of(session, user_id=user_id, today=date.today(), channel="page")
     body = service.calendar_ics(service.calendar_entries(session, person), base_url=str(request.base_url).rstrip("/"))
-    return Response(body, media_type="text/calendar; charset=utf-8", headers={
-        "Content-Disposition": 'inline; filename="innonet-milestones.ics"', "Cache-Control": "private, max-age=300"})
+    return download(body, "innonet-milestones.ics", "text/calendar; charset=utf-8", inline=True,
+                    headers={"Cache-Control": "private, max-age=300"})
 
 
 def _project_form(request, session, viewer, *, lead, values, errors=None, status_code=200):
@@ -202,11 +204,10 @@ def create_project(request: Request, org: str | None = Query(None, max_length=64
         with session.begin_nested():
             made = service.create_project(session, viewer, data=data)
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code in (401, 403, 404):
-            raise
+        errors, status = refused_form(session, error, "title")
         return _project_form(request, session, viewer, lead=lead, values=values | {"parties": " ".join(
             p["organisation"] for p in values["parties"]), "shared_with": " ".join(values["shared_with"])},
-            errors=form_errors(error, "title"), status_code=getattr(error, "status_code", 422))
+            errors=errors, status_code=status)
     return redirect_with_flash(request, f"/joint-projects/{made.id}",
                                "Project started: the other parties find it in their inbox.")
 
@@ -242,10 +243,9 @@ def project_page(request: Request, project_id: RecordId, session: Session = DbSe
 
 def _failed(request, session, viewer, project_id, error, *, form_name, default_field, values=None):
     """Show the project page again with the form that failed open and its problems."""
-    if isinstance(error, InnonetError) and error.status_code in (401, 403, 404):
-        raise error
-    return _project_page(request, session, viewer, project_id, status_code=getattr(error, "status_code", 422),
-                         errors=form_errors(error, default_field), open_form=form_name, values=values)
+    errors, status = refused_form(session, error, default_field)
+    return _project_page(request, session, viewer, project_id, status_code=status,
+                         errors=errors, open_form=form_name, values=values)
 
 
 @router.get("/joint-projects/{project_id}/briefing", response_class=HTMLResponse)
@@ -353,11 +353,10 @@ def add_item(request: Request, project_id: RecordId, kind: str, session: Session
         with session.begin_nested():
             service.add_item(session, viewer, project_id=project_id, item_type=item_type, data=data)
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code in (401, 403, 404):
-            raise
+        errors, status = refused_form(session, error, "title")
         return _item_form(request, session, viewer, project_id=project_id, item_type=item_type, item_id=None,
-                          values=values, errors=form_errors(error, "title"),
-                          status_code=getattr(error, "status_code", 422))
+                          values=values, errors=errors,
+                          status_code=status)
     return redirect_with_flash(request, f"/joint-projects/{project_id}#{kind}", f"{ITEM_TYPES[item_type]} added.")
 
 
@@ -456,14 +455,13 @@ def update_project(request: Request, project_id: RecordId, session: Session = Db
             service.set_exit_criteria(session, viewer, project_id=project_id, criteria=[
                 ExitCriterionIn.model_validate(c) for c in values["exit_criteria"]])
     except (ValidationError, InnonetError) as error:
-        if isinstance(error, InnonetError) and error.status_code in (401, 403, 404):
-            raise
+        errors, status = refused_form(session, error, "title")
         view = service.project_view(session, viewer, project=service.get_project(session, viewer,
                                                                                  project_id=project_id))
         shown = values | {"shared_with": " ".join(values["shared_with"]),
                           "agreements": [int(a) for a in values["agreements"]]}
-        return _edit_form(request, session, viewer, view=view, values=shown, errors=form_errors(error, "title"),
-                          status_code=getattr(error, "status_code", 422))
+        return _edit_form(request, session, viewer, view=view, values=shown, errors=errors,
+                          status_code=status)
     return redirect_with_flash(request, f"/joint-projects/{project_id}", "Project saved.")
 
 

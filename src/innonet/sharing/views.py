@@ -27,6 +27,7 @@ from innonet.web import (
     csv_download,
     field_errors,
     redirect_with_flash,
+    refused_form,
     render,
     template_globals,
 )
@@ -117,15 +118,10 @@ def create_agreement(request: Request, session: Session = DbSession,
         with session.begin_nested():
             agreement = service.create_agreement(session, viewer, data=AgreementIn(
                 **{k: v for k, v in data.items() if v is not None}))
-    except ValidationError as error:
-        return _agreements_page(request, session, viewer, values=values,
-                                errors=field_errors(error), status_code=422)
-    except InnonetError as error:
-        if error.status_code in (401, 403):
-            raise
-        return _agreements_page(request, session, viewer, values=values, status_code=error.status_code,
-                                errors={p.field: p.message for p in error.problems if p.field}
-                                or {"owner": error.message})
+    except (ValidationError, InnonetError) as error:
+        # A party not found (404) is the form's to correct.
+        errors, status = refused_form(session, error, "owner", elsewhere=frozenset({401, 403}))
+        return _agreements_page(request, session, viewer, values=values, errors=errors, status_code=status)
     return redirect_with_flash(request, "/agreements", f"Agreement #{agreement.id} recorded.")
 
 
