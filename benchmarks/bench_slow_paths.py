@@ -2,8 +2,9 @@
 `innonet train-rankers` (and where its time goes) and `innonet recommend` per call.
 
 Imports the H2020 participations, their project texts and the 2021 consortia into a new
-SQLite database (or uses ``--db URL``), then times each path in its own process, as a user
-runs it. Prints the figures; asserts nothing about time.
+SQLite database (or uses ``--db URL``: with an analysis or rankers stored already, analyze
+and train-rankers read them instead of computing them), then times each path in its own
+process, as a user runs it. Prints the figures; asserts nothing about time.
 
     .venv/bin/python benchmarks/bench_slow_paths.py [--db sqlite:///full.db] [--calls 5]
 """
@@ -27,7 +28,7 @@ ASKERS = ("999997930", "999977172", "999984350", "999991043", "999975620")  # co
 NEEDS = ("hydrogen fuel cells for heavy-duty trucks", "satellite data for crop monitoring", "",
          "machine learning for predictive maintenance of wind turbines", "bio-based packaging")
 # Where train-rankers spends its time: (label, function name, file it is in).
-TRAINING_PARTS = (("preparing the finder for the data", "_build", "matching/service.py"),
+TRAINING_PARTS = (("preparing the finder for the data", "_build", "matching/finder.py"),
                   ("histories of the training years", "history_until", "matching/history.py"),
                   ("candidates and their features", "candidate_sets", "matching/ranker.py"),
                   ("LightGBM boosting", "train", "lightgbm/engine.py"),

@@ -10,9 +10,11 @@ import pytest
 from playwright.sync_api import expect
 
 from innonet.accounts import service as accounts
+from innonet.challenges import service as challenges
+from innonet.challenges.schemas import ChallengeIn, IdeaIn
 from innonet.db import transaction
 from innonet.organisations import service as organisations
-from innonet.roles import operator
+from innonet.roles import Viewer, operator
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import AgreementIn
 from tests.e2e.conftest import ESA, ESA_ADMIN, FRAUNHOFER, sign_in
@@ -199,10 +201,20 @@ def test_a_challenge_under_an_nda_from_idea_to_decision(site, page, browser, peo
 
 def test_the_workspace_pages_fit_a_phone(site, browser, people):
     """Every page of the workspace as ESA's admin at 390 px: nothing scrolls sideways."""
+    with transaction(site.sessions) as session:  # an open challenge of ESA's with an idea
+        user = accounts.get_user(session, email=ESA_ADMIN)
+        admin = Viewer(today=date.today(), user_id=user.id, email=user.email, can_write=True,
+                       roles=accounts.roles_of(session, user_id=user.id))
+        posed = challenges.create_challenge(session, admin, data=ChallengeIn(
+            organisation=ESA, title="Lighter antenna reflectors for small satellites",
+            problem="Reflectors under 2 kg that survive launch loads."))
+        posed.state = "open"
+        challenges.submit_idea(session, admin, data=IdeaIn(
+            challenge=posed.id, title="Carbon-fibre mesh", description="A knitted mesh on a foldable frame.",
+            accept_terms=True))
+        challenge = f"/challenges/{posed.id}"
     phone = _as(browser, site, ESA_ADMIN, width=390)
     try:
-        phone.goto(f"{site}/challenges")
-        challenge = phone.locator("ul.card-list a").first.get_attribute("href")
         idea = None
         for path in ("/challenges", challenge, f"{challenge}/edit", f"{challenge}/evaluation",
                      f"{challenge}/dashboard", f"{challenge}/solvers", f"/orgs/{ESA}/ideas",
