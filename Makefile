@@ -21,7 +21,7 @@ demo: install
 # PostgreSQL tests run when INNONET_TEST_POSTGRESQL_URL is set; browser tests when Chromium is installed.
 # Tests run in parallel (TEST_WORKERS processes) and in a random order whose seed is printed:
 # PYTEST_ARGS="--randomly-seed=N" repeats an order (docs/development.md).
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 3
 test: install
 	$(BIN)/ruff check src
 	$(BIN)/mypy

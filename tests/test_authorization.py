@@ -873,7 +873,7 @@ def test_every_route_has_a_rule(app):
 # The routes are checked in parts, each in a world of its own: PostgreSQL keeps a lock for
 # every request's committed savepoint until the test's outer transaction ends, and one
 # transaction for all of them would fill its lock table.
-PARTS = 4
+PARTS = 8
 
 
 @pytest.mark.parametrize("part", range(PARTS))
