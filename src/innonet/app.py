@@ -8,6 +8,7 @@ from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from importlib.resources import files
+from pathlib import Path
 from urllib.parse import urlencode
 
 import anyio.to_thread
@@ -170,7 +171,8 @@ async def _lifespan(app: FastAPI):
     stop = threading.Event()
     if app.state.settings.prefetch:  # a long-running server process (off in the tests)
         _freeze_long_lived()
-        threading.Thread(target=_keep_warm, args=(app.state.sessions, app.state.clock, stop),
+        threading.Thread(target=_keep_warm, args=(app.state.sessions, app.state.clock, stop,
+                                                  prepared_dir(app.state.settings)),
                          daemon=True, name="innonet-prefetch").start()
     yield
     stop.set()
@@ -181,11 +183,13 @@ PREFETCH_EVERY = 2.0
 
 
 def prefetch(sessions: sessionmaker[Session], today: date, *,
-             seen: int | None = None) -> tuple[int, bool]:
+             seen: int | None = None, prepared: Path | None = None) -> tuple[int, bool]:
     """Build the partner finder for the newest data unless the data version is still
-    ``seen``, and load the newest shared network analysis once a worker has stored it;
-    returns the data version the finder is ready for, and whether anything was made."""
+    ``seen`` (kept in ``prepared`` for the next process too), and load the newest shared
+    network analysis once a worker has stored it; returns the data version the finder is
+    ready for, and whether anything was made."""
     with transaction(sessions, writes=False) as session:
+        session.info[PREPARED_DIR] = prepared
         version = data_version(session)
         if version != seen:
             matching.finder(session)
@@ -194,14 +198,14 @@ def prefetch(sessions: sessionmaker[Session], today: date, *,
 
 
 def _keep_warm(sessions: sessionmaker[Session], clock: Callable[[], date],
-               stop: threading.Event) -> None:
+               stop: threading.Event, prepared: Path) -> None:
     """After an import (by anyone, in any process), the first request for partners or a
     diagnosis would wait seconds for the finder and the analysis of the new data: made
     ready here first."""
     seen = None
     while not stop.wait(PREFETCH_EVERY):
         try:
-            seen, made = prefetch(sessions, clock(), seen=seen)
+            seen, made = prefetch(sessions, clock(), seen=seen, prepared=prepared)
             if made:
                 _freeze_long_lived()
         except Exception as error:  # noqa: BLE001 - the next look tries again

@@ -72,7 +72,7 @@ def test_a_request_never_learns_a_job_does(world, session, sessions, clock, tmp_
 
 
 def test_each_server_process_makes_the_finder_and_analysis_of_new_data_ready_before_anyone_asks(
-        world, session, sessions):
+        world, session, sessions, tmp_path):
     """What the first request after an import would wait for (seconds on the full data) is
     made by the server's prefetch as soon as it sees the data change: the finder at once,
     the shared network analysis once a worker has stored it."""
@@ -82,8 +82,9 @@ def test_each_server_process_makes_the_finder_and_analysis_of_new_data_ready_bef
 
     session.commit()  # the world, as an import leaves it
     today = date.today()
-    version, made = prefetch(sessions, today)
+    version, made = prefetch(sessions, today, prepared=tmp_path)
     assert made and list(matching._cache) == [version]
+    assert len(list(tmp_path.glob("finder-*.pickle"))) == 1  # kept for the next process too
     built = matching._cache[version]
     assert prefetch(sessions, today, seen=version) == (version, False)
     assert matching._cache[version] is built
