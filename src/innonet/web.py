@@ -3,7 +3,7 @@
 import functools
 import inspect
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, urlencode
@@ -213,6 +213,31 @@ async def read_form(request: Request) -> FormData:
 
 
 PostedForm = Depends(read_form)
+
+
+# Reading a posted form. A blank field is missing (so that a model says "required" next to
+# it rather than accepting an empty string); the models that receive these values check
+# their lengths and characters, so nothing here trims to a size except the list limit.
+
+def form_text(form: FormData, name: str) -> str | None:
+    """One field, stripped; ``None`` when blank or absent."""
+    return str(form.get(name) or "").strip() or None
+
+
+def form_fields(form: FormData, names: Iterable[str]) -> dict[str, str]:
+    """The named fields that were filled in, stripped (blank ones left out)."""
+    return {name: value for name in names if (value := form_text(form, name))}
+
+
+def form_tags(form: FormData, name: str = "tags") -> list[str]:
+    """Comma-separated labels (a label may hold spaces: "open source, health")."""
+    return [tag.strip() for tag in str(form.get(name) or "").split(",") if tag.strip()]
+
+
+def form_ids(form: FormData, name: str, *, limit: int | None = None) -> list[str]:
+    """Identifiers separated by commas or spaces (organisation ids to share with, parties,
+    co-authors); at most ``limit`` of them where the model receiving them does not count."""
+    return str(form.get(name) or "").replace(",", " ").split()[:limit]
 
 
 async def check_input(request: Request) -> None:

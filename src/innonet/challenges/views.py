@@ -23,6 +23,9 @@ from innonet.web import (
     RecordId,
     csv_download,
     form_errors,
+    form_ids,
+    form_tags,
+    form_text,
     redirect_with_flash,
     refused_form,
     render,
@@ -39,13 +42,6 @@ STATE_ACTIONS = {"open": "Open for ideas", "closed": "Close to new ideas", "deci
                  "draft": "Back to draft"}
 
 
-def _text(form: FormData, name: str) -> str | None:
-    value = str(form.get(name) or "").strip()
-    return value or None
-
-
-def _tags(form: FormData) -> list[str]:
-    return [t for t in str(form.get("tags") or "").split(",") if t.strip()]
 
 
 # ---------------------------------------------------------------- challenges
@@ -61,14 +57,14 @@ def challenges(request: Request, session: Session = DbSession, viewer: Viewer = 
 
 
 def _challenge_form_values(form: FormData) -> dict:
-    values: dict = {name: _text(form, name) for name in (
+    values: dict = {name: form_text(form, name) for name in (
         "organisation", "title", "problem", "sought", "offered", "cover_text", "opens_on", "closes_on",
         "submissions", "ip_terms", "terms_text", "visibility", "agreement")}
     stage = str(form.get("scorecard_stage") or "evaluation")[:30]
     values["scorecard_typed"] = str(form.get("scorecard") or "")[:5000]  # shown again as typed
     values |= {"open_call": form.get("open_call") == "on", "blind": form.get("blind") == "on",
-               "tags": _tags(form), "scorecard_stage": stage,
-               "shared_with": str(form.get("shared_with") or "").replace(",", " ").split(),
+               "tags": form_tags(form), "scorecard_stage": stage,
+               "shared_with": form_ids(form, "shared_with"),
                "criteria": [{"name": line.strip()[:100]} for line in str(form.get("criteria") or "").splitlines()
                             if line.strip()][:30]}
     for number, line in enumerate(str(form.get("scorecard") or "").splitlines()[:30], start=1):
@@ -297,11 +293,11 @@ def new_idea(request: Request, challenge_id: RecordId, session: Session = DbSess
 def submit_idea(request: Request, challenge_id: RecordId, session: Session = DbSession,
                 viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id)
-    values: dict = {"challenge": challenge_id, "title": _text(form, "title"),
-                    "description": _text(form, "description"),
-              "tags": _tags(form), "accept_terms": form.get("accept_terms") == "on",
-              "terms_version": _text(form, "terms_version"),
-              "co_authors": str(form.get("co_authors") or "").replace(",", " ").split()[:10]}
+    values: dict = {"challenge": challenge_id, "title": form_text(form, "title"),
+                    "description": form_text(form, "description"),
+              "tags": form_tags(form), "accept_terms": form.get("accept_terms") == "on",
+              "terms_version": form_text(form, "terms_version"),
+              "co_authors": form_ids(form, "co_authors", limit=10)}
     try:
         data = IdeaIn(**{k: v for k, v in values.items() if v is not None})
         with session.begin_nested():
@@ -338,9 +334,10 @@ def submit_free_idea(request: Request, external_id: str, session: Session = DbSe
                      viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
     organisation = organisations.get_organisation(session, external_id=external_id)
     roles.ensure_insider(viewer, organisation.id)
-    values: dict = {"title": _text(form, "title"), "description": _text(form, "description"), "tags": _tags(form),
-                    "visibility": _text(form, "visibility") or "private", "agreement": _text(form, "agreement"),
-                    "shared_with": str(form.get("shared_with") or "").replace(",", " ").split()[:200]}
+    values: dict = {"title": form_text(form, "title"), "description": form_text(form, "description"),
+                    "tags": form_tags(form), "visibility": form_text(form, "visibility") or "private",
+                    "agreement": form_text(form, "agreement"),
+                    "shared_with": form_ids(form, "shared_with", limit=200)}
     try:
         data = IdeaIn(organisation=external_id, **{k: values[k] for k in ("title", "description", "tags")
                                                     if values[k] is not None})
@@ -363,8 +360,8 @@ def similar_ideas(request: Request, session: Session = DbSession, viewer: Viewer
                   form: FormData = PostedForm):
     """Asked by the idea form while its author types (a fragment)."""
     text = f"{form.get('title') or ''}. {form.get('description') or ''}"[:10_200]
-    challenge_id = _text(form, "challenge")
-    exclude = _text(form, "exclude")
+    challenge_id = form_text(form, "challenge")
+    exclude = form_text(form, "exclude")
     found = []
     if len(text.strip(" .")) >= 3:
         found = service.similar_to(session, viewer, text=text,
@@ -456,7 +453,7 @@ def _rate_from_form(session: Session, viewer: Viewer, idea_id: int, form: FormDa
 @router.post("/ideas/{idea_id}/comments", response_class=HTMLResponse)
 def comment(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
             form: FormData = PostedForm):
-    values = {"body": str(form.get("body") or ""), "parent": _text(form, "parent")}
+    values = {"body": str(form.get("body") or ""), "parent": form_text(form, "parent")}
     return _act(request, session, viewer, idea_id, lambda: service.add_comment(
         session, viewer, idea_id=idea_id, data=CommentIn(**{k: v for k, v in values.items() if v is not None})),
         done="Comment posted.", field="body", values=values, anchor="#discussion")
@@ -465,7 +462,7 @@ def comment(request: Request, idea_id: RecordId, session: Session = DbSession, v
 @router.post("/ideas/{idea_id}/stage", response_class=HTMLResponse)
 def move(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
          form: FormData = PostedForm):
-    stage, reason = str(form.get("stage") or "")[:30], (_text(form, "reason") or "")[:2000]
+    stage, reason = str(form.get("stage") or "")[:30], (form_text(form, "reason") or "")[:2000]
     values = {"stage": stage, "reason": reason}
     return _act(request, session, viewer, idea_id, lambda: service.move_idea(
         session, viewer, idea_id=idea_id, stage=stage, reason=reason),
@@ -476,7 +473,7 @@ def move(request: Request, idea_id: RecordId, session: Session = DbSession, view
 def merge(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
           form: FormData = PostedForm):
     duplicate = str(form.get("duplicate") or "")
-    values = {"duplicate": duplicate, "merge_reason": _text(form, "merge_reason")}
+    values = {"duplicate": duplicate, "merge_reason": form_text(form, "merge_reason")}
 
     def run():
         if not duplicate.isdigit() or len(duplicate) > 10:
@@ -508,7 +505,7 @@ def edit_idea(request: Request, idea_id: RecordId, session: Session = DbSession,
 def update_idea(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
                 form: FormData = PostedForm):
     idea = service.get_idea(session, viewer, idea_id=idea_id, log=False)
-    values = {"title": _text(form, "title"), "description": _text(form, "description"), "tags": _tags(form)}
+    values = {"title": form_text(form, "title"), "description": form_text(form, "description"), "tags": form_tags(form)}
     try:
         with session.begin_nested():
             service.update_idea(session, viewer, idea_id=idea_id, changes=IdeaPatch(**values))

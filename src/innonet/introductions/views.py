@@ -18,6 +18,7 @@ from innonet.web import (
     PostedForm,
     RecordId,
     field_errors,
+    form_text,
     redirect_with_flash,
     refused_form,
     render,
@@ -26,10 +27,6 @@ from innonet.web import (
 
 router = APIRouter(include_in_schema=False)
 template_globals(INTRODUCTION_STATUSES=STATUSES)
-
-
-def _form(form: FormData, names: tuple[str, ...]) -> dict:
-    return {name: str(form.get(name) or "").strip() or None for name in names}
 
 
 @router.get("/introductions", response_class=HTMLResponse)
@@ -43,7 +40,7 @@ def introductions(request: Request, session: Session = DbSession, viewer: Viewer
 def request_introduction(request: Request, session: Session = DbSession,
                          viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
     """Sent from a partner result; a refusal comes back on a page that keeps the note."""
-    values = _form(form, ("asker", "introducer", "target", "note"))
+    values = {name: form_text(form, name) for name in ("asker", "introducer", "target", "note")}
     try:
         with session.begin_nested():
             made = service.request_introduction(session, viewer, data=IntroductionIn(
@@ -81,7 +78,7 @@ def introduction(request: Request, request_id: RecordId, session: Session = DbSe
 @router.post("/introductions/{request_id}/accept", response_class=HTMLResponse)
 def accept(request: Request, request_id: RecordId, session: Session = DbSession,
            viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
-    values = _form(form, ("contact", "reply"))
+    values = {name: form_text(form, name) for name in ("contact", "reply")}
     try:
         data = IntroductionAccept(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as error:

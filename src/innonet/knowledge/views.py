@@ -24,6 +24,9 @@ from innonet.web import (
     DbSession,
     PostedForm,
     RecordId,
+    form_ids,
+    form_tags,
+    form_text,
     redirect_with_flash,
     refused_form,
     render,
@@ -33,10 +36,6 @@ from innonet.web import (
 router = APIRouter(include_in_schema=False)
 template_globals(KNOWLEDGE_KINDS=KNOWLEDGE_KINDS, TEXT_STATES=TEXT_STATES, LINK_TYPES=LINK_TYPES)
 
-
-def _text(form: FormData, name: str) -> str | None:
-    value = str(form.get(name) or "").strip()
-    return value or None
 
 
 @router.get("/knowledge", response_class=HTMLResponse)
@@ -78,11 +77,11 @@ def _links(form: FormData) -> list[dict]:
 
 def _values(form: FormData) -> dict:
     """The fields the form sent (one it left out stays as it was)."""
-    values = {"kind": _text(form, "kind"), "title": _text(form, "title"), "body": str(form.get("body") or ""),
-              "tags": [t for t in str(form.get("tags") or "").split(",") if t.strip()],
-              "links": _links(form), "visibility": _text(form, "visibility"),
-              "shared_with": str(form.get("shared_with") or "").replace(",", " ").split(),
-              "agreement": _text(form, "agreement")}
+    values = {"kind": form_text(form, "kind"), "title": form_text(form, "title"), "body": str(form.get("body") or ""),
+              "tags": form_tags(form),
+              "links": _links(form), "visibility": form_text(form, "visibility"),
+              "shared_with": form_ids(form, "shared_with"),
+              "agreement": form_text(form, "agreement")}
     return {k: v for k, v in values.items() if k in form}
 
 
@@ -105,7 +104,7 @@ def new_item(request: Request, org: str | None = Query(None, max_length=64),
 @router.post("/knowledge/new", response_class=HTMLResponse)
 def create_item(request: Request, org: str | None = Query(None, max_length=64), session: Session = DbSession,
                 viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
-    owner = organisations.acting_for(session, viewer, external_id=_text(form, "organisation") or org,
+    owner = organisations.acting_for(session, viewer, external_id=form_text(form, "organisation") or org,
                                      doing="add knowledge")
     values = _values(form)
     try:
@@ -144,7 +143,7 @@ def edit_item(request: Request, item_id: RecordId, session: Session = DbSession,
 def update_item(request: Request, item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
                 form: FormData = PostedForm):
     item = service.get_item(session, viewer, item_id=item_id, log=False)
-    values = _values(form) | {"version": _text(form, "version")}
+    values = _values(form) | {"version": form_text(form, "version")}
     try:
         changes = KnowledgePatch.model_validate({k: v for k, v in values.items()
                                                  if v is not None or k == "agreement"})  # an emptied box clears it

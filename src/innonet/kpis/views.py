@@ -18,6 +18,7 @@ from innonet.web import (
     DbSession,
     PostedForm,
     RecordId,
+    form_fields,
     redirect_with_flash,
     refused_form,
     render,
@@ -29,10 +30,6 @@ template_globals(KPI_GROUPS=service.GROUPS, CHECKIN_QUESTIONS=CHECKIN_QUESTIONS)
 PeriodQuery = Query(None, max_length=10)
 SAVED_CHECK_IN = "Check-in saved: the other side's answers for this quarter are shown once they give theirs."
 
-
-def _fields(form: FormData, names) -> dict:
-    """The form's values for these fields, blanks left out (so that a model says "required")."""
-    return {name: value for name in names if (value := str(form.get(name) or "").strip())}
 
 
 def _kpis_page(request: Request, session: Session, viewer: Viewer, *, external_id: str, period: str | None,
@@ -56,7 +53,7 @@ def kpis_page(request: Request, external_id: str, period: str | None = PeriodQue
 def _entered(request: Request, session: Session, viewer: Viewer, *, external_id: str, form: FormData, names,
              save, done: str, field: str) -> Response:
     """Save what one of the KPI page's forms entered, or show the page again with what went wrong."""
-    values = _fields(form, names)
+    values = form_fields(form, names)
     period = str(form.get("period") or "")[:10] or None
     try:
         save(values)
@@ -149,7 +146,7 @@ def partnership_page(request: Request, external_id: str, partner: str, session: 
 @router.post("/orgs/{external_id}/partnerships/{partner}/check-ins", response_class=HTMLResponse)
 def partnership_check_in(request: Request, external_id: str, partner: str, session: Session = DbSession,
                          viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
-    values = _fields(form, CheckInIn.model_fields)
+    values = form_fields(form, CheckInIn.model_fields)
     try:
         health.answer_partnership(session, viewer, external_id=external_id, partner=partner,
                                   data=CheckInIn.model_validate(values))
@@ -179,7 +176,7 @@ def project_health_page(request: Request, project_id: RecordId, session: Session
 @router.post("/joint-projects/{project_id}/check-ins", response_class=HTMLResponse)
 def project_check_in(request: Request, project_id: RecordId, session: Session = DbSession,
                      viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
-    values = _fields(form, CheckInIn.model_fields)
+    values = form_fields(form, CheckInIn.model_fields)
     try:
         health.answer_project(session, viewer, project_id=project_id, data=CheckInIn.model_validate(values))
     except (ValidationError, InnonetError) as error:

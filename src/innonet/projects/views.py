@@ -49,6 +49,8 @@ from innonet.web import (
     RecordId,
     download,
     form_errors,
+    form_ids,
+    form_text,
     redirect_with_flash,
     refused_form,
     render,
@@ -94,10 +96,6 @@ ITEM_FIELDS: dict[str, list[tuple]] = {
 }
 LIST_FIELDS = {"responsible", "consulted", "informed", "owners", "audience"}
 
-
-def _text(form: FormData, name: str) -> str | None:
-    value = str(form.get(name) or "").strip()
-    return value or None
 
 
 # ---------------------------------------------------------------- list and new
@@ -171,19 +169,19 @@ def _exit_criteria(form: FormData) -> list[dict]:
     for kind, box in (("milestone_late", "exit_late_days"), ("inactive", "exit_idle_days"),
                       ("agreement_expiring", "exit_agreement_days")):
         if form.get(f"{box}_on") == "on":
-            wanted.append({"kind": kind, "days": _text(form, box)})
+            wanted.append({"kind": kind, "days": form_text(form, box)})
     if form.get("exit_kpi_on") == "on":
-        wanted.append({"kind": "kpi_below", "kpi": "milestones_on_time", "threshold": _text(form, "exit_kpi")})
+        wanted.append({"kind": "kpi_below", "kpi": "milestones_on_time", "threshold": form_text(form, "exit_kpi")})
     return wanted
 
 
 def _form_values(form: FormData) -> dict:
-    values: dict = {name: _text(form, name) for name in (
+    values: dict = {name: form_text(form, name) for name in (
         "title", "summary", "start_date", "end_date", "foreground_rule", "assignee", "visibility", "agreement",
         "idea", "recommended_partner", "exit_late_days", "exit_idle_days", "exit_agreement_days", "exit_kpi")}
-    values |= {"shared_with": str(form.get("shared_with") or "").replace(",", " ").split(),
+    values |= {"shared_with": form_ids(form, "shared_with"),
                "parties": [{"organisation": o, "role": str(form.get("party_role") or "partner")}
-                           for o in str(form.get("parties") or "").replace(",", " ").split()][:50],
+                           for o in form_ids(form, "parties", limit=50)],
                "agreements": [str(a) for a in form.getlist("agreements") if str(a).isdigit()][:20],
                "exit_criteria": _exit_criteria(form),
                "checked": {k for k in ("exit_late_days_on", "exit_idle_days_on", "exit_agreement_days_on",
@@ -194,7 +192,7 @@ def _form_values(form: FormData) -> dict:
 @router.post("/joint-projects/new", response_class=HTMLResponse)
 def create_project(request: Request, org: str | None = Query(None, max_length=64), session: Session = DbSession,
                    viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
-    lead = organisations.acting_for(session, viewer, external_id=_text(form, "organisation") or org,
+    lead = organisations.acting_for(session, viewer, external_id=form_text(form, "organisation") or org,
                                     doing="start joint projects")
     values = _form_values(form)
     try:
@@ -259,8 +257,8 @@ def briefing(request: Request, project_id: RecordId, session: Session = DbSessio
 def add_party(request: Request, project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
               form: FormData = PostedForm):
     try:
-        data = PartyIn.model_validate({"organisation": _text(form, "organisation") or "",
-                                       "role": _text(form, "role") or "partner"})
+        data = PartyIn.model_validate({"organisation": form_text(form, "organisation") or "",
+                                       "role": form_text(form, "role") or "partner"})
         with session.begin_nested():
             service.add_party(session, viewer, project_id=project_id, data=data)
     except (ValidationError, InnonetError) as error:
@@ -285,9 +283,9 @@ def remove_party(request: Request, project_id: RecordId, organisation: str, sess
 def add_person(request: Request, project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
                form: FormData = PostedForm):
     try:
-        data = PersonIn.model_validate({"email": _text(form, "email") or "",
-                                        "organisation": _text(form, "organisation") or "",
-                                        "title": _text(form, "title")})
+        data = PersonIn.model_validate({"email": form_text(form, "email") or "",
+                                        "organisation": form_text(form, "organisation") or "",
+                                        "title": form_text(form, "title")})
         with session.begin_nested():
             service.add_person(session, viewer, project_id=project_id, data=data)
     except (ValidationError, InnonetError) as error:
@@ -311,7 +309,7 @@ def _item_values(form: FormData, item_type: str) -> dict:
     for name in names:
         if name in LIST_FIELDS:
             values[name] = [str(v) for v in form.getlist(name) if str(v).strip()][:50]
-        elif (value := _text(form, name)) is not None:
+        elif (value := form_text(form, name)) is not None:
             values[name] = value
     return values
 
@@ -469,7 +467,7 @@ def update_project(request: Request, project_id: RecordId, session: Session = Db
 def decide_review(request: Request, project_id: RecordId, session: Session = DbSession,
                   viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
     try:
-        data = ReviewIn.model_validate({"decision": _text(form, "decision"), "note": _text(form, "note")})
+        data = ReviewIn.model_validate({"decision": form_text(form, "decision"), "note": form_text(form, "note")})
         with session.begin_nested():
             service.decide_review(session, viewer, project_id=project_id, data=data)
     except (ValidationError, InnonetError) as error:
@@ -481,7 +479,7 @@ def decide_review(request: Request, project_id: RecordId, session: Session = DbS
 @router.post("/joint-projects/{project_id}/close", response_class=HTMLResponse)
 def close_project(request: Request, project_id: RecordId, session: Session = DbSession,
                   viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
-    values = {name: _text(form, name) for name in ("outcome", "results_summary", "lessons")}
+    values = {name: form_text(form, name) for name in ("outcome", "results_summary", "lessons")}
     try:
         data = CloseIn.model_validate(values)
         with session.begin_nested():
