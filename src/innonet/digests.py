@@ -12,12 +12,15 @@ import re
 import smtplib
 from datetime import timedelta
 
+from sqlalchemy.orm import Session
+
 from innonet.accounts import mail
 from innonet.accounts import service as accounts
 from innonet.challenges import service as challenges
 from innonet.db import transaction, utcnow
 from innonet.jobs.service import JobContext, PassingFailure, job_kind
 from innonet.projects import service as projects
+from innonet.roles import Viewer
 
 DIGEST_JOB = "digests.daily"
 FIRST_DIGEST = timedelta(days=1)  # what a first digest covers
@@ -26,7 +29,7 @@ CHALLENGE_LINK = re.compile(r"^/challenges/(\d+)")
 PROJECT_LINK = re.compile(r"^/joint-projects/(\d+)")
 
 
-def _still_readable(session, person, link: str) -> bool:
+def _still_readable(session: Session, person: Viewer, link: str) -> bool:
     if match := IDEA_LINK.match(link):
         return challenges.idea_readable(session, person, idea_id=int(match.group(1)))
     if match := CHALLENGE_LINK.match(link):

@@ -10,6 +10,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Iterator
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -29,7 +30,7 @@ def healthz() -> dict:
 
 
 @router.get("/readyz")
-def readyz(request: Request):
+def readyz(request: Request) -> JSONResponse:
     """The database and the job queue answer (for a readiness probe: send no traffic
     while this fails). 503 names what is missing."""
     problems = {}
@@ -46,7 +47,7 @@ def readyz(request: Request):
         problems["queue"] = "does not answer"
     if problems:
         return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
-    return {"status": "ok"}
+    return JSONResponse({"status": "ok"})
 
 
 def route_of(request: Request) -> str:
@@ -68,7 +69,7 @@ def add_request_log(app: FastAPI) -> None:
         logger.propagate = False
 
     @app.middleware("http")
-    async def request_log(request: Request, call_next):
+    async def request_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         given = request.headers.get("X-Request-ID", "")
         request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         start = time.perf_counter()
@@ -104,7 +105,7 @@ def add_metrics(app: FastAPI) -> None:
                           registry=registry)
 
     class JobCollector:
-        def collect(self):
+        def collect(self) -> Iterator[GaugeMetricFamily]:
             from sqlalchemy import func, select
 
             from innonet.jobs.models import Job
@@ -125,7 +126,7 @@ def add_metrics(app: FastAPI) -> None:
     scrape.register(JobCollector())
 
     @app.middleware("http")
-    async def count_requests(request: Request, call_next):
+    async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         start = time.perf_counter()
         response = await call_next(request)
         route = route_of(request)

@@ -14,10 +14,15 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from innonet.errors import InvalidInput, Problem
 from innonet.text import CONTROL_MESSAGE, FIRST_YEAR, LAST_YEAR, MAX_CELL, has_control_characters
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # the type of a writable buffer before Python 3.12
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DELIMITERS = ";,\t|"
@@ -40,7 +45,7 @@ class _BoundedGzip(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: "Buffer") -> int:
         n = self.gzip.readinto(buffer)
         self.unpacked += n
         try:
@@ -138,7 +143,7 @@ class Problems:
     def add(self, line: int, column: str | None, message: str) -> None:
         self.items.append(Problem(message, field=column, line=line))
 
-    def add_validation(self, line: int, error) -> None:
+    def add_validation(self, line: int, error: ValidationError) -> None:
         """Every field a Pydantic ValidationError names, on this line."""
         for problem in InvalidInput.from_validation(error.errors()).problems:
             self.add(line, problem.field, problem.message)
@@ -203,7 +208,7 @@ class Problems:
             return None
         return found
 
-    def choice(self, line: int, row: dict, column: str, mapping: dict, *, empty=None):
+    def choice(self, line: int, row: dict, column: str, mapping: dict, *, empty: Any = None) -> Any:
         """The value ``mapping`` gives for the cell (compared in upper case)."""
         text = row.get(column, "").strip()
         if not text:

@@ -17,6 +17,7 @@ from functools import cached_property
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from innonet.config import PREPARED_DIR, Settings, prepared_dir
 from innonet.db import make_engine, make_session_factory, migrate
 from innonet.errors import InnonetError
-from innonet.roles import operator
+from innonet.roles import Viewer, operator
 
 # Messages and progress go to stderr so that stdout carries only the data asked for.
 console = Console(stderr=True)
@@ -61,7 +62,7 @@ class Runtime:
         return factory
 
     @property
-    def viewer(self):
+    def viewer(self) -> Viewer:
         """The command line acts as the operator of the server, who holds the database anyway."""
         return operator(date.today())
 
@@ -88,7 +89,7 @@ def fail(error: InnonetError) -> None:
     raise typer.Exit(1)
 
 
-def print_json(data) -> None:
+def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
@@ -97,7 +98,7 @@ def print_json(data) -> None:
 UNBOUNDED_WIDTH = 10_000
 
 
-def print_table(table) -> None:
+def print_table(table: Table) -> None:
     """A rich table on stdout: the data asked for, fitted to the terminal when there is one."""
     output = Console(width=None if sys.stdout.isatty() else UNBOUNDED_WIDTH)
     output.print(table)

@@ -92,7 +92,7 @@ def strip_control_characters(value: str) -> str:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_cell(value):
+def csv_cell(value: object) -> object:
     """A value safe to put in a CSV file that people open in a spreadsheet: text that would
     start a formula gets a leading apostrophe (numbers stay numbers)."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import BigInteger, event, insert, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from innonet.db import Base
 
@@ -36,21 +36,21 @@ class NetworkChange(Base):
     token: Mapped[int] = mapped_column(BigInteger)
 
 
-def _record_change(session) -> None:
+def _record_change(session: Session) -> None:
     # After every change, not once per transaction: an analysis cached between two changes
     # of one transaction must not be taken for the state after the second.
     session.connection().execute(insert(NetworkChange), {"token": secrets.randbits(62)})
 
 
 @event.listens_for(Session, "after_flush")
-def _record_after_flush(session, _context):
+def _record_after_flush(session: Session, _context: object) -> None:
     changed = session.new | session.dirty | session.deleted
     if any(getattr(item, "__tablename__", None) in NETWORK_TABLES for item in changed):
         _record_change(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _record_on_bulk_write(state):
+def _record_on_bulk_write(state: ORMExecuteState) -> None:
     # Importers write with insert()/update()/delete() statements, which skip the flush.
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)

@@ -3,9 +3,9 @@
 import functools
 import inspect
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -56,7 +56,7 @@ RecordId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 
 
-def _blank_is_none(value):
+def _blank_is_none(value: object) -> object:
     # A form sent by GET sends its empty boxes too: an empty box means "not given".
     return None if isinstance(value, str) and not value.strip() else value
 
@@ -74,7 +74,7 @@ CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def template_globals(**values) -> None:
+def template_globals(**values: object) -> None:
     """Names every template may use (a domain's vocabularies: kinds, roles …)."""
     templates.env.globals.update(values)
 
@@ -128,16 +128,16 @@ class ApiRoute(APIRoute):
     hold. Committed here, a failed commit is still an error answer, never a lost write.
     """
 
-    def __init__(self, path: str, endpoint, **kwargs):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, _committing(endpoint), **kwargs)
 
 
-def _committing(endpoint):
+def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(endpoint):
         return endpoint
 
     @functools.wraps(endpoint)
-    def handler(*args, **kwargs):
+    def handler(*args: Any, **kwargs: Any) -> Any:
         answer = endpoint(*args, **kwargs)
         for value in kwargs.values():
             if isinstance(value, Session):
@@ -146,7 +146,7 @@ def _committing(endpoint):
     return handler
 
 
-def api_router(**options) -> APIRouter:
+def api_router(**options: Any) -> APIRouter:
     """A router of the REST API (``/api/v1``), listing every error it can answer."""
     from innonet.errors import API_ERROR_RESPONSES
 
@@ -334,7 +334,7 @@ def refused_form(session: Session, error: ValidationError | InnonetError, defaul
     return form_errors(error, default_field), getattr(error, "status_code", 422)
 
 
-def query_string(params: dict, **changes) -> str:
+def query_string(params: dict, **changes: object) -> str:
     """The current filters with some changed (for pagination links)."""
     merged = {k: v for k, v in (params | changes).items() if v not in (None, "")}
     return urlencode(merged)

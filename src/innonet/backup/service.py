@@ -8,7 +8,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Column, Table, func, select, text
 from sqlalchemy.orm import Session
 
 from innonet.db import Base
@@ -34,7 +34,7 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _decode(column, value: Any) -> Any:
+def _decode(column: Column, value: Any) -> Any:
     if value is None:
         return None
     python_type = column.type.python_type

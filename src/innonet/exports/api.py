@@ -13,7 +13,7 @@ router = api_router(tags=["organisations"])
 
 
 @router.post("/orgs/{external_id}/export", response_model=JobOut, status_code=202)
-def export(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def export(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
     """Start writing everything the organisation owns as a ZIP of CSV and JSON files (its
     admins). Follow the job; when it is done, `/api/v1/jobs/{id}/file` gives the ZIP."""
     organisation = organisations.get_organisation(session, external_id=external_id)

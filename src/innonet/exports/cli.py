@@ -15,7 +15,7 @@ def export(
         "ZIP (default innonet-<id>.zip in this folder)"))] = None,
     org: Annotated[str | None, typer.Option("--org", help=(
         "Export only this organisation's data (its id) as a ZIP of CSV and JSON"))] = None,
-):
+) -> None:
     """Without --org: the complete database as JSON (restore it with innonet restore).
     With --org: everything an organisation owns (profile, relationships, project partners,
     needs, agreements, members, shares, consent, introductions, audit log) as CSV and JSON

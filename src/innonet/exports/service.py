@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import IO
 
@@ -69,7 +70,7 @@ by their innonet id.
 """
 
 
-def _value(value):
+def _value(value: object) -> object:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
@@ -87,7 +88,7 @@ def _write_table(archive: zipfile.ZipFile, name: str, rows: list[dict], columns:
         [{c: _value(row.get(c)) for c in columns} for row in rows], ensure_ascii=False, indent=1))
 
 
-def _names(organisations) -> str:
+def _names(organisations: Iterable[Organisation]) -> str:
     return " ".join(o.external_id for o in organisations)
 
 
@@ -206,7 +207,7 @@ def write_archive(session: Session, viewer: Viewer, *, organisation: Organisatio
     return counts
 
 
-def start_export(session: Session, viewer: Viewer, *, organisation: Organisation):
+def start_export(session: Session, viewer: Viewer, *, organisation: Organisation) -> Job:
     """In the web app: a job that writes the ZIP to download when it is done."""
     roles.ensure_insider(viewer, organisation.id, admin=True)
     return web_queue(session).submit_after_commit(

@@ -14,7 +14,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.post("/orgs/{external_id}/export")
 def export(request: Request, external_id: str, session: Session = DbSession,
-           viewer: Viewer = CurrentViewer):
+           viewer: Viewer = CurrentViewer) -> RedirectResponse:
     """Start the ZIP; its job page offers it to download when it is ready."""
     organisation = organisations.get_organisation(session, external_id=external_id)
     job = service.start_export(session, viewer, organisation=organisation)

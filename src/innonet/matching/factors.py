@@ -13,10 +13,10 @@ import igraph as ig
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from innonet.analytics import culture
 from innonet.analytics.diagnosis import PARTNER_CATEGORIES, herfindahl, partner_category
+from innonet.analytics.stop_words import ENGLISH as ENGLISH_STOP_WORDS
 from innonet.countries import country_name
 from innonet.matching.history import History
 from innonet.organisations.models import KINDS

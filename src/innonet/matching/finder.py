@@ -155,8 +155,9 @@ def finder(session: Session) -> Finder:
         return built
 
 
-# A prepared finder's file is read only by the release and features that wrote it.
-PREPARED_FORMAT = repr((__version__, 1, features.FEATURES, words.VERSION))
+# A prepared finder's file is read only by the release and features that wrote it (the
+# number counts changes to what the file holds: 2, own TF-IDF instead of scikit-learn's).
+PREPARED_FORMAT = repr((__version__, 2, features.FEATURES, words.VERSION))
 
 
 def _prepared_path(session: Session, version: int) -> Path | None:

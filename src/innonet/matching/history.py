@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from innonet.analytics import embeddings, linkpred, words
 from innonet.organisations.models import KINDS
@@ -86,22 +84,20 @@ class History:
                     for text in self.project_texts + list(self.extra_texts.values())]
         self.forms = words.Forms(analysed)
         documents = [[term for term, _ in text] for text in analysed]
-        self.vectoriser = TfidfVectorizer(analyzer=words.given, sublinear_tf=True, min_df=2)
-        try:
-            self.vectoriser.fit(documents)
-        except ValueError:  # no term in two texts, or no text at all
-            self.vectoriser = None
+        self.tfidf: words.TfIdf | None = words.TfIdf(documents, min_texts=2)
+        if not self.tfidf.terms.size:  # no term in two texts, or no text at all
+            self.tfidf = None
             self.project_vectors = sp.csr_matrix((self.m, 1))
             self.profiles = sp.csr_matrix((self.n, 1))
             return
-        self.project_vectors = self.vectoriser.transform(documents[:self.m])
+        self.project_vectors = self.tfidf.transform(documents[:self.m])
         profiles = self.members @ self.project_vectors
         if self.extra_texts:
             rows = np.fromiter(self.extra_texts, dtype=np.int64)
-            own = self.vectoriser.transform(documents[self.m:])
+            own = self.tfidf.transform(documents[self.m:])
             profiles = profiles + sp.csr_matrix(
                 (np.ones(rows.size), (rows, np.arange(rows.size))), shape=(self.n, rows.size)) @ own
-        self.profiles = normalize(sp.csr_matrix(profiles))
+        self.profiles = words.unit_rows(profiles)
 
     def _fit_meanings(self):
         """Word embeddings of each project and, like the TF-IDF profile, of each
@@ -111,7 +107,6 @@ class History:
         if self.extra_texts:
             rows = np.fromiter(self.extra_texts, dtype=np.int64)
             meanings[rows] += embeddings.embed(list(self.extra_texts.values()))
-        # By hand: sklearn's normalize refuses a history without organisations.
         length = np.linalg.norm(meanings, axis=1, keepdims=True)
         # Single precision, like the projects': half the memory, and a need is compared
         # with every profile in each request.
@@ -123,10 +118,10 @@ class History:
 
     def text_vector(self, text: str | None):
         """The normalised TF-IDF vector of a text; None when no word of it is known."""
-        if text and text.strip() and self.vectoriser is not None:
-            vector = self.vectoriser.transform([words.terms(text)])
+        if text and text.strip() and self.tfidf is not None:
+            vector = self.tfidf.transform([words.terms(text)])
             if vector.nnz:
-                return normalize(vector)
+                return vector
         return None
 
     def need_vector(self, text: str | None, q: int):
@@ -142,7 +137,7 @@ class History:
     def words_near(self, meaning: np.ndarray, count: int = 5, projects: int = 20) -> list[str]:
         """Single words the data holds, close in meaning to ``meaning``: the strongest of the
         projects nearest to it."""
-        if self.vectoriser is None or not meaning.any() or not self.m:
+        if self.tfidf is None or not meaning.any() or not self.m:
             return []
         nearest = np.argsort(-(self.project_meanings @ meaning), kind="stable")[:projects]
         weight = np.asarray(self.project_vectors[nearest].sum(axis=0)).ravel()
@@ -163,8 +158,7 @@ class History:
         """The vocabulary, by index, each term in the form the texts use most (empty
         without one)."""
         if self._words is None:
-            terms = (self.vectoriser.get_feature_names_out() if self.vectoriser is not None
-                     else [])
+            terms = self.tfidf.terms if self.tfidf is not None else np.array([], dtype=object)
             self._words = np.array([self.forms[str(t)] for t in terms], dtype=object)
         return self._words
 

@@ -10,12 +10,15 @@ partners may come back).
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import lightgbm
 import numpy as np
 
 from innonet.matching import features
 from innonet.matching.history import History, history_until
+
+if TYPE_CHECKING:
+    import lightgbm
 
 NEW_PARTNERS, CONSORTIUM = "new_partners", "consortium"
 TRAINING_YEARS = 2
@@ -90,7 +93,7 @@ def candidate_sets(history: History, queries: list[Query], *, exclude_partners: 
 
 
 def fit(rows, texts: dict, last_year: int, question: str,
-        max_queries: int = 2000) -> lightgbm.LGBMRanker | None:
+        max_queries: int = 2000) -> "lightgbm.LGBMRanker | None":
     """Train on the TRAINING_YEARS years before ``last_year`` (history up to the year
     before each). None when the history is too short to hold one such year."""
     tables, labels, groups = [], [], []
@@ -113,6 +116,8 @@ def fit(rows, texts: dict, last_year: int, question: str,
                 groups.append(pool.ids.size)
     if not groups or not any(label.any() for label in labels):
         return None
+    import lightgbm  # here, not above: answering a search never needs it (see Trees)
+
     model = lightgbm.LGBMRanker(**PARAMETERS)  # type: ignore[arg-type]
     model.fit(np.vstack(tables), np.concatenate(labels), group=groups)
     return model
@@ -123,9 +128,79 @@ def to_text(model) -> str:
     return "" if model is None else model.booster_.model_to_string()
 
 
-def from_text(text: str):
+def from_text(text: str) -> "Trees | None":
     """A model stored with to_text (it predicts like the trained one); None for ""."""
-    return lightgbm.Booster(model_str=text) if text else None
+    return Trees.from_text(text) if text else None
+
+
+# LightGBM's decision_type bits: categorical split, missing values go left, missing type.
+CATEGORICAL, DEFAULT_LEFT = 1, 2
+MISSING_ZERO, MISSING_NAN = 1, 2
+ZERO = 1e-35  # LightGBM's kZeroThreshold: a value this close to 0 counts as 0
+
+
+@dataclass
+class Trees:
+    """A learned ranker read back from LightGBM's text format, scoring as LightGBM does.
+
+    Answering a search only sums the leaves its candidates fall into; doing that here
+    spares every process that answers searches from loading LightGBM and scikit-learn
+    (seconds for a command-line search). Arrays are trees × nodes, padded; a child below
+    zero is the leaf ``~child``.
+    """
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    decision: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    leaf_value: np.ndarray
+
+    @classmethod
+    def from_text(cls, text: str) -> "Trees":
+        blocks = text.split("end of trees")[0].split("\nTree=")[1:]
+        trees = [dict(line.split("=", 1) for line in block.splitlines()[1:] if "=" in line) for block in blocks]
+        if any(int(tree.get("num_cat", 0)) for tree in trees):
+            raise ValueError("a ranker with categorical splits cannot be read")
+        nodes = max([int(tree["num_leaves"]) - 1 for tree in trees] + [1])
+        leaves = max([int(tree["num_leaves"]) for tree in trees] + [1])
+
+        def table(key: str, dtype, width: int, fill) -> np.ndarray:
+            rows = np.full((len(trees), width), fill, dtype=dtype)
+            for row, tree in zip(rows, trees):
+                values = tree.get(key, "").split()
+                row[:len(values)] = np.array(values, dtype=float).astype(dtype)
+            return rows
+
+        return cls(table("split_feature", np.int64, nodes, 0), table("threshold", float, nodes, 0.0),
+                   table("decision_type", np.int64, nodes, 0), table("left_child", np.int64, nodes, -1),
+                   table("right_child", np.int64, nodes, -1), table("leaf_value", float, leaves, 0.0))
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Each row's score: the sum over trees of the leaf it reaches, added tree by tree
+        in order as LightGBM adds them (so the scores agree to the last digit)."""
+        x_all = np.asarray(features, dtype=float)
+        count = len(self.leaf_value)
+        # A tree of one leaf (no split: both children of its padded root are leaf 0) starts
+        # at that leaf, any other at its root.
+        single = (self.left[:, 0] == -1) & (self.right[:, 0] == -1)
+        node = np.repeat(np.where(single, -1, 0)[:, None], len(x_all), axis=1)  # trees × rows
+        while (live := node >= 0).any():  # one level down per pass, in every tree at once
+            tree, row = np.nonzero(live)
+            at = node[tree, row]
+            x = x_all[row, self.feature[tree, at]]
+            decision = self.decision[tree, at]
+            missing = (decision >> 2) & 3
+            nan = np.isnan(x)
+            x = np.where(nan & (missing != MISSING_NAN), 0.0, x)
+            to_default = ((missing == MISSING_ZERO) & (np.abs(x) <= ZERO)) | ((missing == MISSING_NAN) & nan)
+            go_left = np.where(to_default, (decision & DEFAULT_LEFT) > 0, x <= self.threshold[tree, at])
+            node[tree, row] = np.where(go_left, self.left[tree, at], self.right[tree, at])
+        reached = self.leaf_value[np.arange(count)[:, None], ~node]
+        scores = np.zeros(len(x_all))
+        for values in reached:
+            scores += values
+        return scores
 
 
 def order(model, pool: features.Candidates) -> tuple[np.ndarray, np.ndarray]:

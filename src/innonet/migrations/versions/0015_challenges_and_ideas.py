@@ -7,6 +7,8 @@ Revises: 0014
 Create Date: 2026-12-04 20:48:43
 """
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,7 +18,7 @@ NEW_KINDS = OLD_KINDS + ('challenge_invitation', 'mention', 'comment', 'stage_ch
                          'co_author', 'evaluation')
 
 
-def _kinds(kinds) -> str:
+def _kinds(kinds: Iterable[str]) -> str:
     return f"kind IN ({', '.join(repr(k) for k in kinds)})"
 
 down_revision = '0014'

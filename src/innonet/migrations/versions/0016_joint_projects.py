@@ -7,6 +7,8 @@ Revises: 0015
 Create Date: 2026-12-05 01:01:56
 """
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,7 +18,7 @@ OLD_KINDS = ('shared', 'introduction_requested', 'introduction_accepted', 'intro
 NEW_KINDS = OLD_KINDS + ('project', 'exit_review')
 
 
-def _kinds(kinds) -> str:
+def _kinds(kinds: Iterable[str]) -> str:
     return f"kind IN ({', '.join(repr(k) for k in kinds)})"
 
 
@@ -364,7 +366,7 @@ def upgrade() -> None:
     _notification_kinds(NEW_KINDS)
 
 
-def _notification_kinds(kinds) -> None:
+def _notification_kinds(kinds: Iterable[str]) -> None:
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_notification_kind'), type_='check')
         batch_op.create_check_constraint(batch_op.f('ck_notification_kind'), _kinds(kinds))

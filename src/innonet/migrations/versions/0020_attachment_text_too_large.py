@@ -5,6 +5,8 @@ Revises: 0019
 Create Date: 2026-12-07 05:10:00
 """
 
+from collections.abc import Iterable
+
 from alembic import op
 
 revision = '0020'
@@ -16,7 +18,7 @@ OLD_STATES = ('pending', 'done', 'none', 'failed')
 NEW_STATES = OLD_STATES + ('too_large',)
 
 
-def _states(states) -> None:
+def _states(states: Iterable[str]) -> None:
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_attachment_text_state'), type_='check')
         batch_op.create_check_constraint(batch_op.f('ck_attachment_text_state'),
