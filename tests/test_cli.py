@@ -32,8 +32,8 @@ def stats(url):
 
 @pytest.mark.slow
 def test_participations_file_import_is_idempotent_and_all_or_nothing(
-        empty_database_url, shared_data, tmp_path):
-    url = empty_database_url
+        database_url, shared_data, tmp_path):
+    url = database_url
     run(url, "import", "participations", shared_data / "h2020-participations-2014-2018.csv.gz")
     assert stats(url) == {"organisations": 27411, "projects": 20073, "participations": 91334,
                           "relationships": 0}
@@ -60,10 +60,10 @@ def test_participations_file_import_is_idempotent_and_all_or_nothing(
     assert "updated: 7,804 projects" in " ".join(texts.stderr.split())
 
 
-def test_dry_run_checks_and_counts_but_writes_nothing(empty_database_url):
-    result = run(empty_database_url, "import", "dashboard", CONSORTIA, "--dry-run")
+def test_dry_run_checks_and_counts_but_writes_nothing(database_url):
+    result = run(database_url, "import", "dashboard", CONSORTIA, "--dry-run")
     assert "Would add: 2,016 organisations, 131 projects" in result.stderr
-    assert stats(empty_database_url)["organisations"] == 0
+    assert stats(database_url)["organisations"] == 0
 
 
 def test_export_restore_export_is_identical(databases, tmp_path):
@@ -85,8 +85,8 @@ def test_export_restore_export_is_identical(databases, tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
-def test_template_round_trip(empty_database_url, tmp_path, suffix):
-    url = empty_database_url
+def test_template_round_trip(database_url, tmp_path, suffix):
+    url = database_url
     template = tmp_path / f"template{suffix}"
     run(url, "template", "new", template)
     first = run(url, "import", "template", template)
@@ -101,34 +101,34 @@ def test_template_round_trip(empty_database_url, tmp_path, suffix):
     assert shown["relationships"][0]["source"] == "import"
 
 
-def test_template_with_bad_rows_names_each_and_writes_nothing(empty_database_url, tmp_path):
+def test_template_with_bad_rows_names_each_and_writes_nothing(database_url, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("record,external_id,name,kind,country,partner,strength\n"
                    "organisation,ME,My SME,company,DE,,\n"
                    "organisation,,No id,company,DE,,\n"
                    "relationship,ME,,supplier,,NOBODY,9\n"
                    "stuff,ME,,,,,\n")
-    result = run(empty_database_url, "import", "template", bad, ok=False)
+    result = run(database_url, "import", "template", bad, ok=False)
     for expected in ("line 3, external_id", "line 4, partner", "line 4, strength", "line 5, record"):
         assert expected in result.stderr
-    assert stats(empty_database_url)["organisations"] == 0
+    assert stats(database_url)["organisations"] == 0
 
 
-def test_orgs_list_and_show(empty_database_url):
-    run(empty_database_url, "import", "dashboard", CONSORTIA)
-    listing = json.loads(run(empty_database_url, "orgs", "list", "--q", "space agency",
+def test_orgs_list_and_show(database_url):
+    run(database_url, "import", "dashboard", CONSORTIA)
+    listing = json.loads(run(database_url, "orgs", "list", "--q", "space agency",
                              "--format", "json").stdout)
     assert "EUROPEAN SPACE AGENCY" in [o["name"] for o in listing["items"]]
-    missing = run(empty_database_url, "orgs", "show", "NOPE", ok=False)
+    missing = run(database_url, "orgs", "show", "NOPE", ok=False)
     assert missing.exit_code == 1 and "No organisation with id 'NOPE'" in missing.stderr
 
 
-def test_recommend_writes_its_results_to_stdout_whole_without_a_terminal(empty_database_url):
-    run(empty_database_url, "import", "dashboard", CONSORTIA)
+def test_recommend_writes_its_results_to_stdout_whole_without_a_terminal(database_url):
+    run(database_url, "import", "dashboard", CONSORTIA)
     asked = ["recommend", "--org", "999984059", "--need", "hydrogen fuel cells", "--k", "5"]
-    table = run(empty_database_url, *asked)
+    table = run(database_url, *asked)
     assert "Partners for" in table.stdout and "Partners for" not in table.stderr
-    as_csv = run(empty_database_url, *asked, "--format", "csv").stdout.splitlines()
+    as_csv = run(database_url, *asked, "--format", "csv").stdout.splitlines()
     assert as_csv[0].startswith("rank,partner_id,name,kind,country,score")
     assert len(as_csv) == 6
     # Without a terminal no column is cut: every name is there in full, on one line.
@@ -138,7 +138,7 @@ def test_recommend_writes_its_results_to_stdout_whole_without_a_terminal(empty_d
 
 
 def test_an_import_that_changes_the_history_hands_the_learning_to_the_queue(
-        empty_database_url, tmp_path, monkeypatch):
+        database_url, tmp_path, monkeypatch):
     from innonet.config import get_settings
     from innonet.db import make_engine, make_session_factory, transaction
     from innonet.jobs.models import Job
@@ -147,26 +147,26 @@ def test_an_import_that_changes_the_history_hands_the_learning_to_the_queue(
     monkeypatch.setenv("INNONET_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
     try:
-        result = run(empty_database_url, "import", "dashboard", CONSORTIA)
-        again = run(empty_database_url, "import", "dashboard", CONSORTIA)
+        result = run(database_url, "import", "dashboard", CONSORTIA)
+        again = run(database_url, "import", "dashboard", CONSORTIA)
     finally:
         get_settings.cache_clear()
     assert "learns from it in the background (job 1," in " ".join(result.stderr.split())
     assert "background" not in again.stderr  # nothing new: nothing to learn
-    engine = make_engine(empty_database_url)
+    engine = make_engine(database_url)
     with transaction(make_session_factory(engine), writes=False) as session:
         assert [(j.kind, j.status) for j in session.query(Job)] == [("matching.train_rankers", "queued")]
     engine.dispose()
     assert (tmp_path / "queue.sqlite3").exists()  # where `innonet worker` will take it from
 
 
-def test_long_commands_log_their_progress_without_a_terminal(empty_database_url):
-    imported = run(empty_database_url, "import", "dashboard", CONSORTIA)
+def test_long_commands_log_their_progress_without_a_terminal(database_url):
+    imported = run(database_url, "import", "dashboard", CONSORTIA)
     assert f"Reading and checking {CONSORTIA.name}" in imported.stderr
     assert "Saving: done in" in imported.stderr
-    learned = run(empty_database_url, "train-rankers")
+    learned = run(database_url, "train-rankers")
     assert "[1/2] Learning the ranker for" in learned.stderr
     assert "[2/2] Learning the ranker for" in learned.stderr
-    analysed = run(empty_database_url, "analyze", "--format", "md")
+    analysed = run(database_url, "analyze", "--format", "md")
     assert "Analysing the network: done in" in analysed.stderr
     assert analysed.stdout.startswith("# Network report")  # the data alone on stdout

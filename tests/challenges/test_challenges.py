@@ -311,7 +311,7 @@ def test_fifty_votes_of_one_person_at_once_end_as_one_vote(live):  # noqa: F811
         assert session.scalar(select(func.count()).select_from(Vote).where(Vote.idea_id == idea_id)) == 1
 
 
-def test_the_command_line_exports_a_challenges_ideas_as_csv_and_json(fresh_sessions, empty_database_url):
+def test_the_command_line_exports_a_challenges_ideas_as_csv_and_json(fresh_sessions, database_url):
     from tests.test_cli import run
 
     with transaction(fresh_sessions) as fresh:
@@ -326,13 +326,13 @@ def test_the_command_line_exports_a_challenges_ideas_as_csv_and_json(fresh_sessi
         service.rate(fresh, writer, idea_id=idea.id, criterion_id=service.criteria_of(
             fresh, challenge_ids=[challenge.id])[challenge.id][0].id, value=4)
         challenge_id = challenge.id
-    lines = run(empty_database_url, "challenges", "export", challenge_id).stdout.splitlines()
+    lines = run(database_url, "challenges", "export", challenge_id).stdout.splitlines()
     assert lines[0].endswith(",rating: Impact")
     # A cell a spreadsheet would run as a formula is written as text.
     assert lines[1].startswith(f"{idea.id},'=cmd") and "Eva Exporter" in lines[1] and lines[1].endswith(",4.0")
-    document = json.loads(run(empty_database_url, "challenges", "export", challenge_id, "--format", "json").stdout)
+    document = json.loads(run(database_url, "challenges", "export", challenge_id, "--format", "json").stdout)
     assert document["challenge"]["title"] == "Export me" and document["ideas"][0]["rating: Impact"] == 4.0
-    missing = run(empty_database_url, "challenges", "export", 999999, ok=False)
+    missing = run(database_url, "challenges", "export", 999999, ok=False)
     assert missing.exit_code == 1 and "No challenge with id 999999" in missing.output
 
 

@@ -105,12 +105,12 @@ def test_an_admin_downloads_the_zip_from_the_members_page(client, session):
 
 
 def test_the_command_writes_the_same_zip_and_its_template_imports_into_another_database(
-        fresh_sessions, empty_database_url, databases, tmp_path):
+        fresh_sessions, database_url, databases, tmp_path):
     with transaction(fresh_sessions) as session:
         alpha, *_ = _world(session)
         alpha_id = alpha.external_id
     out = tmp_path / "alpha.zip"
-    done = CliRunner().invoke(cli, ["--db", empty_database_url, "export", str(out), "--org", alpha_id])
+    done = CliRunner().invoke(cli, ["--db", database_url, "export", str(out), "--org", alpha_id])
     assert done.exit_code == 0, done.output
     assert f"Wrote {out}" in done.output and "relationships 2" in done.output
     archive = zipfile.ZipFile(out)
@@ -126,7 +126,7 @@ def test_the_command_writes_the_same_zip_and_its_template_imports_into_another_d
         assert organisations.get_organisation(session, external_id=alpha_id).name == "Alpha"
     engine.dispose()
 
-    wrong = CliRunner().invoke(cli, ["--db", empty_database_url, "export", str(tmp_path / "x.zip"),
+    wrong = CliRunner().invoke(cli, ["--db", database_url, "export", str(tmp_path / "x.zip"),
                                      "--org", "NO-SUCH"])
     assert wrong.exit_code == 1 and "No organisation with id 'NO-SUCH'" in wrong.output
     assert not (tmp_path / "x.zip").exists() and not (tmp_path / "x.zip.partial").exists()

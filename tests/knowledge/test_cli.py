@@ -15,7 +15,7 @@ from tests.factories import make_organisation, make_user
 from tests.test_cli import run
 
 
-def test_a_folder_of_markdown_is_imported_all_or_nothing(fresh_sessions, empty_database_url, tmp_path):
+def test_a_folder_of_markdown_is_imported_all_or_nothing(fresh_sessions, database_url, tmp_path):
     with transaction(fresh_sessions) as session:
         owner = make_organisation(session, name="Owner", external_id="OWN")
         partner = make_organisation(session, name="Partner", external_id="PAR")
@@ -32,7 +32,7 @@ def test_a_folder_of_markdown_is_imported_all_or_nothing(fresh_sessions, empty_d
         "Dry at **80 °C** for two minutes.\n", encoding="utf-8")
     (folder / "market.md").write_text("# Cup market in Finland\n\nDemand grows.\n", encoding="utf-8")
     (folder / "bad.md").write_text("---\nkind: recipe\ncolour: red\n---\nText\n", encoding="utf-8")
-    refused = run(empty_database_url, "knowledge", "import", folder, "--organisation", "OWN", ok=False)
+    refused = run(database_url, "knowledge", "import", folder, "--organisation", "OWN", ok=False)
     assert refused.exit_code == 1 and "nothing was imported" in refused.output
     said = " ".join(refused.output.split())
     assert "2 problems" in said and "line 3, bad.md: unknown key 'colour'" in said
@@ -40,7 +40,7 @@ def test_a_folder_of_markdown_is_imported_all_or_nothing(fresh_sessions, empty_d
     with transaction(fresh_sessions) as session:
         assert session.scalar(select(func.count()).select_from(KnowledgeItem)) == 0
     (folder / "bad.md").unlink()
-    done = run(empty_database_url, "knowledge", "import", folder, "--organisation", "OWN")
+    done = run(database_url, "knowledge", "import", folder, "--organisation", "OWN")
     assert "Imported 2 knowledge items" in done.output
     with transaction(fresh_sessions) as session:
         items = {i.title: i for i in session.scalars(select(KnowledgeItem))}
@@ -53,7 +53,7 @@ def test_a_folder_of_markdown_is_imported_all_or_nothing(fresh_sessions, empty_d
         assert links == {("project", project_id), ("organisation", partner.id)}
 
 
-def test_a_joint_project_is_exported_as_json(fresh_sessions, empty_database_url):
+def test_a_joint_project_is_exported_as_json(fresh_sessions, database_url):
     with transaction(fresh_sessions) as session:
         lead = make_organisation(session, name="Lead", external_id="LEAD")
         make_organisation(session, name="Partner", external_id="PART")
@@ -65,11 +65,11 @@ def test_a_joint_project_is_exported_as_json(fresh_sessions, empty_database_url)
         projecting.add_item(session, writer, project_id=project.id, item_type="milestone",
                             data=ITEM_INPUTS["milestone"].model_validate({"title": "Pilot", "due_on": date.today()}))
         project_id = project.id
-    document = json.loads(run(empty_database_url, "projects", "export", project_id).stdout)
+    document = json.loads(run(database_url, "projects", "export", project_id).stdout)
     assert document["title"] == "Cups" and [p["organisation"]["name"] for p in document["parties"]] == [
         "Lead", "Partner"]
     assert document["items"]["milestone"][0]["fields"]["title"] == "Pilot"
     assert document["exit_criteria"][0]["kind"] == "inactive"
     assert [e["kind"] for e in document["activity"]] == ["item_added", "created"]
-    missing = run(empty_database_url, "projects", "export", 999999, ok=False)
+    missing = run(database_url, "projects", "export", 999999, ok=False)
     assert missing.exit_code == 1 and "No joint project with id 999999" in missing.output

@@ -80,22 +80,22 @@ def test_the_csv_and_html_reports_hold_the_apis_figures(client, acme):
     assert client.get(f"{base}/report", headers=acme["outsider"]).status_code == 403
 
 
-def test_the_command_line_writes_the_same_report(fresh_sessions, empty_database_url, tmp_path):
+def test_the_command_line_writes_the_same_report(fresh_sessions, database_url, tmp_path):
     with transaction(fresh_sessions) as session:
         acme = make_organisation(session, name="Acme Coatings", external_id="ACME")
         uni = make_organisation(session, name="Uni", external_id="UNI", kind="higher_education", country="FI")
         make_project(session, acme, uni, start_date=date(2025, 1, 1), end_date=date(2025, 12, 31))
         network_figures.refresh(session, this_year=2025)
-    csv_text = run(empty_database_url, "report", "--org", "ACME", "--period", "2025", "--format", "csv").stdout
+    csv_text = run(database_url, "report", "--org", "ACME", "--period", "2025", "--format", "csv").stdout
     assert "network,partners,Partners,2025,1.0,count" in csv_text
     pdf = tmp_path / "acme.pdf"
-    run(empty_database_url, "report", "--org", "ACME", "--period", "2025Q4", "--format", "pdf", "--output", pdf)
+    run(database_url, "report", "--org", "ACME", "--period", "2025Q4", "--format", "pdf", "--output", pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
-    bad = run(empty_database_url, "report", "--org", "ACME", "--period", "2025Q7", ok=False)
+    bad = run(database_url, "report", "--org", "ACME", "--period", "2025Q7", ok=False)
     assert bad.exit_code == 1 and "period" in bad.output
-    assert run(empty_database_url, "report", "--period", "2025", ok=False).exit_code == 2
+    assert run(database_url, "report", "--period", "2025", ok=False).exit_code == 2
     # The cluster's: nobody consents, so every figure is empty and the network withheld.
-    cluster = run(empty_database_url, "report", "--cluster", "--period", "2025", "--format", "csv").stdout
+    cluster = run(database_url, "report", "--cluster", "--period", "2025", "--format", "csv").stdout
     assert "network,partners,Partners,2025,,count,,,0" in cluster and "cluster_network" not in cluster
 
 

@@ -31,9 +31,9 @@ def read_rows(path):
 
 
 @pytest.mark.slow
-def test_batch_contracts(empty_database_url, tmp_path):
+def test_batch_contracts(database_url, tmp_path):
     def run(*args):
-        return runner.invoke(cli_app, ["--db", empty_database_url, *map(str, args)])
+        return runner.invoke(cli_app, ["--db", database_url, *map(str, args)])
 
     assert run("import", "dashboard", CONSORTIA).exit_code == 0
     partners = partners_in_consortia()

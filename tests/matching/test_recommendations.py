@@ -184,7 +184,7 @@ def test_private_ties_shape_only_the_answers_of_who_may_see_them(client, world, 
         ["sme", "friend", "hidden"]
 
 
-def test_recommend_command(empty_database_url):
+def test_recommend_command(database_url):
     from typer.testing import CliRunner
 
     from innonet.cli import app as cli_app
@@ -194,7 +194,7 @@ def test_recommend_command(empty_database_url):
     runner = CliRunner()
 
     def run(*args):
-        return runner.invoke(cli_app, ["--db", empty_database_url, *map(str, args)])
+        return runner.invoke(cli_app, ["--db", database_url, *map(str, args)])
 
     imported = run("import", "dashboard", CONSORTIA)
     assert imported.exit_code == 0 and "run `innonet train-rankers`" in imported.output

@@ -286,9 +286,9 @@ runner = CliRunner()
 
 
 @pytest.mark.slow
-def test_analyze_command(empty_database_url, tmp_path):
+def test_analyze_command(database_url, tmp_path):
     def run(*args):
-        result = runner.invoke(cli_app, ["--db", empty_database_url, *map(str, args)])
+        result = runner.invoke(cli_app, ["--db", database_url, *map(str, args)])
         return result
 
     empty = run("analyze", "--format", "json")
