@@ -22,7 +22,7 @@ def import_file(file: Annotated[UploadFile, File(description="The file (.csv, .c
                 second_file: Annotated[UploadFile | None, File(
                     description="CORDIS only: project.csv")] = None,
                 dry_run: Annotated[bool, Form(description="Only check and count")] = True,
-                session: Session = DbSession, viewer: Viewer = CurrentViewer):
+                session: Session = DbSession, viewer: Viewer = CurrentViewer) -> JSONResponse:
     """Start the job that checks every line of the file and, unless ``dry_run``, imports it
     in one transaction (nothing is written if any line is wrong). Follow it at
     ``/api/v1/jobs/{id}``: its result has the counts and every problem with its line.

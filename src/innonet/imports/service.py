@@ -9,6 +9,8 @@ The caller owns the transaction (a dry run rolls it back).
 from dataclasses import dataclass, field
 from typing import IO
 
+from sqlalchemy.orm import Session
+
 from innonet.collaborations import service as collaborations
 from innonet.countries import normalise_country
 from innonet.errors import Problem
@@ -73,7 +75,7 @@ class NetworkRows:
         if contribution is not None:
             current["contribution"] = (current["contribution"] or 0.0) + contribution
 
-    def write(self, session) -> ImportReport:
+    def write(self, session: Session) -> ImportReport:
         project_records = self.projects.records()
         renamed = collaborations.match_projects_by_rcn(session, records=project_records)
         report = ImportReport()
@@ -106,7 +108,7 @@ def _pic(problems: Problems, line: int, row: dict, column: str) -> str | None:
     return pic
 
 
-def import_cordis(session, *, organisations_file: IO[bytes],
+def import_cordis(session: Session, *, organisations_file: IO[bytes],
                   projects_file: IO[bytes] | None = None) -> ImportReport:
     """The official CORDIS ``organization.csv`` (H2020 or Horizon Europe), optionally with ``project.csv``."""
     rows = NetworkRows()
@@ -151,7 +153,7 @@ def import_cordis(session, *, organisations_file: IO[bytes],
     return rows.write(session)
 
 
-def import_participations(session, *, file: IO[bytes]) -> ImportReport:
+def import_participations(session: Session, *, file: IO[bytes]) -> ImportReport:
     """The H2020 participations file (rcn, role, pic, type, contribution, country, dates …)."""
     rows = NetworkRows()
     problems = Problems()
@@ -180,7 +182,7 @@ def import_participations(session, *, file: IO[bytes]) -> ImportReport:
     return rows.write(session)
 
 
-def import_project_texts(session, *, file: IO[bytes]) -> ImportReport:
+def import_project_texts(session: Session, *, file: IO[bytes]) -> ImportReport:
     """Titles and topics for projects already imported, matched on ``rcn``.
 
     Rows for projects that are not in the database are reported and skipped, not fatal.
@@ -207,7 +209,7 @@ def import_project_texts(session, *, file: IO[bytes]) -> ImportReport:
     return report
 
 
-def import_dashboard(session, *, file: IO[bytes]) -> ImportReport:
+def import_dashboard(session: Session, *, file: IO[bytes]) -> ImportReport:
     """The EU Funding & Tenders dashboard export of H2020 / Horizon Europe participations."""
     rows = NetworkRows()
     problems = Problems()

@@ -76,7 +76,7 @@ EXAMPLE_ROWS = [
 ]
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -3,7 +3,7 @@
 import io
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
@@ -25,7 +25,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _page(request: Request, viewer: Viewer, *, chosen: str = "template", error: str | None = None,
-          status_code: int = 200):
+          status_code: int = 200) -> Response:
     formats = {name: f for name, f in uploads.FORMATS.items()
                if not f.public_data or viewer.is_platform_admin}
     return render(request, "imports.html", {"formats": formats, "chosen": chosen, "error": error,
@@ -34,14 +34,14 @@ def _page(request: Request, viewer: Viewer, *, chosen: str = "template", error: 
 
 
 @router.get("/orgs/{external_id}/export.csv")
-def export_csv(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def export_csv(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     """The organisation and the relationships you may see, in the import template format."""
     rows = template.template_rows(session, viewer, external_id=external_id)
     return csv_download(template.template_csv(rows), f"network-{external_id}.csv")
 
 
 @router.get("/imports/template.xlsx")
-def empty_template():
+def empty_template() -> Response:
     """The template with its instructions and an example, to fill in."""
     out = io.BytesIO()
     template.template_workbook(template.EXAMPLE_ROWS).save(out)
@@ -49,14 +49,14 @@ def empty_template():
 
 
 @router.get("/imports", response_class=HTMLResponse)
-def imports_page(request: Request, viewer: Viewer = CurrentViewer):
+def imports_page(request: Request, viewer: Viewer = CurrentViewer) -> Response:
     ensure_network_member(viewer)
     return _page(request, viewer)
 
 
 @router.post("/imports", response_class=HTMLResponse)
 def upload(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-           form: FormData = PostedForm):
+           form: FormData = PostedForm) -> Response:
     """Keep the file and check it in the background; its job page shows the outcome."""
     chosen = str(form.get("format") or "")
     files = [(f.filename or "upload", f.file) for f in (form.get("file"), form.get("second_file"))
@@ -72,7 +72,7 @@ def upload(request: Request, session: Session = DbSession, viewer: Viewer = Curr
 
 
 @router.post("/imports/{job_id}/import", response_class=HTMLResponse)
-def import_checked(job_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def import_checked(job_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     """Import what a dry run checked."""
     job = uploads.start_import(session, viewer, check_job_id=job_id)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)

@@ -1,7 +1,7 @@
 """Pages: ask for a warm introduction from a partner result; the requests and answers."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -30,7 +30,7 @@ template_globals(INTRODUCTION_STATUSES=STATUSES)
 
 
 @router.get("/introductions", response_class=HTMLResponse)
-def introductions(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def introductions(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     views = service.introduction_view(session, viewer,
                                       requests=service.list_introductions(session, viewer))
     return render(request, "introductions.html", {"items": views})
@@ -38,7 +38,7 @@ def introductions(request: Request, session: Session = DbSession, viewer: Viewer
 
 @router.post("/introductions", response_class=HTMLResponse)
 def request_introduction(request: Request, session: Session = DbSession,
-                         viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                         viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     """Sent from a partner result; a refusal comes back on a page that keeps the note."""
     values = {name: form_text(form, name) for name in ("asker", "introducer", "target", "note")}
     try:
@@ -53,7 +53,7 @@ def request_introduction(request: Request, session: Session = DbSession,
                                "Request sent: their members will find it in their inbox.")
 
 
-def _ask_page(request, session, values, errors, status_code):
+def _ask_page(request: Request, session: Session, values: dict, errors: dict, status_code: int) -> Response:
     ids = [v for k, v in values.items() if k != "note" and v]
     found = organisations.ids_by_external_id(session, external_ids=ids)
     names = {o.external_id: o.name
@@ -62,7 +62,8 @@ def _ask_page(request, session, values, errors, status_code):
                                                      "names": names}, status_code=status_code)
 
 
-def _detail_page(request, session, viewer, request_id, *, values=None, errors=None, status_code=200):
+def _detail_page(request: Request, session: Session, viewer: Viewer, request_id: int, *, values: dict | None = None,
+                 errors: dict | None = None, status_code: int = 200) -> Response:
     found = service.get_introduction(session, viewer, request_id=request_id)
     view = service.introduction_view(session, viewer, requests=[found])[0]
     return render(request, "introduction.html", {"r": view, "values": values or {},
@@ -71,13 +72,13 @@ def _detail_page(request, session, viewer, request_id, *, values=None, errors=No
 
 @router.get("/introductions/{request_id}", response_class=HTMLResponse)
 def introduction(request: Request, request_id: RecordId, session: Session = DbSession,
-                 viewer: Viewer = CurrentViewer):
+                 viewer: Viewer = CurrentViewer) -> Response:
     return _detail_page(request, session, viewer, request_id)
 
 
 @router.post("/introductions/{request_id}/accept", response_class=HTMLResponse)
 def accept(request: Request, request_id: RecordId, session: Session = DbSession,
-           viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+           viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     values = {name: form_text(form, name) for name in ("contact", "reply")}
     try:
         data = IntroductionAccept(**{k: v for k, v in values.items() if v is not None})
@@ -91,7 +92,7 @@ def accept(request: Request, request_id: RecordId, session: Session = DbSession,
 
 @router.post("/introductions/{request_id}/decline")
 def decline(request: Request, request_id: RecordId, session: Session = DbSession,
-            viewer: Viewer = CurrentViewer):
+            viewer: Viewer = CurrentViewer) -> Response:
     service.decline(session, viewer, request_id=request_id)
     return redirect_with_flash(request, f"/introductions/{request_id}",
                                "Declined: they are told “not now”, nothing more.")

@@ -13,14 +13,14 @@ router = api_router(tags=["jobs"])
 
 
 @router.get("/jobs", response_model=list[JobOut])
-def jobs(session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def jobs(session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[dict]:
     """Your jobs and those of the organisations you administer, newest first (50)."""
     ensure_signed_in(viewer)
     return [service.describe(job) for job in service.recent_jobs(session, viewer)]
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def job(job_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def job(job_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
     """One job's status: queued, running (with progress), done (with its result) or failed
     (with the reason)."""
     return service.describe(service.visible_job(session, viewer, job_id))
@@ -30,7 +30,7 @@ def job(job_id: RecordId, session: Session = DbSession, viewer: Viewer = Current
             responses={200: {"content": {"application/octet-stream": {}}},
                        202: {"description": "Still being prepared: ask again after Retry-After"}})
 def job_file(request: Request, job_id: RecordId, session: Session = DbSession,
-             viewer: Viewer = CurrentViewer):
+             viewer: Viewer = CurrentViewer) -> FileResponse:
     """The file a finished job wrote (an export): 202 while it is being prepared."""
     path = service.result_file(request.app.state.settings, session, viewer, job_id)
     return FileResponse(path, filename=path.name, media_type="application/octet-stream")

@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.exceptions import RetryTask
@@ -71,7 +72,7 @@ class JobQueue:
             return
         raise RetryTask(delay=delay)
 
-    def submit(self, kind: str, params: dict | None = None, **options) -> Job:
+    def submit(self, kind: str, params: dict | None = None, **options: Any) -> Job:
         """Record the job and put it on the queue (see :func:`service.submit`)."""
         job, created = service.submit(self.sessions, kind, params, **options)
         if created:
@@ -82,7 +83,7 @@ class JobQueue:
         return job
 
     def submit_after_commit(self, session: Session, kind: str, params: dict | None = None,
-                            **options) -> Job:
+                            **options: Any) -> Job:
         """Record the job in ``session``'s own transaction and hand it to the queue once
         that commits: a mail about an invitation goes out only if the invitation was saved.
         (Should the process end in between, the job is queued again with the stalled ones.)"""

@@ -56,14 +56,16 @@ class JobKind:
 
 
 _kinds: dict[str, JobKind] = {}
+JobFunction = Callable[["JobContext"], dict]  # what a job does: its result, shown on its page
+TidyStep = Callable[["JobContext"], int]  # a part of the daily tidy-up: how many things it removed
 
 
 def job_kind(name: str, *, title: str, attempts: int = len(RETRY_DELAYS) + 1,
              secret_params: bool = False, result_template: str | None = None, daily: bool = False,
-             file_reader: Callable[[Session, Viewer, Job], None] | None = None):
+             file_reader: Callable[[Session, Viewer, Job], None] | None = None) -> Callable[[JobFunction], JobFunction]:
     """Register a function as the job ``name`` (with ``daily``, the queue starts it every
     morning; with ``file_reader``, the file it writes can be downloaded, see JobKind)."""
-    def register(function: Callable[["JobContext"], dict]):
+    def register(function: JobFunction) -> JobFunction:
         _kinds[name] = JobKind(name, function, title, attempts, secret_params, result_template, daily,
                                file_reader)
         return function
@@ -209,7 +211,7 @@ def run(sessions: sessionmaker[Session], job_id: int, settings: Settings | None 
     return None
 
 
-def _beat(sessions, job_id: int, stop: threading.Event) -> None:
+def _beat(sessions: sessionmaker, job_id: int, stop: threading.Event) -> None:
     while not stop.wait(HEARTBEAT.total_seconds()):
         try:
             with transaction(sessions) as session:
@@ -219,7 +221,7 @@ def _beat(sessions, job_id: int, stop: threading.Event) -> None:
             logger.warning("job %s: heartbeat not written: %s", job_id, describe_error(error))
 
 
-def _record_failure(sessions, job: Job, kind: JobKind | None, error: Exception) -> float | None:
+def _record_failure(sessions: sessionmaker, job: Job, kind: JobKind | None, error: Exception) -> float | None:
     reason = error.message if isinstance(error, InnonetError) else str(error) \
         if isinstance(error, PassingFailure) else "an unexpected error; the server log has the details"
     logger.error("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts,
@@ -237,7 +239,7 @@ def _record_failure(sessions, job: Job, kind: JobKind | None, error: Exception) 
     return None
 
 
-def _finish(sessions, job_id: int, *, status: str, result: dict | None, message: str) -> None:
+def _finish(sessions: sessionmaker, job_id: int, *, status: str, result: dict | None, message: str) -> None:
     done: dict[str, object] = {"progress_done": Job.progress_total} if status == "done" else {}
     with transaction(sessions) as session:
         kind = _kinds.get(session.scalar(select(Job.kind).where(Job.id == job_id)) or "")
@@ -295,13 +297,13 @@ def recent_jobs(session: Session, viewer: Viewer, *, limit: int = 50) -> list[Jo
 TIDY_JOB = "jobs.tidy"
 # Finished jobs (and the files they wrote) are kept this long.
 KEEP_FINISHED = timedelta(days=30)
-_tidy_steps: dict[str, Callable[["JobContext"], int]] = {}
+_tidy_steps: dict[str, TidyStep] = {}
 
 
-def tidy_step(name: str):
+def tidy_step(name: str) -> Callable[[TidyStep], TidyStep]:
     """Register a function of the daily tidy-up job: it removes what is no longer needed
     and returns how many things it removed."""
-    def register(function: Callable[["JobContext"], int]):
+    def register(function: TidyStep) -> TidyStep:
         _tidy_steps[name] = function
         return function
     return register

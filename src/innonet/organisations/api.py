@@ -6,6 +6,7 @@ from fastapi import Query
 from sqlalchemy.orm import Session
 
 from innonet.organisations import service
+from innonet.organisations.models import Organisation
 from innonet.organisations.schemas import (
     Kind,
     OrganisationIn,
@@ -29,7 +30,7 @@ def list_organisations(
     sme: bool | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 25,
-):
+) -> dict:
     """Organisations matching the filters, sorted by name, one page at a time."""
     found = service.search_organisations(session, q=q, country=country, kind=kind,
                                          sme=sme, page=page, per_page=per_page)
@@ -39,7 +40,7 @@ def list_organisations(
 
 @router.post("/orgs", response_model=OrganisationOut, status_code=201)
 def create_organisation(data: OrganisationIn, session: Session = DbSession,
-                        viewer: Viewer = CurrentViewer):
+                        viewer: Viewer = CurrentViewer) -> Organisation:
     """Add an organisation to the directory (members of the platform, write token).
     Its id defaults to the PIC, else one is generated."""
     return service.create_organisation(session, viewer, data=data)
@@ -47,7 +48,7 @@ def create_organisation(data: OrganisationIn, session: Session = DbSession,
 
 @router.patch("/orgs/{external_id}", response_model=OrganisationOut)
 def update_organisation(external_id: str, changes: OrganisationPatch, session: Session = DbSession,
-                        viewer: Viewer = CurrentViewer):
+                        viewer: Viewer = CurrentViewer) -> Organisation:
     """Change some fields of an organisation's profile (its admins or a platform admin)."""
     return service.update_organisation(session, viewer, external_id=external_id,
                                        changes=changes.model_dump(exclude_unset=True))

@@ -17,7 +17,7 @@ else:
     Kind = Literal[tuple(KINDS)]
 
 
-def _blank_to_none(value):
+def _blank_to_none(value: object) -> object:
     if isinstance(value, str):
         value = value.strip()
         return value or None

@@ -1,16 +1,16 @@
 """Reading and writing organisations. Services flush, never commit."""
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from innonet import roles
 from innonet.countries import country_name
-from innonet.db import Page, read_page, upsert_rows
+from innonet.db import Base, Page, read_page, upsert_rows
 from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from innonet.organisations.models import KINDS, SEARCHED_COLUMNS, Organisation
 from innonet.organisations.schemas import OrganisationFields, OrganisationIn
@@ -29,7 +29,7 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def matches_text(model, columns: tuple[str, ...], text: str):
+def matches_text(model: type[Base], columns: tuple[str, ...], text: str) -> ColumnElement[bool]:
     """``text`` anywhere in one of these columns, case aside, wildcards taken literally."""
     pattern = like_pattern(text)
     return or_(*(getattr(model, column).ilike(pattern, escape="\\") for column in columns))
@@ -52,7 +52,7 @@ def search_organisations(
     sme: bool | None = None,
     page: int = 1,
     per_page: int = 25,
-    found_elsewhere=None,
+    found_elsewhere: Callable[[str], ColumnElement[bool]] | None = None,
 ) -> Page:
     """One page of organisations matching the filters, by name, and how many match. Each
     word of ``q`` is found in a searched column, or where ``found_elsewhere(word)`` (a

@@ -19,7 +19,7 @@ import ssl
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from innonet import roles
 from innonet.config import Settings
@@ -175,7 +175,7 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def deliver(factory, settings: Settings, delivery_id: int) -> bool:
+def deliver(factory: sessionmaker, settings: Settings, delivery_id: int) -> bool:
     """Post one delivery; True once delivered (a delivered one is never posted again).
     A failure is logged on the delivery and raised as PassingFailure while attempts are
     left; the last one marks the delivery failed."""

@@ -1,7 +1,7 @@
 """Page: an organisation's webhooks, with the form to add one and the delivery log."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -16,7 +16,8 @@ router = APIRouter(include_in_schema=False)
 template_globals(WEBHOOK_EVENTS=EVENTS, DELIVERY_STATUSES=DELIVERY_STATUSES)
 
 
-def _page(request, session, viewer, external_id, *, values=None, errors=None, created=None, status_code=200):
+def _page(request: Request, session: Session, viewer: Viewer, external_id: str, *, values: dict | None = None,
+          errors: dict | None = None, created: dict | None = None, status_code: int = 200) -> Response:
     return render(request, "webhooks.html", {
         "org": organisations.get_organisation(session, external_id=external_id),
         "webhooks": service.list_webhooks(session, viewer, external_id=external_id),
@@ -26,13 +27,14 @@ def _page(request, session, viewer, external_id, *, values=None, errors=None, cr
 
 
 @router.get("/orgs/{external_id}/webhooks", response_class=HTMLResponse)
-def webhooks(request: Request, external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def webhooks(request: Request, external_id: str, session: Session = DbSession,
+             viewer: Viewer = CurrentViewer) -> Response:
     return _page(request, session, viewer, external_id)
 
 
 @router.post("/orgs/{external_id}/webhooks", response_class=HTMLResponse)
 def create_webhook(request: Request, external_id: str, session: Session = DbSession,
-                   viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                   viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     url, events = str(form.get("url") or "")[:500], [str(e) for e in form.getlist("events")][:10]
     values = {"url": url, "events": events}
     try:
@@ -51,7 +53,7 @@ def create_webhook(request: Request, external_id: str, session: Session = DbSess
 
 @router.post("/webhooks/{webhook_id}/delete")
 def delete_webhook(request: Request, webhook_id: RecordId, session: Session = DbSession,
-                   viewer: Viewer = CurrentViewer):
+                   viewer: Viewer = CurrentViewer) -> Response:
     from innonet.webhooks.models import Webhook
 
     webhook = session.get(Webhook, webhook_id)
