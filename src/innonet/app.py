@@ -4,7 +4,7 @@ import gc
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from importlib.resources import files
@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import (
     DataError,
@@ -25,6 +25,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
 from innonet import __version__, domains, observability
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None, *,
          f"({settings.max_attachment_bytes:,} bytes)")])
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next):
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         try:
             response = await call_next(request)
         except Exception as error:
@@ -160,7 +161,7 @@ def create_app(settings: Settings | None = None, *,
 
 
 @asynccontextmanager
-async def _lifespan(app: FastAPI):
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Handlers run in a pool of threads; no more at once than the database pool can serve
     # with two connections each, so no request ever waits for a connection that requests
     # waiting for their second one hold.
@@ -229,10 +230,10 @@ class RequestSizeLimit:
     Starlette's own limit answers in plain text, without the error shape of the API and pages.
     """
 
-    def __init__(self, app, max_bytes: int, larger: list[tuple[re.Pattern, int, str]]):
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: list[tuple[re.Pattern, int, str]]) -> None:
         self.app, self.default, self.larger = app, max_bytes, larger
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         max_bytes, why = next(((limit, why) for pattern, limit, why in self.larger if pattern.match(scope["path"])),
@@ -241,7 +242,7 @@ class RequestSizeLimit:
         declared_too_large = not declared.isdigit() or int(declared) > max_bytes
         received = 0
 
-        async def limited_receive():
+        async def limited_receive() -> Message:
             nonlocal received
             if not declared_too_large:
                 message = await receive()
@@ -254,7 +255,7 @@ class RequestSizeLimit:
 
 
 def _error_response(request: Request, status: int, message: str, problems: list[Problem],
-                    headers: dict | None = None, extra: dict | None = None):
+                    headers: dict | None = None, extra: dict | None = None) -> Response:
     """The one place errors are shaped: JSON for the API, a fragment for HTMX, else a page."""
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": {"status": status, "message": message,
@@ -272,7 +273,7 @@ def _error_response(request: Request, status: int, message: str, problems: list[
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Pending)
-    async def pending(request: Request, error: Pending):
+    async def pending(request: Request, error: Pending) -> Response:
         """Not an error: the answer is being computed. The API says where to follow it; a
         page says so and reloads itself."""
         headers = {"Retry-After": str(error.retry_after)}
@@ -287,7 +288,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(InnonetError)
-    async def domain_error(request: Request, error: InnonetError):
+    async def domain_error(request: Request, error: InnonetError) -> Response:
         headers = {}
         if isinstance(error, TooManyRequests):
             headers["Retry-After"] = str(error.retry_after)
@@ -299,12 +300,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _error_response(request, error.status_code, error.message, error.problems, headers, extra)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, error: RequestValidationError):
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
         invalid = InvalidInput.from_validation(error.errors())
         return _error_response(request, 422, invalid.message or "Invalid request.", invalid.problems)
 
     @app.exception_handler(SQLAlchemyError)
-    async def database_error(request: Request, error: SQLAlchemyError):
+    async def database_error(request: Request, error: SQLAlchemyError) -> Response:
         """What the database refused, said plainly; never a 500 for a clash or a busy moment."""
         if isinstance(error, IntegrityError):
             kind, field = integrity_problem(error)
@@ -327,7 +328,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         raise error
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, error: HTTPException):
+    async def http_error(request: Request, error: HTTPException) -> Response:
         messages = {404: "Not found.", 405: "Method not allowed."}
         message = error.detail if isinstance(error.detail, str) and error.status_code not in messages \
             else messages.get(error.status_code, str(error.detail))

@@ -2,12 +2,12 @@
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
-from typing import cast
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
@@ -28,9 +28,11 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.schema import SchemaItem
 
 # Stable constraint names so that Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -51,7 +53,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def check_one_of(column: str, values, *, optional: bool = False) -> CheckConstraint:
+def check_one_of(column: str, values: Iterable[str], *, optional: bool = False) -> CheckConstraint:
     """A check that ``column`` holds one of ``values`` (or, when ``optional``, nothing);
     named after the column."""
     condition = f"{column} IN ({', '.join(repr(v) for v in values)})"
@@ -83,10 +85,10 @@ FULL_TEXT_OBJECTS = frozenset({
     "search_vector", "ix_knowledge_item_search_vector"})
 
 
-def in_schema_of(dialect: str):
+def in_schema_of(dialect: str) -> Callable[..., bool]:
     """Alembic's ``include_object`` for comparing a database with the models: leaves out
     the indexes that exist only on another database system, and the full-text objects."""
-    def include(item, name, kind, reflected, compare_to) -> bool:
+    def include(item: SchemaItem, name: str | None, kind: str, reflected: bool, compare_to: object) -> bool:
         if reflected and compare_to is None and name in FULL_TEXT_OBJECTS:
             return False
         return kind != "index" or (item.info or {}).get("dialect", dialect) == dialect
@@ -127,7 +129,7 @@ class UtcDateTime(TypeDecorator):
     cache_ok = True
     python_type = datetime
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
@@ -157,7 +159,7 @@ def make_engine(url: str, *, statement_timeout: float | None = None,
                                              "timeout": statement_timeout or 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):
+        def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
             # Let SQLAlchemy, not the driver, begin transactions, so that savepoints work.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
@@ -167,7 +169,7 @@ def make_engine(url: str, *, statement_timeout: float | None = None,
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(connection):
+        def _sqlite_begin(connection: Connection) -> None:
             # A transaction that will write takes the write lock first (waiting its turn):
             # one that read first could not upgrade after another writer committed.
             immediate = connection.get_execution_options().get(WRITES, False)
@@ -276,7 +278,7 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def after_commit(session: Session, action) -> None:
+def after_commit(session: Session, action: Callable[[], object]) -> None:
     """Run ``action()`` once the session's outermost transaction has committed: a savepoint
     released inside it (``begin_nested``) is not yet a commit, and rolling back what it was
     registered in (a savepoint or the whole transaction) drops it."""
@@ -288,7 +290,7 @@ def after_commit(session: Session, action) -> None:
             state["done"] = True
             action()
 
-    def dropped(_session: Session, previous) -> None:
+    def dropped(_session: Session, previous: SessionTransaction) -> None:
         if _encloses(previous, registered_in):
             state["done"] = True
 
@@ -296,13 +298,13 @@ def after_commit(session: Session, action) -> None:
     event.listen(session, "after_soft_rollback", dropped)
 
 
-def after_rollback(session: Session, action) -> None:
+def after_rollback(session: Session, action: Callable[[], object]) -> None:
     """Run ``action()`` if what is written from here on is rolled back (with the savepoint
     it is written in, or any enclosing one); never once the outermost one has committed."""
     written_in = session.get_nested_transaction() or session.get_transaction()
     state = {"done": False}
 
-    def rolled_back(_session: Session, previous) -> None:
+    def rolled_back(_session: Session, previous: SessionTransaction) -> None:
         if not state["done"] and _encloses(previous, written_in):
             state["done"] = True
             action()
@@ -315,7 +317,7 @@ def after_rollback(session: Session, action) -> None:
     event.listen(session, "after_commit", committed)
 
 
-def _encloses(transaction, inner) -> bool:
+def _encloses(transaction: SessionTransaction, inner: SessionTransaction | None) -> bool:
     """Whether ``transaction`` is ``inner`` or encloses it (rolling it back undoes ``inner``)."""
     while inner is not None:
         if inner is transaction:
@@ -324,7 +326,7 @@ def _encloses(transaction, inner) -> bool:
     return False
 
 
-def insert_once(session: Session, row) -> bool:
+def insert_once(session: Session, row: "Base") -> bool:
     """Add a row that a unique constraint allows once; False when it was there already
     (perhaps added a moment ago by a request running at the same time)."""
     try:
@@ -347,7 +349,7 @@ def serialise(session: Session, *keys: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
 
 
-def write_after_read(session: Session, statement, parameters=None) -> None:
+def write_after_read(session: Session, statement: Executable, parameters: dict | list[dict] | None = None) -> None:
     """Execute a small insert or update that a read must leave behind (an audit row):
     at once, or, in a SQLite read transaction, right after it (see ``transaction``)."""
     if (deferred := session.info.get(_DEFERRED)) is not None:
@@ -372,13 +374,13 @@ def is_initialised(engine: Engine) -> bool:
     return inspect(engine).has_table("alembic_version")
 
 
-def rows_changed(result) -> int:
+def rows_changed(result: Result) -> int:
     """How many rows an UPDATE or DELETE statement's ``result`` changed."""
     return cast(CursorResult, result).rowcount
 
 
 def upsert_rows(session: Session, model: type[Base], records: list[dict], *, key: tuple[str, ...],
-                defaults=None, timestamps: bool = False) -> tuple[int, int]:
+                defaults: Callable[[dict], dict] | None = None, timestamps: bool = False) -> tuple[int, int]:
     """Insert new rows and update changed ones, matched on the ``key`` columns.
 
     Only what is new or changed is written, so importing the same file twice writes
