@@ -2,7 +2,7 @@
 relationships), relationship forms, projects, and the cluster's aggregates."""
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -77,7 +77,7 @@ def _form_values(view: dict) -> dict:
 @router.get("/orgs/{external_id}/relationships/new", response_class=HTMLResponse)
 def new_relationship(request: Request, external_id: str, session: Session = DbSession,
                      viewer: Viewer = CurrentViewer,
-                     partner: str = Query("", max_length=64), notes: str = Query("", max_length=500)):
+                     partner: str = Query("", max_length=64), notes: str = Query("", max_length=500)) -> Response:
     """The form, prefilled from a partner result (its partner and why it was found);
     private until it is shared."""
     organisation = organisations.get_organisation(session, external_id=external_id)
@@ -90,7 +90,7 @@ def new_relationship(request: Request, external_id: str, session: Session = DbSe
 @router.post("/orgs/{external_id}/relationships/new", response_class=HTMLResponse)
 def create_relationship(request: Request, external_id: str, session: Session = DbSession,
                         viewer: Viewer = CurrentViewer,
-                        form: FormData = PostedForm):
+                        form: FormData = PostedForm) -> Response:
     organisation = organisations.get_organisation(session, external_id=external_id)
     roles.ensure_insider(viewer, organisation.id)
     values = _clean(form) | {"organisation": external_id}
@@ -109,7 +109,7 @@ def create_relationship(request: Request, external_id: str, session: Session = D
 
 @router.get("/relationships/{relationship_id}/edit", response_class=HTMLResponse)
 def edit_relationship(request: Request, relationship_id: RecordId, session: Session = DbSession,
-                      viewer: Viewer = CurrentViewer):
+                      viewer: Viewer = CurrentViewer) -> Response:
     view = _editable(session, viewer, relationship_id)
     return _form_page(request, session, viewer, organisation=view["organisation"], relationship=view,
                       partner=view["partner"], values=_form_values(view))
@@ -118,7 +118,7 @@ def edit_relationship(request: Request, relationship_id: RecordId, session: Sess
 @router.post("/relationships/{relationship_id}/edit", response_class=HTMLResponse)
 def update_relationship(request: Request, relationship_id: RecordId, session: Session = DbSession,
                         viewer: Viewer = CurrentViewer,
-                        form: FormData = PostedForm):
+                        form: FormData = PostedForm) -> Response:
     view = _editable(session, viewer, relationship_id)
     cleaned = _clean(form)
     values = {k: cleaned.get(k) for k in (*RelationshipFields.model_fields, *SharingFields.model_fields)}
@@ -140,7 +140,7 @@ def update_relationship(request: Request, relationship_id: RecordId, session: Se
 
 @router.post("/relationships/{relationship_id}/delete", response_class=HTMLResponse)
 def delete_relationship(request: Request, relationship_id: RecordId, session: Session = DbSession,
-                        viewer: Viewer = CurrentViewer):
+                        viewer: Viewer = CurrentViewer) -> Response:
     view = _editable(session, viewer, relationship_id)
     service.delete_relationship(session, viewer, relationship_id=relationship_id)
     return redirect_with_flash(request, f"/orgs/{view['organisation'].external_id}#relationships",
@@ -157,7 +157,7 @@ def directory(
     sme: str | None = Query(None, pattern="^(yes|no)?$"),
     page: int = Query(1, ge=1, le=100_000),
     viewer: Viewer = CurrentViewer,
-):
+) -> Response:
     """The directory: each word searched in names, ids, cities, VAT numbers, descriptions
     and the titles of the organisations' projects; the words found are marked."""
     sme_flag = {"yes": True, "no": False}.get(sme or "")
@@ -174,7 +174,7 @@ def directory(
 
 @router.get("/projects", response_class=HTMLResponse)
 def projects(request: Request, session: Session = DbSession,
-             q: str | None = Query(None, max_length=200), page: int = Query(1, ge=1, le=100_000)):
+             q: str | None = Query(None, max_length=200), page: int = Query(1, ge=1, le=100_000)) -> Response:
     found = service.search_projects(session, q=q, page=page, per_page=PER_PAGE)
     context = {"found": found, "items": found.items, "page": page, "per_page": PER_PAGE,
                "filters": {"q": q or ""}, "pages": found.pages(PER_PAGE)}
@@ -182,7 +182,7 @@ def projects(request: Request, session: Session = DbSession,
 
 
 @router.get("/projects/{external_id}", response_class=HTMLResponse)
-def project_page(request: Request, external_id: str, session: Session = DbSession):
+def project_page(request: Request, external_id: str, session: Session = DbSession) -> Response:
     return render(request, "project.html", {"project": service.project_detail(session, external_id=external_id)})
 
 
@@ -190,7 +190,7 @@ def project_page(request: Request, external_id: str, session: Session = DbSessio
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def home(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     counts = {"organisations": organisations.count_organisations(session)} | service.counts(session, viewer)
     # The next steps start from the viewer's own organisation when they have one.
     own = organisations.organisations_by_id(session, ids=[min(viewer.member_of)]).popitem()[1] \
@@ -201,7 +201,7 @@ def home(request: Request, session: Session = DbSession, viewer: Viewer = Curren
 
 @router.get("/orgs/{external_id}", response_class=HTMLResponse)
 def organisation_page(request: Request, external_id: str, session: Session = DbSession,
-                      viewer: Viewer = CurrentViewer):
+                      viewer: Viewer = CurrentViewer) -> Response:
     detail = service.organisation_detail(session, viewer, external_id=external_id,
                                                 partners_limit=50, projects_limit=50)
     organisation_id = organisations.get_organisation(session, external_id=external_id).id
@@ -220,5 +220,5 @@ def organisation_page(request: Request, external_id: str, session: Session = DbS
 
 
 @router.get("/cluster", response_class=HTMLResponse)
-def cluster(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def cluster(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     return render(request, "cluster.html", {"summary": service.cluster_summary(session, viewer)})

@@ -2,7 +2,7 @@
 items, write and edit one (a stale edit shows both texts), attach files."""
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
@@ -42,7 +42,7 @@ template_globals(KNOWLEDGE_KINDS=KNOWLEDGE_KINDS, TEXT_STATES=TEXT_STATES, LINK_
 def knowledge_page(request: Request, q: str = Query("", max_length=200), kind: str | None = Query(None, max_length=20),
                    tag: str | None = Query(None, max_length=40), organisation: str | None = Query(None, max_length=64),
                    project: int | None = Query(None, ge=1, le=MAX_ID), page: int = Query(1, ge=1, le=500),
-                   session: Session = DbSession, viewer: Viewer = CurrentViewer):
+                   session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     """Search (or browse, newest first) the items the viewer may read."""
     kind = kind if kind in KNOWLEDGE_KINDS else None
     found = service.search_items(session, viewer, query=q, kind=kind, tag=tag, organisation=organisation,
@@ -95,7 +95,7 @@ def _shown(values: dict) -> dict:
 @router.get("/knowledge/new", response_class=HTMLResponse)
 def new_item(request: Request, org: str | None = Query(None, max_length=64),
              project: int | None = Query(None, ge=1, le=MAX_ID), session: Session = DbSession,
-             viewer: Viewer = CurrentViewer):
+             viewer: Viewer = CurrentViewer) -> Response:
     owner = organisations.acting_for(session, viewer, external_id=org, doing="add knowledge")
     values = {"kind": "how_to", "visibility": "private", "links": f"project:{project}" if project else ""}
     return _form(request, session, viewer, owner=owner, values=values)
@@ -103,7 +103,7 @@ def new_item(request: Request, org: str | None = Query(None, max_length=64),
 
 @router.post("/knowledge/new", response_class=HTMLResponse)
 def create_item(request: Request, org: str | None = Query(None, max_length=64), session: Session = DbSession,
-                viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     owner = organisations.acting_for(session, viewer, external_id=form_text(form, "organisation") or org,
                                      doing="add knowledge")
     values = _values(form)
@@ -121,7 +121,7 @@ def create_item(request: Request, org: str | None = Query(None, max_length=64), 
 
 
 @router.get("/knowledge/{item_id}", response_class=HTMLResponse)
-def item_page(request: Request, item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def item_page(request: Request, item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     item = service.get_item(session, viewer, item_id=item_id)
     return render(request, "knowledge_item.html", {
         "k": service.item_view(session, viewer, item=item), "related": service.related(session, viewer, item=item),
@@ -129,7 +129,7 @@ def item_page(request: Request, item_id: RecordId, session: Session = DbSession,
 
 
 @router.get("/knowledge/{item_id}/edit", response_class=HTMLResponse)
-def edit_item(request: Request, item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def edit_item(request: Request, item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     item = service.get_item(session, viewer, item_id=item_id)
     roles.ensure_insider(viewer, item.organisation_id)
     view = service.item_view(session, viewer, item=item)
@@ -141,7 +141,7 @@ def edit_item(request: Request, item_id: RecordId, session: Session = DbSession,
 
 @router.post("/knowledge/{item_id}/edit", response_class=HTMLResponse)
 def update_item(request: Request, item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-                form: FormData = PostedForm):
+                form: FormData = PostedForm) -> Response:
     item = service.get_item(session, viewer, item_id=item_id, log=False)
     values = _values(form) | {"version": form_text(form, "version")}
     try:
@@ -165,7 +165,7 @@ def update_item(request: Request, item_id: RecordId, session: Session = DbSessio
 @router.get("/knowledge/{item_id}/history", response_class=HTMLResponse)
 def history(request: Request, item_id: RecordId, old: int | None = Query(None, ge=1, le=MAX_ID),
             new: int | None = Query(None, ge=1, le=MAX_ID), session: Session = DbSession,
-            viewer: Viewer = CurrentViewer):
+            viewer: Viewer = CurrentViewer) -> Response:
     """Every version, and what changed between the two chosen (by default the last two)."""
     item = service.get_item(session, viewer, item_id=item_id)
     found = service.versions(session, viewer, item=item)
@@ -180,7 +180,7 @@ def history(request: Request, item_id: RecordId, old: int | None = Query(None, g
 
 
 @router.post("/knowledge/{item_id}/delete")
-def delete_item(request: Request, item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def delete_item(request: Request, item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     title = service.get_item(session, viewer, item_id=item_id, log=False).title
     keys = service.delete_item(session, viewer, item_id=item_id)
     delete_after_commit(session, storage_of(request.app.state.settings), keys)
@@ -189,7 +189,7 @@ def delete_item(request: Request, item_id: RecordId, session: Session = DbSessio
 
 @router.post("/knowledge/{item_id}/attachments", response_class=HTMLResponse)
 def attach(request: Request, item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-           form: FormData = PostedForm):
+           form: FormData = PostedForm) -> Response:
     file = form.get("file")
     try:
         if not isinstance(file, UploadFile) or not file.filename:
@@ -211,13 +211,13 @@ def attach(request: Request, item_id: RecordId, session: Session = DbSession, vi
 
 @router.get("/knowledge/{item_id}/attachments/{attachment_id}")
 def get_attachment(request: Request, item_id: RecordId, attachment_id: RecordId, session: Session = DbSession,
-                   viewer: Viewer = CurrentViewer):
+                   viewer: Viewer = CurrentViewer) -> Response:
     return attachment_file(request, session, viewer, item_id=item_id, attachment_id=attachment_id)
 
 
 @router.post("/knowledge/{item_id}/attachments/{attachment_id}/delete")
 def remove_attachment(request: Request, item_id: RecordId, attachment_id: RecordId, session: Session = DbSession,
-                      viewer: Viewer = CurrentViewer):
+                      viewer: Viewer = CurrentViewer) -> Response:
     key = service.delete_attachment(session, viewer, item_id=item_id, attachment_id=attachment_id)
     delete_after_commit(session, storage_of(request.app.state.settings), [key])
     return redirect_with_flash(request, f"/knowledge/{item_id}#attachments", "File removed.")
