@@ -121,7 +121,8 @@ def create_item(request: Request, org: str | None = Query(None, max_length=64), 
 
 
 @router.get("/knowledge/{item_id}", response_class=HTMLResponse)
-def item_page(request: Request, item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
+def item_page(request: Request, item_id: RecordId, session: Session = DbSession,
+              viewer: Viewer = CurrentViewer) -> Response:
     item = service.get_item(session, viewer, item_id=item_id)
     return render(request, "knowledge_item.html", {
         "k": service.item_view(session, viewer, item=item), "related": service.related(session, viewer, item=item),
@@ -129,7 +130,8 @@ def item_page(request: Request, item_id: RecordId, session: Session = DbSession,
 
 
 @router.get("/knowledge/{item_id}/edit", response_class=HTMLResponse)
-def edit_item(request: Request, item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
+def edit_item(request: Request, item_id: RecordId, session: Session = DbSession,
+              viewer: Viewer = CurrentViewer) -> Response:
     item = service.get_item(session, viewer, item_id=item_id)
     roles.ensure_insider(viewer, item.organisation_id)
     view = service.item_view(session, viewer, item=item)
@@ -180,7 +182,8 @@ def history(request: Request, item_id: RecordId, old: int | None = Query(None, g
 
 
 @router.post("/knowledge/{item_id}/delete")
-def delete_item(request: Request, item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
+def delete_item(request: Request, item_id: RecordId, session: Session = DbSession,
+                viewer: Viewer = CurrentViewer) -> Response:
     title = service.get_item(session, viewer, item_id=item_id, log=False).title
     keys = service.delete_item(session, viewer, item_id=item_id)
     delete_after_commit(session, storage_of(request.app.state.settings), keys)
