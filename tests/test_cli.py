@@ -42,7 +42,7 @@ def test_participations_file_import_is_idempotent_and_all_or_nothing(
     again = run(url, "import", "participations", shared_data / "h2020-participations-2014-2018.csv.gz")
     assert "Added: 0 organisations, 0 projects, 0 participations; updated: 0 organisations, 0 projects, 0 participations" in " ".join(
         again.stderr.split())
-    assert export(url, tmp_path, "again.json") == before
+    # The export after the refused file below also shows that this second import changed nothing.
 
     with gzip.open(shared_data / "h2020-participations-2014-2018.csv.gz", "rt") as f:
         lines = f.read().splitlines(keepends=True)

@@ -1,6 +1,7 @@
 """A real server on the demo data and a real Chromium, for the browser tests of this folder
 (each module gets its own copy of the demo database)."""
 
+import fcntl
 import re
 import shutil
 import socket
@@ -39,11 +40,23 @@ class Site(str):
 
 
 @pytest.fixture(scope="session")
-def demo_database(tmp_path_factory) -> Path:
+def demo_database(tmp_path_factory, worker_id) -> Path:
     """The demo data (the 2021 consortia), ESA's admin and the partner finder's rankers,
-    made once per test process: each module's site works on a copy of the file, and no
-    first partner search waits for the rankers to be learned."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    made once per test run (the first test process that needs it makes it while the others
+    wait; learning the rankers takes half a minute): each module's site works on a copy of
+    the file, and no first partner search waits for the rankers to be learned."""
+    run_directory = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # each test process has a directory of its own inside the run's
+        run_directory = run_directory.parent
+    path = run_directory / "demo.db"
+    with open(run_directory / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            _make_demo_database(run_directory / "demo-being-made.db").rename(path)
+    return path
+
+
+def _make_demo_database(path: Path) -> Path:
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
     sessions = make_session_factory(engine)

@@ -10,7 +10,6 @@ import random
 import igraph as ig
 import numpy as np
 
-from innonet.analytics._kernels import inverse_distance_sums
 from innonet.analytics.graph import ranked_arcs
 
 
@@ -171,6 +170,8 @@ def harmonic_closeness(G, k=None, seed=None):
 def harmonic_closeness_from_arcs(arcs, n, k=None, seed=None):
     """:func:`harmonic_closeness` on a graph already indexed by :func:`ranked_arcs`."""
     sources = sample_sources(n, k, seed)
+    # numba loads on first use, not when innonet starts: a partner search never needs it.
+    from innonet.analytics._kernels import inverse_distance_sums
     totals = inverse_distance_sums(arcs.indptr, arcs.indices,
                                    arcs.rank[np.asarray(sources, dtype=np.int64)])
     return closeness_from_sums(arcs.per_vertex(totals), n, sources)

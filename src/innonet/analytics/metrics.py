@@ -4,7 +4,6 @@ import threading
 
 import numpy as np
 
-from innonet.analytics._kernels import triangle_and_distance_sums, warm_up
 from innonet.analytics.centrality import (
     betweenness,
     closeness_from_sums,
@@ -46,6 +45,8 @@ def node_metrics(G, weight="weight", k=SAMPLED_SOURCES, seed=0, exact_up_to=EXAC
     sources = sample_sources(n, None if n <= exact_up_to else k, seed)
     arcs = ranked_arcs(G, weight)
     p, m = tie_proportions(arcs, n)
+    # numba loads on first use, not when innonet starts: a partner search never needs it.
+    from innonet.analytics._kernels import triangle_and_distance_sums, warm_up
     warm_up()
     sums = []
     started = threading.Event()

@@ -9,7 +9,6 @@ Vertices without partners get NaN, as in networkx.
 import numpy as np
 import scipy.sparse as sp
 
-from innonet.analytics._kernels import triangle_sums
 from innonet.analytics.graph import edge_arrays, ranked_arcs, ranked_arcs_of_edges
 
 MEASURES = ("constraint", "effective_size", "efficiency", "hierarchy")
@@ -50,6 +49,8 @@ def structural_holes(G, weight="weight"):
 def structural_holes_from_arcs(arcs, n):
     """:func:`structural_holes` on a graph already indexed by :func:`ranked_arcs`."""
     p, m = tie_proportions(arcs, n)
+    # numba loads on first use, not when innonet starts: a partner search never needs it.
+    from innonet.analytics._kernels import triangle_sums
     indirect, redundancy = triangle_sums(arcs.indptr, arcs.indices, arcs.out_start,
                                          arcs.reverse, p, m)
     return measures_from_sums(arcs, n, p, indirect, redundancy)

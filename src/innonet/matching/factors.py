@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass
 from importlib.resources import files
 
-import igraph as ig
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order
@@ -134,12 +133,12 @@ class Portfolio:
 
 @dataclass(frozen=True)
 class ViewerGraph:
-    """The graph the viewer may see, as the factors read it: the organisations' names, kinds
-    and countries (``G``'s vertex attributes), the weighted links ``W`` and their 0/1 form
-    ``A`` (both directions), and what each recorded relationship says the partner is
-    (``partner_kinds``: (v, partner) to kinds)."""
+    """The graph the viewer may see, as the factors read it: the organisations' ids, names,
+    kinds and countries (``vertices``: each a list by vertex), the weighted links ``W`` and
+    their 0/1 form ``A`` (both directions), and what each recorded relationship says the
+    partner is (``partner_kinds``: (v, partner) to kinds)."""
 
-    G: ig.Graph
+    vertices: dict[str, list]
     W: sp.csr_matrix
     A: sp.csr_matrix
     partner_kinds: dict[tuple[int, int], list[str]]
@@ -158,8 +157,8 @@ def portfolio(graph: ViewerGraph, v: int) -> Portfolio:
     categories: dict[str, int] = {}
     neighbours = graph.neighbours(v).tolist()
     for u in neighbours:
-        country = graph.G.vs[u]["country"] or "unknown"
-        category = partner_category(graph.partner_kinds.get((v, u), ()), graph.G.vs[u]["kind"])
+        country = graph.vertices["country"][u] or "unknown"
+        category = partner_category(graph.partner_kinds.get((v, u), ()), graph.vertices["kind"][u])
         countries[country] = countries.get(country, 0) + 1
         categories[category] = categories.get(category, 0) + 1
     return Portfolio(countries, categories, len(neighbours))
@@ -446,7 +445,7 @@ def _proximity_reason(search: Search, row: int, candidate: int, common: list[int
     if steps == 1:
         proximity = "Already your partner."
     elif steps == 2:
-        names = search.graph.G.vs["name"]
+        names = search.graph.vertices["name"]
         who = ", ".join(names[u] for u in common[:SHOWN_INTRODUCERS])
         more = len(common) - SHOWN_INTRODUCERS
         proximity = (f"Two steps away: {who}{f' and {more} more' if more > 0 else ''} "

@@ -42,6 +42,7 @@ from innonet.matching.schemas import (
     Recommendations,
 )
 from innonet.network import service as network
+from innonet.network.building import VERTEX_ATTRIBUTES
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
@@ -196,7 +197,7 @@ def _results(session: Session, found: Finder, search: factors.Search, chosen: np
     ids, graph, v = search.ids, search.graph, search.asker_vertex
     shown = organisations.organisations_by_id(
         session, ids=[found.organisation_ids[int(ids[row])] for row in chosen])
-    names = graph.G.vs["name"]
+    names = graph.vertices["name"]
     targets = search.vertices[ids[chosen]].tolist()
     steps_shown = search.assessment.steps[chosen].tolist()
     common = [factors.introducers(graph, v, t) if s == 2 else []
@@ -217,7 +218,7 @@ def _results(session: Session, found: Finder, search: factors.Search, chosen: np
                             score=round(float(search.assessment.values[name][row]), 4),
                             weight=weights[name], reason=why[name])
                      for name, label in factors.FACTORS.items()],
-            introduction_path=[PathStep(external_id=graph.G.vs[u]["external_id"], name=names[u])
+            introduction_path=[PathStep(external_id=graph.vertices["external_id"][u], name=names[u])
                                for u in path],
             due_diligence=_due_diligence(other, found.history, candidate)))
     return results
@@ -251,17 +252,18 @@ def _viewer_graph(found: Finder, result) -> tuple[factors.ViewerGraph, np.ndarra
     vertices = np.searchsorted(ids, found.id_array)
     known = vertices < ids.size
     known[known] = ids[vertices[known]] == found.id_array[known]
-    G, W, A = result.graph, result.weights(), result.adjacency()
+    W, A = result.weights(), result.adjacency()
+    values = {attribute: result.vertex_values(attribute) for attribute in VERTEX_ATTRIBUTES}
     if known.all():
-        return factors.ViewerGraph(G, W, A, result.partner_kinds()), vertices
+        return factors.ViewerGraph(values, W, A, result.partner_kinds()), vertices
     with _joined_lock:  # the same pair again and again until the new analysis is ready
         if _joined and _joined[0] is result and _joined[1] is found:
             return _joined[2]
     missing = np.flatnonzero(~known)
-    n, k = G.vcount(), missing.size
-    G = G.copy()
-    G.add_vertices(k, attributes={"name": [found.external_ids[i] for i in missing],
-                                  "external_id": [found.external_ids[i] for i in missing]})
+    n, k = len(values["external_id"]), missing.size
+    newcomers = [found.external_ids[i] for i in missing]  # named by their id until analysed
+    values = {attribute: [*values[attribute], *(newcomers if attribute in ("external_id", "name") else [None] * k)]
+              for attribute in VERTEX_ATTRIBUTES}
 
     def padded(M: sp.csr_matrix) -> sp.csr_matrix:
         return sp.csr_matrix((M.data, M.indices, np.concatenate([M.indptr, np.full(k, M.indptr[-1])])),
@@ -269,7 +271,7 @@ def _viewer_graph(found: Finder, result) -> tuple[factors.ViewerGraph, np.ndarra
 
     vertices = vertices.copy()
     vertices[missing] = n + np.arange(k)
-    joined = (factors.ViewerGraph(G, padded(W), padded(A), result.partner_kinds()), vertices)
+    joined = (factors.ViewerGraph(values, padded(W), padded(A), result.partner_kinds()), vertices)
     with _joined_lock:
         _joined[:] = [result, found, joined]
     return joined

@@ -3,7 +3,6 @@ analysis job, a viewer's own ties added to a shared analysis, and making the new
 ready before anyone asks."""
 
 import json
-import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -33,6 +32,7 @@ from innonet.network.building import (
     added_years,
     build_analysis,
     checked_window,
+    pack_for_storing,
     relationship_ties,
     unpack_stored,
     visible_relationships,
@@ -357,10 +357,7 @@ def _compute_and_store(sessions, spec: AnalysisSpec, progress=lambda done, total
 
 def _store(session: Session, spec: AnalysisSpec, key: str, built: Analysis) -> None:
     """Keep the analysis (and its report) for every process; the oldest of its window go."""
-    payload = pickle.dumps({"graph": built.graph, "metrics": built.metrics,
-                            "organisation_ids": built.organisation_ids,
-                            "vertex_of": built.vertex_of, "this_year": built.this_year,
-                            "report": built.report}, protocol=pickle.HIGHEST_PROTOCOL)
+    payload = pack_for_storing(built)
     session.add(StoredAnalysis(key=key, since=spec.since, until=spec.until, this_year=spec.this_year,
                                payload=payload, relationships=spec.relationships_json()))
     session.flush()

@@ -63,7 +63,8 @@ class Analysis:
     communities, cores) stay those of the shared analysis.
     """
 
-    graph: ig.Graph
+    # The graph; a stored analysis keeps it pickled until first used (see PickledGraph).
+    _graph: "ig.Graph | PickledGraph"
     metrics: dict[str, np.ndarray]
     organisation_ids: np.ndarray
     vertex_of: dict[int, int]
@@ -84,7 +85,19 @@ class Analysis:
     _adjacency: sp.csr_matrix | None = field(default=None, repr=False)
     _leaders: dict[int, str] | None = field(default=None, repr=False)
     _data_until: int | None = field(default=None, repr=False)
+    # Each vertex's external_id, name, kind and country, when stored apart from the graph.
+    _vertices: dict[str, list] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def graph(self) -> ig.Graph:
+        return self._graph.load() if isinstance(self._graph, PickledGraph) else self._graph
+
+    def vertex_values(self, attribute: str) -> list:
+        """One of VERTEX_ATTRIBUTES for every vertex, without unpickling a stored graph."""
+        if self._vertices is not None:
+            return self._vertices[attribute]
+        return self.graph.vs[attribute]
 
     def weights(self) -> sp.csr_matrix:
         """The graph's weighted adjacency matrix, both directions (made on first use)."""
@@ -297,12 +310,51 @@ def added_years(inverse: np.ndarray, ties: "_Ties", count: int) -> tuple[np.ndar
     return first, last
 
 
+# What a partner search reads of the vertices: stored beside the graph, so that answering it
+# never waits for the graph to be unpickled (half a second on the full data).
+VERTEX_ATTRIBUTES = ("external_id", "name", "kind", "country")
+
+
+class PickledGraph:
+    """A stored analysis's graph, kept as its pickle until first used and then unpickled
+    once (the copies made for each viewer share it)."""
+
+    def __init__(self, payload: bytes) -> None:
+        self._payload = payload
+        self._graph: ig.Graph | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> ig.Graph:
+        with self._lock:
+            if self._graph is None:
+                # Written by this application's own job (never by a user): safe to unpickle.
+                self._graph = pickle.loads(self._payload)  # noqa: S301
+                self._payload = b""  # the memory it held is not needed again
+            return self._graph
+
+
+def pack_for_storing(built: Analysis) -> bytes:
+    """The payload of a stored analysis: the graph pickled on its own, with what a partner
+    search needs beside it (the vertices' names and kinds, the weighted links, the partner
+    kinds) and the report."""
+    graph = built.graph
+    return pickle.dumps({
+        "graph": pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL), "metrics": built.metrics,
+        "organisation_ids": built.organisation_ids, "vertex_of": built.vertex_of, "this_year": built.this_year,
+        "report": built.report, "weights": built.weights(), "partner_kinds": built.partner_kinds(),
+        "vertices": {attribute: graph.vs[attribute] for attribute in VERTEX_ATTRIBUTES}},
+        protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def unpack_stored(stored: StoredAnalysis) -> Analysis:
     # Written by this application's own job (never by a user): safe to unpickle.
     data = pickle.loads(stored.payload)  # noqa: S301
-    return Analysis(data["graph"], data["metrics"], data["organisation_ids"], data["vertex_of"],
+    graph = PickledGraph(data["graph"]) if isinstance(data["graph"], bytes) else data["graph"]
+    return Analysis(graph, data["metrics"], data["organisation_ids"], data["vertex_of"],
                     data["this_year"], computed_at=stored.created_at, _report=data["report"],
-                    relationship_ids=frozenset(r[0] for r in json.loads(stored.relationships)))
+                    relationship_ids=frozenset(r[0] for r in json.loads(stored.relationships)),
+                    _weights=data.get("weights"), _partner_kinds=data.get("partner_kinds"),
+                    _vertices=data.get("vertices"))
 
 
 def _pair_years(project, member, years, n, *, latest):
