@@ -18,8 +18,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
-from huey.exceptions import RetryTask
 from sqlalchemy.orm import Session, sessionmaker
 
 from innonet.config import Settings
@@ -36,6 +34,10 @@ SESSION_KEY = "innonet_jobs"
 
 class JobQueue:
     def __init__(self, settings: Settings, sessions: sessionmaker[Session]):
+        # huey (and the Redis client) load with the first queue, not with every module that
+        # names one: a command that starts no job never waits for them.
+        from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
+
         self.settings, self.sessions = settings, sessions
         url, data_dir = settings.queue_url, settings.data_dir
         if url == IMMEDIATE:
@@ -70,6 +72,8 @@ class JobQueue:
             while delay is not None:
                 delay = service.run(self.sessions, job_id, self.settings)
             return
+        from huey.exceptions import RetryTask
+
         raise RetryTask(delay=delay)
 
     def submit(self, kind: str, params: dict | None = None, **options: Any) -> Job:
