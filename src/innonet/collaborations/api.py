@@ -31,7 +31,7 @@ def list_relationships(
     session: Session = DbSession,
     org: Annotated[str | None, Query(description="Only this organisation's (either side)")] = None,
     viewer: Viewer = CurrentViewer,
-):
+) -> list[dict]:
     """The relationships you may see, all or those of one organisation."""
     organisation_id = organisations.get_organisation(session, external_id=org).id if org else None
     rels = service.list_relationships(session, viewer, organisation_id=organisation_id)
@@ -40,7 +40,7 @@ def list_relationships(
 
 @router.post("/relationships", response_model=RelationshipOut, status_code=201, tags=["relationships"])
 def create_relationship(data: RelationshipIn, session: Session = DbSession,
-                        viewer: Viewer = CurrentViewer):
+                        viewer: Viewer = CurrentViewer) -> dict:
     """Record a tie (members of the organisation, write token): ``kind`` says what the
     partner is to the organisation. New relationships are private unless ``visibility`` says otherwise."""
     return _out(session, viewer, service.create_relationship(session, viewer, data=data))
@@ -48,14 +48,14 @@ def create_relationship(data: RelationshipIn, session: Session = DbSession,
 
 @router.get("/relationships/{relationship_id}", response_model=RelationshipOut, tags=["relationships"])
 def get_relationship(relationship_id: RecordId, session: Session = DbSession,
-                     viewer: Viewer = CurrentViewer):
+                     viewer: Viewer = CurrentViewer) -> dict:
     """One relationship, if you may see it (404 otherwise)."""
     return _out(session, viewer, service.get_relationship(session, viewer, relationship_id=relationship_id))
 
 
 @router.patch("/relationships/{relationship_id}", response_model=RelationshipOut, tags=["relationships"])
 def update_relationship(relationship_id: RecordId, changes: RelationshipPatch, session: Session = DbSession,
-                        viewer: Viewer = CurrentViewer):
+                        viewer: Viewer = CurrentViewer) -> dict:
     """Change some fields or the sharing of a relationship (the owner's members)."""
     rel = service.update_relationship(session, viewer, relationship_id=relationship_id,
                                       changes=changes.model_dump(exclude_unset=True))
@@ -76,7 +76,7 @@ def list_projects(
     q: Annotated[str | None, Query(max_length=200, description="Text in acronym, title, id or topic")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 25,
-):
+) -> dict:
     """Projects, newest first, one page at a time."""
     found = service.search_projects(session, q=q, page=page, per_page=per_page)
     return {"items": found.items, "total": found.total, "total_capped": found.capped,
@@ -84,7 +84,7 @@ def list_projects(
 
 
 @router.get("/projects/{external_id}", response_model=ProjectDetail, tags=["projects"])
-def get_project(external_id: str, session: Session = DbSession):
+def get_project(external_id: str, session: Session = DbSession) -> ProjectDetail:
     """A project (by grant number or rcn:N) with its participants, coordinator first."""
     return service.project_detail(session, external_id=external_id)
 
@@ -96,7 +96,7 @@ def get_organisation(
     partners_limit: Annotated[int, Query(ge=0, le=10_000)] = 100,
     projects_limit: Annotated[int, Query(ge=0, le=10_000)] = 100,
     viewer: Viewer = CurrentViewer,
-):
+) -> OrganisationDetail:
     """An organisation with its partners (strongest first), projects and the relationships
     you may see."""
     return service.organisation_detail(session, viewer, external_id=external_id,

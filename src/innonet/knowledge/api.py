@@ -44,7 +44,8 @@ def search(q: Annotated[str, Query(max_length=200, description="Words that must 
                "Items of this organisation or linked to it (its external id)"))] = None,
            project: Annotated[int | None, Query(ge=1, le=MAX_ID,
                                                 description="Items linked to this joint project")] = None,
-           page: Annotated[int, Query(ge=1, le=500)] = 1, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+           page: Annotated[int, Query(ge=1, le=500)] = 1, session: Session = DbSession,
+           viewer: Viewer = CurrentViewer) -> dict:
     """Full-text search over titles, tags, bodies and attachments, best first, with an excerpt
     around the words; only items you may read are returned or counted."""
     return service.search_items(session, viewer, query=q, kind=kind, tag=tag, organisation=organisation,
@@ -52,19 +53,19 @@ def search(q: Annotated[str, Query(max_length=200, description="Words that must 
 
 
 @router.post("/knowledge", response_model=KnowledgeOut, status_code=201)
-def create_item(data: KnowledgeIn, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def create_item(data: KnowledgeIn, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
     """Add an item for your organisation: private until you share it."""
     return service.item_view(session, viewer, item=service.create_item(session, viewer, data=data))
 
 
 @router.get("/knowledge/{item_id}", response_model=KnowledgeOut)
-def get_item(item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def get_item(item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
     return service.item_view(session, viewer, item=service.get_item(session, viewer, item_id=item_id))
 
 
 @router.patch("/knowledge/{item_id}", response_model=KnowledgeOut)
 def update_item(item_id: RecordId, changes: KnowledgePatch, session: Session = DbSession,
-                viewer: Viewer = CurrentViewer):
+                viewer: Viewer = CurrentViewer) -> dict:
     """Save an edit made on ``version``. If a newer version was saved meanwhile: 409, with
     the stored text and yours under ``error.conflict``; nothing is overwritten."""
     return service.item_view(session, viewer, item=service.update_item(session, viewer, item_id=item_id,
@@ -81,21 +82,21 @@ def delete_item(request: Request, item_id: RecordId, session: Session = DbSessio
 
 
 @router.get("/knowledge/{item_id}/versions", response_model=list[VersionOut])
-def versions(item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def versions(item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[dict]:
     """Every saved version, newest first."""
     return service.versions(session, viewer, item=service.get_item(session, viewer, item_id=item_id))
 
 
 @router.get("/knowledge/{item_id}/diff", response_model=DiffOut)
 def diff(item_id: RecordId, old: Annotated[int, Query(ge=1, le=MAX_ID)], new: Annotated[int, Query(ge=1, le=MAX_ID)],
-         session: Session = DbSession, viewer: Viewer = CurrentViewer):
+         session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
     """What changed between two versions, line by line."""
     item = service.get_item(session, viewer, item_id=item_id)
     return service.diff(session, viewer, item=item, old=old, new=new)
 
 
 @router.get("/knowledge/{item_id}/related", response_model=list[RelatedOut])
-def related(item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def related(item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[dict]:
     """Items you may read that are closest in meaning."""
     return service.related(session, viewer, item=service.get_item(session, viewer, item_id=item_id, log=False))
 
@@ -115,13 +116,14 @@ def upload(request: Request, session: Session, viewer: Viewer, *, item_id: int, 
 @router.post("/knowledge/{item_id}/attachments", response_model=AttachmentOut, status_code=201)
 def add_attachment(request: Request, item_id: RecordId, file: Annotated[UploadFile, File(description=(
         "PDF, Word, Excel, PowerPoint, PNG, JPEG, GIF, WebP or plain text; the type is read from the content"))],
-        session: Session = DbSession, viewer: Viewer = CurrentViewer):
+        session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
     """Attach a file (at most the configured size, 25 MB by default: 413 beyond). Its text
     is read in the background and then found by search."""
     return service.attachment_view(upload(request, session, viewer, item_id=item_id, file=file))
 
 
-def attachment_file(request: Request, session: Session, viewer: Viewer, *, item_id: int, attachment_id: int):
+def attachment_file(request: Request, session: Session, viewer: Viewer, *, item_id: int,
+                    attachment_id: int) -> Response:
     attachment = service.get_attachment(session, viewer, item_id=item_id, attachment_id=attachment_id)
     chunks = storage_of(request.app.state.settings).open(attachment.storage_key)
     return download(chunks, attachment.filename, attachment.content_type, headers={
@@ -132,7 +134,7 @@ def attachment_file(request: Request, session: Session, viewer: Viewer, *, item_
 @router.get("/knowledge/{item_id}/attachments/{attachment_id}", response_class=StreamingResponse,
             responses={200: {"content": {"application/octet-stream": {}}, "description": "The file, to save"}})
 def get_attachment(request: Request, item_id: RecordId, attachment_id: RecordId, session: Session = DbSession,
-                   viewer: Viewer = CurrentViewer):
+                   viewer: Viewer = CurrentViewer) -> Response:
     """The file, always as a download (never shown in the browser)."""
     return attachment_file(request, session, viewer, item_id=item_id, attachment_id=attachment_id)
 

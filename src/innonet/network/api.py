@@ -15,7 +15,7 @@ router = api_router(tags=["network"])
 
 @router.get("/orgs/{external_id}/diagnosis", response_model=Diagnosis)
 def diagnosis(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-              since: Year = None, until: Year = None):
+              since: Year = None, until: Year = None) -> dict:
     """One organisation's network diagnosis: partner portfolio, geography, network type,
     brokerage, dynamics and findings, over the relationships you may see."""
     return service.diagnosis(session, viewer, external_id=external_id, since=since, until=until)
@@ -23,7 +23,7 @@ def diagnosis(external_id: str, session: Session = DbSession, viewer: Viewer = C
 
 @router.get("/network/report", response_model=NetworkReport)
 def report(session: Session = DbSession, viewer: Viewer = CurrentViewer, since: Year = None,
-           until: Year = None):
+           until: Year = None) -> dict:
     """The whole network: size, components, communities, hubs, brokers, core, matrices."""
     return service.network_report(session, viewer, since=since, until=until)
 
@@ -39,7 +39,7 @@ def graph(
     community: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 300,
     view: Literal["auto", "organisations", "communities"] = "auto",
-):
+) -> dict:
     """Nodes with positions and links for drawing, filtered; communities when too many."""
     return service.graph_view(session, viewer, q=q, kind=kind, country=country, sme=sme,
                               community=community, limit=limit, view=view)
@@ -49,7 +49,7 @@ def graph(
             responses={303: {"description": "Follow to /api/v1/jobs/{id}/file: 202 while the "
                                             "file is being written, then the file"}})
 def export(format: Literal["gexf", "graphml"], session: Session = DbSession,
-           viewer: Viewer = CurrentViewer, since: Year = None, until: Year = None):
+           viewer: Viewer = CurrentViewer, since: Year = None, until: Year = None) -> RedirectResponse:
     """The graph you may see, with every organisation's measures, as GEXF or GraphML: a
     job writes the file; this answer leads to it."""
     job = service.start_export(session, viewer, format=format, since=since, until=until)
