@@ -7,6 +7,7 @@ from fastapi import Query, Response
 from sqlalchemy.orm import Session
 
 from innonet.collaborations import service
+from innonet.collaborations.models import Relationship
 from innonet.collaborations.schemas import (
     OrganisationDetail,
     ProjectDetail,
@@ -22,7 +23,7 @@ from innonet.web import CurrentViewer, DbSession, RecordId, api_router
 router = api_router()
 
 
-def _out(session: Session, viewer: Viewer, rel) -> dict:
+def _out(session: Session, viewer: Viewer, rel: Relationship) -> dict:
     return service.relationship_view(session, viewer, relationships=[rel])[0]
 
 

@@ -1,7 +1,7 @@
 """Pydantic shapes of projects, participations and relationships."""
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -38,7 +38,7 @@ class RelationshipFields(InputModel):
     notes: str | None = Field(default=None, max_length=TEXT_LIMITS["relationship.notes"])
 
     @model_validator(mode="after")
-    def _dates_in_order(self):
+    def _dates_in_order(self) -> Self:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError("end_date: the end date is before the start date")
         return self

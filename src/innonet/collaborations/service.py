@@ -5,9 +5,10 @@ share) and by relationships that a person or an import recorded.
 """
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from itertools import combinations
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from innonet import roles
@@ -52,7 +53,7 @@ def search_projects(session: Session, *, q: str | None = None, page: int = 1,
 PROJECT_WORDS = ("acronym", "title", "topic")
 
 
-def _projects_with(word: str):
+def _projects_with(word: str) -> Select:
     return select(Participation.organisation_id).join(Project, Project.id == Participation.project_id) \
         .where(organisations.matches_text(Project, PROJECT_WORDS, word))
 
@@ -178,7 +179,8 @@ def are_partners(session: Session, viewer: Viewer, one: int, other: int) -> bool
         policy.visible_condition(viewer, Relationship)).limit(1)) is not None
 
 
-def relationships_touching(session: Session, viewer: Viewer, *, organisation_ids) -> list[Relationship]:
+def relationships_touching(session: Session, viewer: Viewer, *,
+                           organisation_ids: Iterable[int]) -> list[Relationship]:
     """The relationships the viewer may see that have one of these organisations on either side.
 
     Every read of relationships goes through here (or :func:`get_relationship`), so the

@@ -17,6 +17,7 @@ from innonet.collaborations.models import (
 from innonet.collaborations.schemas import RelationshipFields, RelationshipIn
 from innonet.errors import InnonetError
 from innonet.organisations import service as organisations
+from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import SharingFields
@@ -25,6 +26,7 @@ from innonet.web import (
     DbSession,
     PostedForm,
     RecordId,
+    form_ids,
     is_htmx,
     redirect_with_flash,
     refused_form,
@@ -37,8 +39,9 @@ template_globals(RELATIONSHIP_KINDS=RELATIONSHIP_KINDS, DIRECTIONS=DIRECTIONS, R
 PER_PAGE = 25
 
 
-def _form_page(request, session, viewer, *, organisation, relationship=None, partner=None,
-               values=None, errors=None, status_code=200):
+def _form_page(request: Request, session: Session, viewer: Viewer, *, organisation: Organisation,
+               relationship: dict | None = None, partner: Organisation | None = None,
+               values: dict | None = None, errors: dict | None = None, status_code: int = 200) -> Response:
     if values and isinstance(values.get("shared_with"), list):  # shown as typed: ids and spaces
         values = values | {"shared_with": " ".join(values["shared_with"])}
     # Sharing a relationship with its partner is the usual case: propose it first.
@@ -54,16 +57,16 @@ def _form_page(request, session, viewer, *, organisation, relationship=None, par
         status_code=status_code)
 
 
-def _clean(form) -> dict:
+def _clean(form: FormData) -> dict:
     """Form fields as the schema wants them: empty inputs are absent values; the
     organisations to share with are typed as external ids separated by spaces or commas."""
-    values = {k: (v if v != "" else None) for k, v in form.items()
-              if k in RelationshipIn.model_fields}
-    values["shared_with"] = (values.get("shared_with") or "").replace(",", " ").split()
+    values: dict[str, object] = {k: (v if v != "" else None) for k, v in form.items()
+                                 if k in RelationshipIn.model_fields}
+    values["shared_with"] = form_ids(form, "shared_with")
     return values
 
 
-def _editable(session, viewer, relationship_id: RecordId) -> dict:
+def _editable(session: Session, viewer: Viewer, relationship_id: RecordId) -> dict:
     rel = service.get_relationship(session, viewer, relationship_id=relationship_id, for_change=True)
     return service.relationship_view(session, viewer, relationships=[rel])[0]
 

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from innonet.knowledge import extract as _extract  # noqa: F401 - registers the text-reading job
 from innonet.knowledge import service
+from innonet.knowledge.models import Attachment
 from innonet.knowledge.schemas import (
     AttachmentOut,
     DiffOut,
@@ -101,7 +102,8 @@ def related(item_id: RecordId, session: Session = DbSession, viewer: Viewer = Cu
     return service.related(session, viewer, item=service.get_item(session, viewer, item_id=item_id, log=False))
 
 
-def upload(request: Request, session: Session, viewer: Viewer, *, item_id: int, file: StarletteUpload):
+def upload(request: Request, session: Session, viewer: Viewer, *, item_id: int,
+           file: StarletteUpload) -> Attachment:
     """Check the viewer may attach, then stream the file to storage (size and type checked
     on the way) and record it. Shared by the API and the page."""
     item = service.get_item(session, viewer, item_id=item_id, log=False)

@@ -19,7 +19,7 @@ def import_folder(
     organisation: Annotated[str, typer.Option("--organisation", "--org", help="The owner's external id")],
     visibility: Annotated[Literal["private", "partners", "network", "public"], typer.Option(help=(
         "Who sees the items whose front matter does not say"))] = "private",
-):
+) -> None:
     """One knowledge item per Markdown file. Front matter (between '---' lines) may give
     title, kind (lesson, how_to, document, market_insight, technology_profile), tags,
     visibility, shared_with, agreement and links ("project:12", "organisation:PIC"); without a

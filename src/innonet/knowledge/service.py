@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 from pydantic import ValidationError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from innonet import roles
@@ -44,7 +44,7 @@ COUNT_LIMIT = 1000
 RELATED = 5
 
 
-def condition(viewer: Viewer):
+def condition(viewer: Viewer) -> ColumnElement[bool]:
     """SQL condition true for the items the viewer may read."""
     return policy.visible_condition(viewer, KnowledgeItem)
 

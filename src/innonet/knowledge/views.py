@@ -11,10 +11,11 @@ from innonet import roles
 from innonet.errors import EditConflict, InnonetError, InvalidInput
 from innonet.knowledge import service
 from innonet.knowledge.api import attachment_file, upload
-from innonet.knowledge.models import KNOWLEDGE_KINDS, LINK_TYPES, TEXT_STATES
+from innonet.knowledge.models import KNOWLEDGE_KINDS, LINK_TYPES, TEXT_STATES, KnowledgeItem
 from innonet.knowledge.schemas import KnowledgeIn, KnowledgePatch
 from innonet.knowledge.storage import delete_after_commit, storage_of
 from innonet.organisations import service as organisations
+from innonet.organisations.models import Organisation
 from innonet.projects import service as projects
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
@@ -58,7 +59,9 @@ def knowledge_page(request: Request, q: str = Query("", max_length=200), kind: s
         "my_organisations": sorted(mine.values(), key=lambda o: o.name)})
 
 
-def _form(request, session, viewer, *, owner, item=None, values, errors=None, conflict=None, status_code=200):
+def _form(request: Request, session: Session, viewer: Viewer, *, owner: Organisation,
+          item: KnowledgeItem | None = None, values: dict, errors: dict | None = None,
+          conflict: EditConflict | None = None, status_code: int = 200) -> Response:
     return render(request, "knowledge_form.html", {
         "owner": owner, "item": item, "values": values, "errors": errors or {}, "conflict": conflict,
         "agreement_options": [(a.id, f"{a.title} (#{a.id})") for a in sharing.list_agreements(session, viewer)]},

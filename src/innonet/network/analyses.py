@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
@@ -13,13 +14,13 @@ import numpy as np
 import scipy.sparse as sp
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from innonet import analytics
 from innonet.db import end_read, rows_changed, transaction
 from innonet.errors import InnonetError, Pending
 from innonet.jobs.models import Job
-from innonet.jobs.queue import queue_of
+from innonet.jobs.queue import JobQueue, queue_of
 from innonet.jobs.service import JobContext, job_kind, tidy_step
 from innonet.network.building import (
     ANALYSIS_JOB,
@@ -29,6 +30,7 @@ from innonet.network.building import (
     Analysis,
     AnalysisSpec,
     RelationshipRow,
+    Window,
     added_years,
     build_analysis,
     checked_window,
@@ -91,7 +93,7 @@ def analysis(session: Session, viewer: Viewer, *, since: int | None = None,
     return _with_relationships(shared, [r for r in others if r.id not in shared.relationship_ids])
 
 
-def _shared_analysis(session: Session, window, spec: AnalysisSpec, *,
+def _shared_analysis(session: Session, window: Window, spec: AnalysisSpec, *,
                      seen: list[RelationshipRow], organisation_id: int | None) -> Analysis:
     key = spec.key(data_version(session))
     database = str(session.get_bind().engine.url)
@@ -226,7 +228,7 @@ def _newest_allowed(session: Session, spec: AnalysisSpec, seen: list[Relationshi
     return None
 
 
-def _unpack_once(sessions, database: str, key: str) -> bool:
+def _unpack_once(sessions: sessionmaker, database: str, key: str) -> bool:
     """Unpack the stored analysis ``key`` into this process, with its weighted links,
     unless it is there already or another thread is at it; returns whether it did."""
     with _cache_lock:
@@ -246,7 +248,7 @@ def _unpack_once(sessions, database: str, key: str) -> bool:
             _unpacking.discard((database, key))
 
 
-def _unpack_in_background(sessions, database: str, key: str) -> None:
+def _unpack_in_background(sessions: sessionmaker, database: str, key: str) -> None:
     with _cache_lock:
         if (database, key) in _unpacking:
             return
@@ -254,7 +256,7 @@ def _unpack_in_background(sessions, database: str, key: str) -> None:
                      name="innonet-unpack").start()
 
 
-def _wait_for(queue, job_id: int, database: str, spec: AnalysisSpec,
+def _wait_for(queue: JobQueue, job_id: int, database: str, spec: AnalysisSpec,
               seen: list[RelationshipRow]) -> Analysis:
     pending = Pending("The network analysis is being prepared; this page will show it in a "
                       "moment.", job_id=job_id)
@@ -287,7 +289,7 @@ def _public_spec(session: Session, today: date) -> AnalysisSpec:
     return AnalysisSpec(None, None, today.year, tuple(public))
 
 
-def prepare_public_analysis(queue, today: date) -> None:
+def prepare_public_analysis(queue: JobQueue, today: date) -> None:
     """Have a worker compute the shared analysis of the whole period, so that the first
     pages after a start or an import answer at once."""
     with transaction(queue.sessions, writes=False) as session:
@@ -297,7 +299,7 @@ def prepare_public_analysis(queue, today: date) -> None:
     queue.submit(ANALYSIS_JOB, spec.params(), dedupe_key=spec.dedupe_key())
 
 
-def store_public_analysis(sessions, today: date) -> None:
+def store_public_analysis(sessions: sessionmaker, today: date) -> None:
     """Compute and store here (a command) the shared analysis of the whole period, unless
     it is stored: the commands after read it instead of computing it again."""
     with transaction(sessions, writes=False) as session:
@@ -305,7 +307,7 @@ def store_public_analysis(sessions, today: date) -> None:
     _compute_and_store(sessions, spec)
 
 
-def prefetch(sessions, today: date) -> bool:
+def prefetch(sessions: sessionmaker, today: date) -> bool:
     """Load the newest shared analysis of the whole period into this process, with its
     weighted links, once a worker has stored it: the request after would unpack it.
     Returns whether it loaded one."""
@@ -332,7 +334,8 @@ def _analysis_job(context: JobContext) -> dict:
     return {"key": _compute_and_store(context.sessions, spec, context.progress)}
 
 
-def _compute_and_store(sessions, spec: AnalysisSpec, progress=lambda done, total, message: None) -> str:
+def _compute_and_store(sessions: sessionmaker, spec: AnalysisSpec,
+                       progress: Callable[[int, int, str], object] = lambda done, total, message: None) -> str:
     """The key of the analysis ``spec`` names, computed (in a read) and stored (one short
     write) unless it is stored already."""
     progress(0, 2, "Building the graph and its measures.")

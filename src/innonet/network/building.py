@@ -5,6 +5,7 @@ import hashlib
 import json
 import pickle
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
@@ -12,7 +13,7 @@ from typing import NamedTuple
 import igraph as ig
 import numpy as np
 import scipy.sparse as sp
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from innonet import analytics
@@ -200,11 +201,15 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def checked_window(since: int | None, until: int | None):
+# The conditions on Project that keep a time window's projects.
+Window = list[ColumnElement[bool]]
+
+
+def checked_window(since: int | None, until: int | None) -> Window:
     if since is not None and until is not None and since > until:
         raise InvalidInput("since: must not be after 'until'.",
                            [Problem("must not be after 'until'", field="since")])
-    conditions = []
+    conditions: Window = []
     if since is not None:
         conditions.append(Project.start_date >= date(since, 1, 1))
     if until is not None:
@@ -357,25 +362,27 @@ def unpack_stored(stored: StoredAnalysis) -> Analysis:
                     _vertices=data.get("vertices"))
 
 
-def _pair_years(project, member, years, n, *, latest):
+def _pair_years(project: np.ndarray, member: np.ndarray, years: np.ndarray, n: int, *,
+                latest: bool) -> tuple[np.ndarray, np.ndarray]:
     """For each pair sharing a dated project, the earliest (or latest) of those years.
 
     Returns (pair keys ``a * n + b`` with a < b, years), sorted by key.
     """
     sign = -1 if latest else 1
-    keys, values = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    key_parts, value_parts = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for year in np.unique(years[years >= 0]):
         s, t, _ = analytics.co_participation_edges(project[years == year],
                                                    member[years == year], n)
-        keys.append(s * n + t)
-        values.append(np.full(s.size, sign * year, dtype=np.int64))
-    keys, values = np.concatenate(keys), np.concatenate(values)
+        key_parts.append(s * n + t)
+        value_parts.append(np.full(s.size, sign * year, dtype=np.int64))
+    keys, values = np.concatenate(key_parts), np.concatenate(value_parts)
     order = np.lexsort((values, keys))
     unique, first = np.unique(keys[order], return_index=True)
     return unique, sign * values[order][first]
 
 
-def build_analysis(session: Session, window, relationships, *, this_year: int) -> Analysis:
+def build_analysis(session: Session, window: Window, relationships: Sequence[RelationshipRow], *,
+                   this_year: int) -> Analysis:
     orgs = session.execute(
         select(Organisation.id, Organisation.external_id, Organisation.name,
                Organisation.short_name, Organisation.kind, Organisation.country,
@@ -420,7 +427,7 @@ class _Participations:
     end: np.ndarray     # year, the start's when unknown
 
 
-def _co_participations(session: Session, window, vertex_of: dict[int, int]) -> _Participations:
+def _co_participations(session: Session, window: Window, vertex_of: dict[int, int]) -> _Participations:
     rows = session.execute(
         select(Participation.project_id, Participation.organisation_id, Project.start_date,
                Project.end_date).join(Project, Project.id == Participation.project_id)
@@ -445,7 +452,7 @@ class _Ties:
     last: list[int]   # year, -1 when ongoing
 
 
-def relationship_ties(relationships, vertex_of: dict[int, int], n: int) -> _Ties:
+def relationship_ties(relationships: Sequence[RelationshipRow], vertex_of: dict[int, int], n: int) -> _Ties:
     ties = _Ties({}, [], [], [], [])
     for r in relationships:
         a, b = vertex_of[r.organisation_id], vertex_of[r.partner_id]
@@ -458,7 +465,8 @@ def relationship_ties(relationships, vertex_of: dict[int, int], n: int) -> _Ties
     return ties
 
 
-def _tie_years(unique: np.ndarray, together: _Participations, ties: _Ties, n: int):
+def _tie_years(unique: np.ndarray, together: _Participations, ties: _Ties,
+               n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(first, last, ongoing) for each tie: the earliest start of its projects and
     relationships, the latest end; a relationship without an end keeps it open."""
     first = np.full(unique.size, 1 << 30)

@@ -2,6 +2,7 @@
 
 import io
 import json
+from typing import IO, TYPE_CHECKING
 
 import igraph as ig
 import numpy as np
@@ -32,6 +33,9 @@ from innonet.sharing import policy
 from innonet.sharing import service as sharing
 from innonet.text import strip_control_characters
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 def graph_with_measures(session: Session, viewer: Viewer, *, since: int | None = None,
                         until: int | None = None) -> ig.Graph:
@@ -47,7 +51,7 @@ def _with_measures(result: Analysis) -> ig.Graph:
     return G
 
 
-def networkx_graph(session: Session, viewer: Viewer):
+def networkx_graph(session: Session, viewer: Viewer) -> "nx.Graph":
     """The viewer's graph as a :class:`networkx.Graph` keyed by external id, with measures."""
     return analytics.to_networkx(graph_with_measures(session, viewer))
 
@@ -67,7 +71,7 @@ def _check_format(format: str) -> None:
         raise InvalidInput(f"format: {message}.", [Problem(message, field="format")])
 
 
-def _write(graph: ig.Graph, format: str, file) -> None:
+def _write(graph: ig.Graph, format: str, file: IO[bytes]) -> None:
     # XML cannot carry control characters; records from before they were refused may hold one.
     for name in graph.vs.attributes():
         graph.vs[name] = [strip_control_characters(x) if isinstance(x, str) else x for x in graph.vs[name]]
@@ -75,7 +79,7 @@ def _write(graph: ig.Graph, format: str, file) -> None:
 
 
 def start_export(session: Session, viewer: Viewer, *, format: str, since: int | None = None,
-                 until: int | None = None):
+                 until: int | None = None) -> Job:
     """In the web app: a job that writes the viewer's graph to a file to download when it
     is done (the full network's GEXF is about 160 MB: never built inside a request)."""
     _check_format(format)
