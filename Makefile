@@ -20,13 +20,12 @@ demo: install
 
 # PostgreSQL tests run when INNONET_TEST_POSTGRESQL_URL is set; browser tests when Chromium is installed.
 # Tests run in parallel (TEST_WORKERS processes) and in a random order whose seed is printed:
-# PYTEST_ARGS="--randomly-seed=N" repeats an order (docs/development.md). An idle process takes
-# tests from a busy one (worksteal), so that a long test near the end does not leave the others idle.
+# PYTEST_ARGS="--randomly-seed=N" repeats an order (docs/development.md).
 TEST_WORKERS ?= 3
 test: install
 	$(BIN)/ruff check src
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python benchmarks/bench_import.py
