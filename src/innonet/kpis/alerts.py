@@ -24,6 +24,7 @@ from innonet.errors import NotFound
 from innonet.jobs.service import JobContext, job_kind
 from innonet.kpis import health, service
 from innonet.kpis.models import Alert, CheckIn, NetworkYear
+from innonet.kpis.schemas import PartnershipOut
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.roles import Viewer, ensure_can_write
@@ -55,15 +56,15 @@ def findings(session: Session, *, organisation: Organisation, today: date) -> li
     found = []
     ties = health.partnership_rows(session, viewer, organisation=organisation)
     for tie in ties:
-        recency = next(f for f in tie["factors"] if f["factor"] == "recency")
-        last = tie["last_activity"]
+        recency = next(f for f in tie.factors if f.factor == "recency")
+        last = tie.last_activity
         if last is None or (today - last).days > limits.decay_months * health.DAYS_PER_MONTH:
-            running = [p for p in tie["projects"] if p["state"] == "active"]
-            action = (("Review or exit the joint project", f"/joint-projects/{running[0]['id']}#review") if running
+            running = [p for p in tie.projects if p.state == "active"]
+            action = (("Review or exit the joint project", f"/joint-projects/{running[0].id}#review") if running
                       else _renewal(session, organisation, tie))
-            found.append(Finding("decay", f"partner:{tie['partner']}"[:40],
-                                 f"Your partnership with {tie['partner_name']} is fading",
-                                 f"No activity for more than {limits.decay_months} months: {recency['reason']}.",
+            found.append(Finding("decay", f"partner:{tie.partner}"[:40],
+                                 f"Your partnership with {tie.partner_name} is fading",
+                                 f"No activity for more than {limits.decay_months} months: {recency.reason}.",
                                  *action))
     found += _expiring_agreements(session, organisation, today, limits.agreement_days)
     found += _network(session, organisation, today, limits)
@@ -76,14 +77,14 @@ PRESET_FOR_KIND = {"supplier": "diversify_suppliers", "research_partner": "resea
                    "customer": "new_market", "distributor": "new_market"}
 
 
-def _renewal(session: Session, organisation: Organisation, tie: dict) -> tuple[str, str]:
+def _renewal(session: Session, organisation: Organisation, tie: PartnershipOut) -> tuple[str, str]:
     """For a fading relationship: find partners like this one (or, in the partnership's
     page, check in or end it)."""
     kinds = set(session.scalars(select(Relationship.kind).join(Organisation, Organisation.id == Relationship.partner_id)
                                 .where(Relationship.organisation_id == organisation.id,
-                                       Organisation.external_id == tie["partner"])))
+                                       Organisation.external_id == tie.partner)))
     preset = next((PRESET_FOR_KIND[k] for k in sorted(kinds) if k in PRESET_FOR_KIND), "balanced")
-    return f"Renew or replace: find partners like {tie['partner_name']}", _finder(organisation, preset=preset)
+    return f"Renew or replace: find partners like {tie.partner_name}", _finder(organisation, preset=preset)
 
 
 def _expiring_agreements(session: Session, organisation: Organisation, today: date, days: int) -> list[Finding]:

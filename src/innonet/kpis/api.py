@@ -9,6 +9,7 @@ from fastapi import Path, Query, Response
 from sqlalchemy.orm import Session
 
 from innonet.kpis import alerts, cluster, health, report, service
+from innonet.kpis.models import InnovativeSales
 from innonet.kpis.schemas import (
     AlertOut,
     CatalogueOut,
@@ -46,8 +47,7 @@ def catalogue():
 def kpis(external_id: str, period: Period = None, session: Session = DbSession, viewer: Viewer = CurrentViewer):
     """The organisation's KPIs for a period, each with its trend, target and status, the
     idea funnel and the partner portfolio beside the EU innovation survey (its members only)."""
-    found = service.organisation_kpis(session, viewer, external_id=external_id, period=period)
-    return found | {"organisation": found["organisation"].external_id}
+    return service.organisation_kpis(session, viewer, external_id=external_id, period=period)
 
 
 @router.get("/joint-projects/{project_id}/finance", response_model=list[FinanceOut])
@@ -66,10 +66,10 @@ def set_finance(project_id: RecordId, data: FinanceIn,
     return service.finance_of(session, viewer, project_id=project_id)
 
 
-def _sales_out(row) -> dict:
-    return {"year": row.year, "turnover": row.turnover, "new_to_market": row.new_to_market,
-            "new_to_firm": row.new_to_firm,
-            "innovative_sales_share": (row.new_to_market + row.new_to_firm) / row.turnover}
+def _sales_out(row: InnovativeSales) -> SalesOut:
+    return SalesOut(year=row.year, turnover=row.turnover, new_to_market=row.new_to_market,
+                    new_to_firm=row.new_to_firm,
+                    innovative_sales_share=(row.new_to_market + row.new_to_firm) / row.turnover)
 
 
 @router.get("/orgs/{external_id}/sales", response_model=list[SalesOut])
@@ -121,8 +121,7 @@ def set_thresholds(external_id: str, data: ThresholdsIn, session: Session = DbSe
 def partnerships(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
     """Every partnership (a relationship recorded, or a running joint project shared) with its
     health from 0 to 100 and each factor's points and reason, weakest first."""
-    found = health.partnerships(session, viewer, external_id=external_id)["partnerships"]
-    return found
+    return health.partnerships(session, viewer, external_id=external_id)
 
 
 @router.get("/orgs/{external_id}/partnerships/{partner}", response_model=PartnershipDetailOut)
@@ -130,9 +129,7 @@ def partnership(external_id: str, partner: Annotated[str, Path(max_length=64)], 
                 viewer: Viewer = CurrentViewer):
     """One partnership's health and its check-ins (the other side's answers for a quarter
     are shown once yours is given)."""
-    found = health.partnership(session, viewer, external_id=external_id, partner=partner)
-    other = found["partner"]
-    return found | {"partner": other.external_id, "partner_name": other.name, "country": other.country}
+    return health.partnership(session, viewer, external_id=external_id, partner=partner)
 
 
 @router.post("/orgs/{external_id}/partnerships/{partner}/check-ins", response_model=CheckInsOut, status_code=201)
@@ -141,18 +138,13 @@ def check_in(external_id: str, partner: Annotated[str, Path(max_length=64)], dat
     """Answer this quarter's check-in on a partnership (1-5 on value, trust, communication and
     fairness); once per quarter. Returns the answers you may now read."""
     health.answer_partnership(session, viewer, external_id=external_id, partner=partner, data=data)
-    return health.partnership(session, viewer, external_id=external_id, partner=partner)["check_ins"]
-
-
-def _project_health_out(found: dict) -> dict:
-    project = found["project"]
-    return found | {"project": {"id": project.id, "title": project.title, "state": project.state}}
+    return health.partnership(session, viewer, external_id=external_id, partner=partner).check_ins
 
 
 @router.get("/joint-projects/{project_id}/health", response_model=ProjectHealthOut)
 def project_health(project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
     """The project's health from 0 to 100 with each factor's points and reason, and its check-ins."""
-    return _project_health_out(health.project_health(session, viewer, project_id=project_id))
+    return health.project_health(session, viewer, project_id=project_id)
 
 
 @router.post("/joint-projects/{project_id}/check-ins", response_model=CheckInsOut, status_code=201)
@@ -160,7 +152,7 @@ def project_check_in(project_id: RecordId, data: CheckInIn, session: Session = D
                      viewer: Viewer = CurrentViewer):
     """Answer this quarter's check-in on the project for your party; once per quarter."""
     health.answer_project(session, viewer, project_id=project_id, data=data)
-    return health.project_health(session, viewer, project_id=project_id)["check_ins"]
+    return health.project_health(session, viewer, project_id=project_id).check_ins
 
 
 @router.get("/orgs/{external_id}/alerts", response_model=list[AlertOut])

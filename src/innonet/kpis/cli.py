@@ -45,7 +45,7 @@ def report(
     except InnonetError as error:
         fail(error)
     if format == "pdf" and output is None:
-        output = Path(f"innonet-report-{organisation or 'cluster'}-{found['period']}.pdf")
+        output = Path(f"innonet-report-{organisation or 'cluster'}-{found.period}.pdf")
     if output is None:
         sys.stdout.write(data.decode("utf-8"))
         return

@@ -12,6 +12,7 @@ from innonet.collaborations.models import Participation, Project
 from innonet.errors import Forbidden
 from innonet.kpis import service
 from innonet.kpis.models import NetworkYear
+from innonet.kpis.schemas import ClusterKpiOut, ClusterKpisOut, ClusterTrendPoint, ClusterYearOut
 from innonet.organisations.models import Organisation
 from innonet.roles import Viewer, ensure_signed_in
 
@@ -45,33 +46,33 @@ def ensure_cluster_manager(viewer: Viewer) -> None:
         raise Forbidden("Only cluster managers see the cluster's KPIs.")
 
 
-def cluster_kpis(session: Session, viewer: Viewer, *, period: str | None = None) -> dict:
+def cluster_kpis(session: Session, viewer: Viewer, *, period: str | None = None) -> ClusterKpisOut:
     """Every KPI aggregated over the consenting members, with its trend; a figure fewer
     than MIN_CONTRIBUTORS members make is withheld (``contributors`` says how many did)."""
     ensure_cluster_manager(viewer)
     chosen = service.parse_period(period, today=viewer.today)
     members = consenting(session)
     records = [service.records_of(session, service.member_viewer(m.id, viewer.today), m.id) for m in members]
-    found: list[dict] = []
+    found: list[ClusterKpiOut] = []
     for key, spec in service.CATALOGUE.items():
         shown = chosen if spec.per == "quarter" else service.parse_period(str(chosen.year))
         steps = service.QUARTERS_IN_TREND if shown.is_quarter else YEARS_SHOWN
-        trend: list[dict] = []
+        trend: list[ClusterTrendPoint] = []
         for p in [service.earlier(shown, s) for s in range(steps - 1, -1, -1)]:
             values = [v for r in records if (v := service.kpi_value(key, r, p)) is not None]
-            trend.append({"period": p.label, "value": _aggregate(spec.unit, values),
-                          "contributors": contributors(values), "withheld": bool(values) and
-                          contributors(values) < MIN_CONTRIBUTORS})
-        found.append({"kpi": key, "label": spec.label, "group": spec.group, "unit": spec.unit,
-                      "better": spec.better, "formula": spec.formula, "period": shown.label,
-                      "aggregate": "sum" if spec.unit == "count" else "median",
-                      "value": trend[-1]["value"], "contributors": int(trend[-1]["contributors"]),
-                      "withheld": trend[-1]["withheld"], "target": None, "status": None, "trend": trend})
-    return {"period": chosen.label, "members": len(members), "min_contributors": MIN_CONTRIBUTORS,
-            "kpis": found, "network": _network_over_time(session, members, chosen.year)}
+            trend.append(ClusterTrendPoint(period=p.label, value=_aggregate(spec.unit, values),
+                                           contributors=contributors(values),
+                                           withheld=bool(values) and contributors(values) < MIN_CONTRIBUTORS))
+        found.append(ClusterKpiOut(kpi=key, label=spec.label, group=spec.group, unit=spec.unit,
+                                   better=spec.better, formula=spec.formula, period=shown.label,
+                                   aggregate="sum" if spec.unit == "count" else "median",
+                                   value=trend[-1].value, contributors=trend[-1].contributors,
+                                   withheld=trend[-1].withheld, trend=trend))
+    return ClusterKpisOut(period=chosen.label, members=len(members), min_contributors=MIN_CONTRIBUTORS,
+                          kpis=found, network=_network_over_time(session, members, chosen.year))
 
 
-def _network_over_time(session: Session, members: list[Organisation], last_year: int) -> list[dict]:
+def _network_over_time(session: Session, members: list[Organisation], last_year: int) -> list[ClusterYearOut]:
     """Per year: members with partners, their partners in all, and the links among members
     (pairs sharing a public project running that year); nothing with fewer than
     MIN_CONTRIBUTORS members, and a year's figures withheld (None) when fewer than
@@ -96,7 +97,7 @@ def _network_over_time(session: Session, members: list[Organisation], last_year:
     for year in years:
         active, partners = by_year.get(year, (0, 0))
         shown = active >= MIN_CONTRIBUTORS
-        out.append({"year": year, "withheld": not shown, "members_with_partners": active if shown else None,
-                    "partners": int(partners or 0) if shown else None,
-                    "links_among_members": len(links[year]) if shown else None})
+        out.append(ClusterYearOut(year=year, withheld=not shown, members_with_partners=active if shown else None,
+                                  partners=int(partners or 0) if shown else None,
+                                  links_among_members=len(links[year]) if shown else None))
     return out

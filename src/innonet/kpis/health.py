@@ -8,8 +8,10 @@ recorded that has not ended, or a running joint project they share.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -19,7 +21,19 @@ from innonet.db import insert_once, utcnow
 from innonet.errors import Conflict, InvalidInput, NotFound
 from innonet.kpis import service
 from innonet.kpis.models import CHECKIN_QUESTIONS, CheckIn
-from innonet.kpis.schemas import CheckInIn
+from innonet.kpis.schemas import (
+    AnswerOut,
+    CheckInIn,
+    CheckInsOut,
+    FactorOut,
+    HealthScore,
+    PartnershipDetailOut,
+    PartnershipHealth,
+    PartnershipOut,
+    ProjectHealthOut,
+    ProjectRef,
+    WaitingOut,
+)
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.projects import exits
@@ -59,19 +73,19 @@ class Factor:
     reason: str
 
 
-def score(factors: list[Factor]) -> dict:
+def score(factors: list[Factor]) -> HealthScore:
     """The 0-100 score from the factors that can be judged, each with its points out of its
     most (weights rescaled over the factors judged); None when none can be."""
     judged = sum(FACTORS[f.factor][1] for f in factors if f.value is not None)
-    rows: list[dict] = []
+    rows: list[FactorOut] = []
     for f in factors:
         label, weight = FACTORS[f.factor]
         most = 100 * weight / judged if judged and f.value is not None else None
-        rows.append({"factor": f.factor, "label": label, "value": f.value, "reason": f.reason,
-                     "points": round(most * f.value, 1) if most is not None and f.value is not None else None,
-                     "most": round(most, 1) if most is not None else None})
-    total = sum(r["points"] for r in rows if r["points"] is not None)
-    return {"score": round(total) if judged else None, "factors": rows}
+        rows.append(FactorOut(factor=f.factor, label=label, value=f.value, reason=f.reason,
+                              points=round(most * f.value, 1) if most is not None and f.value is not None else None,
+                              most=round(most, 1) if most is not None else None))
+    total = sum(r.points for r in rows if r.points is not None)
+    return HealthScore(score=round(total) if judged else None, factors=rows)
 
 
 def _recency(last: tuple[date, str] | None, today: date, decay_months: int) -> Factor:
@@ -112,7 +126,7 @@ def _outcomes(outcomes: list[str | None], results: int, running: bool) -> Factor
     return Factor("outcomes", None, "no closed project or result yet" if running else "no shared project")
 
 
-def _agreement(agreements: list[dict], today: date, days: int) -> Factor:
+def _agreement(agreements: list[dict[str, Any]], today: date, days: int) -> Factor:
     if agreements and not any(a["readable"] for a in agreements):
         return Factor("agreement", None, "an agreement is linked; only its parties read it")
     agreements = [a for a in agreements if a["readable"]]
@@ -195,7 +209,7 @@ def answer_project(session: Session, viewer: Viewer, *, project_id: int, data: C
     return _save_answer(session, viewer, CheckIn(organisation_id=party, project_id=project.id), data)
 
 
-def answers_view(session: Session, answers: list[CheckIn], organisation_id: int) -> dict:
+def answers_view(session: Session, answers: list[CheckIn], organisation_id: int) -> CheckInsOut:
     """The answers one side may read, and per quarter how many others' wait for its own."""
     names = organisations.organisations_by_id(session, ids={a.organisation_id for a in answers})
     shown = visible_answers(answers, organisation_id)
@@ -203,12 +217,13 @@ def answers_view(session: Session, answers: list[CheckIn], organisation_id: int)
     for a in answers:
         if a not in shown:
             waiting[a.quarter] += 1
-    return {"answers": [{"quarter": a.quarter, "organisation": names[a.organisation_id].external_id,
-                         "organisation_name": names[a.organisation_id].name,
-                         "own": a.organisation_id == organisation_id,
-                         **{q: getattr(a, q) for q in CHECKIN_QUESTIONS}, "comment": a.comment,
-                         "average": round(average(a), 2), "answered_at": a.answered_at} for a in shown],
-            "waiting": [{"quarter": q, "answers": n} for q, n in sorted(waiting.items())]}
+    return CheckInsOut(
+        answers=[AnswerOut(quarter=a.quarter, organisation=names[a.organisation_id].external_id,
+                           organisation_name=names[a.organisation_id].name, own=a.organisation_id == organisation_id,
+                           value=a.value, trust=a.trust, communication=a.communication, fairness=a.fairness,
+                           comment=a.comment, average=round(average(a), 2), answered_at=a.answered_at)
+                 for a in shown],
+        waiting=[WaitingOut(quarter=q, answers=n) for q, n in sorted(waiting.items())])
 
 
 # ---------------------------------------------------------------- partnerships
@@ -241,7 +256,8 @@ def partnerships_of(session: Session, viewer: Viewer, *, organisation: Organisat
     return found
 
 
-def _shared_projects(session: Session, viewer: Viewer, organisation_id: int, partner_ids) -> dict[int, list]:
+def _shared_projects(session: Session, viewer: Viewer, organisation_id: int,
+                     partner_ids: Iterable[int]) -> dict[int, list[JointProject]]:
     """Partner id -> the joint projects (running or closed) the viewer may read that both share."""
     ours = aliased(ProjectParty)
     mine = select(ours.project_id).where(ours.organisation_id == organisation_id)
@@ -250,7 +266,7 @@ def _shared_projects(session: Session, viewer: Viewer, organisation_id: int, par
         JointProject, JointProject.id == others.project_id).where(
         others.project_id.in_(mine), others.organisation_id.in_(list(partner_ids)),
         projects.project_condition(viewer)))
-    shared: dict[int, list] = defaultdict(list)
+    shared: dict[int, list[JointProject]] = defaultdict(list)
     for partner, project in rows:
         shared[partner].append(project)
     return shared
@@ -268,7 +284,8 @@ def _items_by_party(session: Session, viewer: Viewer, project_ids: list[int]) ->
     return counts
 
 
-def _agreements_between(session: Session, organisation_id: int, partner_id: int, today: date) -> list[dict]:
+def _agreements_between(session: Session, organisation_id: int, partner_id: int,
+                        today: date) -> list[dict[str, Any]]:
     theirs = aliased(AgreementParty)
     both = select(theirs.agreement_id).where(theirs.organisation_id == partner_id)
     ids = list(session.scalars(select(AgreementParty.agreement_id).where(
@@ -283,7 +300,8 @@ def _agreements_between(session: Session, organisation_id: int, partner_id: int,
             for a in session.scalars(select(Agreement).where(Agreement.id.in_(set(ids))).order_by(Agreement.id))]
 
 
-def _last_public_project(session: Session, organisation_id: int, partner_id: int, today: date):
+def _last_public_project(session: Session, organisation_id: int, partner_id: int,
+                         today: date) -> tuple[date, str] | None:
     """(day, words) of the latest activity in public projects both took part in."""
     theirs = select(Participation.project_id).where(Participation.organisation_id == partner_id)
     row = session.execute(select(Project.acronym, Project.title, Project.end_date, Project.start_date)
@@ -303,8 +321,8 @@ def _results(session: Session, viewer: Viewer, shared: list[JointProject]) -> in
 
 
 def partnership_health(session: Session, viewer: Viewer, *, organisation: Organisation, partner_id: int,
-                       direction: str | None, shared: list[JointProject], items: dict, decay_months: int,
-                       agreement_days: int) -> dict:
+                       direction: str | None, shared: list[JointProject], items: dict[int, dict[int, int]],
+                       decay_months: int, agreement_days: int) -> PartnershipHealth:
     """One partnership's score and factors, from what the viewer may read."""
     today = viewer.today
     activity = []
@@ -335,18 +353,17 @@ def partnership_health(session: Session, viewer: Viewer, *, organisation: Organi
         _agreement(_agreements_between(session, organisation.id, partner_id, today), today, agreement_days),
         _checkin(answers),
     ]
-    return score(factors) | {"last_activity": max(activity)[0] if activity else None,
-                             "projects": [{"id": p.id, "title": p.title, "state": p.state} for p in shared]}
+    return PartnershipHealth(**dict(score(factors)), last_activity=max(activity)[0] if activity else None,
+                             projects=[ProjectRef(id=p.id, title=p.title, state=p.state) for p in shared])
 
 
-def partnerships(session: Session, viewer: Viewer, *, external_id: str) -> dict:
+def partnerships(session: Session, viewer: Viewer, *, external_id: str) -> list[PartnershipOut]:
     """Every partnership of the organisation with its health, weakest first (its members)."""
     organisation = service.organisation_for(session, viewer, external_id=external_id)
-    return {"organisation": organisation, "partnerships": partnership_rows(session, viewer, organisation=organisation),
-            "thresholds": service.thresholds_of(session, organisation_id=organisation.id)}
+    return partnership_rows(session, viewer, organisation=organisation)
 
 
-def partnership_rows(session: Session, viewer: Viewer, *, organisation: Organisation) -> list[dict]:
+def partnership_rows(session: Session, viewer: Viewer, *, organisation: Organisation) -> list[PartnershipOut]:
     """Every partnership of the organisation with its health, weakest first, as the viewer reads them."""
     thresholds = service.thresholds_of(session, organisation_id=organisation.id)
     found = partnerships_of(session, viewer, organisation=organisation)
@@ -359,13 +376,13 @@ def partnership_rows(session: Session, viewer: Viewer, *, organisation: Organisa
                                     direction=direction, shared=shared.get(partner_id, []), items=items,
                                     decay_months=thresholds.decay_months, agreement_days=thresholds.agreement_days)
         partner = names[partner_id]
-        rows.append({"partner": partner.external_id, "partner_name": partner.name, "country": partner.country,
-                     **health})
-    rows.sort(key=lambda r: (r["score"] is None, r["score"] if r["score"] is not None else 0, r["partner_name"]))
+        rows.append(PartnershipOut(partner=partner.external_id, partner_name=partner.name, country=partner.country,
+                                   **dict(health)))
+    rows.sort(key=lambda r: (r.score is None, r.score if r.score is not None else 0, r.partner_name))
     return rows
 
 
-def partnership(session: Session, viewer: Viewer, *, external_id: str, partner: str) -> dict:
+def partnership(session: Session, viewer: Viewer, *, external_id: str, partner: str) -> PartnershipDetailOut:
     """One partnership's health and check-ins."""
     organisation = service.organisation_for(session, viewer, external_id=external_id)
     other = _partner(session, viewer, organisation, partner)
@@ -377,12 +394,13 @@ def partnership(session: Session, viewer: Viewer, *, external_id: str, partner: 
                                 shared=shared, items=items, decay_months=thresholds.decay_months,
                                 agreement_days=thresholds.agreement_days)
     answers = answers_view(session, _partnership_answers(session, organisation.id, other.id), organisation.id)
-    return {"organisation": organisation, "partner": other, **health, "check_ins": answers, "may_answer": True,
-            "answered_this_quarter": any(a["own"] and a["quarter"] == service.quarter_of(viewer.today).label
-                                         for a in answers["answers"])}
+    return PartnershipDetailOut(
+        partner=other.external_id, partner_name=other.name, country=other.country, **dict(health),
+        check_ins=answers, answered_this_quarter=any(a.own and a.quarter == service.quarter_of(viewer.today).label
+                                                     for a in answers.answers))
 
 
-def project_health(session: Session, viewer: Viewer, *, project_id: int) -> dict:
+def project_health(session: Session, viewer: Viewer, *, project_id: int) -> ProjectHealthOut:
     """A joint project's health and the check-ins the viewer's party may read."""
     project = projects.get_project(session, viewer, project_id=project_id, log=False)
     parties = projects.party_ids(session, project_id=project.id)
@@ -407,11 +425,11 @@ def project_health(session: Session, viewer: Viewer, *, project_id: int) -> dict
         _agreement(projects.agreements_of(session, viewer, project_id=project.id), today, thresholds.agreement_days),
         _checkin(answers, readable=bool(side) or viewer.is_operator),
     ]
-    return score(factors) | {"project": project, "may_answer": bool(side),
-                             "check_ins": answers_view(session, all_answers, side or project.organisation_id),
-                             "answered_this_quarter": any(a.organisation_id == side and
-                                                          a.quarter == service.quarter_of(today).label
-                                                          for a in all_answers)}
+    return ProjectHealthOut(
+        **dict(score(factors)), project=ProjectRef(id=project.id, title=project.title, state=project.state),
+        may_answer=bool(side), check_ins=answers_view(session, all_answers, side or project.organisation_id),
+        answered_this_quarter=any(a.organisation_id == side and a.quarter == service.quarter_of(today).label
+                                  for a in all_answers))
 
 
 def latest_low_answers(session: Session, *, below: float, quarter: str) -> list[CheckIn]:

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,6 +19,8 @@ from innonet.jobs.models import Job
 from innonet.jobs.queue import web_queue
 from innonet.jobs.service import JobContext, files_dir, job_kind
 from innonet.kpis import alerts, cluster, health, service
+from innonet.kpis.models import Alert
+from innonet.kpis.schemas import ClusterKpisOut, KpisOut, PartnershipOut
 from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
@@ -51,63 +54,84 @@ def check_format(format: str) -> None:
         raise InvalidInput.for_field("format", f"{format[:10]!r} is not one of {', '.join(FORMATS)}")
 
 
-def organisation_report(session: Session, viewer: Viewer, *, organisation: Organisation, period: str | None) -> dict:
+@dataclass
+class Report:
+    """One quarterly report: an organisation's KPIs (with its alerts and partnerships) or the cluster's."""
+
+    title: str
+    figures: KpisOut | ClusterKpisOut
+    made_on: date
+    alerts: list[Alert] = field(default_factory=list)
+    partnerships: list[PartnershipOut] = field(default_factory=list)
+
+    @property
+    def cluster(self) -> bool:
+        return isinstance(self.figures, ClusterKpisOut)
+
+    @property
+    def period(self) -> str:
+        return self.figures.period
+
+
+def organisation_report(session: Session, viewer: Viewer, *, organisation: Organisation,
+                        period: str | None) -> Report:
     """Everything the organisation's report holds, as ``viewer`` (one of its members) reads it."""
     found = service.kpis_of(session, viewer, organisation=organisation, period=period)
-    open_alerts = alerts.open_alerts(session, organisation_id=organisation.id)
-    return found | {"title": f"{organisation.name}: quarterly report {found['period']}", "cluster": False,
-                    "partnerships": health.partnership_rows(session, viewer, organisation=organisation),
-                    "alerts": open_alerts, "made_on": utcnow().date()}
+    return Report(title=f"{organisation.name}: quarterly report {found.period}", figures=found,
+                  made_on=utcnow().date(), alerts=alerts.open_alerts(session, organisation_id=organisation.id),
+                  partnerships=health.partnership_rows(session, viewer, organisation=organisation))
 
 
-def cluster_report(session: Session, viewer: Viewer, *, period: str | None) -> dict:
+def cluster_report(session: Session, viewer: Viewer, *, period: str | None) -> Report:
     found = cluster.cluster_kpis(session, viewer, period=period)
-    return found | {"title": f"Cluster report {found['period']}", "cluster": True, "made_on": utcnow().date()}
+    return Report(title=f"Cluster report {found.period}", figures=found, made_on=utcnow().date())
 
 
-def as_html(report: dict) -> str:
+def as_html(report: Report) -> str:
     return templates.env.get_template("kpi_report.html").render(r=report)
 
 
-def as_csv(report: dict) -> str:
+def as_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for k in report["kpis"]:
-        writer.writerow([k["group"], k["kpi"], k["label"], k["period"],
-                         "" if k["value"] is None else round(k["value"], 6), k["unit"],
-                         "" if k.get("target") is None else k["target"], k.get("status") or "",
-                         k.get("contributors", "")])
-    if not report["cluster"]:
-        survey = report["survey"]
-        for t in survey["types"]:
-            writer.writerow(["survey", t["type"], t["label"], survey["year"], t["partners"], "partners",
-                             t["eu_share"], "", ""])
-        for p in report["partnerships"]:
-            writer.writerow(["health", p["partner"], p["partner_name"], report["period"],
-                             "" if p["score"] is None else p["score"], "score", "", "", ""])
+    figures = report.figures
+    if isinstance(figures, KpisOut):
+        for k in figures.kpis:
+            writer.writerow([k.group, k.kpi, k.label, k.period, "" if k.value is None else round(k.value, 6),
+                             k.unit, "" if k.target is None else k.target, k.status or "", ""])
+        survey = figures.survey
+        for t in survey.types:
+            writer.writerow(["survey", t.type, t.label, survey.year, t.partners, "partners", t.eu_share, "", ""])
+        for p in report.partnerships:
+            writer.writerow(["health", p.partner, p.partner_name, report.period,
+                             "" if p.score is None else p.score, "score", "", "", ""])
     else:
-        for n in report["network"]:
+        for c in figures.kpis:
+            writer.writerow([c.group, c.kpi, c.label, c.period, "" if c.value is None else round(c.value, 6),
+                             c.unit, "", "", c.contributors])
+        for n in figures.network:
             for name in ("members_with_partners", "partners", "links_among_members"):
-                writer.writerow(["cluster_network", name, name.replace("_", " "), n["year"],
-                                 "" if n[name] is None else n[name], "count", "", "", ""])
+                value = getattr(n, name)
+                writer.writerow(["cluster_network", name, name.replace("_", " "), n.year,
+                                 "" if value is None else value, "count", "", "", ""])
     return out.getvalue()
 
 
-def as_pdf(report: dict) -> bytes:
+def as_pdf(report: Report) -> bytes:
     from weasyprint import HTML  # imported on use: it loads Pango, which a page never needs
 
     return HTML(string=as_html(report)).write_pdf()
 
 
-def render(report: dict, format: str) -> bytes:
+def render(report: Report, format: str) -> bytes:
     check_format(format)
     if format == "pdf":
         return as_pdf(report)
     return (as_csv(report) if format == "csv" else as_html(report)).encode("utf-8")
 
 
-def report_for(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None) -> dict:
+def report_for(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None) -> Report:
     """The report of the organisation (its members) or, without one, of the cluster."""
     service.parse_period(period, today=viewer.today)
     if external_id is None:
@@ -127,7 +151,7 @@ def answer(session: Session, viewer: Viewer, *, external_id: str | None, period:
         return RedirectResponse(job_address(job), status_code=303)
     found = report_for(session, viewer, external_id=external_id, period=period)
     if format == "csv":
-        return csv_download(as_csv(found), f"innonet-report-{external_id or 'cluster'}-{found['period']}.csv")
+        return csv_download(as_csv(found), f"innonet-report-{external_id or 'cluster'}-{found.period}.csv")
     return HTMLResponse(as_html(found))
 
 
@@ -159,7 +183,7 @@ def _report_job(context: JobContext) -> dict:
         viewer = accounts.viewer_of(session, user_id=context.user_id, today=today, channel="job")
         report = report_for(session, viewer, external_id=context.params["organisation"],
                             period=context.params["period"])
-    name = f"innonet-report-{context.params['organisation'] or 'cluster'}-{report['period']}-{context.job_id}.pdf"
+    name = f"innonet-report-{context.params['organisation'] or 'cluster'}-{report.period}-{context.job_id}.pdf"
     path = files_dir(context.settings) / name
     partial = path.with_suffix(".partial")
     partial.write_bytes(as_pdf(report))

@@ -191,14 +191,20 @@ class ProjectRef(BaseModel):
     state: str
 
 
-class PartnershipOut(BaseModel):
+class HealthScore(BaseModel):
+    score: int | None = Field(description="0-100; None when no factor can be judged")
+    factors: list[FactorOut]
+
+
+class PartnershipHealth(HealthScore):
+    last_activity: date | None
+    projects: list[ProjectRef]
+
+
+class PartnershipOut(PartnershipHealth):
     partner: str
     partner_name: str
     country: str | None
-    score: int | None = Field(description="0-100; None when no factor can be judged")
-    factors: list[FactorOut]
-    last_activity: date | None
-    projects: list[ProjectRef]
 
 
 class AnswerOut(BaseModel):
@@ -228,12 +234,12 @@ class CheckInsOut(BaseModel):
 class PartnershipDetailOut(PartnershipOut):
     check_ins: CheckInsOut
     answered_this_quarter: bool
+    may_answer: bool = Field(True, description="Whether the viewer answers for a side (always: a partnership "
+                                                "is read by its organisation's members only)")
 
 
-class ProjectHealthOut(BaseModel):
+class ProjectHealthOut(HealthScore):
     project: ProjectRef
-    score: int | None
-    factors: list[FactorOut]
     check_ins: CheckInsOut
     answered_this_quarter: bool
     may_answer: bool = Field(description="Whether the viewer answers for a party (its members only)")

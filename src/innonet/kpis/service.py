@@ -22,7 +22,23 @@ from innonet.collaborations.models import INVERSE_KINDS, Participation, Project,
 from innonet.db import insert_once, utcnow
 from innonet.errors import Forbidden, InvalidInput, NotFound
 from innonet.kpis.models import AlertSettings, InnovativeSales, KpiTarget, NetworkYear, ProjectFinance
-from innonet.kpis.schemas import FinanceIn, SalesIn, TargetIn, ThresholdsIn
+from innonet.kpis.schemas import (
+    CategoryCount,
+    ChallengeIdeas,
+    CountryCount,
+    FinanceIn,
+    FinanceOut,
+    KpiOut,
+    KpisOut,
+    PortfolioYear,
+    SalesIn,
+    StageOut,
+    SurveyOut,
+    SurveyTypeOut,
+    TargetIn,
+    ThresholdsIn,
+    TrendPoint,
+)
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.projects import service as projects
@@ -206,15 +222,16 @@ def _writable(session: Session, viewer: Viewer, *, external_id: str) -> Organisa
 
 # ---------------------------------------------------------------- entered figures
 
-def finance_of(session: Session, viewer: Viewer, *, project_id: int) -> list[dict]:
+def finance_of(session: Session, viewer: Viewer, *, project_id: int) -> list[FinanceOut]:
     """The viewer's own parties' costs and revenues of a joint project (each party sees only its own)."""
     project = projects.get_project(session, viewer, project_id=project_id, log=False)
     mine = [o for o in projects.party_ids(session, project_id=project.id) if o in viewer.member_of]
     rows = {f.organisation_id: f for f in session.scalars(select(ProjectFinance).where(
         ProjectFinance.project_id == project.id, ProjectFinance.organisation_id.in_(mine)))}
     names = organisations.organisations_by_id(session, ids=mine)
-    return [{"organisation": names[o].external_id, "organisation_name": names[o].name,
-             **{k: getattr(rows[o], k) if o in rows else None for k in FinanceIn.model_fields}} for o in mine]
+    return [FinanceOut(organisation=names[o].external_id, organisation_name=names[o].name,
+                       **{k: getattr(rows[o], k) if o in rows else None for k in FinanceIn.model_fields})
+            for o in mine]
 
 
 def party_acting(session: Session, viewer: Viewer, *, project_id: int, organisation: str | None,
@@ -235,7 +252,7 @@ def party_acting(session: Session, viewer: Viewer, *, project_id: int, organisat
 
 
 def set_finance(session: Session, viewer: Viewer, *, project_id: int, data: FinanceIn,
-                organisation: str | None = None) -> dict:
+                organisation: str | None = None) -> None:
     """Enter one party's own costs and revenues of a joint project (its members only)."""
     project, party = party_acting(session, viewer, project_id=project_id, organisation=organisation,
                                   doing="enter its costs and revenues")
@@ -248,7 +265,6 @@ def set_finance(session: Session, viewer: Viewer, *, project_id: int, data: Fina
         setattr(row, name, value)
     row.updated_by_id = viewer.user_id
     session.flush()
-    return values
 
 
 def sales_of(session: Session, viewer: Viewer, *, external_id: str) -> list[InnovativeSales]:
@@ -461,13 +477,14 @@ def target_status(kpi: str, value: float | None, target: float | None) -> str | 
     return "met" if met else "not met"
 
 
-def organisation_kpis(session: Session, viewer: Viewer, *, external_id: str, period: str | None = None) -> dict:
+def organisation_kpis(session: Session, viewer: Viewer, *, external_id: str,
+                      period: str | None = None) -> KpisOut:
     """Every KPI of the catalogue for one period, with its trend, target and status."""
     return kpis_of(session, viewer, organisation=organisation_for(session, viewer, external_id=external_id),
                    period=period)
 
 
-def kpis_of(session: Session, viewer: Viewer, *, organisation: Organisation, period: str | None) -> dict:
+def kpis_of(session: Session, viewer: Viewer, *, organisation: Organisation, period: str | None) -> KpisOut:
     """:func:`organisation_kpis` for an organisation the caller has let the viewer read."""
     chosen = parse_period(period, today=viewer.today)
     records = records_of(session, viewer, organisation.id)
@@ -477,29 +494,30 @@ def kpis_of(session: Session, viewer: Viewer, *, organisation: Organisation, per
     for key, spec in CATALOGUE.items():
         shown = chosen if spec.per == "quarter" else parse_period(str(chosen.year))
         value = kpi_value(key, records, shown)
-        found.append({
-            "kpi": key, "label": spec.label, "group": spec.group, "unit": spec.unit, "better": spec.better,
-            "formula": spec.formula, "period": shown.label, "value": value,
-            "target": targets.get(key), "status": target_status(key, value, targets.get(key)),
-            "trend": [{"period": p.label, "value": kpi_value(key, records, p)}
-                      for p in _trend_periods(spec, shown, records)]})
-    return {"organisation": organisation, "period": chosen.label, "kpis": found,
-            "funnel": _funnel(session, viewer, organisation.id, chosen),
-            "challenges": ideas_by_challenge(session, viewer, organisation_id=organisation.id, period=chosen),
-            "survey": survey_comparison(session, viewer, organisation=organisation, year=chosen.year,
-                                        network=records.network),
-            "portfolio": portfolio_by_year(records.network, last_year=chosen.year)}
+        found.append(KpiOut(
+            kpi=key, label=spec.label, group=spec.group, unit=spec.unit, better=spec.better,
+            formula=spec.formula, period=shown.label, value=value,
+            target=targets.get(key), status=target_status(key, value, targets.get(key)),
+            trend=[TrendPoint(period=p.label, value=kpi_value(key, records, p))
+                   for p in _trend_periods(spec, shown, records)]))
+    return KpisOut(organisation=organisation.external_id, period=chosen.label, kpis=found,
+                   funnel=_funnel(session, viewer, organisation.id, chosen),
+                   challenges=ideas_by_challenge(session, viewer, organisation_id=organisation.id, period=chosen),
+                   survey=survey_comparison(session, viewer, organisation=organisation, year=chosen.year,
+                                            network=records.network),
+                   portfolio=portfolio_by_year(records.network, last_year=chosen.year))
 
 
-def portfolio_by_year(network: dict[int, NetworkYear], *, last_year: int) -> list[dict]:
+def portfolio_by_year(network: dict[int, NetworkYear], *, last_year: int) -> list[PortfolioYear]:
     """The partners by kind and by country in each year held, up to ``last_year`` (the
     last YEARS_IN_TREND), from the public network figures."""
     years = sorted(y for y in network if last_year - YEARS_IN_TREND < y <= last_year)
-    return [{"year": y, "partners": network[y].partners,
-             "by_category": [{"category": c, "label": label, "partners": network[y].by_category[c]}
-                             for c, label in PARTNER_CATEGORIES.items() if network[y].by_category.get(c)],
-             "by_country": [{"country": c or None, "partners": k} for c, k in
-                            sorted(network[y].by_country.items(), key=lambda item: (-item[1], item[0]))]}
+    return [PortfolioYear(
+        year=y, partners=network[y].partners,
+        by_category=[CategoryCount(category=c, label=label, partners=network[y].by_category[c])
+                     for c, label in PARTNER_CATEGORIES.items() if network[y].by_category.get(c)],
+        by_country=[CountryCount(country=c or None, partners=k) for c, k in
+                    sorted(network[y].by_country.items(), key=lambda item: (-item[1], item[0]))])
             for y in years]
 
 
@@ -508,7 +526,8 @@ def _submitted_in(period: Period):
                 Idea.created_at < datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=UTC))
 
 
-def ideas_by_challenge(session: Session, viewer: Viewer, *, organisation_id: int, period: Period) -> list[dict]:
+def ideas_by_challenge(session: Session, viewer: Viewer, *, organisation_id: int,
+                       period: Period) -> list[ChallengeIdeas]:
     """The organisation's challenges with the ideas each received in the period (those the
     viewer may read) and how many of them reached "selected" or later."""
     reached = select(IdeaEvent.idea_id).where(IdeaEvent.to_stage.in_(SELECTED_STAGES))
@@ -520,16 +539,16 @@ def ideas_by_challenge(session: Session, viewer: Viewer, *, organisation_id: int
         .join(Idea, in_period)
         .where(Challenge.organisation_id == organisation_id)
         .group_by(Challenge.id, Challenge.title).order_by(func.count(Idea.id).desc(), Challenge.id))
-    return [{"challenge": i, "title": title, "ideas": n, "selected": k, "selection_rate": _share(k, n)}
+    return [ChallengeIdeas(challenge=i, title=title, ideas=n, selected=k, selection_rate=_share(k, n))
             for i, title, n, k in rows]
 
 
-def _funnel(session: Session, viewer: Viewer, organisation_id: int, period: Period) -> list[dict]:
+def _funnel(session: Session, viewer: Viewer, organisation_id: int, period: Period) -> list[StageOut]:
     """The stage-gate funnel of the ideas the organisation's challenges received in the period."""
     ideas = list(session.scalars(select(Idea).join(Challenge, Challenge.id == Idea.challenge_id).where(
         Challenge.organisation_id == organisation_id, Idea.merged_into_id.is_(None),
         challenges.idea_condition(viewer), _submitted_in(period))))
-    return challenges.stage_funnel(session, ideas=ideas)
+    return [StageOut.model_validate(stage) for stage in challenges.stage_funnel(session, ideas=ideas)]
 
 
 # ---------------------------------------------------------------- the survey comparison
@@ -573,7 +592,7 @@ def partner_types(session: Session, viewer: Viewer, *, organisation: Organisatio
 
 
 def survey_comparison(session: Session, viewer: Viewer, *, organisation: Organisation, year: int,
-                      network: dict[int, NetworkYear] | None = None) -> dict:
+                      network: dict[int, NetworkYear] | None = None) -> SurveyOut:
     """The partner portfolio beside the EU-27 survey's shares of cooperating firms by
     partner type, and the types "firms like yours also work with" that it lacks."""
     counts = partner_types(session, viewer, organisation=organisation, year=year, network=network)
@@ -581,12 +600,10 @@ def survey_comparison(session: Session, viewer: Viewer, *, organisation: Organis
     rows = []
     for key, (label, eu_share, categories) in SURVEY_SHARES.items():
         partners = sum(counts.get(c, 0) for c in categories)
-        rows.append({"type": key, "label": label, "eu_share": eu_share, "partners": partners,
-                     "portfolio_share": _share(partners, total),
-                     "finder": f"/orgs/{organisation.external_id}/partners?{FINDER_FOR_TYPE[key]}"})
-    missing = sorted((r for r in rows if not r["partners"]), key=lambda r: -SURVEY_SHARES[str(r["type"])][1])
-    return {"year": year, "partners": total, "types": rows, "also_work_with": missing,
-            "by_category": [{"category": c, "label": PARTNER_CATEGORIES[c], "partners": counts.get(c, 0)}
-                            for c in PARTNER_CATEGORIES],
-            "source": ("Eurostat, Community Innovation Survey 2010 (2008–2010), EU-27: share of "
-                       "enterprises cooperating on innovation with each type of partner")}
+        rows.append(SurveyTypeOut(type=key, label=label, eu_share=eu_share, partners=partners,
+                                  portfolio_share=_share(partners, total),
+                                  finder=f"/orgs/{organisation.external_id}/partners?{FINDER_FOR_TYPE[key]}"))
+    missing = sorted((r for r in rows if not r.partners), key=lambda r: -SURVEY_SHARES[r.type][1])
+    return SurveyOut(year=year, partners=total, types=rows, also_work_with=missing,
+                     source=("Eurostat, Community Innovation Survey 2010 (2008–2010), EU-27: share of "
+                             "enterprises cooperating on innovation with each type of partner"))

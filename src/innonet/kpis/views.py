@@ -34,11 +34,11 @@ SAVED_CHECK_IN = "Check-in saved: the other side's answers for this quarter are 
 
 def _kpis_page(request: Request, session: Session, viewer: Viewer, *, external_id: str, period: str | None,
                errors: dict | None = None, values: dict | None = None, status_code: int = 200) -> HTMLResponse:
-    found = service.organisation_kpis(session, viewer, external_id=external_id, period=period)
-    organisation = found["organisation"]
+    organisation = service.organisation_for(session, viewer, external_id=external_id)
+    found = service.kpis_of(session, viewer, organisation=organisation, period=period)
     return render(request, "kpis.html", {
         "o": organisation, "found": found, "errors": errors or {}, "values": values or {},
-        "alerts": alerts.alerts_of(session, viewer, external_id=external_id),
+        "alerts": alerts.open_alerts(session, organisation_id=organisation.id),
         "partnerships": health.partnership_rows(session, viewer, organisation=organisation),
         "thresholds": service.thresholds_of(session, organisation_id=organisation.id),
         "may_set_thresholds": viewer.can_write and viewer.admin_of(organisation.id)}, status_code=status_code)
@@ -132,7 +132,8 @@ def _partnership_page(request: Request, session: Session, viewer: Viewer, *, ext
                       errors: dict | None = None, values: dict | None = None, status_code: int = 200):
     found = health.partnership(session, viewer, external_id=external_id, partner=partner)
     return render(request, "partnership.html", {
-        "found": found, "o": found["organisation"], "title": found["partner"].name,
+        "found": found, "o": service.organisation_for(session, viewer, external_id=external_id),
+        "title": found.partner_name,
         "post_to": f"/orgs/{external_id}/partnerships/{partner}/check-ins", "back": f"/orgs/{external_id}/kpis",
         "errors": errors or {}, "values": values or {}}, status_code=status_code)
 
@@ -162,7 +163,7 @@ def _project_page(request: Request, session: Session, viewer: Viewer, *, project
                   errors: dict | None = None, values: dict | None = None, status_code: int = 200):
     found = health.project_health(session, viewer, project_id=project_id)
     return render(request, "partnership.html", {
-        "found": found, "title": found["project"].title, "post_to": f"/joint-projects/{project_id}/check-ins",
+        "found": found, "title": found.project.title, "post_to": f"/joint-projects/{project_id}/check-ins",
         "back": f"/joint-projects/{project_id}", "errors": errors or {}, "values": values or {}},
         status_code=status_code)
 
