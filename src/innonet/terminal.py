@@ -89,8 +89,27 @@ def fail(error: InnonetError) -> None:
     raise typer.Exit(1)
 
 
+def json_text(data: object) -> str:
+    """JSON as the commands write it: objects laid out key by key, each item of a list on a
+    line of its own. Items are written whole by the C encoder: indenting 28,000 records
+    field by field (``json.dumps(indent=2)`` is pure Python) takes half a second."""
+    def item(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+    def laid_out(value: object, depth: int) -> str:
+        inner, outer = "  " * (depth + 1), "  " * depth
+        if isinstance(value, dict) and value:
+            return "{\n" + ",\n".join(f"{inner}{item(str(key))}: {laid_out(v, depth + 1)}"
+                                      for key, v in value.items()) + f"\n{outer}}}"
+        if isinstance(value, list | tuple) and value:
+            return "[\n" + ",\n".join(inner + item(v) for v in value) + f"\n{outer}]"
+        return item(value)
+
+    return laid_out(data, 0) + "\n"
+
+
 def print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.write(json_text(data))
 
 
 # Wide enough for any table the commands print: into a file or a pipe, a table keeps every

@@ -52,15 +52,22 @@ def triangle_sums(indptr, indices, out_start, reverse, p, m):  # pragma: no cove
 
 
 @njit(nogil=True, cache=True)
-def inverse_distance_sums(indptr, indices, sources):  # pragma: no cover - compiled
-    """For every node, the sum of 1/d(s, node) over the given sources (hop distances)."""
+def path_sums(indptr, indices, sources):  # pragma: no cover - compiled
+    """For every node, two sums over the given sources s: 1/d(s, node) in hops (harmonic
+    closeness), and Brandes' dependency of s on the node, the share of the shortest paths
+    from s that pass through it (betweenness). One breadth-first search per source serves both."""
     n = indptr.size - 1
-    total = np.zeros(n)
+    inverse = np.zeros(n)
+    through = np.zeros(n)
     dist = np.full(n, -1, np.int64)
+    paths = np.zeros(n)       # shortest paths from s (a float: their count can pass 2**63)
+    dependency = np.zeros(n)
     queue = np.empty(n, np.int64)
     for s in sources:
         dist[:] = -1
         dist[s] = 0
+        paths[s] = 1.0
+        dependency[s] = 0.0
         queue[0] = s
         head = 0
         tail = 1
@@ -72,18 +79,33 @@ def inverse_distance_sums(indptr, indices, sources):  # pragma: no cover - compi
                 u = indices[e]
                 if dist[u] < 0:
                     dist[u] = dv
+                    paths[u] = 0.0
+                    dependency[u] = 0.0
                     queue[tail] = u
                     tail += 1
-                    total[u] += 1.0 / dv
-    return total
+                    inverse[u] += 1.0 / dv
+                if dist[u] == dv:
+                    paths[u] += paths[v]
+        # Farthest first: a node's dependency is complete before its predecessors read it.
+        for i in range(tail - 1, 0, -1):
+            w = queue[i]
+            share = (1.0 + dependency[w]) / paths[w]
+            before = dist[w] - 1
+            for e in range(indptr[w], indptr[w + 1]):
+                v = indices[e]
+                if dist[v] == before:
+                    dependency[v] += paths[v] * share
+            through[w] += dependency[w]
+    return inverse, through
 
 
 @njit(nogil=True, cache=True)
-def triangle_and_distance_sums(indptr, indices, out_start, reverse, p, m,
-                               sources):  # pragma: no cover - compiled
+def triangle_and_path_sums(indptr, indices, out_start, reverse, p, m,
+                           sources):  # pragma: no cover - compiled
     """Both kernels in one call, so a worker thread needs the GIL only to start and end."""
     pp, pm = triangle_sums(indptr, indices, out_start, reverse, p, m)
-    return pp, pm, inverse_distance_sums(indptr, indices, sources)
+    inverse, through = path_sums(indptr, indices, sources)
+    return pp, pm, inverse, through
 
 
 def warm_up():
@@ -91,6 +113,5 @@ def warm_up():
     indptr = np.array([0, 1, 2], dtype=np.int64)
     indices = np.array([1, 0], dtype=np.int64)
     ones = np.ones(2)
-    triangle_and_distance_sums(indptr, indices, np.array([0, 2], dtype=np.int64),
-                               np.array([1, 0], dtype=np.int64), ones, ones,
-                               np.array([0], dtype=np.int64))
+    triangle_and_path_sums(indptr, indices, np.array([0, 2], dtype=np.int64),
+                           np.array([1, 0], dtype=np.int64), ones, ones, np.array([0], dtype=np.int64))

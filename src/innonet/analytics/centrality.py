@@ -171,10 +171,17 @@ def harmonic_closeness_from_arcs(arcs, n, k=None, seed=None):
     """:func:`harmonic_closeness` on a graph already indexed by :func:`ranked_arcs`."""
     sources = sample_sources(n, k, seed)
     # numba loads on first use, not when innonet starts: a partner search never needs it.
-    from innonet.analytics._kernels import inverse_distance_sums
-    totals = inverse_distance_sums(arcs.indptr, arcs.indices,
-                                   arcs.rank[np.asarray(sources, dtype=np.int64)])
+    from innonet.analytics._kernels import path_sums
+    totals, _ = path_sums(arcs.indptr, arcs.indices, arcs.rank[np.asarray(sources, dtype=np.int64)])
     return closeness_from_sums(arcs.per_vertex(totals), n, sources)
+
+
+def betweenness_from_sums(totals, n, sources):
+    """:func:`betweenness` from each vertex's sum of Brandes' dependencies of the ``sources``
+    on it (each undirected path counted from both ends, as networkx sums them)."""
+    if n <= 2:
+        return np.zeros(n)
+    return _rescale_sampled(totals, n, sources, n - 2)
 
 
 def closeness_from_sums(totals, n, sources):

@@ -10,6 +10,7 @@ import random
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 
 import igraph as ig
 import numpy as np
@@ -99,8 +100,8 @@ def collaboration_graph(n, sources, targets, *, weight=None, vertices=None, edge
     >>> G.vcount(), G.ecount(), G.es["weight"]
     (3, 2, [2.0, 1.0])
     """
-    pairs = np.column_stack([np.asarray(sources, dtype=np.int64),
-                             np.asarray(targets, dtype=np.int64)])
+    # igraph reads a list of int pairs about twice as fast as a numpy array.
+    pairs = list(zip(np.asarray(sources, dtype=np.int64).tolist(), np.asarray(targets, dtype=np.int64).tolist()))
     G = ig.Graph(n=int(n), edges=pairs, directed=False)
     G.es["weight"] = np.ones(len(pairs)).tolist() if weight is None else \
         np.asarray(weight, dtype=float).tolist()
@@ -155,7 +156,9 @@ def edge_arrays(G, weight="weight"):
     >>> [a.tolist() for a in edge_arrays(G)]
     [[0, 1], [1, 2], [2.0, 1.0]]
     """
-    pairs = np.array(G.get_edgelist(), dtype=np.int64).reshape(-1, 2)
+    # Flattened first: numpy reads a flat iterator several times faster than a list of pairs.
+    ends = G.get_edgelist()
+    pairs = np.fromiter(chain.from_iterable(ends), dtype=np.int64, count=2 * len(ends)).reshape(-1, 2)
     weights = np.ones(len(pairs)) if weight is None else np.asarray(G.es[weight], dtype=float)
     return pairs[:, 0], pairs[:, 1], weights
 

@@ -5,7 +5,7 @@ import threading
 import numpy as np
 
 from innonet.analytics.centrality import (
-    betweenness,
+    betweenness_from_sums,
     closeness_from_sums,
     clustering,
     core_number,
@@ -32,7 +32,7 @@ def node_metrics(G, weight="weight", k=SAMPLED_SOURCES, seed=0, exact_up_to=EXAC
 
     Betweenness and closeness are exact up to ``exact_up_to`` vertices and estimated from
     ``k`` sources drawn with ``seed`` above. The compiled measures (structural holes,
-    closeness) run on a second thread while igraph computes the rest.
+    betweenness, closeness) run on a second thread while igraph computes the rest.
 
     Examples
     --------
@@ -46,14 +46,14 @@ def node_metrics(G, weight="weight", k=SAMPLED_SOURCES, seed=0, exact_up_to=EXAC
     arcs = ranked_arcs(G, weight)
     p, m = tie_proportions(arcs, n)
     # numba loads on first use, not when innonet starts: a partner search never needs it.
-    from innonet.analytics._kernels import triangle_and_distance_sums, warm_up
+    from innonet.analytics._kernels import triangle_and_path_sums, warm_up
     warm_up()
     sums = []
     started = threading.Event()
 
     def compiled_sums():
         started.set()
-        sums.extend(triangle_and_distance_sums(
+        sums.extend(triangle_and_path_sums(
             arcs.indptr, arcs.indices, arcs.out_start, arcs.reverse, p, m,
             arcs.rank[np.asarray(sources, dtype=np.int64)]))
 
@@ -65,7 +65,6 @@ def node_metrics(G, weight="weight", k=SAMPLED_SOURCES, seed=0, exact_up_to=EXAC
         result = {
             "degree": degree(G),
             "strength": strength(G, weight),
-            "betweenness": betweenness(G, len(sources), seed),
             "pagerank": pagerank(G, weight=weight),
             "eigenvector": eigenvector_centrality(G, weight),
             "clustering": clustering(G),
@@ -74,7 +73,8 @@ def node_metrics(G, weight="weight", k=SAMPLED_SOURCES, seed=0, exact_up_to=EXAC
         }
     finally:
         worker.join()
-    indirect, redundancy, inverse_distances = sums
+    indirect, redundancy, inverse_distances, dependencies = sums
     result.update(measures_from_sums(arcs, n, p, indirect, redundancy))
     result["closeness"] = closeness_from_sums(arcs.per_vertex(inverse_distances), n, sources)
+    result["betweenness"] = betweenness_from_sums(arcs.per_vertex(dependencies), n, sources)
     return {name: result[name] for name in METRICS}

@@ -2,7 +2,6 @@
 similar ideas shown while typing, measured on the shared project texts."""
 
 import csv
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
@@ -27,7 +26,7 @@ def export(
     decision (merged ideas say where they went)."""
     from innonet.challenges import service
     from innonet.db import transaction
-    from innonet.terminal import fail, runtime
+    from innonet.terminal import fail, json_text, runtime
 
     rt = runtime(ctx)
     try:
@@ -38,8 +37,7 @@ def export(
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         if format == "json":
-            json.dump(found, out, ensure_ascii=False, indent=2, default=str)
-            out.write("\n")
+            out.write(json_text(found))
         else:
             _write_csv(found, out)
     finally:

@@ -432,11 +432,12 @@ def _co_participations(session: Session, window: Window, vertex_of: dict[int, in
         select(Participation.project_id, Participation.organisation_id, Project.start_date,
                Project.end_date).join(Project, Project.id == Participation.project_id)
         .where(*window)).all()
-    project = np.array([r.project_id for r in rows], dtype=np.int64)
-    member = np.array([vertex_of[r.organisation_id] for r in rows], dtype=np.int64)
-    start = np.array([r.start_date.year if r.start_date else -1 for r in rows], dtype=np.int64)
-    end = np.array([r.end_date.year if r.end_date else s for r, s in zip(rows, start)],
-                   dtype=np.int64)
+    # Column by column: reading 90,000 rows' fields one row at a time takes a good part of a second.
+    project_ids, organisation_ids, starts, ends = zip(*rows) if rows else ((), (), (), ())
+    project = np.array(project_ids, dtype=np.int64)
+    member = np.array([vertex_of[o] for o in organisation_ids], dtype=np.int64)
+    start = np.array([d.year if d else -1 for d in starts], dtype=np.int64)
+    end = np.array([d.year if d else s for d, s in zip(ends, start.tolist())], dtype=np.int64)
     _, project = np.unique(project, return_inverse=True) if rows else (None, project)
     return _Participations(project, member, start, end)
 

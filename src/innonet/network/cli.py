@@ -27,7 +27,7 @@ def analyze(
         markdown_report,
         standalone_report,
     )
-    from innonet.terminal import console, fail, print_json, runtime, stage
+    from innonet.terminal import console, fail, json_text, print_json, runtime, stage
 
     if format not in FORMATS:
         console.print(f"[bold red]Error:[/] --format must be one of {', '.join(FORMATS)}.")
@@ -62,9 +62,7 @@ def analyze(
         if out is None:
             print_json(content)
             return
-        import json
-
-        content = json.dumps(content, ensure_ascii=False, indent=2, default=str) + "\n"
+        content = json_text(content)
     if out is None:
         typer.echo(content, nl=False)
     else:

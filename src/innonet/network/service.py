@@ -8,6 +8,8 @@ relationships it used, so a change to the data or to what the viewer may see giv
 one, and viewers who see the same relationships share it.
 """
 
+import math
+
 import numpy as np
 from sqlalchemy.orm import Session
 
@@ -81,7 +83,13 @@ def organisation_metrics(result: Analysis, vertex: int,
 
 
 def all_organisation_metrics(result: Analysis) -> list[dict]:
-    return [organisation_metrics(result, v) for v in range(result.graph.vcount())]
+    """:func:`organisation_metrics` of every organisation, read column by column (28,000
+    organisations one at a time take most of a second)."""
+    columns = {"external_id": result.vertex_values("external_id"), "name": result.vertex_values("name")}
+    for name in analytics.METRICS:
+        columns[name] = [None if isinstance(value, float) and not math.isfinite(value) else value
+                         for value in result.metrics[name].tolist()]
+    return [dict(zip(columns, row)) for row in zip(*columns.values())]
 
 
 def diagnosis(session: Session, viewer: Viewer, *, external_id: str, since: int | None = None,

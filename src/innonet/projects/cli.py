@@ -1,6 +1,5 @@
 """``innonet projects export ID``: a joint project with everything in it, as JSON."""
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -23,7 +22,7 @@ def export(
     and its activity log."""
     from innonet.db import transaction
     from innonet.projects import service
-    from innonet.terminal import fail, runtime
+    from innonet.terminal import fail, json_text, runtime
 
     rt = runtime(ctx)
     try:
@@ -31,7 +30,7 @@ def export(
             found = service.export_project(session, rt.viewer, project_id=project_id)
     except InnonetError as error:
         fail(error)
-    text = json.dumps(found, ensure_ascii=False, indent=2, default=str) + "\n"
+    text = json_text(found)
     if output:
         output.write_text(text, encoding="utf-8")
     else:
