@@ -54,6 +54,15 @@ def shared_data() -> Path:
     return DATA
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test marked ``database_independent`` runs on SQLite alone (see the marker)."""
+    dropped = [item for item in items if item.get_closest_marker("database_independent")
+               and getattr(item, "callspec", None) and item.callspec.params.get("backend") == "postgresql"]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request) -> str:
     if request.param == "postgresql" and not POSTGRESQL_URL:

@@ -160,6 +160,7 @@ def test_an_import_that_changes_the_history_hands_the_learning_to_the_queue(
     assert (tmp_path / "queue.sqlite3").exists()  # where `innonet worker` will take it from
 
 
+@pytest.mark.database_independent
 def test_long_commands_log_their_progress_without_a_terminal(database_url):
     imported = run(database_url, "import", "dashboard", CONSORTIA)
     assert f"Reading and checking {CONSORTIA.name}" in imported.stderr

@@ -1,6 +1,7 @@
 """axe-core (vendored in tests/e2e/vendor, MPL-2.0) on every page, signed out and in, at a
 desktop and a phone width: no serious or critical violation of WCAG 2.1 A and AA."""
 
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -35,6 +36,28 @@ PUBLIC = ["/", "/orgs", "/orgs?q=fraunhofer+hydrogen", f"/orgs/{FRAUNHOFER}",
 SIGNED_IN = ["/account", "/inbox", "/introductions", "/agreements", "/jobs", "/imports",
              "/orgs/new", f"/orgs/{ESA}/edit", f"/orgs/{ESA}/members", f"/orgs/{ESA}/audit",
              f"/orgs/{ESA}/relationships/new", f"/orgs/{ESA}/partners?need=satellite+navigation"]
+
+
+def open_settled(page, url: str, quiet: float = 0.25, limit: float = 15.0) -> None:
+    """Open ``url`` and wait until what its scripts fetch has come (fragments, the graph,
+    the API document): no request in flight for ``quiet`` seconds. Playwright's
+    "networkidle" waits half a second on every page, most of this test's time."""
+    pending = set()
+    listeners = {"request": lambda r: pending.add(r), "requestfinished": lambda r: pending.discard(r),
+                 "requestfailed": lambda r: pending.discard(r)}
+    for event, listener in listeners.items():
+        page.on(event, listener)
+    try:
+        page.goto(url)
+        start = quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < quiet:
+            page.wait_for_timeout(25)  # lets the events of the requests arrive
+            if pending:
+                quiet_since = time.monotonic()
+            assert time.monotonic() - start < limit, f"{url} kept fetching: {[r.url for r in pending]}"
+    finally:
+        for event, listener in listeners.items():
+            page.remove_listener(event, listener)
 
 
 def serious_violations(page) -> list[str]:
@@ -135,8 +158,7 @@ def test_no_page_has_a_serious_accessibility_problem(site, page, width, introduc
             page.context.clear_cookies()
             sign_in(site, page, who)
         for path in paths:
-            page.goto(f"{site}{path}")
-            page.wait_for_load_state("networkidle")
+            open_settled(page, f"{site}{path}")
             if found := serious_violations(page):
                 problems[f"{who or 'visitor'} {path}"] = found
     assert problems == {}, "\n".join(f"{path}: {found}" for path, found in problems.items())

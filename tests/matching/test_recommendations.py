@@ -184,6 +184,7 @@ def test_private_ties_shape_only_the_answers_of_who_may_see_them(client, world, 
         ["sme", "friend", "hidden"]
 
 
+@pytest.mark.database_independent
 def test_recommend_command(database_url):
     from typer.testing import CliRunner
 

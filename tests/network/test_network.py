@@ -286,6 +286,7 @@ runner = CliRunner()
 
 
 @pytest.mark.slow
+@pytest.mark.database_independent
 def test_analyze_command(database_url, tmp_path):
     def run(*args):
         result = runner.invoke(cli_app, ["--db", database_url, *map(str, args)])

@@ -133,12 +133,22 @@ def render(report: Report, format: str) -> bytes:
 
 def report_for(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None) -> Report:
     """The report of the organisation (its members) or, without one, of the cluster."""
-    service.parse_period(period, today=viewer.today)
-    if external_id is None:
+    organisation = check_report(session, viewer, external_id=external_id, period=period)
+    if organisation is None:
         return cluster_report(session, viewer, period=period)
-    organisation = service.organisation_for(session, viewer, external_id=external_id)
     return organisation_report(session, service.member_viewer(organisation.id, viewer.today),
                                organisation=organisation, period=period)
+
+
+def check_report(session: Session, viewer: Viewer, *, external_id: str | None,
+                 period: str | None) -> Organisation | None:
+    """Refuse a report the viewer may not have or a period that is not one, without making
+    the report; the organisation, or None for the cluster's."""
+    service.parse_period(period, today=viewer.today)
+    if external_id is None:
+        cluster.ensure_cluster_manager(viewer)
+        return None
+    return service.organisation_for(session, viewer, external_id=external_id)
 
 
 def answer(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None, format: str,
@@ -155,9 +165,9 @@ def answer(session: Session, viewer: Viewer, *, external_id: str | None, period:
     return HTMLResponse(as_html(found))
 
 
-def start_pdf(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None):
+def start_pdf(session: Session, viewer: Viewer, *, external_id: str | None, period: str | None) -> Job:
     """A job that writes the report's PDF (checked first: a bad request fails now, not in the job)."""
-    report_for(session, viewer, external_id=external_id, period=period)
+    check_report(session, viewer, external_id=external_id, period=period)
     return web_queue(session).submit(REPORT_JOB, {"organisation": external_id, "period": period,
                                                   "today": viewer.today.isoformat()}, user_id=viewer.user_id)
 
