@@ -6,6 +6,7 @@ from fastapi import Query, Response
 from sqlalchemy.orm import Session
 
 from innonet.challenges import evaluation, metrics, service
+from innonet.challenges.models import Comment
 from innonet.challenges.schemas import (
     AssignIn,
     AssignOut,
@@ -17,6 +18,7 @@ from innonet.challenges.schemas import (
     CommentIn,
     CommentOut,
     CommentPatch,
+    CommentView,
     IdeaEventOut,
     IdeaIn,
     IdeaOut,
@@ -250,9 +252,9 @@ def edit_comment(comment_id: RecordId, data: CommentPatch, session: Session = Db
                                                               body=data.body))
 
 
-def _comment_out(session: Session, viewer: Viewer, comment) -> dict:
+def _comment_out(session: Session, viewer: Viewer, comment: Comment) -> CommentView:
     idea = service.get_idea(session, viewer, idea_id=comment.idea_id, log=False)
-    return next(c for c in service.comments_of(session, viewer, idea=idea) if c["id"] == comment.id)
+    return next(c for c in service.comments_of(session, viewer, idea=idea) if c.id == comment.id)
 
 
 @router.post("/ideas/{idea_id}/stage", response_model=IdeaOut)

@@ -34,6 +34,7 @@ from innonet.challenges.models import (
 )
 from innonet.challenges.schemas import (
     CommentIn,
+    CommentView,
 )
 from innonet.db import insert_once, rows_changed, utcnow
 from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -165,28 +166,27 @@ def edit_comment(session: Session, viewer: Viewer, *, comment_id: int, body: str
     return comment
 
 
-def comments_of(session: Session, viewer: Viewer, *, idea: Idea) -> list[dict]:
-    """The idea's comments in discussion order (each answer after what it answers),
-    shaped like CommentOut with their depth. Under blind evaluation, an author's comments
-    are signed "an author"."""
+def comments_of(session: Session, viewer: Viewer, *, idea: Idea) -> list[CommentView]:
+    """The idea's comments in discussion order (each answer after what it answers), with
+    their depth. Under blind evaluation, an author's comments are signed "an author"."""
     comments = session.scalars(select(Comment).where(Comment.idea_id == idea.id)
                                .order_by(Comment.created_at, Comment.id)).all()
     people = accounts.people_by_id(session, ids=[c.user_id for c in comments if c.user_id])
     hidden = authors_hidden(session, viewer, idea, challenge_of(session, idea))
     author_ids = {a["user_id"] for a in idea_authors(session, idea_ids=[idea.id])[idea.id]} if hidden else set()
-    children: dict[int | None, list] = defaultdict(list)
+    children: dict[int | None, list[Comment]] = defaultdict(list)
     for comment in comments:
-        name, email = people.get(comment.user_id or 0, (None, None))
-        who = "an author" if comment.user_id in author_ids else (name or email or "a former member")
-        children[comment.parent_id].append({"id": comment.id, "parent": comment.parent_id, "author": who,
-                                            "body": comment.body, "created_at": comment.created_at,
-                                            "edited_at": comment.edited_at, "mine": comment.user_id == viewer.user_id
-                                            and viewer.user_id is not None})
-    out: list[dict] = []
+        children[comment.parent_id].append(comment)
+    out: list[CommentView] = []
 
     def walk(parent: int | None, depth: int) -> None:
-        for item in children.get(parent, []):
-            out.append(item | {"depth": min(depth, 4)})
-            walk(item["id"], depth + 1)
+        for comment in children.get(parent, []):
+            name, email = people.get(comment.user_id or 0, (None, None))
+            out.append(CommentView(
+                id=comment.id, parent=comment.parent_id, body=comment.body, created_at=comment.created_at,
+                author="an author" if comment.user_id in author_ids else (name or email or "a former member"),
+                edited_at=comment.edited_at, depth=min(depth, 4),
+                mine=viewer.user_id is not None and comment.user_id == viewer.user_id))
+            walk(comment.id, depth + 1)
     walk(None, 0)
     return out

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from innonet.accounts import service as accounts
 from innonet.challenges import service
 from innonet.challenges.models import Assignment, Challenge, Criterion, Evaluator, Gatekeeper, Idea, Rating
+from innonet.challenges.schemas import PersonOut, TeamOut
 from innonet.db import utcnow
 from innonet.errors import Forbidden, InvalidInput
 from innonet.roles import Viewer
@@ -63,21 +64,21 @@ def set_team(session: Session, viewer: Viewer, *, challenge_id: int, gatekeepers
                          f"{len(rows)} evaluator places")
 
 
-def team_of(session: Session, *, challenge: Challenge) -> dict:
+def team_of(session: Session, *, challenge: Challenge) -> TeamOut:
     """The gatekeepers and each stage's evaluators, as (name, e-mail) pairs."""
     keepers = list(session.scalars(select(Gatekeeper.user_id).where(Gatekeeper.challenge_id == challenge.id)))
     evaluators = session.execute(select(Evaluator.stage, Evaluator.user_id).where(
         Evaluator.challenge_id == challenge.id).order_by(Evaluator.id)).all()
     people = accounts.people_by_id(session, ids=keepers + [u for _, u in evaluators])
-    teams: dict[str, list[dict]] = defaultdict(list)
+    teams: dict[str, list[PersonOut]] = defaultdict(list)
     for stage, user_id in evaluators:
         teams[stage].append(_person(people, user_id))
-    return {"gatekeepers": [_person(people, u) for u in keepers], "evaluators": dict(teams)}
+    return TeamOut(gatekeepers=[_person(people, u) for u in keepers], evaluators=dict(teams))
 
 
-def _person(people: dict, user_id: int) -> dict:
+def _person(people: dict[int, tuple[str | None, str]], user_id: int) -> PersonOut:
     name, email = people[user_id]
-    return {"name": name or email, "email": email}
+    return PersonOut(name=name or email, email=email)
 
 
 def assign(session: Session, viewer: Viewer, *, challenge_id: int, stage: str,

@@ -6,14 +6,15 @@ ideas aside; the challenge's team and gatekeepers read them all.
 import csv
 import io
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import distinct, func, select, union
 from sqlalchemy.orm import Session
 
 from innonet.accounts import service as accounts
 from innonet.challenges import evaluation, service
-from innonet.challenges.models import Assignment, Comment, Idea, IdeaAuthor, Rating, Vote
+from innonet.challenges.models import Assignment, Challenge, Comment, Idea, IdeaAuthor, Rating, Vote
+from innonet.challenges.schemas import AgreementFigures, ChallengeMetrics, WeekCount
 from innonet.errors import Forbidden
 from innonet.roles import Viewer
 
@@ -21,7 +22,7 @@ from innonet.roles import Viewer
 AGREEMENT_POINTS = 30
 
 
-def challenge_metrics(session: Session, viewer: Viewer, *, challenge_id: int) -> dict:
+def challenge_metrics(session: Session, viewer: Viewer, *, challenge_id: int) -> ChallengeMetrics:
     """Ideas (in all and per week), support, discussion, participation, each stage's reach,
     conversion and time spent in it, and how far evaluators agree."""
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id)
@@ -38,24 +39,24 @@ def challenge_metrics(session: Session, viewer: Viewer, *, challenge_id: int) ->
         IdeaAuthor.idea_id.in_(ids), IdeaAuthor.confirmed_at.is_not(None))))
     others = participants - set(session.scalars(authors))
     organisations = author_orgs | accounts.organisations_of_people(session, user_ids=others)
-    weeks: dict[str, int] = defaultdict(int)
+    weeks: dict[date, int] = defaultdict(int)
     for idea in ideas:
         day = idea.created_at.date()
-        weeks[(day - timedelta(days=day.weekday())).isoformat()] += 1
-    return {
-        "ideas": len(ideas),
-        "ideas_by_week": [{"week": w, "ideas": n} for w, n in sorted(weeks.items())],
-        "supporters": session.scalar(select(func.count(distinct(Vote.user_id))).where(Vote.idea_id.in_(ids))) or 0,
-        "supports": session.scalar(select(func.count()).select_from(Vote).where(Vote.idea_id.in_(ids))) or 0,
-        "comments": session.scalar(select(func.count()).select_from(Comment).where(Comment.idea_id.in_(ids))) or 0,
-        "participants": len(participants),
-        "organisations": len(organisations),
-        "stages": service.stage_funnel(session, ideas=ideas, workflow=challenge.workflow),
-        "evaluator_agreement": _agreement(session, challenge, ids),
-    }
+        weeks[day - timedelta(days=day.weekday())] += 1
+    return ChallengeMetrics(
+        ideas=len(ideas),
+        ideas_by_week=[WeekCount(week=w, ideas=n) for w, n in sorted(weeks.items())],
+        supporters=session.scalar(select(func.count(distinct(Vote.user_id))).where(Vote.idea_id.in_(ids))) or 0,
+        supports=session.scalar(select(func.count()).select_from(Vote).where(Vote.idea_id.in_(ids))) or 0,
+        comments=session.scalar(select(func.count()).select_from(Comment).where(Comment.idea_id.in_(ids))) or 0,
+        participants=len(participants),
+        organisations=len(organisations),
+        stages=service.stage_funnel(session, ideas=ideas, workflow=challenge.workflow),
+        evaluator_agreement=_agreement(session, challenge, ids),
+    )
 
 
-def _agreement(session: Session, challenge, idea_ids: list[int]) -> dict:
+def _agreement(session: Session, challenge: Challenge, idea_ids: list[int]) -> AgreementFigures:
     """Over the ideas with two or more complete scorecards in a stage: the mean spread
     between evaluators' totals, and the share of those ideas whose spread is under
     AGREEMENT_POINTS."""
@@ -72,28 +73,30 @@ def _agreement(session: Session, challenge, idea_ids: list[int]) -> dict:
         for (idea_id, _), total in evaluation.evaluator_totals(criteria, scores, pairs).items():
             by_idea[idea_id].append(total)
         spreads += [max(t) - min(t) for t in by_idea.values() if len(t) > 1]
-    return {"ideas": len(spreads),
-            "mean_spread": round(sum(spreads) / len(spreads), 1) if spreads else None,
-            "agreeing_share": round(sum(s < AGREEMENT_POINTS for s in spreads) / len(spreads), 3) if spreads else None}
+    return AgreementFigures(
+        ideas=len(spreads), mean_spread=round(sum(spreads) / len(spreads), 1) if spreads else None,
+        agreeing_share=round(sum(s < AGREEMENT_POINTS for s in spreads) / len(spreads), 3) if spreads else None)
 
 
 CSV_COLUMNS = ("metric", "stage", "week", "value")
 
 
-def metrics_csv(found: dict) -> str:
+def metrics_csv(found: ChallengeMetrics) -> str:
     """The figures in long form: one figure a line (metric, stage or week where it has one, value)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for name in ("ideas", "supporters", "supports", "comments", "participants", "organisations"):
-        writer.writerow([name, "", "", found[name]])
-    for week in found["ideas_by_week"]:
-        writer.writerow(["ideas_in_week", "", week["week"], week["ideas"]])
-    for stage in found["stages"]:
+        writer.writerow([name, "", "", getattr(found, name)])
+    for week in found.ideas_by_week:
+        writer.writerow(["ideas_in_week", "", week.week.isoformat(), week.ideas])
+    for stage in found.stages:
         for name in ("reached", "now", "conversion", "median_days"):
-            writer.writerow([f"stage_{name}", stage["stage"], "", "" if stage[name] is None else stage[name]])
-    agreement = found["evaluator_agreement"]
+            value = getattr(stage, name)
+            writer.writerow([f"stage_{name}", stage.stage, "", "" if value is None else value])
+    agreement = found.evaluator_agreement
     for name in ("ideas", "mean_spread", "agreeing_share"):
-        writer.writerow([f"evaluator_agreement_{name}", "", "", "" if agreement[name] is None else agreement[name]])
+        value = getattr(agreement, name)
+        writer.writerow([f"evaluator_agreement_{name}", "", "", "" if value is None else value])
     return out.getvalue()
 

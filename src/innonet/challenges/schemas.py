@@ -298,6 +298,13 @@ class CommentOut(BaseModel):
     edited_at: datetime | None
 
 
+class CommentView(CommentOut):
+    """A comment as the idea's page shows it: where it sits in the thread, and whether it is the viewer's."""
+
+    depth: int
+    mine: bool
+
+
 class RatingIn(InputModel):
     criterion: RecordIdField
     value: int = Field(description="From 1 to the criterion's scale")
@@ -322,6 +329,13 @@ class IdeaEventOut(BaseModel):
     to_stage: str | None
     reason: str | None
     other_idea: int | None
+
+
+class IdeaEventView(IdeaEventOut):
+    """An event as the idea's page tells it, with the stages' names."""
+
+    from_stage_name: str | None
+    to_stage_name: str | None
 
 
 class InviteIn(InputModel):

@@ -36,6 +36,7 @@ from innonet.challenges.models import (
     Rating,
     Vote,
 )
+from innonet.challenges.schemas import IdeaEventView, StageFigures
 from innonet.db import utcnow
 from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound
 from innonet.roles import Viewer
@@ -159,8 +160,8 @@ def merge_ideas(session: Session, viewer: Viewer, *, idea_id: int, duplicate_id:
     return target
 
 
-def history(session: Session, viewer: Viewer, *, idea: Idea) -> list[dict]:
-    """What happened to the idea, oldest first, shaped like IdeaEventOut."""
+def history(session: Session, viewer: Viewer, *, idea: Idea) -> list[IdeaEventView]:
+    """What happened to the idea, oldest first."""
     workflow = workflow_of(session, idea)
     events = session.scalars(select(IdeaEvent).where(IdeaEvent.idea_id == idea.id)
                              .order_by(IdeaEvent.at, IdeaEvent.id)).all()
@@ -174,17 +175,16 @@ def history(session: Session, viewer: Viewer, *, idea: Idea) -> list[dict]:
             return None
         name, email = people.get(e.user_id, (None, None))
         return name or email
-    return [{"at": e.at, "kind": e.kind, "who": who(e),
-             "from_stage": e.from_stage, "to_stage": e.to_stage,
-             "from_stage_name": stage_name(workflow, e.from_stage) if e.from_stage else None,
-             "to_stage_name": stage_name(workflow, e.to_stage) if e.to_stage else None,
-             "reason": e.reason, "other_idea": e.other_idea_id} for e in events]
+    return [IdeaEventView(at=e.at, kind=e.kind, who=who(e), from_stage=e.from_stage, to_stage=e.to_stage,
+                          from_stage_name=stage_name(workflow, e.from_stage) if e.from_stage else None,
+                          to_stage_name=stage_name(workflow, e.to_stage) if e.to_stage else None,
+                          reason=e.reason, other_idea=e.other_idea_id) for e in events]
 
 
-def outcome(events: list[dict]) -> dict | None:
+def outcome(events: list[IdeaEventView]) -> IdeaEventView | None:
     """What became of the idea: the newest decision and its reason, or where it was merged."""
     for event in reversed(events):
-        if event["kind"] in ("decision", "merged_into"):
+        if event.kind in ("decision", "merged_into"):
             return event
     return None
 
@@ -197,8 +197,8 @@ def project_origin(session: Session, viewer: Viewer, *, idea_id: int) -> dict:
     roles.ensure_insider(viewer, idea.organisation_id)
     events = history(session, viewer, idea=idea)
     decision = outcome(events)
-    if idea.merged_into_id is not None or decision is None or decision["kind"] != "decision" \
-            or decision["to_stage"] in ANY_TIME_STAGES:
+    if idea.merged_into_id is not None or decision is None or decision.kind != "decision" \
+            or decision.to_stage in ANY_TIME_STAGES:
         raise InvalidInput.for_field("idea", "only an idea a gatekeeper has selected can become a project "
                                              f"(it is at “{stage_name(workflow_of(session, idea), idea.stage)}”)")
     view = idea_view(session, viewer, idea=idea)
@@ -206,8 +206,8 @@ def project_origin(session: Session, viewer: Viewer, *, idea_id: int) -> dict:
         IdeaAuthor.idea_id == idea.id, IdeaAuthor.confirmed_at.is_not(None))).all()
     return {"idea": idea, "challenge_id": idea.challenge_id, "authors": [tuple(a) for a in authors],
             "evaluation": {"ratings": view["ratings"], "supporters": view["supporters"],
-                           "decision": decision["to_stage_name"], "reason": decision["reason"],
-                           "decided_on": decision["at"].date().isoformat()}}
+                           "decision": decision.to_stage_name, "reason": decision.reason,
+                           "decided_on": decision.at.date().isoformat()}}
 
 
 EXPORT_COLUMNS = ("id", "title", "stage", "stage_name", "tags", "authors", "author_organisations",
@@ -259,7 +259,7 @@ def export_challenge(session: Session, viewer: Viewer, *, challenge_id: int) -> 
             "ideas": rows}
 
 
-def stage_funnel(session: Session, *, ideas: list[Idea], workflow: dict | None = None) -> list[dict]:
+def stage_funnel(session: Session, *, ideas: list[Idea], workflow: dict | None = None) -> list[StageFigures]:
     """Per stage: ideas that ever reached it, the share of those of the stage before (in
     the workflow's order) that did, the median days of the stays that ended, and how
     many are in it now. The default workflow's stages when none is given (ideas from
@@ -281,9 +281,9 @@ def stage_funnel(session: Session, *, ideas: list[Idea], workflow: dict | None =
     out, before = [], None
     for stage, name in workflow["stages"].items():
         count = len(reached[stage])
-        out.append({"stage": stage, "name": name, "reached": count, "now": now[stage],
-                    "conversion": round(count / before, 3) if before else None,
-                    "median_days": round(median(stays[stage]), 1) if stays[stage] else None})
+        out.append(StageFigures(stage=stage, name=name, reached=count, now=now[stage],
+                                conversion=round(count / before, 3) if before else None,
+                                median_days=round(median(stays[stage]), 1) if stays[stage] else None))
         if stage not in ("parked", "rejected"):
             before = count
     return out

@@ -611,9 +611,9 @@ def dashboard(request: Request, challenge_id: RecordId, session: Session = DbSes
     found = metrics.challenge_metrics(session, viewer, challenge_id=challenge_id)
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id)
     return render(request, "dashboard.html", {
-        "c": challenge, "m": found, "most_weekly": max((w["ideas"] for w in found["ideas_by_week"]), default=0),
-        "most_reached": max((s["reached"] for s in found["stages"]), default=0),
-        "longest": max((s["median_days"] or 0 for s in found["stages"]), default=0)})
+        "c": challenge, "m": found, "most_weekly": max((w.ideas for w in found.ideas_by_week), default=0),
+        "most_reached": max((s.reached for s in found.stages), default=0),
+        "longest": max((s.median_days or 0 for s in found.stages), default=0)})
 
 
 @router.get("/challenges/{challenge_id}/metrics.csv")

@@ -548,7 +548,7 @@ def _funnel(session: Session, viewer: Viewer, organisation_id: int, period: Peri
     ideas = list(session.scalars(select(Idea).join(Challenge, Challenge.id == Idea.challenge_id).where(
         Challenge.organisation_id == organisation_id, Idea.merged_into_id.is_(None),
         challenges.idea_condition(viewer), _submitted_in(period))))
-    return [StageOut.model_validate(stage) for stage in challenges.stage_funnel(session, ideas=ideas)]
+    return [StageOut(**dict(stage)) for stage in challenges.stage_funnel(session, ideas=ideas)]
 
 
 # ---------------------------------------------------------------- the survey comparison
