@@ -290,7 +290,8 @@ def _brokerage(v, metrics, partner_communities, own_community):
 def _dynamics(G, ties, this_year):
     if "first_year" not in G.es.attributes() or not ties:
         return {"years": [], "new_total": 0, "lost_total": 0}
-    new, lost = Counter(), Counter()
+    new: Counter[int] = Counter()
+    lost: Counter[int] = Counter()
     for _, edge in ties:
         if edge["first_year"] is not None:
             new[edge["first_year"]] += 1

@@ -2,7 +2,7 @@
 where people support, rate, discuss, move and merge ideas."""
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -526,17 +526,17 @@ def _emails(value) -> list[str]:
     return str(value or "").replace(",", " ").split()[:50]
 
 
-def _board_page(request, session, viewer, challenge_id, *, stage=None, errors=None, team_values=None,
-                status_code=200):
+def _board_page(request: Request, session: Session, viewer: Viewer, challenge_id: int, *, stage: str | None = None,
+                errors: dict[str, str] | None = None, team_values: dict[str, str] | None = None,
+                status_code: int = 200) -> Response:
     board = evaluation.board(session, viewer, challenge_id=challenge_id, stage=stage)
     challenge = board["challenge"]
     team = evaluation.team_of(session, challenge=challenge) if service.may_manage(viewer, challenge) else None
     stages = list(challenge.workflow["stages"])
-    team_stages = [s for s in stages if s in board["stages"] or s in (team or {}).get("evaluators", {})] \
-        or [board["stage"]]
+    team_stages = [s for s in stages if s in board["stages"] or (team and s in team.evaluators)] or [board["stage"]]
     if team is not None and team_values is None:
-        team_values = {"gatekeepers": " ".join(p["email"] for p in team["gatekeepers"])} | {
-            f"evaluators-{s}": " ".join(p["email"] for p in people) for s, people in team["evaluators"].items()}
+        team_values = {"gatekeepers": " ".join(p.email for p in team.gatekeepers)} | {
+            f"evaluators-{s}": " ".join(p.email for p in people) for s, people in team.evaluators.items()}
     return render(request, "evaluation.html", {
         "b": board, "team": team, "team_values": team_values or {}, "team_stages": team_stages,
         "stage_names": {s: service.stage_name(challenge.workflow, s) for s in stages}, "errors": errors or {}},
