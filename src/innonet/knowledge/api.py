@@ -83,14 +83,14 @@ def delete_item(request: Request, item_id: RecordId, session: Session = DbSessio
 
 
 @router.get("/knowledge/{item_id}/versions", response_model=list[VersionOut])
-def versions(item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[dict]:
+def versions(item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[VersionOut]:
     """Every saved version, newest first."""
     return service.versions(session, viewer, item=service.get_item(session, viewer, item_id=item_id))
 
 
 @router.get("/knowledge/{item_id}/diff", response_model=DiffOut)
 def diff(item_id: RecordId, old: Annotated[int, Query(ge=1, le=MAX_ID)], new: Annotated[int, Query(ge=1, le=MAX_ID)],
-         session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
+         session: Session = DbSession, viewer: Viewer = CurrentViewer) -> DiffOut:
     """What changed between two versions, line by line."""
     item = service.get_item(session, viewer, item_id=item_id)
     return service.diff(session, viewer, item=item, old=old, new=new)
@@ -118,7 +118,7 @@ def upload(request: Request, session: Session, viewer: Viewer, *, item_id: int,
 @router.post("/knowledge/{item_id}/attachments", response_model=AttachmentOut, status_code=201)
 def add_attachment(request: Request, item_id: RecordId, file: Annotated[UploadFile, File(description=(
         "PDF, Word, Excel, PowerPoint, PNG, JPEG, GIF, WebP or plain text; the type is read from the content"))],
-        session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
+        session: Session = DbSession, viewer: Viewer = CurrentViewer) -> AttachmentOut:
     """Attach a file (at most the configured size, 25 MB by default: 413 beyond). Its text
     is read in the background and then found by search."""
     return service.attachment_view(upload(request, session, viewer, item_id=item_id, file=file))

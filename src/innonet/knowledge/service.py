@@ -27,7 +27,16 @@ from innonet.jobs.queue import queue_of
 from innonet.jobs.service import JobContext, job_kind
 from innonet.knowledge import search
 from innonet.knowledge.models import LINK_TYPES, Attachment, KnowledgeItem, KnowledgeLink, KnowledgeVersion
-from innonet.knowledge.schemas import KnowledgeFields, KnowledgeIn, KnowledgePatch, LinkIn
+from innonet.knowledge.schemas import (
+    AttachmentOut,
+    DiffLine,
+    DiffOut,
+    KnowledgeFields,
+    KnowledgeIn,
+    KnowledgePatch,
+    LinkIn,
+    VersionOut,
+)
 from innonet.knowledge.storage import Stored, type_name
 from innonet.organisations import service as organisations
 from innonet.projects import service as projects
@@ -222,35 +231,32 @@ def item_view(session: Session, viewer: Viewer, *, item: KnowledgeItem) -> dict:
         "may_edit": may_edit(viewer, item), "created_at": item.created_at, "updated_at": item.updated_at}
 
 
-def attachment_view(a: Attachment) -> dict:
-    return {"id": a.id, "filename": a.filename, "content_type": a.content_type, "type_name": type_name(a.content_type),
-            "size": a.size, "sha256": a.sha256, "text_state": a.text_state, "uploaded_at": a.uploaded_at,
-            "url": f"/knowledge/{a.item_id}/attachments/{a.id}"}
+def attachment_view(a: Attachment) -> AttachmentOut:
+    return AttachmentOut(id=a.id, filename=a.filename, content_type=a.content_type, type_name=type_name(a.content_type),
+                         size=a.size, sha256=a.sha256, text_state=a.text_state, uploaded_at=a.uploaded_at,
+                         url=f"/knowledge/{a.item_id}/attachments/{a.id}")
 
 
 # ---------------------------------------------------------------- versions
 
 
-def versions(session: Session, viewer: Viewer, *, item: KnowledgeItem) -> list[dict]:
+def versions(session: Session, viewer: Viewer, *, item: KnowledgeItem) -> list[VersionOut]:
     """Every version of the item, newest first."""
     rows = session.scalars(select(KnowledgeVersion).where(KnowledgeVersion.item_id == item.id)
                            .order_by(KnowledgeVersion.version.desc())).all()
     people = accounts.people_by_id(session, ids=[v.edited_by_id for v in rows if v.edited_by_id])
-    return [{"version": v.version, "kind": v.kind, "title": v.title, "body": v.body, "tags": tags_list(v.tags),
-             "edited_by": (people[v.edited_by_id][0] or people[v.edited_by_id][1]) if v.edited_by_id in people
-             else None, "edited_at": v.edited_at} for v in rows]
+    return [VersionOut(version=v.version, kind=v.kind, title=v.title, body=v.body, tags=tags_list(v.tags),
+                       edited_by=(people[v.edited_by_id][0] or people[v.edited_by_id][1])
+                       if v.edited_by_id in people else None, edited_at=v.edited_at) for v in rows]
 
 
-def _line_diff(old: str, new: str) -> list[dict]:
-    out = []
-    for line in difflib.ndiff(old.splitlines(), new.splitlines()):
-        if line.startswith("? "):
-            continue
-        out.append({"change": {"  ": "same", "+ ": "added", "- ": "removed"}[line[:2]], "text": line[2:]})
-    return out
+def _line_diff(old: str, new: str) -> list[DiffLine]:
+    changes = {"  ": "same", "+ ": "added", "- ": "removed"}
+    return [DiffLine(change=changes[line[:2]], text=line[2:])
+            for line in difflib.ndiff(old.splitlines(), new.splitlines()) if not line.startswith("? ")]
 
 
-def diff(session: Session, viewer: Viewer, *, item: KnowledgeItem, old: int, new: int) -> dict:
+def diff(session: Session, viewer: Viewer, *, item: KnowledgeItem, old: int, new: int) -> DiffOut:
     """What changed between two versions, line by line."""
     found = {v.version: v for v in session.scalars(select(KnowledgeVersion).where(
         KnowledgeVersion.item_id == item.id, KnowledgeVersion.version.in_([old, new])))}
@@ -258,7 +264,7 @@ def diff(session: Session, viewer: Viewer, *, item: KnowledgeItem, old: int, new
         if number not in found:
             raise InvalidInput.for_field(field, f"the item has versions 1 to {item.version}")
     a, b = found[old], found[new]
-    return {"old": old, "new": new, "title": _line_diff(a.title, b.title), "body": _line_diff(a.body, b.body)}
+    return DiffOut(old=old, new=new, title=_line_diff(a.title, b.title), body=_line_diff(a.body, b.body))
 
 
 # ---------------------------------------------------------------- attachments
