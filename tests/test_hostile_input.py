@@ -202,6 +202,7 @@ def test_a_truncated_gzip_file_is_named_as_such(session, shared_data):
         imports.import_participations(session, file=io.BytesIO(packed))
 
 
+@pytest.mark.database_independent
 def test_a_gzip_bomb_is_refused_early(session, shared_data):
     with gzip.open(shared_data / "h2020-participations-2014-2018.csv.gz") as real:
         header = real.readline()

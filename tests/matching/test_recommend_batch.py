@@ -31,6 +31,7 @@ def read_rows(path):
 
 
 @pytest.mark.slow
+@pytest.mark.database_independent
 def test_batch_contracts(database_url, tmp_path):
     def run(*args):
         return runner.invoke(cli_app, ["--db", database_url, *map(str, args)])
