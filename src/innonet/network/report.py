@@ -11,7 +11,6 @@ from innonet.network import service
 from innonet.organisations import service as organisations
 from innonet.organisations.models import KINDS
 from innonet.roles import Viewer
-from innonet.web import templates
 
 PICTURE_SIZE = 1000
 PADDING = 160
@@ -76,6 +75,9 @@ def ego_view(session: Session, viewer: Viewer, *, external_id: str) -> dict:
 def standalone_report(session: Session, viewer: Viewer, *, organisation: str | None = None,
                       since: int | None = None, until: int | None = None) -> str:
     """The network report (or one organisation's diagnosis) as one self-contained page."""
+    # Imported here: the web layer (FastAPI) is not loaded by the commands that print text.
+    from innonet.web import templates
+
     context = {"css": Markup(files("innonet").joinpath("static/app.css").read_text()),
                "standalone": True, "KINDS": KINDS}
     if organisation:
