@@ -26,10 +26,10 @@ class MeOut(BaseModel):
 
 
 @router.get("/me", response_model=MeOut)
-def me(session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def me(session: Session = DbSession, viewer: Viewer = CurrentViewer) -> MeOut:
     """Who the token (or session) belongs to, and the organisations and roles it has."""
     roles.ensure_signed_in(viewer)
-    return {"email": viewer.email, "is_platform_admin": viewer.is_platform_admin,
-            "is_cluster_manager": viewer.is_cluster_manager, "can_write": viewer.can_write,
-            "memberships": [{"organisation": o, "role": role}
-                            for o, role in service.memberships_of(session, user_id=viewer.user_id or 0)]}
+    return MeOut(email=viewer.email or "", is_platform_admin=viewer.is_platform_admin,
+                 is_cluster_manager=viewer.is_cluster_manager, can_write=viewer.can_write,
+                 memberships=[MembershipOut(organisation=OrganisationSummary.model_validate(o), role=role)
+                              for o, role in service.memberships_of(session, user_id=viewer.user_id or 0)])

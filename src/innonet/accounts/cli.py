@@ -1,10 +1,13 @@
 """``innonet users …`` and ``innonet tokens …``: accounts from the command line."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from innonet.errors import Conflict, InnonetError
+
+if TYPE_CHECKING:
+    from innonet.terminal import Runtime
 
 users = typer.Typer(help="Accounts: create admins and users, make reset links.", no_args_is_help=True)
 tokens = typer.Typer(help="Personal API tokens for /api/v1.", no_args_is_help=True)
@@ -89,7 +92,7 @@ def create_user(
         console.print(f"{email} is ready" + (f": {role} of {org}" if org else "") + ".")
 
 
-def _default_base(rt) -> str:
+def _default_base(rt: "Runtime") -> str:
     return f"http://{rt.settings.host}:{rt.settings.port}"
 
 

@@ -3,12 +3,14 @@
 import hashlib
 import secrets
 import threading
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from innonet import roles
 from innonet.accounts import mail
@@ -470,7 +472,7 @@ def revoke_token(session: Session, *, user_id: int | None, token_id: int) -> Api
     return token
 
 
-def organisations_with_members(session: Session, *, ids=None) -> set[int]:
+def organisations_with_members(session: Session, *, ids: Iterable[int] | None = None) -> set[int]:
     """Which of these organisations (all, without ``ids``) have members (not only guests)
     who could answer."""
     query = select(Membership.organisation_id).join(User).where(
@@ -480,26 +482,26 @@ def organisations_with_members(session: Session, *, ids=None) -> set[int]:
     return set(session.scalars(query))
 
 
-def admins_of(session: Session, *, organisation_ids) -> list[int]:
+def admins_of(session: Session, *, organisation_ids: Iterable[int]) -> list[int]:
     """The active administrators of these organisations (user ids)."""
     return list(session.scalars(select(Membership.user_id).join(User).where(
         Membership.organisation_id.in_(sorted(set(organisation_ids))), Membership.role == "admin",
         User.is_active.is_(True)).distinct()))
 
 
-def users_by_email(session: Session, *, emails) -> dict[str, User]:
+def users_by_email(session: Session, *, emails: Iterable[str]) -> dict[str, User]:
     """Active accounts by their (normalised) e-mail address."""
     return {u.email: u for u in session.scalars(select(User).where(
         User.email.in_(list(emails)), User.is_active.is_(True)))}
 
 
-def people_by_id(session: Session, *, ids) -> dict[int, tuple[str | None, str]]:
+def people_by_id(session: Session, *, ids: Iterable[int]) -> dict[int, tuple[str | None, str]]:
     """Name and e-mail of each of these accounts."""
     return {i: (n, e) for i, n, e in session.execute(select(User.id, User.name, User.email).where(
         User.id.in_(sorted(set(ids)))))}
 
 
-def organisations_of_people(session: Session, *, user_ids) -> set[int]:
+def organisations_of_people(session: Session, *, user_ids: Iterable[int]) -> set[int]:
     """The organisations these people are admins or members of."""
     return set(session.scalars(select(Membership.organisation_id).where(
         Membership.user_id.in_(sorted(user_ids)), Membership.role.in_(roles.WRITING_ROLES))))
@@ -514,7 +516,7 @@ def display_name(session: Session, *, user_id: int) -> str | None:
 INBOX_SIZE = 100
 
 
-def _inbox_condition(user_id: int, role_of: dict[int, str]):
+def _inbox_condition(user_id: int, role_of: dict[int, str]) -> ColumnElement[bool]:
     # Guests are invited to one record; what the organisation is told is for its members.
     return or_(Notification.user_id == user_id, Notification.organisation_id.in_(
         sorted(o for o, role in role_of.items() if role in roles.WRITING_ROLES)))
@@ -528,7 +530,7 @@ def _unread(session: Session, *, user: User, role_of: dict[int, str]) -> int:
     return session.scalar(query) or 0
 
 
-def notify(session: Session, *, organisation_ids, kind: str, message: str, link: str) -> None:
+def notify(session: Session, *, organisation_ids: Iterable[int], kind: str, message: str, link: str) -> None:
     """Tell the members of these organisations: in their inbox, and by mail to each
     member where a mail server is set (after the commit, by a job)."""
     ids = sorted(set(organisation_ids))
@@ -550,7 +552,7 @@ def notify(session: Session, *, organisation_ids, kind: str, message: str, link:
                                body=f"{message}\n\nSee {address}.")
 
 
-def notify_people(session: Session, *, user_ids, kind: str, message: str, link: str) -> None:
+def notify_people(session: Session, *, user_ids: Iterable[int], kind: str, message: str, link: str) -> None:
     """Tell these people, each in their own inbox (and their daily digest, not a mail
     each: a busy discussion would flood them)."""
     ids = sorted(set(user_ids))

@@ -9,10 +9,12 @@ from starlette.datastructures import FormData
 
 from innonet import roles
 from innonet.accounts import mail, service
-from innonet.accounts.models import NOTIFICATION_KINDS, ORG_ROLES, TOKEN_SCOPES, User
+from innonet.accounts.models import NOTIFICATION_KINDS, ORG_ROLES, TOKEN_SCOPES, Invitation, User
 from innonet.db import transaction, utcnow
 from innonet.errors import InnonetError
+from innonet.jobs.models import Job
 from innonet.organisations import service as organisations
+from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
 from innonet.web import (
     CurrentViewer,
@@ -54,13 +56,13 @@ def _sign_in(request: Request, session: Session, user: User, target: str) -> Res
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str | None = None):
+def login_page(request: Request, next: str | None = None) -> Response:
     return render(request, "login.html", {"values": {"next": _safe_next(next)}, "errors": {}})
 
 
 @router.post("/login", response_class=HTMLResponse)
 def login(request: Request, session: Session = DbSession,
-          form: FormData = PostedForm):
+          form: FormData = PostedForm) -> Response:
     values = {"email": str(form.get("email", ""))[:320], "next": _safe_next(str(form.get("next") or ""))}
     address = request.client.host if request.client else "unknown"
     try:
@@ -80,7 +82,7 @@ def login(request: Request, session: Session = DbSession,
 
 
 @router.post("/logout")
-def logout(request: Request, session: Session = DbSession):
+def logout(request: Request, session: Session = DbSession) -> Response:
     if token := request.cookies.get("innonet_session"):
         service.end_session(session, token=token)
     response = redirect_with_flash(request, "/", "Signed out.")
@@ -92,12 +94,13 @@ def logout(request: Request, session: Session = DbSession):
 
 
 @router.get("/invitations/{token}", response_class=HTMLResponse)
-def invitation_page(request: Request, token: str, session: Session = DbSession):
+def invitation_page(request: Request, token: str, session: Session = DbSession) -> Response:
     invitation = service.open_invitation(session, token=token)
     return _invitation_form(request, session, invitation, errors={})
 
 
-def _invitation_form(request, session, invitation, *, errors, status_code=200):
+def _invitation_form(request: Request, session: Session, invitation: Invitation, *, errors: dict[str, str],
+                     status_code: int = 200) -> Response:
     organisation = organisations.organisations_by_id(session, ids=[invitation.organisation_id])[
         invitation.organisation_id]
     existing = session.scalar(select(User.id).where(
@@ -109,7 +112,7 @@ def _invitation_form(request, session, invitation, *, errors, status_code=200):
 
 @router.post("/invitations/{token}", response_class=HTMLResponse)
 def accept_invitation(request: Request, token: str, session: Session = DbSession,
-                      form: FormData = PostedForm):
+                      form: FormData = PostedForm) -> Response:
     invitation = service.open_invitation(session, token=token)
     password = str(form.get("password", ""))
     if form.get("password_again") is not None and form.get("password_again") != password:
@@ -129,12 +132,12 @@ def accept_invitation(request: Request, token: str, session: Session = DbSession
 
 
 @router.get("/password/forgot", response_class=HTMLResponse)
-def forgot_page(request: Request):
+def forgot_page(request: Request) -> Response:
     return render(request, "password_forgot.html", {"sent": False})
 
 
 @router.post("/password/forgot", response_class=HTMLResponse)
-def forgot(request: Request, session: Session = DbSession, form: FormData = PostedForm):
+def forgot(request: Request, session: Session = DbSession, form: FormData = PostedForm) -> Response:
     found = service.request_password_reset(session, email=str(form.get("email", ""))[:320])
     if found:
         user, secret = found
@@ -149,14 +152,14 @@ def forgot(request: Request, session: Session = DbSession, form: FormData = Post
 
 
 @router.get("/password/reset/{token}", response_class=HTMLResponse)
-def reset_page(request: Request, token: str, session: Session = DbSession):
+def reset_page(request: Request, token: str, session: Session = DbSession) -> Response:
     service.open_password_reset(session, token=token)
     return render(request, "password_reset.html", {"errors": {}})
 
 
 @router.post("/password/reset/{token}", response_class=HTMLResponse)
 def reset(request: Request, token: str, session: Session = DbSession,
-          form: FormData = PostedForm):
+          form: FormData = PostedForm) -> Response:
     service.open_password_reset(session, token=token)
     password = str(form.get("password", ""))
     if form.get("password_again") != password:
@@ -173,7 +176,8 @@ def reset(request: Request, token: str, session: Session = DbSession,
 # ---------------------------------------------------------------- the account page
 
 
-def _account_page(request, session, viewer, *, errors=None, new_token=None, status_code=200):
+def _account_page(request: Request, session: Session, viewer: Viewer, *, errors: dict[str, str] | None = None,
+                  new_token: str | None = None, status_code: int = 200) -> Response:
     user = session.get_one(User, viewer.user_id)
     return render(request, "account.html", {
         "user": user, "memberships": service.memberships_of(session, user_id=user.id),
@@ -182,7 +186,7 @@ def _account_page(request, session, viewer, *, errors=None, new_token=None, stat
 
 
 @router.get("/account", response_class=HTMLResponse)
-def account(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def account(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     roles.ensure_signed_in(viewer)
     return _account_page(request, session, viewer)
 
@@ -190,7 +194,7 @@ def account(request: Request, session: Session = DbSession, viewer: Viewer = Cur
 @router.post("/account/password", response_class=HTMLResponse)
 def change_password(request: Request, session: Session = DbSession,
                     viewer: Viewer = CurrentViewer,
-                    form: FormData = PostedForm):
+                    form: FormData = PostedForm) -> Response:
     roles.ensure_signed_in(viewer)
     user = session.get_one(User, viewer.user_id)
     try:
@@ -205,7 +209,7 @@ def change_password(request: Request, session: Session = DbSession,
 
 @router.post("/account/digest")
 def set_digest(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-               form: FormData = PostedForm):
+               form: FormData = PostedForm) -> Response:
     wanted = form.get("daily_digest") == "on"
     service.set_daily_digest(session, viewer, wanted=wanted)
     return redirect_with_flash(request, "/account#notifications", "Daily digest on: one e-mail a morning with "
@@ -214,7 +218,7 @@ def set_digest(request: Request, session: Session = DbSession, viewer: Viewer = 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
 def create_token(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-                 form: FormData = PostedForm):
+                 form: FormData = PostedForm) -> Response:
     roles.ensure_can_write(viewer)
     user = session.get_one(User, viewer.user_id)
     try:
@@ -228,14 +232,14 @@ def create_token(request: Request, session: Session = DbSession, viewer: Viewer 
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(request: Request, token_id: RecordId, session: Session = DbSession,
-                 viewer: Viewer = CurrentViewer):
+                 viewer: Viewer = CurrentViewer) -> Response:
     roles.ensure_can_write(viewer)
     token = service.revoke_token(session, user_id=viewer.user_id, token_id=token_id)
     return redirect_with_flash(request, "/account", f"Token “{token.name}” revoked.")
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-def inbox(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def inbox(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     """What the viewer's organisations were told; opening it marks everything read."""
     items, total = service.inbox(session, viewer)
     service.mark_inbox_seen(session, viewer)
@@ -246,8 +250,9 @@ def inbox(request: Request, session: Session = DbSession, viewer: Viewer = Curre
 # ---------------------------------------------------------------- members of an organisation
 
 
-def _members_page(request, session, viewer, organisation, *, errors=None, invitation_link=None,
-                  mail_job=None, status_code=200):
+def _members_page(request: Request, session: Session, viewer: Viewer, organisation: Organisation, *,
+                  errors: dict[str, str] | None = None, invitation_link: str | None = None,
+                  mail_job: Job | None = None, status_code: int = 200) -> Response:
     return render(request, "members.html", {
         "organisation": organisation, "errors": errors or {}, "roles": ORG_ROLES,
         "members": service.members_of(session, viewer, organisation_id=organisation.id),
@@ -256,7 +261,8 @@ def _members_page(request, session, viewer, organisation, *, errors=None, invita
         status_code=status_code)
 
 
-def _send_invitation(request, session, viewer, organisation, invitation, secret):
+def _send_invitation(request: Request, session: Session, viewer: Viewer, organisation: Organisation,
+                     invitation: Invitation, secret: str) -> tuple[str, Job | None]:
     """Mail the invitation's link after the commit; returns the link and the mail job."""
     link = _link(request, f"/invitations/{secret}")
     job = mail.send_after_commit(
@@ -269,7 +275,7 @@ def _send_invitation(request, session, viewer, organisation, invitation, secret)
 
 @router.get("/orgs/{external_id}/members", response_class=HTMLResponse)
 def members(request: Request, external_id: str, session: Session = DbSession,
-            viewer: Viewer = CurrentViewer):
+            viewer: Viewer = CurrentViewer) -> Response:
     organisation = organisations.get_organisation(session, external_id=external_id)
     return _members_page(request, session, viewer, organisation)
 
@@ -277,7 +283,7 @@ def members(request: Request, external_id: str, session: Session = DbSession,
 @router.post("/orgs/{external_id}/members", response_class=HTMLResponse)
 def invite(request: Request, external_id: str, session: Session = DbSession,
            viewer: Viewer = CurrentViewer,
-           form: FormData = PostedForm):
+           form: FormData = PostedForm) -> Response:
     organisation = organisations.get_organisation(session, external_id=external_id)
     roles.ensure_insider(viewer, organisation.id, admin=True, platform_admin_too=True)
     try:
@@ -294,7 +300,7 @@ def invite(request: Request, external_id: str, session: Session = DbSession,
 
 @router.post("/orgs/{external_id}/invitations/{invitation_id}/resend", response_class=HTMLResponse)
 def resend_invitation(request: Request, external_id: str, invitation_id: RecordId,
-                      session: Session = DbSession, viewer: Viewer = CurrentViewer):
+                      session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     """Send a pending invitation again, with a new link (the old one stops working)."""
     organisation = organisations.get_organisation(session, external_id=external_id)
     invitation, secret = service.renew_invitation(
@@ -306,7 +312,7 @@ def resend_invitation(request: Request, external_id: str, invitation_id: RecordI
 
 @router.post("/orgs/{external_id}/invitations/{invitation_id}/revoke")
 def revoke_invitation(request: Request, external_id: str, invitation_id: RecordId,
-                      session: Session = DbSession, viewer: Viewer = CurrentViewer):
+                      session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     organisation = organisations.get_organisation(session, external_id=external_id)
     invitation = service.revoke_invitation(session, viewer, organisation_id=organisation.id,
                                            invitation_id=invitation_id)
@@ -316,7 +322,7 @@ def revoke_invitation(request: Request, external_id: str, invitation_id: RecordI
 
 @router.post("/orgs/{external_id}/members/{membership_id}/remove")
 def remove_member(request: Request, external_id: str, membership_id: RecordId,
-                  session: Session = DbSession, viewer: Viewer = CurrentViewer):
+                  session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     organisation = organisations.get_organisation(session, external_id=external_id)
     service.remove_membership(session, viewer, organisation_id=organisation.id,
                               membership_id=membership_id)

@@ -1,7 +1,7 @@
 """Pages: agreements, the audit log and cluster consent."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -49,7 +49,7 @@ def _audit_filters(request: Request) -> tuple[AuditFilter, dict[str, str]]:
 
 @router.get("/orgs/{external_id}/audit", response_class=HTMLResponse)
 def audit_page(request: Request, external_id: str, session: Session = DbSession,
-               viewer: Viewer = CurrentViewer):
+               viewer: Viewer = CurrentViewer) -> Response:
     organisation = organisations.get_organisation(session, external_id=external_id)
     filters, errors = _audit_filters(request)
     try:
@@ -66,7 +66,7 @@ def audit_page(request: Request, external_id: str, session: Session = DbSession,
 
 @router.get("/orgs/{external_id}/audit.csv")
 def audit_csv(request: Request, external_id: str, session: Session = DbSession,
-              viewer: Viewer = CurrentViewer):
+              viewer: Viewer = CurrentViewer) -> Response:
     organisation = organisations.get_organisation(session, external_id=external_id)
     filters, errors = _audit_filters(request)
     if errors:
@@ -79,7 +79,7 @@ def audit_csv(request: Request, external_id: str, session: Session = DbSession,
 @router.post("/orgs/{external_id}/cluster-consent")
 def cluster_consent(request: Request, external_id: str, session: Session = DbSession,
                     viewer: Viewer = CurrentViewer,
-                    form: FormData = PostedForm):
+                    form: FormData = PostedForm) -> Response:
     organisation = organisations.get_organisation(session, external_id=external_id)
     consent = form.get("consent") == "yes"
     service.set_cluster_consent(session, viewer, organisation=organisation, consent=consent)
@@ -103,14 +103,14 @@ def _agreements_page(request, session, viewer, *, values=None, errors=None, stat
 
 
 @router.get("/agreements", response_class=HTMLResponse)
-def agreements(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def agreements(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     return _agreements_page(request, session, viewer)
 
 
 @router.post("/agreements", response_class=HTMLResponse)
 def create_agreement(request: Request, session: Session = DbSession,
                      viewer: Viewer = CurrentViewer,
-                     form: FormData = PostedForm):
+                     form: FormData = PostedForm) -> Response:
     roles.ensure_can_write(viewer)
     values = {k: (str(v).strip() or None) for k, v in form.items() if k != "csrf_token"}
     data = values | {"parties": (values.get("parties") or "").replace(",", " ").split()}
@@ -128,7 +128,7 @@ def create_agreement(request: Request, session: Session = DbSession,
 @router.post("/agreements/{agreement_id}/status")
 def change_agreement_status(request: Request, agreement_id: RecordId, session: Session = DbSession,
                             viewer: Viewer = CurrentViewer,
-                            form: FormData = PostedForm):
+                            form: FormData = PostedForm) -> Response:
     status = str(form.get("status") or "")
     try:
         changes = AgreementPatch(status=status)
