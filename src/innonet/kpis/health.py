@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -50,6 +49,7 @@ from innonet.projects.models import (
 from innonet.roles import Viewer, ensure_can_write
 from innonet.sharing.models import Agreement, AgreementParty
 from innonet.sharing.policy import in_force_condition
+from innonet.sharing.schemas import AgreementRef
 
 # Each factor's weight: its most points when every factor can be judged (they add to 100).
 FACTORS = {
@@ -126,22 +126,22 @@ def _outcomes(outcomes: list[str | None], results: int, running: bool) -> Factor
     return Factor("outcomes", None, "no closed project or result yet" if running else "no shared project")
 
 
-def _agreement(agreements: list[dict[str, Any]], today: date, days: int) -> Factor:
-    if agreements and not any(a["readable"] for a in agreements):
+def _agreement(agreements: list[AgreementRef], today: date, days: int) -> Factor:
+    if agreements and not any(a.readable for a in agreements):
         return Factor("agreement", None, "an agreement is linked; only its parties read it")
-    agreements = [a for a in agreements if a["readable"]]
+    agreements = [a for a in agreements if a.readable]
     if not agreements:
         return Factor("agreement", None, "no agreement between you")
-    in_force = [a for a in agreements if a["in_force"]]
+    in_force = [a for a in agreements if a.in_force]
     if not in_force:
         return Factor("agreement", 0.0, "no agreement in force: " + ", ".join(
-            f"“{a['title']}” {a['status']}" for a in agreements[:3]))
-    lasting = [a for a in in_force if a["end_date"] is None or (a["end_date"] - today).days > days]
+            f"“{a.title}” {a.status}" for a in agreements[:3]))
+    lasting = [a for a in in_force if a.end_date is None or (a.end_date - today).days > days]
     if lasting:
-        return Factor("agreement", 1.0, f"“{lasting[0]['title']}” in force")
-    soonest = min(in_force, key=lambda a: a["end_date"])
-    return Factor("agreement", 0.5, f"“{soonest['title']}” ends on {soonest['end_date']} "
-                                    f"(in {(soonest['end_date'] - today).days} days)")
+        return Factor("agreement", 1.0, f"“{lasting[0].title}” in force")
+    soonest = min(in_force, key=lambda a: a.end_date or date.max)
+    ends = soonest.end_date or date.max
+    return Factor("agreement", 0.5, f"“{soonest.title}” ends on {ends} (in {(ends - today).days} days)")
 
 
 def _checkin(answers: list[CheckIn], *, readable: bool = True) -> Factor:
@@ -285,7 +285,7 @@ def _items_by_party(session: Session, viewer: Viewer, project_ids: list[int]) ->
 
 
 def _agreements_between(session: Session, organisation_id: int, partner_id: int,
-                        today: date) -> list[dict[str, Any]]:
+                        today: date) -> list[AgreementRef]:
     theirs = aliased(AgreementParty)
     both = select(theirs.agreement_id).where(theirs.organisation_id == partner_id)
     ids = list(session.scalars(select(AgreementParty.agreement_id).where(
@@ -295,8 +295,9 @@ def _agreements_between(session: Session, organisation_id: int, partner_id: int,
         (Agreement.owner_id == partner_id) & Agreement.id.in_(
             select(AgreementParty.agreement_id).where(AgreementParty.organisation_id == organisation_id))))))
     in_force = set(session.scalars(select(Agreement.id).where(Agreement.id.in_(ids), in_force_condition(today))))
-    return [{"id": a.id, "title": a.title, "status": a.status, "end_date": a.end_date, "in_force": a.id in in_force,
-             "readable": True}  # the organisation is party to each
+    # The organisation is party to each: it reads them all.
+    return [AgreementRef(id=a.id, kind=a.kind, title=a.title, status=a.status, start_date=a.start_date,
+                         end_date=a.end_date, in_force=a.id in in_force, readable=True)
             for a in session.scalars(select(Agreement).where(Agreement.id.in_(set(ids))).order_by(Agreement.id))]
 
 

@@ -25,6 +25,7 @@ from innonet.projects.models import (
     ProjectReview,
 )
 from innonet.roles import operator
+from innonet.sharing.schemas import AgreementRef
 
 EXIT_JOB = "projects.exit_check"
 
@@ -76,27 +77,27 @@ def _kpi_below(criterion: ExitCriterion, milestones: list[Milestone], today: dat
     return Finding("met", words, f"kpi:{criterion.kpi}") if value < threshold else Finding("ok", words)
 
 
-def _agreements(agreements: list[dict], days: int, today: date) -> Finding:
+def _agreements(agreements: list[AgreementRef], days: int, today: date) -> Finding:
     if not agreements:
         return Finding("unknown", "no agreement is linked to the project")
     # The evidence is read by everyone who reads the project: it names no agreement, its
     # status or its dates (the insiders of its parties read those on the agreement).
     problems, causes = [], []
     for a in agreements:
-        if not a["in_force"]:
+        if not a.in_force:
             problems.append("a linked agreement is no longer in force")
-            causes.append(str(a["id"]))
-        elif a["end_date"] is not None and (a["end_date"] - today).days <= days:
+            causes.append(str(a.id))
+        elif a.end_date is not None and (a.end_date - today).days <= days:
             problems.append(f"a linked agreement ends within {days} days")
-            causes.append(str(a["id"]))
+            causes.append(str(a.id))
     if problems:
         return Finding("met", "; ".join(dict.fromkeys(problems)), "agreements:" + ",".join(causes))
-    open_ended = [a for a in agreements if a["end_date"] is None]
+    open_ended = [a for a in agreements if a.end_date is None]
     return Finding("ok", f"every linked agreement is in force{' (some have no end date)' if open_ended else ''}")
 
 
 def evaluate(criterion: ExitCriterion, *, project: JointProject, milestones: list[Milestone],
-             agreements: list[dict], today: date) -> Finding:
+             agreements: list[AgreementRef], today: date) -> Finding:
     days = criterion.days or 0
     if criterion.kind == "milestone_late":
         return _late(milestones, days, today)

@@ -27,6 +27,7 @@ from innonet.projects.models import (
 )
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
+from innonet.sharing.schemas import AgreementRef
 
 
 def late_items(milestones: list[Milestone], today: date) -> list[tuple[Milestone, int]]:
@@ -101,7 +102,7 @@ def criterion_words(criterion: ExitCriterion) -> str:
     return f"{PROJECT_KPIS[criterion.kpi or '']} below {criterion.threshold:g} %"
 
 
-def agreements_of(session: Session, viewer: Viewer, *, project_id: int) -> list[dict]:
+def agreements_of(session: Session, viewer: Viewer, *, project_id: int) -> list[AgreementRef]:
     ids = list(session.scalars(select(ProjectAgreement.agreement_id).where(ProjectAgreement.project_id == project_id)
                                .order_by(ProjectAgreement.id)))
     return sharing.agreement_summaries(session, viewer, ids=ids)

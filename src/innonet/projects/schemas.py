@@ -22,7 +22,7 @@ from innonet.projects.models import (
     REVIEW_DECISIONS,
     RISK_STATUSES,
 )
-from innonet.sharing.schemas import SharingFields, SharingOut
+from innonet.sharing.schemas import AgreementRef, SharingFields, SharingOut
 from innonet.text import TEXT_LIMITS, InputModel, RecordIdField
 
 if TYPE_CHECKING:
@@ -254,20 +254,6 @@ class PersonOut(BaseModel):
     name: str
     organisation: OrganisationSummary
     title: str | None
-
-
-class AgreementRef(BaseModel):
-    """A linked agreement; to a viewer who may not read it (not an insider of its parties),
-    only that it is there: ``readable`` false and every other field null."""
-
-    id: int | None
-    kind: str | None
-    title: str | None
-    status: str | None
-    start_date: date | None
-    end_date: date | None
-    in_force: bool | None
-    readable: bool
 
 
 class ItemOut(BaseModel):

@@ -104,6 +104,20 @@ class AgreementOut(AgreementFields):
     updated_at: datetime
 
 
+class AgreementRef(BaseModel):
+    """A linked agreement; to a viewer who may not read it (not an insider of its parties),
+    only that it is there: ``readable`` false and every other field null."""
+
+    id: int | None
+    kind: str | None
+    title: str | None
+    status: str | None
+    start_date: date | None
+    end_date: date | None
+    in_force: bool | None
+    readable: bool
+
+
 class ClusterConsentIn(InputModel):
     consent: bool = Field(description="Let the cluster manager count our network in aggregates")
 

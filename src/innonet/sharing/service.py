@@ -26,7 +26,7 @@ from innonet.sharing.models import (
     AuditEvent,
     Share,
 )
-from innonet.sharing.schemas import AgreementIn, AgreementPatch, AuditFilter, SharingFields
+from innonet.sharing.schemas import AgreementIn, AgreementPatch, AgreementRef, AuditFilter, SharingFields
 from innonet.text import counted, csv_cell
 
 # ---------------------------------------------------------------- sharing settings
@@ -305,19 +305,19 @@ def agreement_party_ids(session: Session, *, agreement_id: int) -> set[int]:
         AgreementParty.agreement_id == agreement_id)))
 
 
-HIDDEN_AGREEMENT = {"id": None, "kind": None, "title": None, "status": None, "start_date": None,
-                    "end_date": None, "in_force": None, "readable": False}
+HIDDEN_AGREEMENT = AgreementRef(id=None, kind=None, title=None, status=None, start_date=None, end_date=None,
+                                in_force=None, readable=False)
 
 
-def agreement_summaries(session: Session, viewer: Viewer, *, ids: list[int]) -> list[dict]:
+def agreement_summaries(session: Session, viewer: Viewer, *, ids: list[int]) -> list[AgreementRef]:
     """Kind, title, status and dates of these agreements, and whether each is in force today;
     of one the viewer may not read (the insiders of its parties do), only that it is there."""
     in_force = set(session.scalars(select(Agreement.id).where(Agreement.id.in_(ids),
                                                               policy.in_force_condition(viewer.today))))
     found = {a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_(ids),
                                                                       _agreement_condition(viewer)))}
-    return [{"id": a.id, "kind": a.kind, "title": a.title, "status": a.status, "start_date": a.start_date,
-             "end_date": a.end_date, "in_force": a.id in in_force, "readable": True} if a else HIDDEN_AGREEMENT
+    return [AgreementRef(id=a.id, kind=a.kind, title=a.title, status=a.status, start_date=a.start_date,
+                         end_date=a.end_date, in_force=a.id in in_force, readable=True) if a else HIDDEN_AGREEMENT
             for a in (found.get(i) for i in ids)]
 
 
