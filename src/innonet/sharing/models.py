@@ -2,6 +2,7 @@
 can gate access, and the audit log of who saw or changed what."""
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -51,6 +52,8 @@ class Shareable:
     share_type: str
     owner_column: str
     counterpart_column: str | None = None
+    if TYPE_CHECKING:  # every shareable table has one; declared by each (a mixin's would map a column)
+        id: Mapped[int]
 
     def shared_notice(self, owner_external_id: str) -> tuple[str, str]:
         """What a newly named organisation is told it now sees, and the link to it."""

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from innonet.errors import NotFound
 from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
-from innonet.sharing.models import Agreement, AgreementParty, Share
+from innonet.sharing.models import Agreement, AgreementParty, Share, Shareable
 
 
 def in_force_condition(today: date) -> ColumnElement[bool]:
@@ -40,7 +40,7 @@ def in_force_condition(today: date) -> ColumnElement[bool]:
                 or_(Agreement.end_date.is_(None), Agreement.end_date >= today))
 
 
-def visible_condition(viewer: Viewer, model) -> ColumnElement[bool]:
+def visible_condition(viewer: Viewer, model: type[Shareable]) -> ColumnElement[bool]:
     """SQL condition true for the rows of a shareable ``model`` the viewer may read."""
     if viewer.is_operator:
         return true()
@@ -63,7 +63,7 @@ def visible_condition(viewer: Viewer, model) -> ColumnElement[bool]:
     return or_(*allowed)
 
 
-def analytics_condition(viewer: Viewer, model) -> ColumnElement[bool]:
+def analytics_condition(viewer: Viewer, model: type[Shareable]) -> ColumnElement[bool]:
     """Rows that may be counted in network analytics and aggregates for this viewer.
 
     What the viewer may read, and for a cluster manager also the records of the
@@ -80,14 +80,14 @@ def analytics_condition(viewer: Viewer, model) -> ColumnElement[bool]:
     return or_(visible_condition(viewer, model), consented)
 
 
-def can_see(session: Session, viewer: Viewer, item) -> bool:
+def can_see(session: Session, viewer: Viewer, item: Shareable) -> bool:
     """Whether the viewer may read this record (the same rule as the SQL condition)."""
     model = type(item)
     return bool(session.scalar(
         select(exists().where(model.id == item.id, visible_condition(viewer, model)))))
 
 
-def ensure_visible(session: Session, viewer: Viewer, item, *, label: str) -> None:
+def ensure_visible(session: Session, viewer: Viewer, item: Shareable, *, label: str) -> None:
     """Raise NotFound, exactly as for a missing record, when the viewer may not read it."""
     if not can_see(session, viewer, item):
         raise NotFound(f"No {label} with id {item.id}.")

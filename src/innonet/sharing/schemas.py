@@ -72,7 +72,7 @@ class AgreementFields(InputModel):
     documents: list[DocumentFields] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
-    def _dates_in_order(self):
+    def _dates_in_order(self) -> "AgreementFields":
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError("end_date: the end date is before the start date")
         return self
@@ -153,7 +153,7 @@ class AuditFilter(InputModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _empty_means_any(cls, data):
+    def _empty_means_any(cls, data: object) -> object:
         # A filter form sent by GET sends its empty boxes too.
         if isinstance(data, dict):
             return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}

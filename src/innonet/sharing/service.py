@@ -4,9 +4,10 @@ import csv
 import io
 from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
-from sqlalchemy import delete, exists, insert, select, true
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import ColumnElement, delete, exists, insert, select, true
 from sqlalchemy.orm import Session
 
 from innonet import roles
@@ -25,9 +26,20 @@ from innonet.sharing.models import (
     AgreementParty,
     AuditEvent,
     Share,
+    Shareable,
 )
-from innonet.sharing.schemas import AgreementIn, AgreementPatch, AgreementRef, AuditFilter, SharingFields
+from innonet.sharing.schemas import (
+    AgreementIn,
+    AgreementPatch,
+    AgreementRef,
+    AuditFilter,
+    DocumentFields,
+    SharingFields,
+)
 from innonet.text import counted, csv_cell
+
+S = TypeVar("S", bound=Shareable)
+M = TypeVar("M", bound=BaseModel)
 
 # ---------------------------------------------------------------- sharing settings
 
@@ -40,7 +52,7 @@ def _organisation_ids(session: Session, *, external_ids: list[str], field: str) 
     return [found[e] for e in dict.fromkeys(external_ids)]
 
 
-def apply_sharing(session: Session, *, item, sharing: SharingFields) -> None:
+def apply_sharing(session: Session, *, item: Shareable, sharing: SharingFields) -> None:
     """Set who may see ``item`` (its owner already set), checking the names it shares with."""
     owner_id = getattr(item, item.owner_column)
     shared_ids = _organisation_ids(session, external_ids=sharing.shared_with, field="shared_with")
@@ -72,7 +84,7 @@ def apply_sharing(session: Session, *, item, sharing: SharingFields) -> None:
         _tell_newly_named(session, model=type(item), added=[(item.id, o) for o in newly_named])
 
 
-def replace_shares(session: Session, *, model, shares: dict[int, list[int]]) -> None:
+def replace_shares(session: Session, *, model: type[Shareable], shares: dict[int, list[int]]) -> None:
     """Bulk form of the share lists (item id -> organisation ids), for importers; each
     newly named organisation is told, once per owner."""
     item_type = model.share_type
@@ -88,7 +100,7 @@ def replace_shares(session: Session, *, model, shares: dict[int, list[int]]) -> 
         _tell_newly_named(session, model=model, added=added)
 
 
-def _tell_newly_named(session: Session, *, model, added: list[tuple[int, int]]) -> None:
+def _tell_newly_named(session: Session, *, model: type[Shareable], added: list[tuple[int, int]]) -> None:
     owner_column = getattr(model, model.owner_column)
     owner_of: dict[int, int] = dict(session.execute(select(model.id, owner_column).where(
         model.id.in_({i for i, _ in added}))).all())
@@ -105,11 +117,11 @@ def _tell_newly_named(session: Session, *, model, added: list[tuple[int, int]]) 
                         message=f"{owner.name} shared {what} with your organisation.")
 
 
-def remove_shares(session: Session, *, item) -> None:
+def remove_shares(session: Session, *, item: Shareable) -> None:
     session.execute(delete(Share).where(Share.item_type == item.share_type, Share.item_id == item.id))
 
 
-def add_item(session: Session, viewer: Viewer, *, item, data) -> None:
+def add_item(session: Session, viewer: Viewer, *, item: Shareable, data: SharingFields) -> None:
     """Store a new shareable record with the sharing fields of ``data`` (an input model
     that includes SharingFields), and log its creation."""
     session.add(item)
@@ -120,8 +132,8 @@ def add_item(session: Session, viewer: Viewer, *, item, data) -> None:
            detail=f"sharing: {_sharing_words(session, wanted)}")
 
 
-def get_visible(session: Session, viewer: Viewer, model, item_id: int, *, label: str,
-                for_change: bool = False):
+def get_visible(session: Session, viewer: Viewer, model: type[S], item_id: int, *, label: str,
+                for_change: bool = False) -> S:
     """A shareable record the viewer may see (NotFound otherwise, as if it did not exist);
     for a change, the viewer must also be one of the owner's members. Reads are logged."""
     item = session.get(model, item_id)
@@ -134,7 +146,7 @@ def get_visible(session: Session, viewer: Viewer, model, item_id: int, *, label:
     return item
 
 
-def changed_fields(item, fields_model, changes: dict):
+def changed_fields(item: Shareable, fields_model: type[M], changes: dict[str, Any]) -> M:
     """The record's fields with ``changes`` applied, validated as a whole (InvalidInput)."""
     current = {name: getattr(item, name) for name in fields_model.model_fields}
     try:
@@ -144,7 +156,7 @@ def changed_fields(item, fields_model, changes: dict):
         raise InvalidInput.from_validation(error.errors()) from None
 
 
-def delete_item(session: Session, viewer: Viewer, *, item) -> None:
+def delete_item(session: Session, viewer: Viewer, *, item: Shareable) -> None:
     """Delete a shareable record with its shares, and log it."""
     record(session, viewer, action="delete", items=[item])
     remove_shares(session, item=item)
@@ -152,7 +164,7 @@ def delete_item(session: Session, viewer: Viewer, *, item) -> None:
     session.flush()
 
 
-def change_sharing(session: Session, viewer: Viewer, *, item, changes: dict) -> None:
+def change_sharing(session: Session, viewer: Viewer, *, item: Shareable, changes: dict[str, Any]) -> None:
     """Apply the sharing fields among ``changes`` (if any) on top of the item's current
     sharing; leaving "partners" drops the names and the agreement."""
     if not any(k in changes for k in SharingFields.model_fields):
@@ -287,7 +299,7 @@ def audit_csv(events: list[AuditEvent]) -> str:
 # ---------------------------------------------------------------- agreements
 
 
-def _agreement_condition(viewer: Viewer):
+def _agreement_condition(viewer: Viewer) -> ColumnElement[bool]:
     """Agreements are confidential to the insiders of their parties."""
     if viewer.is_operator:
         return true()
@@ -336,7 +348,7 @@ def get_agreement(session: Session, viewer: Viewer, *, agreement_id: int) -> Agr
     return agreement
 
 
-def _replace_documents(session: Session, *, agreement: Agreement, documents) -> None:
+def _replace_documents(session: Session, *, agreement: Agreement, documents: list[DocumentFields]) -> None:
     session.execute(delete(AgreementDocument).where(AgreementDocument.agreement_id == agreement.id))
     if documents:
         session.execute(insert(AgreementDocument), [
@@ -388,7 +400,7 @@ def update_agreement(session: Session, viewer: Viewer, *, agreement_id: int,
     for name, value in values.items():
         setattr(agreement, name, value)
     if documents is not None:
-        _replace_documents(session, agreement=agreement, documents=changes.documents)
+        _replace_documents(session, agreement=agreement, documents=changes.documents or [])
         changed.append(f"documents: {counted(len(documents), 'document')}")
     session.flush()
     if changed:
@@ -396,7 +408,7 @@ def update_agreement(session: Session, viewer: Viewer, *, agreement_id: int,
     return agreement
 
 
-def _words(value) -> str:
+def _words(value: object) -> str:
     if value is None:
         return "none"
     return AGREEMENT_STATUSES.get(value, str(value)).lower() if isinstance(value, str) else str(value)

@@ -90,7 +90,9 @@ def cluster_consent(request: Request, external_id: str, session: Session = DbSes
 # ---------------------------------------------------------------- agreements
 
 
-def _agreements_page(request, session, viewer, *, values=None, errors=None, status_code=200):
+def _agreements_page(request: Request, session: Session, viewer: Viewer, *,
+                     values: dict[str, str | None] | None = None,
+                     errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     roles.ensure_signed_in(viewer)
     agreements = service.agreement_view(session, viewer, agreements=service.list_agreements(session, viewer))
     admin_of = [o for o in organisations.organisations_by_id(
