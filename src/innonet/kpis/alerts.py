@@ -24,7 +24,7 @@ from innonet.errors import NotFound
 from innonet.jobs.service import JobContext, job_kind
 from innonet.kpis import health, service
 from innonet.kpis.models import Alert, CheckIn, NetworkYear
-from innonet.kpis.schemas import PartnershipOut
+from innonet.kpis.schemas import PartnershipOut, ThresholdsIn
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.roles import Viewer, ensure_can_write
@@ -45,7 +45,7 @@ class Finding:
     action_link: str
 
 
-def _finder(organisation: Organisation, **query) -> str:
+def _finder(organisation: Organisation, **query: str | list[str]) -> str:
     return f"/orgs/{organisation.external_id}/partners?{urlencode(query, doseq=True)}"
 
 
@@ -98,7 +98,7 @@ def _expiring_agreements(session: Session, organisation: Organisation, today: da
             for a in rows if a.end_date is not None]
 
 
-def _network(session: Session, organisation: Organisation, today: date, limits) -> list[Finding]:
+def _network(session: Session, organisation: Organisation, today: date, limits: ThresholdsIn) -> list[Finding]:
     """Concentration, dependence and brokerage in the latest year of the network figures."""
     years = {r.year: r for r in session.scalars(select(NetworkYear).where(
         NetworkYear.organisation_id == organisation.id, NetworkYear.year <= today.year))}

@@ -19,7 +19,7 @@ def report(
     format: Annotated[Literal["pdf", "csv", "html"], typer.Option("--format", help="What to write")] = "pdf",
     output: Annotated[Path | None, typer.Option("--output", "-o", help=(
         "File to write (default: stdout for CSV and HTML; innonet-report-<org>-<period>.pdf for PDF)"))] = None,
-):
+) -> None:
     """The quarterly report: KPIs with their trends and targets, alerts, the partner portfolio
     beside the EU innovation survey and partnership health; with --cluster, the KPIs
     aggregated over the organisations that consent (none made of fewer than three)."""

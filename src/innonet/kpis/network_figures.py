@@ -7,7 +7,9 @@ organisation's private records (docs/kpis.md).
 """
 
 import math
+from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, insert, select
@@ -80,7 +82,7 @@ def compute(network: dict, years: list[int]) -> dict:
                          category=network["category"], country=network["country"], ties=network["ties"])
 
 
-def rows_of(network: dict, years: list[int], found: dict):
+def rows_of(network: dict, years: list[int], found: dict) -> Iterator[dict[str, Any]]:
     """The ``network_year`` rows: one per organisation and year with partners then, or lost."""
     now = utcnow()
     for row, year in enumerate(years):
@@ -98,7 +100,7 @@ def rows_of(network: dict, years: list[int], found: dict):
                 "computed_at": now}
 
 
-def _number(value, name: str):
+def _number(value: float, name: str) -> float | int | None:
     value = float(value)
     if math.isnan(value):
         return None

@@ -2,6 +2,7 @@
 check-ins, each with its range (a value outside it is refused naming the field)."""
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -11,7 +12,7 @@ from innonet.text import InputModel
 MAX_MONEY = 1e12
 
 
-def _money(description: str):
+def _money(description: str) -> Any:
     return Field(default=None, ge=0, le=MAX_MONEY, allow_inf_nan=False, description=description)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from innonet.analytics.diagnosis import CATEGORY_OF_KIND, PARTNER_CATEGORIES, partner_category
@@ -521,7 +521,7 @@ def portfolio_by_year(network: dict[int, NetworkYear], *, last_year: int) -> lis
             for y in years]
 
 
-def _submitted_in(period: Period):
+def _submitted_in(period: Period) -> ColumnElement[bool]:
     return and_(Idea.created_at >= datetime.combine(period.start, time.min, tzinfo=UTC),
                 Idea.created_at < datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=UTC))
 

@@ -2,6 +2,8 @@
 enters, its partnerships with their health and check-ins, a joint project's health, the
 quarterly report and the cluster manager's KPIs."""
 
+from collections.abc import Callable, Iterable
+
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
@@ -46,12 +48,12 @@ def _kpis_page(request: Request, session: Session, viewer: Viewer, *, external_i
 
 @router.get("/orgs/{external_id}/kpis", response_class=HTMLResponse)
 def kpis_page(request: Request, external_id: str, period: str | None = PeriodQuery, session: Session = DbSession,
-              viewer: Viewer = CurrentViewer):
+              viewer: Viewer = CurrentViewer) -> Response:
     return _kpis_page(request, session, viewer, external_id=external_id, period=period)
 
 
-def _entered(request: Request, session: Session, viewer: Viewer, *, external_id: str, form: FormData, names,
-             save, done: str, field: str) -> Response:
+def _entered(request: Request, session: Session, viewer: Viewer, *, external_id: str, form: FormData,
+             names: Iterable[str], save: Callable[[dict[str, str]], object], done: str, field: str) -> Response:
     """Save what one of the KPI page's forms entered, or show the page again with what went wrong."""
     values = form_fields(form, names)
     period = str(form.get("period") or "")[:10] or None
@@ -66,7 +68,7 @@ def _entered(request: Request, session: Session, viewer: Viewer, *, external_id:
 
 @router.post("/orgs/{external_id}/kpis/sales", response_class=HTMLResponse)
 def enter_sales(request: Request, external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-                form: FormData = PostedForm):
+                form: FormData = PostedForm) -> Response:
     return _entered(request, session, viewer, external_id=external_id, form=form, names=SalesIn.model_fields,
                     done="#outcomes", field="turnover", save=lambda values: service.set_sales(
                         session, viewer, external_id=external_id, data=SalesIn.model_validate(values)))
@@ -74,7 +76,7 @@ def enter_sales(request: Request, external_id: str, session: Session = DbSession
 
 @router.post("/orgs/{external_id}/kpis/thresholds", response_class=HTMLResponse)
 def set_thresholds(request: Request, external_id: str, session: Session = DbSession,
-                   viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                   viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     return _entered(request, session, viewer, external_id=external_id, form=form, names=ThresholdsIn.model_fields,
                     done="#thresholds", field="decay_months", save=lambda values: service.set_thresholds(
                         session, viewer, external_id=external_id, data=ThresholdsIn.model_validate(values)))
@@ -82,7 +84,7 @@ def set_thresholds(request: Request, external_id: str, session: Session = DbSess
 
 @router.post("/orgs/{external_id}/kpis/{kpi}/target", response_class=HTMLResponse)
 def set_target(request: Request, external_id: str, kpi: str, session: Session = DbSession,
-               viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+               viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     def save(values: dict) -> None:
         if not values.get("target"):
             service.delete_target(session, viewer, external_id=external_id, kpi=kpi[:40])
@@ -95,7 +97,7 @@ def set_target(request: Request, external_id: str, kpi: str, session: Session = 
 
 @router.post("/orgs/{external_id}/alerts/{alert_id}/dismiss", response_class=HTMLResponse)
 def dismiss_alert(request: Request, external_id: str, alert_id: RecordId, session: Session = DbSession,
-                  viewer: Viewer = CurrentViewer):
+                  viewer: Viewer = CurrentViewer) -> Response:
     alerts.dismiss(session, viewer, external_id=external_id, alert_id=alert_id)
     return redirect_with_flash(request, f"/orgs/{external_id}/kpis#alerts",
                                "Alert set aside: it comes back only if its cause goes and returns.")
@@ -122,14 +124,14 @@ def _report(session: Session, viewer: Viewer, *, external_id: str | None, period
 
 @router.get("/cluster/kpis", response_class=HTMLResponse)
 def cluster_page(request: Request, period: str | None = PeriodQuery, session: Session = DbSession,
-                 viewer: Viewer = CurrentViewer):
+                 viewer: Viewer = CurrentViewer) -> Response:
     return render(request, "cluster_kpis.html", {"found": cluster.cluster_kpis(session, viewer, period=period)})
 
 
 # ---------------------------------------------------------------- health and check-ins
 
 def _partnership_page(request: Request, session: Session, viewer: Viewer, *, external_id: str, partner: str,
-                      errors: dict | None = None, values: dict | None = None, status_code: int = 200):
+                      errors: dict | None = None, values: dict | None = None, status_code: int = 200) -> Response:
     found = health.partnership(session, viewer, external_id=external_id, partner=partner)
     return render(request, "partnership.html", {
         "found": found, "o": service.organisation_for(session, viewer, external_id=external_id),
@@ -140,13 +142,13 @@ def _partnership_page(request: Request, session: Session, viewer: Viewer, *, ext
 
 @router.get("/orgs/{external_id}/partnerships/{partner}", response_class=HTMLResponse)
 def partnership_page(request: Request, external_id: str, partner: str, session: Session = DbSession,
-                     viewer: Viewer = CurrentViewer):
+                     viewer: Viewer = CurrentViewer) -> Response:
     return _partnership_page(request, session, viewer, external_id=external_id, partner=partner)
 
 
 @router.post("/orgs/{external_id}/partnerships/{partner}/check-ins", response_class=HTMLResponse)
 def partnership_check_in(request: Request, external_id: str, partner: str, session: Session = DbSession,
-                         viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                         viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     values = form_fields(form, CheckInIn.model_fields)
     try:
         health.answer_partnership(session, viewer, external_id=external_id, partner=partner,
@@ -160,7 +162,7 @@ def partnership_check_in(request: Request, external_id: str, partner: str, sessi
 
 
 def _project_page(request: Request, session: Session, viewer: Viewer, *, project_id: int,
-                  errors: dict | None = None, values: dict | None = None, status_code: int = 200):
+                  errors: dict | None = None, values: dict | None = None, status_code: int = 200) -> Response:
     found = health.project_health(session, viewer, project_id=project_id)
     return render(request, "partnership.html", {
         "found": found, "title": found.project.title, "post_to": f"/joint-projects/{project_id}/check-ins",
@@ -170,13 +172,13 @@ def _project_page(request: Request, session: Session, viewer: Viewer, *, project
 
 @router.get("/joint-projects/{project_id}/health", response_class=HTMLResponse)
 def project_health_page(request: Request, project_id: RecordId, session: Session = DbSession,
-                        viewer: Viewer = CurrentViewer):
+                        viewer: Viewer = CurrentViewer) -> Response:
     return _project_page(request, session, viewer, project_id=project_id)
 
 
 @router.post("/joint-projects/{project_id}/check-ins", response_class=HTMLResponse)
 def project_check_in(request: Request, project_id: RecordId, session: Session = DbSession,
-                     viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                     viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     values = form_fields(form, CheckInIn.model_fields)
     try:
         health.answer_project(session, viewer, project_id=project_id, data=CheckInIn.model_validate(values))
