@@ -411,7 +411,7 @@ def edit_project(request: Request, project_id: RecordId, session: Session = DbSe
                                    "agreement")}
     values |= {"assignee": view["assignee"].external_id if view["assignee"] else None,
                "shared_with": " ".join(o.external_id for o in view["shared_with"]),
-               "agreements": [a["id"] for a in view["agreements"]]}
+               "agreements": [a.id for a in view["agreements"]]}
     values |= _criteria_values(view["exit_criteria"])
     return _edit_form(request, session, viewer, view=view, values=values)
 
