@@ -63,11 +63,11 @@ def test_the_stored_figures_equal_the_analytics_on_the_same_arrays(session, orgs
                       start_date=date(2019, 1, 1))
     network = network_figures.public_network(session)
     years = network_figures.years_held(network, this_year=2019)
-    expected = network_years(network["project"], network["organisation"], network["project_start"],
-                             network["project_end"], n=network["organisation_ids"].size, years=years,
-                             category=network["category"], country=network["country"], ties=network["ties"])
+    expected = network_years(network.project, network.organisation, network.project_start,
+                             network.project_end, n=network.organisation_ids.size, years=years,
+                             category=network.category, country=network.country, ties=network.ties)
     network_figures.refresh(session, this_year=2019)
-    v = list(network["organisation_ids"]).index(acme.id)
+    v = list(network.organisation_ids).index(acme.id)
     row = session.get(NetworkYear, (acme.id, 2019))
     # The relationship adds weight to Acme-Uni: Uni holds 2 of Acme's 3 units of joint work.
     assert row.largest_partner_share == pytest.approx(expected["largest_partner_share"][1, v])

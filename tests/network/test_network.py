@@ -91,14 +91,14 @@ def test_the_cache_is_reused_and_never_stale_after_an_edit_or_an_import(session,
     first = service.analysis(session, VISITOR)
     assert service.analysis(session, VISITOR) is first
     before = service.diagnosis(session, VISITOR, external_id="N-LONE")
-    assert before["partners"] == 0
+    assert before.partners == 0
     # An edit through the service (ORM flush) ...
     make_relationship(session, network["N-LONE"], network["N-SME"], kind="consultant",
                       visibility="public")
     session.flush()
     after = service.diagnosis(session, VISITOR, external_id="N-LONE")
-    assert after["partners"] == 1
-    assert after["portfolio"]["by_category"][0]["category"] == "customers"  # inverse kind
+    assert after.partners == 1
+    assert after.portfolio["by_category"][0]["category"] == "customers"  # inverse kind
     # ... and an import through bulk statements (no flush of objects).
     project_id = collaborations.upsert_projects(
         session, records=[{"external_id": "N-P9", "start_date": date(2023, 1, 1)}]) and \
@@ -107,7 +107,7 @@ def test_the_cache_is_reused_and_never_stale_after_an_edit_or_an_import(session,
         {"project_id": project_id, "organisation_id": network[o].id, "role": "participant"}
         for o in ("N-LONE", "N-RIV")])
     imported = service.diagnosis(session, VISITOR, external_id="N-LONE")
-    assert imported["partners"] == 2
+    assert imported.partners == 2
     # An edit of a relationship's strength changes the weight too.
     rel = collaborations.list_relationships(session, OPERATOR,
                                             organisation_id=network["N-LONE"].id)[0]
@@ -189,8 +189,8 @@ def test_value_chain_network_type(session, network):
         make_relationship(session, sme, partner, kind="supplier", visibility="public")
     session.flush()
     d = service.diagnosis(session, VISITOR, external_id="N-SME")
-    assert d["network_type"]["type"] == "value chain"
-    assert "customers or suppliers" in d["network_type"]["reason"]
+    assert d.network_type["type"] == "value chain"
+    assert "customers or suppliers" in d.network_type["reason"]
 
 
 def test_bad_input_unknown_organisation_no_partners_and_empty_database(session, client):

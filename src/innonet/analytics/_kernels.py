@@ -11,7 +11,8 @@ from numba import njit
 
 
 @njit(nogil=True, cache=True)
-def triangle_sums(indptr, indices, out_start, reverse, p, m):  # pragma: no cover - compiled
+def triangle_sums(indptr: np.ndarray, indices: np.ndarray, out_start: np.ndarray, reverse: np.ndarray, p: np.ndarray,
+                  m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """For every arc v→u, sum over common neighbours w of p[v→w]·p[w→u] and p[v→w]·m[u→w].
 
     Each triangle is found once (from its lowest-ranked corner) and credits its six arcs,
@@ -52,7 +53,8 @@ def triangle_sums(indptr, indices, out_start, reverse, p, m):  # pragma: no cove
 
 
 @njit(nogil=True, cache=True)
-def path_sums(indptr, indices, sources):  # pragma: no cover - compiled
+def path_sums(indptr: np.ndarray, indices: np.ndarray,
+              sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """For every node, two sums over the given sources s: 1/d(s, node) in hops (harmonic
     closeness), and Brandes' dependency of s on the node, the share of the shortest paths
     from s that pass through it (betweenness). One breadth-first search per source serves both."""
@@ -100,15 +102,17 @@ def path_sums(indptr, indices, sources):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True)
-def triangle_and_path_sums(indptr, indices, out_start, reverse, p, m,
-                           sources):  # pragma: no cover - compiled
+def triangle_and_path_sums(
+        indptr: np.ndarray, indices: np.ndarray, out_start: np.ndarray, reverse: np.ndarray, p: np.ndarray,
+        m: np.ndarray, sources: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Both kernels in one call, so a worker thread needs the GIL only to start and end."""
     pp, pm = triangle_sums(indptr, indices, out_start, reverse, p, m)
     inverse, through = path_sums(indptr, indices, sources)
     return pp, pm, inverse, through
 
 
-def warm_up():
+def warm_up() -> None:
     """Compile (or load from cache) every kernel on a tiny graph before threads use them."""
     indptr = np.array([0, 1, 2], dtype=np.int64)
     indices = np.array([1, 0], dtype=np.int64)

@@ -10,10 +10,10 @@ import random
 import igraph as ig
 import numpy as np
 
-from innonet.analytics.graph import ranked_arcs
+from innonet.analytics.graph import RankedArcs, Sources, ranked_arcs
 
 
-def degree(G):
+def degree(G: ig.Graph) -> np.ndarray:
     """Number of partners of each vertex (``networkx.Graph.degree``).
 
     Examples
@@ -25,7 +25,7 @@ def degree(G):
     return np.asarray(G.degree(), dtype=np.int64)
 
 
-def strength(G, weight="weight"):
+def strength(G: ig.Graph, weight: str | None = "weight") -> np.ndarray:
     """Sum of the weights of each vertex's edges (``networkx.Graph.degree(weight=...)``).
 
     Examples
@@ -37,7 +37,7 @@ def strength(G, weight="weight"):
     return np.asarray(G.strength(weights=weight), dtype=float)
 
 
-def pagerank(G, alpha=0.85, weight="weight"):
+def pagerank(G: ig.Graph, alpha: float = 0.85, weight: str | None = "weight") -> np.ndarray:
     """Weighted PageRank with damping ``alpha`` (``networkx.pagerank``).
 
     Vertices without edges spread their rank evenly over all vertices, as in networkx.
@@ -53,7 +53,7 @@ def pagerank(G, alpha=0.85, weight="weight"):
     return np.asarray(G.pagerank(damping=alpha, weights=weight, implementation="prpack"))
 
 
-def eigenvector_centrality(G, weight="weight"):
+def eigenvector_centrality(G: ig.Graph, weight: str | None = "weight") -> np.ndarray:
     """Weighted eigenvector centrality, unit Euclidean norm (``networkx.eigenvector_centrality``).
 
     On a disconnected graph only the component with the largest eigenvalue gets non-zero
@@ -96,14 +96,14 @@ def eigenvector_centrality(G, weight="weight"):
     return values / np.linalg.norm(values)
 
 
-def _exact_arpack():
+def _exact_arpack() -> ig.ARPACKOptions:
     options = ig.ARPACKOptions()
     options.tol = 0  # machine precision
     options.mxiter = 10_000
     return options
 
 
-def sample_sources(n, k, seed=None):
+def sample_sources(n: int, k: int | None, seed: int | None = None) -> list[int]:
     """The ``k`` source vertices networkx would draw with the same seed (all when k is None).
 
     Examples
@@ -116,7 +116,7 @@ def sample_sources(n, k, seed=None):
     return random.Random(seed).sample(list(range(n)), k)
 
 
-def _rescale_sampled(totals, n, sources, per_source_pairs):
+def _rescale_sampled(totals: np.ndarray, n: int, sources: Sources, per_source_pairs: float) -> np.ndarray:
     """Mean over the sources other than the vertex itself, divided by ``per_source_pairs``."""
     counts = np.full(n, float(len(sources)))
     counts[sources] -= 1
@@ -125,7 +125,7 @@ def _rescale_sampled(totals, n, sources, per_source_pairs):
     return np.where(counts > 0, values, 0.0)
 
 
-def betweenness(G, k=None, seed=None):
+def betweenness(G: ig.Graph, k: int | None = None, seed: int | None = None) -> np.ndarray:
     """Normalised shortest-path betweenness (``networkx.betweenness_centrality``).
 
     Exact when ``k`` is None; otherwise estimated from ``k`` source vertices drawn with
@@ -152,7 +152,7 @@ def betweenness(G, k=None, seed=None):
     return _rescale_sampled(totals, n, sources, n - 2)
 
 
-def harmonic_closeness(G, k=None, seed=None):
+def harmonic_closeness(G: ig.Graph, k: int | None = None, seed: int | None = None) -> np.ndarray:
     """Harmonic closeness: the mean of 1/distance to every other vertex, in [0, 1].
 
     ``networkx.harmonic_centrality`` divided by n-1. With ``k`` the mean is taken over
@@ -167,7 +167,8 @@ def harmonic_closeness(G, k=None, seed=None):
     return harmonic_closeness_from_arcs(ranked_arcs(G, weight=None), G.vcount(), k, seed)
 
 
-def harmonic_closeness_from_arcs(arcs, n, k=None, seed=None):
+def harmonic_closeness_from_arcs(arcs: RankedArcs, n: int, k: int | None = None,
+                                 seed: int | None = None) -> np.ndarray:
     """:func:`harmonic_closeness` on a graph already indexed by :func:`ranked_arcs`."""
     sources = sample_sources(n, k, seed)
     # numba loads on first use, not when innonet starts: a partner search never needs it.
@@ -176,7 +177,7 @@ def harmonic_closeness_from_arcs(arcs, n, k=None, seed=None):
     return closeness_from_sums(arcs.per_vertex(totals), n, sources)
 
 
-def betweenness_from_sums(totals, n, sources):
+def betweenness_from_sums(totals: np.ndarray, n: int, sources: Sources) -> np.ndarray:
     """:func:`betweenness` from each vertex's sum of Brandes' dependencies of the ``sources``
     on it (each undirected path counted from both ends, as networkx sums them)."""
     if n <= 2:
@@ -184,7 +185,7 @@ def betweenness_from_sums(totals, n, sources):
     return _rescale_sampled(totals, n, sources, n - 2)
 
 
-def closeness_from_sums(totals, n, sources):
+def closeness_from_sums(totals: np.ndarray, n: int, sources: Sources) -> np.ndarray:
     """Harmonic closeness from each vertex's sum of 1/distance to the ``sources``."""
     if n <= 1:
         return np.zeros(n)
@@ -193,7 +194,7 @@ def closeness_from_sums(totals, n, sources):
     return _rescale_sampled(totals, n, sources, 1.0)
 
 
-def clustering(G):
+def clustering(G: ig.Graph) -> np.ndarray:
     """Local clustering coefficient, 0 for vertices with fewer than two partners.
 
     Examples
@@ -205,7 +206,7 @@ def clustering(G):
     return np.asarray(G.transitivity_local_undirected(mode="zero"), dtype=float)
 
 
-def core_number(G):
+def core_number(G: ig.Graph) -> np.ndarray:
     """The k-core each vertex belongs to (``networkx.core_number``).
 
     Examples

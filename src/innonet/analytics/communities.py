@@ -1,11 +1,13 @@
 """Communities: groups of organisations that work more with each other than with others."""
 
+import igraph as ig
 import numpy as np
 
 from innonet.analytics.graph import edge_arrays, seeded
 
 
-def communities(G, weight="weight", resolution=1.0, seed=0):
+def communities(G: ig.Graph, weight: str | None = "weight", resolution: float = 1.0,
+                seed: int | None = 0) -> np.ndarray:
     """Leiden communities maximising modularity; community 0 is the largest.
 
     Parameters
@@ -48,7 +50,7 @@ def communities(G, weight="weight", resolution=1.0, seed=0):
     return renumber[raw]
 
 
-def modularity(G, membership, weight="weight", resolution=1.0):
+def modularity(G: ig.Graph, membership: np.ndarray, weight: str | None = "weight", resolution: float = 1.0) -> float:
     """Newman's modularity of a partition (``networkx.community.modularity``).
 
     Examples
@@ -63,7 +65,8 @@ def modularity(G, membership, weight="weight", resolution=1.0):
     return float(G.modularity(list(membership), weights=weight, resolution=resolution))
 
 
-def community_links(G, membership, weight="weight", keep=None):
+def community_links(G: ig.Graph, membership: np.ndarray, weight: str | None = "weight",
+                    keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Total link weight between each pair of different communities.
 
     Parameters

@@ -5,7 +5,10 @@ it rests on, so the reader can check it.
 """
 
 from collections import Counter
+from collections.abc import Iterable
+from typing import Any
 
+import igraph as ig
 import numpy as np
 
 # The cooperation-partner types of the Community Innovation Survey, plus the project kinds.
@@ -47,7 +50,7 @@ DOMINANT_PARTNER_SHARE = 0.4
 BROKER_PERCENTILE = 75.0
 
 
-def partner_category(relationship_kinds, partner_kind):
+def partner_category(relationship_kinds: Iterable[str], partner_kind: str | None) -> str:
     """The survey category of one partner, from the recorded relationship if any.
 
     Examples
@@ -62,10 +65,10 @@ def partner_category(relationship_kinds, partner_kind):
     for kind in relationship_kinds:
         if kind in CATEGORY_OF_RELATIONSHIP:
             return CATEGORY_OF_RELATIONSHIP[kind]
-    return CATEGORY_OF_KIND.get(partner_kind, "other")
+    return CATEGORY_OF_KIND.get(partner_kind or "", "other")
 
 
-def blau_index(counts):
+def blau_index(counts: Iterable[float]) -> float:
     """Blau's diversity index 1 - Σ p², 0 when all partners are of one kind.
 
     Examples
@@ -81,7 +84,7 @@ def blau_index(counts):
     return 1.0 - sum((c / total) ** 2 for c in counts)
 
 
-def herfindahl(counts):
+def herfindahl(counts: Iterable[float]) -> float:
     """Herfindahl–Hirschman index Σ s² of shares, from 1/N (even) to 1 (all in one).
 
     Examples
@@ -93,7 +96,7 @@ def herfindahl(counts):
     return sum((c / total) ** 2 for c in counts) if total else 0.0
 
 
-def concentration_level(hhi):
+def concentration_level(hhi: float) -> str:
     """'high' from 0.25, 'moderate' from 0.15, else 'low' (merger-guideline thresholds).
 
     Examples
@@ -108,7 +111,7 @@ def concentration_level(hhi):
     return "low"
 
 
-def network_type(features):
+def network_type(features: dict) -> tuple[str | None, str]:
     """Classify an ego network by the documented rule, returning (type, reason).
 
     Rule, first match wins: *value chain* when at least 3 partners are customers or
@@ -142,7 +145,8 @@ def network_type(features):
                              "ties to each other exist: you are the link between them")
 
 
-def diagnose(G, v, metrics, *, this_year, vertices=None, data_until=None):
+def diagnose(G: ig.Graph, v: int, metrics: dict[str, np.ndarray], *, this_year: int,
+             vertices: list[int] | np.ndarray | None = None, data_until: int | None = None) -> dict:
     """Diagnose vertex ``v``: portfolio, geography, network type, brokerage, dynamics.
 
     ``G`` may carry a graph attribute ``partner_kinds``: a dict from (v, partner) to the
@@ -173,7 +177,7 @@ def diagnose(G, v, metrics, *, this_year, vertices=None, data_until=None):
     partners = [u for u, _ in ties]
     partner_kinds = G["partner_kinds"] if "partner_kinds" in G.attributes() else {}
 
-    def attribute(name, vertex):
+    def attribute(name: str, vertex: int) -> Any:
         return G.vs[vertex][name] if name in attributes else None
 
     categories = {u: partner_category(partner_kinds.get((v, u), ()), attribute("kind", u))
@@ -226,7 +230,7 @@ def _geography(countries: Counter, home: str | None, partners: int) -> dict:
     }
 
 
-def _structure(G, v, constraint, partners: list[int], categories: dict, partner_kinds: dict,
+def _structure(G: ig.Graph, v: int, constraint: float, partners: list[int], categories: dict, partner_kinds: dict,
                partner_communities: Counter) -> dict:
     """The figures the network type is read from (its evidence)."""
     ego = G.induced_subgraph(partners)
@@ -246,7 +250,7 @@ def _structure(G, v, constraint, partners: list[int], categories: dict, partner_
     }
 
 
-def percentile_rank(values, value):
+def percentile_rank(values: np.ndarray, value: Any) -> float:
     """Share of the finite ``values`` at or below ``value``, in percent (NaN if none).
 
     Examples
@@ -260,12 +264,12 @@ def percentile_rank(values, value):
     return float(np.count_nonzero(finite <= value) * 100 / finite.size)
 
 
-def _finite(value):
+def _finite(value: Any) -> float | None:
     value = float(value)
     return value if np.isfinite(value) else None
 
 
-def _brokerage(v, metrics, partner_communities, own_community):
+def _brokerage(v: int, metrics: dict[str, np.ndarray], partner_communities: Counter, own_community: int) -> dict:
     has_partners = metrics["degree"] > 0
     constraint = metrics["constraint"][has_partners]
     effective = metrics["effective_size"][has_partners]
@@ -287,7 +291,7 @@ def _brokerage(v, metrics, partner_communities, own_community):
     }
 
 
-def _dynamics(G, ties, this_year):
+def _dynamics(G: ig.Graph, ties: list, this_year: int) -> dict:
     if "first_year" not in G.es.attributes() or not ties:
         return {"years": [], "new_total": 0, "lost_total": 0}
     new: Counter[int] = Counter()
@@ -303,7 +307,7 @@ def _dynamics(G, ties, this_year):
             "new_total": sum(new.values()), "lost_total": sum(lost.values())}
 
 
-def findings(diagnosis):
+def findings(diagnosis: dict) -> list[dict]:
     """Plain-language findings, each tied to the figure it rests on.
 
     Examples
@@ -313,7 +317,7 @@ def findings(diagnosis):
     """
     found = []
 
-    def add(code, text, figure):
+    def add(code: str, text: str, figure: float) -> None:
         found.append({"code": code, "text": text, "figure": figure})
 
     partners = diagnosis["partners"]

@@ -11,6 +11,7 @@ import logging
 import threading
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ MAX_CHARACTERS = 10_000
 
 
 @cache
-def _model():
+def _model() -> Any:
     # wordllama calls logging.basicConfig(level=INFO) when imported, which would print
     # every library's INFO lines; with a handler in place that call does nothing.
     root, guard = logging.getLogger(), logging.NullHandler()

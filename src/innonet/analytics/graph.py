@@ -8,20 +8,24 @@ records them) and ``first_year`` / ``last_year`` (when the tie was active).
 
 import random
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
+from pathlib import Path
+from typing import IO, Any
 
 import igraph as ig
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 # igraph draws its random numbers from one process-wide generator.
 _generator_lock = threading.Lock()
 
 
 @contextmanager
-def seeded(seed):
+def seeded(seed: int | None) -> Iterator[None]:
     """Make igraph's randomised algorithms repeatable inside this block."""
     with _generator_lock:
         ig.set_random_number_generator(random.Random(seed))
@@ -31,7 +35,7 @@ def seeded(seed):
             ig.set_random_number_generator(random)
 
 
-def layout(G, weight="weight", seed=0):
+def layout(G: ig.Graph, weight: str | None = "weight", seed: int | None = 0) -> np.ndarray:
     """Positions for drawing, in [0, 1000]², from a seeded force-directed layout.
 
     Each connected component is laid out on its own, in a square whose side grows with the
@@ -76,7 +80,8 @@ VERTEX_ATTRIBUTES = ("external_id", "name", "kind", "country", "is_sme")
 EDGE_ATTRIBUTES = ("weight", "projects", "kinds", "first_year", "last_year")
 
 
-def collaboration_graph(n, sources, targets, *, weight=None, vertices=None, edges=None):
+def collaboration_graph(n: int, sources: ArrayLike, targets: ArrayLike, *, weight: ArrayLike | None = None,
+                        vertices: dict[str, list] | None = None, edges: dict[str, list] | None = None) -> ig.Graph:
     """Build an undirected graph of ``n`` vertices from parallel arrays of edge ends.
 
     Parameters
@@ -112,7 +117,8 @@ def collaboration_graph(n, sources, targets, *, weight=None, vertices=None, edge
     return G
 
 
-def co_participation_edges(projects, organisations, n):
+def co_participation_edges(projects: np.ndarray, organisations: np.ndarray,
+                           n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Link organisations that share projects; weight = number of shared projects.
 
     Parameters
@@ -147,7 +153,7 @@ def co_participation_edges(projects, organisations, n):
             shared.data[order].astype(float))
 
 
-def edge_arrays(G, weight="weight"):
+def edge_arrays(G: ig.Graph, weight: str | None = "weight") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The graph's edges as numpy arrays ``(sources, targets, weights)``.
 
     Examples
@@ -161,6 +167,10 @@ def edge_arrays(G, weight="weight"):
     pairs = np.fromiter(chain.from_iterable(ends), dtype=np.int64, count=2 * len(ends)).reshape(-1, 2)
     weights = np.ones(len(pairs)) if weight is None else np.asarray(G.es[weight], dtype=float)
     return pairs[:, 0], pairs[:, 1], weights
+
+
+# The sources of a sampled shortest-path measure: vertex ids.
+Sources = list[int] | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -180,12 +190,12 @@ class RankedArcs:
     reverse: np.ndarray
     out_start: np.ndarray
 
-    def per_vertex(self, values_by_rank):
+    def per_vertex(self, values_by_rank: np.ndarray) -> np.ndarray:
         """Values computed per rank, put back in vertex order."""
         return values_by_rank[self.rank]
 
 
-def ranked_arcs(G, weight="weight"):
+def ranked_arcs(G: ig.Graph, weight: str | None = "weight") -> RankedArcs:
     """Index the graph for the compiled kernels (see :class:`RankedArcs`).
 
     Examples
@@ -199,7 +209,7 @@ def ranked_arcs(G, weight="weight"):
     return ranked_arcs_of_edges(G.vcount(), *edge_arrays(G, weight))
 
 
-def ranked_arcs_of_edges(n, sources, targets, weights):
+def ranked_arcs_of_edges(n: int, sources: np.ndarray, targets: np.ndarray, weights: np.ndarray) -> RankedArcs:
     """:func:`ranked_arcs` of a graph given as its edge arrays (no ``igraph.Graph`` built).
 
     Examples
@@ -231,7 +241,7 @@ def ranked_arcs_of_edges(n, sources, targets, weights):
     return RankedArcs(rank, indptr, indices, source, matrix.data.astype(float), reverse, out_start)
 
 
-def to_networkx(G):
+def to_networkx(G: ig.Graph) -> Any:
     """The graph as a :class:`networkx.Graph` with the same attributes, keyed by external id.
 
     Examples
@@ -258,7 +268,7 @@ def to_networkx(G):
     return H
 
 
-def write_gexf(G, path):
+def write_gexf(G: ig.Graph, path: str | Path | IO[bytes]) -> None:
     """Write the graph as GEXF 1.2 (opens in Gephi) to a path or a binary file.
 
     Examples
@@ -274,7 +284,7 @@ def write_gexf(G, path):
     nx.write_gexf(to_networkx(G), path)
 
 
-def write_graphml(G, path):
+def write_graphml(G: ig.Graph, path: str | Path | IO[bytes]) -> None:
     """Write the graph as GraphML (opens in Gephi, yEd, igraph and networkx).
 
     Examples

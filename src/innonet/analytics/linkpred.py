@@ -5,13 +5,15 @@ unweighted, symmetric adjacency matrix ``A`` (scipy CSR). They are the baselines
 partner finder is measured against (docs/model.md, the validation protocol).
 """
 
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 import scipy.sparse as sp
 
 K_RECALL, K_MRR, K_HITS = 20, 50, 10
 
 
-def binary_adjacency(n, sources, targets):
+def binary_adjacency(n: int, sources: np.ndarray, targets: np.ndarray) -> sp.csr_matrix:
     """Symmetric 0/1 adjacency (CSR) of an undirected graph given by its edge ends.
 
     Examples
@@ -28,7 +30,7 @@ def binary_adjacency(n, sources, targets):
     return A
 
 
-def common_neighbours(A, q):
+def common_neighbours(A: sp.csr_matrix, q: int) -> np.ndarray:
     """Number of partners each vertex shares with ``q``.
 
     Examples
@@ -39,7 +41,7 @@ def common_neighbours(A, q):
     return (A[q] @ A).toarray().ravel()
 
 
-def adamic_adar(A, q):
+def adamic_adar(A: sp.csr_matrix, q: int) -> np.ndarray:
     """Σ 1 / log(degree) over the partners each vertex shares with ``q``.
 
     Examples
@@ -53,7 +55,7 @@ def adamic_adar(A, q):
     return (A[q].multiply(weight) @ A).toarray().ravel()
 
 
-def preferential_attachment(A, q):
+def preferential_attachment(A: sp.csr_matrix, q: int) -> np.ndarray:
     """degree(q) × degree(v): popular organisations attract new partners.
 
     Examples
@@ -65,14 +67,15 @@ def preferential_attachment(A, q):
     return degree[q] * degree
 
 
-def transition_matrix(A):
+def transition_matrix(A: sp.csr_matrix) -> sp.csr_matrix:
     """The random walk's step: column-stochastic, so that ``walk @ scores`` moves the mass
     of each vertex evenly to its partners."""
     degree = np.asarray(A.sum(axis=1)).ravel()
     return (sp.diags(1 / np.maximum(degree, 1)) @ A).T.tocsr()
 
 
-def personalised_pagerank(A, queries, alpha=0.85, iterations=30, walk=None):
+def personalised_pagerank(A: sp.csr_matrix, queries: list[int], alpha: float = 0.85, iterations: int = 30,
+                          walk: sp.csr_matrix | None = None) -> np.ndarray:
     """PageRank restarting at each query vertex: one column of scores per query.
 
     Power iteration from the restart vector; after 30 iterations the remaining error is
@@ -101,7 +104,7 @@ def personalised_pagerank(A, queries, alpha=0.85, iterations=30, walk=None):
     return scores
 
 
-def top_candidates(scores, exclude, k):
+def top_candidates(scores: np.ndarray, exclude: Iterable[int], k: int) -> np.ndarray:
     """The ``k`` best-scored vertices, leaving out ``exclude``.
 
     Ties are ordered as numpy's default ``argsort`` orders them, which can differ between
@@ -118,7 +121,7 @@ def top_candidates(scores, exclude, k):
     return np.argsort(-masked)[:k]
 
 
-def ranking_metrics(rankings, truths):
+def ranking_metrics(rankings: Sequence[Iterable[int]], truths: list[set[int]]) -> dict[str, float]:
     """Mean recall@20, MRR@50 and hits@10 of ranked lists against sets of true partners.
 
     Examples
@@ -127,8 +130,8 @@ def ranking_metrics(rankings, truths):
     {'recall@20': 0.5, 'mrr@50': 0.5, 'hits@10': 1.0}
     """
     recall = reciprocal = hits = 0.0
-    for ranked, truth in zip(rankings, truths):
-        ranked = list(ranked)
+    for found, truth in zip(rankings, truths):
+        ranked = list(found)
         recall += len(truth & set(ranked[:K_RECALL])) / len(truth)
         first = next((i for i, v in enumerate(ranked[:K_MRR]) if v in truth), None)
         reciprocal += 0.0 if first is None else 1 / (first + 1)

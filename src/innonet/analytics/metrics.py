@@ -2,6 +2,7 @@
 
 import threading
 
+import igraph as ig
 import numpy as np
 
 from innonet.analytics.centrality import (
@@ -27,7 +28,8 @@ METRICS = ("degree", "strength", "pagerank", "eigenvector", "betweenness", "clos
            "core_number", "community")
 
 
-def node_metrics(G, weight="weight", k=SAMPLED_SOURCES, seed=0, exact_up_to=EXACT_UP_TO):
+def node_metrics(G: ig.Graph, weight: str | None = "weight", k: int = SAMPLED_SOURCES, seed: int | None = 0,
+                 exact_up_to: int = EXACT_UP_TO) -> dict[str, np.ndarray]:
     """All measures of every vertex: a dict of arrays keyed by the names in ``METRICS``.
 
     Betweenness and closeness are exact up to ``exact_up_to`` vertices and estimated from
@@ -48,10 +50,10 @@ def node_metrics(G, weight="weight", k=SAMPLED_SOURCES, seed=0, exact_up_to=EXAC
     # numba loads on first use, not when innonet starts: a partner search never needs it.
     from innonet.analytics._kernels import triangle_and_path_sums, warm_up
     warm_up()
-    sums = []
+    sums: list[np.ndarray] = []
     started = threading.Event()
 
-    def compiled_sums():
+    def compiled_sums() -> None:
         started.set()
         sums.extend(triangle_and_path_sums(
             arcs.indptr, arcs.indices, arcs.out_start, arcs.reverse, p, m,

@@ -22,8 +22,9 @@ FIGURES = ("partners", "breadth", "diversity", "country_hhi", "largest_partner_s
            "constraint", "less_constrained_than", "new_partners", "lost_partners")
 
 
-def network_years(project, organisation, project_start, project_end, *, n, years,
-                  category, country, ties=None):
+def network_years(project: np.ndarray, organisation: np.ndarray, project_start: np.ndarray, project_end: np.ndarray,
+                  *, n: int, years: list[int], category: np.ndarray, country: np.ndarray,
+                  ties: tuple[np.ndarray, ...] | None = None) -> dict[str, Any]:
     """The network figures of all ``n`` organisations for each of ``years``.
 
     Parameters
@@ -87,7 +88,7 @@ def network_years(project, organisation, project_start, project_end, *, n, years
     first_data_year = int(start.min()) if start.size else years[0]
     found = _empty_figures(len(years), n)
     seen = np.zeros(0, dtype=np.int64)  # every pair linked in an earlier year, as s * n + t, sorted
-    previous = None
+    previous = np.zeros(0, dtype=np.int64)  # the pairs linked the year before
     for year in range(min(first_data_year, years[0]), years[-1] + 1):
         running = (start <= year) & (end >= year)
         s, t, w = _year_edges(project[running], organisation[running], n, year, ties)
@@ -109,7 +110,8 @@ def _empty_figures(count: int, n: int) -> dict[str, Any]:
     return found
 
 
-def _new_and_lost(found, row, s, t, keys, seen, previous, n):
+def _new_and_lost(found: dict[str, Any], row: int, s: np.ndarray, t: np.ndarray, keys: np.ndarray, seen: np.ndarray,
+                  previous: np.ndarray, n: int) -> None:
     """New partners (never linked in an earlier year) and lost ones (linked the year before,
     not now); empty for organisations without partners then or before."""
     found["new_partners"][row] = _count_ends(s, t, ~_in_sorted(keys, seen), n)
@@ -121,7 +123,7 @@ def _new_and_lost(found, row, s, t, keys, seen, previous, n):
         found[name][row][quiet] = np.nan
 
 
-def _in_sorted(keys, values):
+def _in_sorted(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Whether each key is in ``values`` (sorted ascending), by binary search: the set of
     pairs seen grows every year, and sorting it again each time took most of the work."""
     if values.size == 0:
@@ -130,13 +132,14 @@ def _in_sorted(keys, values):
     return values[at] == keys
 
 
-def _merged(seen, keys):
+def _merged(seen: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """The sorted union of two sorted arrays of keys."""
     fresh = keys[~_in_sorted(keys, seen)]
     return np.sort(np.concatenate([seen, fresh]), kind="stable")  # two sorted runs: a merge
 
 
-def _year_edges(project, organisation, n, year, ties):
+def _year_edges(project: np.ndarray, organisation: np.ndarray, n: int, year: int,
+                ties: tuple[np.ndarray, ...] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The year's links: shared running projects plus recorded ties running that year."""
     s, t, w = co_participation_edges(project, organisation, n)
     if ties is None:
@@ -155,14 +158,15 @@ def _year_edges(project, organisation, n, year, ties):
             merged.data[order].astype(float))
 
 
-def _count_ends(s, t, chosen, n):
+def _count_ends(s: np.ndarray, t: np.ndarray, chosen: np.ndarray | None, n: int) -> np.ndarray:
     """How many of the chosen links each organisation is an end of."""
     if chosen is not None:
         s, t = s[chosen], t[chosen]
     return (np.bincount(s, minlength=n) + np.bincount(t, minlength=n)).astype(float)
 
 
-def _figures_of_year(found, row, s, t, w, n, category, country):
+def _figures_of_year(found: dict[str, Any], row: int, s: np.ndarray, t: np.ndarray, w: np.ndarray, n: int,
+                     category: np.ndarray, country: np.ndarray) -> None:
     ends = np.concatenate([s, t])
     others = np.concatenate([t, s])
     weights = np.concatenate([w, w])

@@ -1,7 +1,9 @@
 """The whole-network report a cluster manager reads: size, structure, groups, key players."""
 
 from collections import Counter
+from typing import Any
 
+import igraph as ig
 import numpy as np
 
 from innonet.analytics.communities import community_links
@@ -10,7 +12,7 @@ from innonet.analytics.graph import edge_arrays
 TOP = 10
 
 
-def _vertex_summary(G, v, metrics, *measures):
+def _vertex_summary(G: ig.Graph, v: int, metrics: dict[str, np.ndarray], *measures: str) -> dict:
     summary = {"vertex": int(v), **{a: G.vs[v][a] for a in ("external_id", "name", "kind",
                                                            "country") if a in G.vs.attributes()}}
     for name in measures:
@@ -18,14 +20,14 @@ def _vertex_summary(G, v, metrics, *measures):
     return summary
 
 
-def _number(value):
+def _number(value: Any) -> Any:
     value = value.item() if hasattr(value, "item") else value
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value
 
 
-def _top(values, count=TOP, *, then=None):
+def _top(values: np.ndarray, count: int = TOP, *, then: np.ndarray | None = None) -> list[int]:
     """The vertices of the ``count`` highest positive values (equal values: by ``then``,
     highest first, then by vertex)."""
     finite = np.where(np.isfinite(values), values, -np.inf)
@@ -34,7 +36,7 @@ def _top(values, count=TOP, *, then=None):
     return [int(v) for v in order[:count] if np.isfinite(values[v]) and values[v] > 0]
 
 
-def degree_distribution(degrees):
+def degree_distribution(degrees: np.ndarray) -> list[dict[str, int]]:
     """Organisations per band of partner counts: 0, 1, 2, 3–4, 5–8, … (powers of two).
 
     Examples
@@ -53,7 +55,7 @@ def degree_distribution(degrees):
             for a, b in bands]
 
 
-def _pair_matrix(G, sources, targets, attribute, limit=15):
+def _pair_matrix(G: ig.Graph, sources: np.ndarray, targets: np.ndarray, attribute: str, limit: int = 15) -> dict:
     """Links between values of a vertex attribute (country, kind), the busiest first."""
     if attribute not in G.vs.attributes() or sources.size == 0:
         return {"labels": [], "links": []}
@@ -72,7 +74,7 @@ def _pair_matrix(G, sources, targets, attribute, limit=15):
     return {"labels": [str(labels[k]) for k in kept], "links": links}
 
 
-def network_report(G, metrics, *, modularity=None):
+def network_report(G: ig.Graph, metrics: dict[str, np.ndarray], *, modularity: float | None = None) -> dict:
     """Describe the whole network from its per-vertex ``metrics`` (see ``node_metrics``).
 
     Returns a dict of plain numbers, lists and dicts, ready for JSON. An empty graph gives
@@ -116,7 +118,7 @@ def network_report(G, metrics, *, modularity=None):
     return report
 
 
-def _size(n, degrees, total_weight, clustering):
+def _size(n: int, degrees: np.ndarray, total_weight: float, clustering: float) -> dict:
     m = int(degrees.sum()) // 2
     return {
         "organisations": n,
@@ -131,7 +133,7 @@ def _size(n, degrees, total_weight, clustering):
     }
 
 
-def resized_report(report, metrics):
+def resized_report(report: dict, metrics: dict[str, np.ndarray]) -> dict:
     """``report`` of a graph to which ties were added since, with its size and degree
     distribution those of the graph with them, as ``metrics`` (degree and strength) give
     them; the rest, global clustering included, stays as it was.
@@ -152,7 +154,7 @@ def resized_report(report, metrics):
             "degree_distribution": degree_distribution(degrees)}
 
 
-def _communities(G, metrics, modularity):
+def _communities(G: ig.Graph, metrics: dict[str, np.ndarray], modularity: float | None) -> dict:
     membership = metrics["community"]
     if membership.size == 0:
         return {"count": 0, "modularity": 0.0, "largest": []}
@@ -180,7 +182,8 @@ def _communities(G, metrics, modularity):
             "largest": largest}
 
 
-def _bridges(G, sources, targets, membership, metrics):
+def _bridges(G: ig.Graph, sources: np.ndarray, targets: np.ndarray, membership: np.ndarray,
+             metrics: dict[str, np.ndarray]) -> dict:
     """Links between communities, and the organisations that reach most other communities."""
     if sources.size == 0:
         return {"between_communities": [], "organisations": []}
@@ -203,7 +206,7 @@ def _bridges(G, sources, targets, membership, metrics):
     }
 
 
-def _core_periphery(G, sources, targets, cores):
+def _core_periphery(G: ig.Graph, sources: np.ndarray, targets: np.ndarray, cores: np.ndarray) -> dict:
     if cores.size == 0:
         return {"max_core": 0, "core_size": 0, "core_links_share": 0.0, "shells": []}
     top = int(cores.max())

@@ -6,15 +6,16 @@ redundancy, the tie scaled by the partner's strongest tie m(j, q) = w(j, q) / ma
 Vertices without partners get NaN, as in networkx.
 """
 
+import igraph as ig
 import numpy as np
 import scipy.sparse as sp
 
-from innonet.analytics.graph import edge_arrays, ranked_arcs, ranked_arcs_of_edges
+from innonet.analytics.graph import RankedArcs, edge_arrays, ranked_arcs, ranked_arcs_of_edges
 
 MEASURES = ("constraint", "effective_size", "efficiency", "hierarchy")
 
 
-def structural_holes(G, weight="weight"):
+def structural_holes(G: ig.Graph, weight: str | None = "weight") -> dict[str, np.ndarray]:
     """Constraint, effective size, efficiency and hierarchy of every vertex in one pass.
 
     Parameters
@@ -46,7 +47,7 @@ def structural_holes(G, weight="weight"):
     return structural_holes_from_arcs(ranked_arcs(G, weight), G.vcount())
 
 
-def structural_holes_from_arcs(arcs, n):
+def structural_holes_from_arcs(arcs: RankedArcs, n: int) -> dict[str, np.ndarray]:
     """:func:`structural_holes` on a graph already indexed by :func:`ranked_arcs`."""
     p, m = tie_proportions(arcs, n)
     # numba loads on first use, not when innonet starts: a partner search never needs it.
@@ -56,7 +57,7 @@ def structural_holes_from_arcs(arcs, n):
     return measures_from_sums(arcs, n, p, indirect, redundancy)
 
 
-def tie_proportions(arcs, n):
+def tie_proportions(arcs: RankedArcs, n: int) -> tuple[np.ndarray, np.ndarray]:
     """p (share of the vertex's total tie strength) and m (share of its strongest tie) per arc."""
     row_sum = np.bincount(arcs.source, arcs.weight, minlength=n)
     row_max = np.zeros(n)
@@ -65,7 +66,8 @@ def tie_proportions(arcs, n):
         return arcs.weight / row_sum[arcs.source], arcs.weight / row_max[arcs.source]
 
 
-def measures_from_sums(arcs, n, p, indirect, redundancy):
+def measures_from_sums(arcs: RankedArcs, n: int, p: np.ndarray, indirect: np.ndarray,
+                       redundancy: np.ndarray) -> dict[str, np.ndarray]:
     """The four measures from the per-arc sums of :func:`_kernels.triangle_sums`."""
     if arcs.indices.size == 0:
         return {name: np.full(n, np.nan) for name in MEASURES}
@@ -86,7 +88,7 @@ def measures_from_sums(arcs, n, p, indirect, redundancy):
     return {name: arcs.per_vertex(values) for name, values in measures.items()}
 
 
-def constraint(G, weight="weight"):
+def constraint(G: ig.Graph, weight: str | None = "weight") -> np.ndarray:
     """Burt's constraint of every vertex (``networkx.constraint``); see :func:`structural_holes`.
 
     Examples
@@ -98,7 +100,7 @@ def constraint(G, weight="weight"):
     return structural_holes(G, weight)["constraint"]
 
 
-def constraint_of_edges(n, sources, targets, weights):
+def constraint_of_edges(n: int, sources: np.ndarray, targets: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """:func:`constraint` of a graph given as its edge arrays, without building it.
 
     Examples
@@ -109,7 +111,7 @@ def constraint_of_edges(n, sources, targets, weights):
     return structural_holes_from_arcs(ranked_arcs_of_edges(n, sources, targets, weights), n)["constraint"]
 
 
-def effective_size(G, weight="weight"):
+def effective_size(G: ig.Graph, weight: str | None = "weight") -> np.ndarray:
     """Burt's effective size of every vertex (``networkx.effective_size``).
 
     Examples
@@ -121,7 +123,7 @@ def effective_size(G, weight="weight"):
     return structural_holes(G, weight)["effective_size"]
 
 
-def weighted_adjacency(G, weight="weight"):
+def weighted_adjacency(G: ig.Graph, weight: str | None = "weight") -> sp.csr_matrix:
     """Symmetric weighted adjacency (CSR) of an undirected graph; parallel edges add up.
 
     Examples
@@ -141,7 +143,7 @@ def weighted_adjacency(G, weight="weight"):
     return W
 
 
-def local_measures(W, vertices):
+def local_measures(W: sp.csr_matrix, vertices: list[int] | np.ndarray | None) -> dict[str, np.ndarray]:
     """Degree, strength, clustering and the structural-hole measures of the chosen
     ``vertices`` only, from the weighted adjacency ``W`` (see :func:`weighted_adjacency`).
 

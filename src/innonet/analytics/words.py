@@ -140,7 +140,7 @@ class Forms:
     """For each term, the form the texts use most ("packag" → "packaging"), from texts
     already analysed by :func:`terms_and_forms`."""
 
-    def __init__(self, analysed) -> None:
+    def __init__(self, analysed: list) -> None:
         counts: dict[str, Counter] = defaultdict(Counter)
         for text in analysed:
             for term, form in text:

@@ -1,7 +1,7 @@
 """Who reads what of challenges and ideas (docs/security.md), and the tags and workflow
 every part reads."""
 
-from sqlalchemy import and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from innonet.challenges.models import (
@@ -52,26 +52,26 @@ def next_stages(workflow: dict, stage: str) -> list[str]:
     return moves
 
 
-def _draft_hidden(viewer: Viewer):
+def _draft_hidden(viewer: Viewer) -> ColumnElement[bool]:
     """Drafts are for the owner's members."""
     return or_(Challenge.state != "draft", Challenge.organisation_id.in_(sorted(viewer.member_of)))
 
 
-def brief_condition(viewer: Viewer):
+def brief_condition(viewer: Viewer) -> ColumnElement[bool]:
     """Challenges whose whole brief the viewer may read."""
     if viewer.is_operator:
         return true()
     return and_(policy.visible_condition(viewer, Challenge), _draft_hidden(viewer))
 
 
-def cover_condition(viewer: Viewer):
+def cover_condition(viewer: Viewer) -> ColumnElement[bool]:
     """Challenges the viewer may know of: the brief, or the cover of an open call."""
     if viewer.is_operator:
         return true()
     return or_(brief_condition(viewer), and_(Challenge.open_call.is_(True), Challenge.state != "draft"))
 
 
-def idea_condition(viewer: Viewer):
+def idea_condition(viewer: Viewer) -> ColumnElement[bool]:
     """SQL condition true for the ideas the viewer may read (see the module's docstring)."""
     if viewer.is_operator:
         return true()
@@ -88,7 +88,7 @@ def idea_condition(viewer: Viewer):
     return or_(*allowed)
 
 
-def _assigned_condition(viewer: Viewer):
+def _assigned_condition(viewer: Viewer) -> ColumnElement[bool]:
     """Ideas assigned to the viewer while they are still on the stage's evaluator team and
     read the challenge's brief under today's sharing rule (an NDA ended, or a place on the
     team lost, takes an assignment's access away at once)."""

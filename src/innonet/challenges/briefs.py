@@ -2,9 +2,10 @@
 solvers."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import and_, exists, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, true
 from sqlalchemy.orm import Session
 
 from innonet import roles
@@ -33,14 +34,18 @@ from innonet.challenges.schemas import (
     ChallengeFields,
     ChallengeIn,
     ChallengePatch,
+    ChallengeView,
     CriterionIn,
+    CriterionOut,
+    TermsOut,
     WorkflowIn,
 )
 from innonet.db import insert_once, utcnow
 from innonet.errors import Conflict, InvalidInput, NotFound
 from innonet.matching import service as matching
-from innonet.matching.schemas import NeedQuery
+from innonet.matching.schemas import NeedQuery, Recommendations
 from innonet.organisations import service as organisations
+from innonet.organisations.schemas import OrganisationSummary
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import SharingFields
@@ -224,7 +229,7 @@ def delete_challenge(session: Session, viewer: Viewer, *, challenge_id: int) -> 
     sharing.delete_item(session, viewer, item=challenge)
 
 
-def criteria_of(session: Session, *, challenge_ids) -> dict[int, list[Criterion]]:
+def criteria_of(session: Session, *, challenge_ids: Iterable[int | None]) -> dict[int, list[Criterion]]:
     out: dict[int, list[Criterion]] = defaultdict(list)
     for c in session.scalars(select(Criterion).where(Criterion.challenge_id.in_(list(challenge_ids)))
                              .order_by(Criterion.position, Criterion.id)):
@@ -247,7 +252,7 @@ def accept_terms(session: Session, viewer: Viewer, *, challenge: Challenge, vers
                                               version=challenge.terms_version))
 
 
-def readable_in(session: Session, viewer: Viewer, challenge_ids: list[int]):
+def readable_in(session: Session, viewer: Viewer, challenge_ids: list[int]) -> ColumnElement[bool]:
     """idea_condition for the ideas of these challenges, simpler where it can be: the
     viewer reads every idea of a challenge it runs, or whose brief it reads when the
     submissions are shared, with no test per idea (the same rows, found faster)."""
@@ -261,7 +266,7 @@ def readable_in(session: Session, viewer: Viewer, challenge_ids: list[int]):
     return or_(Idea.challenge_id.in_(whole), idea_condition(viewer)) if whole else idea_condition(viewer)
 
 
-def count_ideas(session: Session, viewer: Viewer, *, challenge_ids) -> dict[int, int]:
+def count_ideas(session: Session, viewer: Viewer, *, challenge_ids: list[int]) -> dict[int, int]:
     """Ideas the viewer may read per challenge (merged ones aside)."""
     rows = session.execute(select(Idea.challenge_id, func.count()).where(
         Idea.challenge_id.in_(list(challenge_ids)), Idea.merged_into_id.is_(None),
@@ -269,8 +274,8 @@ def count_ideas(session: Session, viewer: Viewer, *, challenge_ids) -> dict[int,
     return {c: n for c, n in rows if c is not None}
 
 
-def challenge_view(session: Session, viewer: Viewer, *, challenges: list[Challenge]) -> list[dict]:
-    """Challenges shaped like ChallengeOut: the brief only for those who may read it."""
+def challenge_view(session: Session, viewer: Viewer, *, challenges: list[Challenge]) -> list[ChallengeView]:
+    """Challenges: the brief only for those who may read it."""
     if not challenges:
         return []
     ids = [c.id for c in challenges]
@@ -286,19 +291,19 @@ def challenge_view(session: Session, viewer: Viewer, *, challenges: list[Challen
     out = []
     for c in challenges:
         brief = c.id in briefs
-        out.append(shares[c.id] | {
-            "id": c.id, "organisation": by_id[c.organisation_id], "title": c.title,
-            "brief_visible": brief, "problem": c.problem if brief else None,
-            "sought": c.sought if brief else None, "offered": c.offered if brief else None,
-            "cover_text": c.cover_text, "tags": tags_list(c.tags), "opens_on": c.opens_on,
-            "closes_on": c.closes_on, "state": c.state, "open_call": c.open_call, "blind": c.blind,
-            "workflow": c.workflow, "criteria": criteria[c.id] if brief else [],
-            "terms": {"version": c.terms_version, "ip_terms": c.ip_terms, "ip_terms_text": IP_TERMS[c.ip_terms],
-                      "submissions": c.submissions, "submissions_text": SUBMISSION_RULES[c.submissions],
-                      "terms_text": c.terms_text, "accepted": c.id in accepted},
-            "ideas": counts.get(c.id, 0), "may_submit": may_submit(session, viewer, c, brief=brief),
-            "may_manage": may_manage(viewer, c),
-            "created_at": c.created_at, "updated_at": c.updated_at})
+        out.append(ChallengeView(
+            **dict(shares[c.id]), id=c.id, organisation=OrganisationSummary.model_validate(by_id[c.organisation_id]),
+            title=c.title, brief_visible=brief, problem=c.problem if brief else None,
+            sought=c.sought if brief else None, offered=c.offered if brief else None,
+            cover_text=c.cover_text, tags=tags_list(c.tags), opens_on=c.opens_on,
+            closes_on=c.closes_on, state=c.state, open_call=c.open_call, blind=c.blind,
+            workflow=c.workflow, criteria=[CriterionOut.model_validate(k) for k in criteria[c.id]] if brief else [],
+            terms=TermsOut(version=c.terms_version, ip_terms=c.ip_terms, ip_terms_text=IP_TERMS[c.ip_terms],
+                           submissions=c.submissions, submissions_text=SUBMISSION_RULES[c.submissions],
+                           terms_text=c.terms_text, accepted=c.id in accepted),
+            ideas=counts.get(c.id, 0), may_submit=may_submit(session, viewer, c, brief=brief),
+            may_manage=may_manage(viewer, c), may_delete=viewer.admin_of(c.organisation_id),
+            created_at=c.created_at, updated_at=c.updated_at))
     return out
 
 
@@ -318,7 +323,7 @@ def invite_organisations(session: Session, viewer: Viewer, *, challenge_id: int,
     wanted = [found[e] for e in dict.fromkeys(external_ids) if found[e] != challenge.organisation_id]
     if challenge.visibility == "partners":
         current = sharing.sharing_view(session, viewer, items=[challenge])[challenge.id]
-        named = [o.external_id for o in current["shared_with"]]
+        named = [o.external_id for o in current.shared_with]
         add = [e for e in dict.fromkeys(external_ids) if e not in named and found[e] != challenge.organisation_id]
         if add:
             sharing.change_sharing(session, viewer, item=challenge,
@@ -341,7 +346,7 @@ def invite_organisations(session: Session, viewer: Viewer, *, challenge_id: int,
     return new
 
 
-def propose_solvers(session: Session, viewer: Viewer, *, challenge_id: int, k: int = 10):
+def propose_solvers(session: Session, viewer: Viewer, *, challenge_id: int, k: int = 10) -> Recommendations:
     """The organisations the partner finder expects to contribute, for the challenge's
     team: its problem statement (and what is sought) is the need, with the finder's usual
     explanations factor by factor."""

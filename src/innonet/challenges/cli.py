@@ -3,12 +3,16 @@ similar ideas shown while typing, measured on the shared project texts."""
 
 import csv
 import sys
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TextIO
 
 import typer
 
 from innonet.errors import InnonetError
+
+if TYPE_CHECKING:
+    from innonet.challenges.stages import ChallengeExport
 
 challenges = typer.Typer(help="Challenges and their ideas.", no_args_is_help=True)
 
@@ -21,7 +25,7 @@ def export(
     format: Annotated[Literal["csv", "json"], typer.Option("--format", help="csv: one row per idea; "
                                                            "json: the challenge, its criteria and ideas")] = "csv",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")] = None,
-):
+) -> None:
     """A challenge's ideas with their stage, authors, support, discussion, mean ratings and
     decision (merged ideas say where they went)."""
     from innonet.challenges import service
@@ -37,7 +41,7 @@ def export(
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         if format == "json":
-            out.write(json_text(found))
+            out.write(json_text(asdict(found)))
         else:
             _write_csv(found, out)
     finally:
@@ -45,14 +49,14 @@ def export(
             out.close()
 
 
-def _write_csv(found: dict, out) -> None:
+def _write_csv(found: "ChallengeExport", out: TextIO) -> None:
     from innonet.challenges.service import EXPORT_COLUMNS
     from innonet.text import csv_cell
 
-    columns = [*EXPORT_COLUMNS, *(f"rating: {c['name']}" for c in found["criteria"])]
+    columns = [*EXPORT_COLUMNS, *(f"rating: {c['name']}" for c in found.criteria)]
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
-    for row in found["ideas"]:
+    for row in found.ideas:
         writer.writerow(["" if row[c] is None else csv_cell(row[c].isoformat() if hasattr(row[c], "isoformat")
                                                             else row[c]) for c in columns])
 
@@ -64,7 +68,7 @@ def evaluate_similar(
         "../shared/data/h2020-project-texts-2014-2018.csv.gz"),
     held_out: Annotated[int, typer.Option(min=10, max=5000, help="Projects held out as new ideas")] = 500,
     seed: Annotated[int, typer.Option(help="Which projects are held out")] = 0,
-):
+) -> None:
     """Projects as ideas: for each held-out project, the share of the 5 most similar other
     projects (by title) that answer the same call topic, by TF-IDF alone and by the
     shipped blend of meaning and words."""

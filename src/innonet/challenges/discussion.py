@@ -173,7 +173,7 @@ def comments_of(session: Session, viewer: Viewer, *, idea: Idea) -> list[Comment
                                .order_by(Comment.created_at, Comment.id)).all()
     people = accounts.people_by_id(session, ids=[c.user_id for c in comments if c.user_id])
     hidden = authors_hidden(session, viewer, idea, challenge_of(session, idea))
-    author_ids = {a["user_id"] for a in idea_authors(session, idea_ids=[idea.id])[idea.id]} if hidden else set()
+    author_ids = {a.user_id for a in idea_authors(session, idea_ids=[idea.id])[idea.id]} if hidden else set()
     children: dict[int | None, list[Comment]] = defaultdict(list)
     for comment in comments:
         children[comment.parent_id].append(comment)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from innonet.accounts import service as accounts
 from innonet.challenges import service
 from innonet.challenges.models import Assignment, Challenge, Criterion, Evaluator, Gatekeeper, Idea, Rating
-from innonet.challenges.schemas import PersonOut, TeamOut
+from innonet.challenges.schemas import BoardView, CriterionOut, PersonOut, RankedIdeaView, TeamOut
 from innonet.db import utcnow
 from innonet.errors import Forbidden, InvalidInput
 from innonet.roles import Viewer
@@ -144,7 +144,7 @@ def ensure_on_board(session: Session, viewer: Viewer, challenge: Challenge) -> b
     return False
 
 
-def board(session: Session, viewer: Viewer, *, challenge_id: int, stage: str | None = None) -> dict:
+def board(session: Session, viewer: Viewer, *, challenge_id: int, stage: str | None = None) -> BoardView:
     """The evaluation of one stage: for an evaluator, the ideas assigned to them with their
     scores; for the challenge's team and gatekeepers, also the ranking with each idea's
     spread between evaluators."""
@@ -171,7 +171,7 @@ def board(session: Session, viewer: Viewer, *, challenge_id: int, stage: str | N
         Rating.idea_id.in_(idea_ids), Rating.criterion_id.in_([c.id for c in criteria])))}
     totals = evaluator_totals(criteria, scores, assignments)
     ideas = {i.id: i for i in session.scalars(select(Idea).where(Idea.id.in_(idea_ids)))}
-    summaries = {s["id"]: s for s in service.idea_summaries(session, viewer, ideas=list(ideas.values()))}
+    summaries = {s.id: s for s in service.idea_summaries(session, viewer, ideas=list(ideas.values()))}
     by_idea: dict[int, list[int]] = defaultdict(list)
     for idea_id, user_id in assignments:
         by_idea[idea_id].append(user_id)
@@ -179,15 +179,15 @@ def board(session: Session, viewer: Viewer, *, challenge_id: int, stage: str | N
     me = viewer.user_id or 0
     for idea_id, evaluators in by_idea.items():
         done = [totals[idea_id, u] for u in evaluators if (idea_id, u) in totals]
-        ranking.append(summaries[idea_id] | {
-            "description": ideas[idea_id].description,
-            "assigned": len(evaluators), "scored": len(done),
-            "score": round(sum(done) / len(done), 1) if done else None,
-            "spread": round(max(done) - min(done), 1) if len(done) > 1 else None,
-            "your_scores": {c.id: scores[idea_id, c.id, me] for c in criteria if (idea_id, c.id, me) in scores},
-            "your_total": totals.get((idea_id, viewer.user_id)) if viewer.user_id else None,
-            "yours": viewer.user_id in evaluators})
-    ranking.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), r["id"]))
-    return {"stage": stage, "stage_name": service.stage_name(workflow, stage), "stages": staged,
-            "criteria": criteria, "ideas": ranking, "leads": leads, "blind": challenge.blind,
-            "challenge": challenge}
+        ranking.append(RankedIdeaView(
+            **dict(summaries[idea_id]), description=ideas[idea_id].description,
+            assigned=len(evaluators), scored=len(done),
+            score=round(sum(done) / len(done), 1) if done else None,
+            spread=round(max(done) - min(done), 1) if len(done) > 1 else None,
+            your_scores={c.id: scores[idea_id, c.id, me] for c in criteria if (idea_id, c.id, me) in scores},
+            your_total=totals.get((idea_id, viewer.user_id)) if viewer.user_id else None,
+            yours=viewer.user_id in evaluators))
+    ranking.sort(key=lambda r: (r.score is None, -(r.score or 0), r.id))
+    return BoardView(stage=stage, stage_name=service.stage_name(workflow, stage), stages=staged,
+                     criteria=[CriterionOut.model_validate(c) for c in criteria], ideas=ranking, leads=leads,
+                     blind=challenge.blind, challenge_id=challenge.id, challenge_title=challenge.title)

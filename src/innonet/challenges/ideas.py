@@ -2,7 +2,7 @@
 one."""
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
@@ -47,12 +47,18 @@ from innonet.challenges.models import (
     new_text_version,
 )
 from innonet.challenges.schemas import (
+    AuthorView,
+    CriterionOut,
     IdeaIn,
     IdeaPatch,
+    IdeaSummary,
+    IdeaView,
+    SimilarOut,
 )
 from innonet.db import insert_once, rows_changed, serialise, utcnow
 from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from innonet.organisations import service as organisations
+from innonet.organisations.schemas import OrganisationSummary
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import SharingFields
@@ -256,9 +262,9 @@ def list_ideas(session: Session, viewer: Viewer, *, challenge_id: int | None = N
 
 
 def similar_to(session: Session, viewer: Viewer, *, text: str, challenge_id: int | None = None,
-               exclude: int | None = None, limit: int = 5) -> list[dict]:
+               exclude: int | None = None, limit: int = 5) -> list[SimilarOut]:
     """The ideas the viewer may read that are most similar to ``text`` (in the challenge,
-    when one is named), shaped like SimilarOut."""
+    when one is named)."""
     candidates = select(Idea.id, Idea.text_version).where(Idea.merged_into_id.is_(None))
     if challenge_id is not None:
         candidates = candidates.where(Idea.challenge_id == challenge_id, readable_in(session, viewer, [challenge_id]))
@@ -270,23 +276,24 @@ def similar_to(session: Session, viewer: Viewer, *, text: str, challenge_id: int
     if not found:
         return []
     ideas = {i.id: i for i in session.scalars(select(Idea).where(Idea.id.in_([i for i, _ in found])))}
-    summaries = {s["id"]: s for s in idea_summaries(session, viewer, ideas=list(ideas.values()))}
-    return [summaries[i] | {"similarity": round(score, 3)} for i, score in found]
+    summaries = {s.id: s for s in idea_summaries(session, viewer, ideas=list(ideas.values()))}
+    return [SimilarOut(id=i, title=summaries[i].title, stage_name=summaries[i].stage_name,
+                       supporters=summaries[i].supporters, similarity=round(score, 3)) for i, score in found]
 
 
-def count_per_idea(session: Session, model, idea_ids: list[int]) -> dict[int, int]:
+def count_per_idea(session: Session, model: type[Follow | Vote], idea_ids: list[int]) -> dict[int, int]:
     return dict(session.execute(select(model.idea_id, func.count()).where(
         model.idea_id.in_(idea_ids)).group_by(model.idea_id)).all())
 
 
-def idea_summaries(session: Session, viewer: Viewer, *, ideas: list[Idea]) -> list[dict]:
-    """Ideas shaped like IdeaSummary, with their support and discussion counted."""
+def idea_summaries(session: Session, viewer: Viewer, *, ideas: list[Idea]) -> list[IdeaSummary]:
+    """Ideas in a line each, with their support and discussion counted."""
     workflows = {c.id: c.workflow for c in session.scalars(select(Challenge).where(
         Challenge.id.in_({i.challenge_id for i in ideas if i.challenge_id})))}
-    return [{"id": i.id, "title": i.title, "challenge": i.challenge_id, "stage": i.stage,
-             "stage_name": stage_name(workflows.get(i.challenge_id or 0), i.stage),
-             "tags": tags_list(i.tags), "supporters": i.supporters, "comments": i.comments,
-             "created_at": i.created_at} for i in ideas]
+    return [IdeaSummary(id=i.id, title=i.title, challenge=i.challenge_id, stage=i.stage,
+                        stage_name=stage_name(workflows.get(i.challenge_id or 0), i.stage),
+                        tags=tags_list(i.tags), supporters=i.supporters, comments=i.comments,
+                        created_at=i.created_at) for i in ideas]
 
 
 def authors_hidden(session: Session, viewer: Viewer, idea: Idea, challenge: Challenge | None) -> bool:
@@ -302,7 +309,7 @@ def authors_hidden(session: Session, viewer: Viewer, idea: Idea, challenge: Chal
     return bool(evaluates) and not _is_author(session, viewer, idea) and not may_decide(session, viewer, challenge)
 
 
-def _blind_to_authors(session: Session, idea: Idea, user_ids, today: date) -> set[int]:
+def _blind_to_authors(session: Session, idea: Idea, user_ids: Iterable[int], today: date) -> set[int]:
     """Those of these people from whom blind evaluation hides the idea's authors."""
     challenge = challenge_of(session, idea)
     if challenge is None or not challenge.blind:
@@ -311,7 +318,7 @@ def _blind_to_authors(session: Session, idea: Idea, user_ids, today: date) -> se
         session, accounts.viewer_of(session, user_id=u, today=today, channel="page"), idea, challenge)}
 
 
-def tell_of_author(session: Session, viewer: Viewer, idea: Idea, *, user_ids, kind: str, link: str,
+def tell_of_author(session: Session, viewer: Viewer, idea: Idea, *, user_ids: Iterable[int], kind: str, link: str,
                     message: Callable[[str], str]) -> None:
     """Tell people what the viewer did, in ``message(who)``; those from whom blind evaluation
     hides the authors read "An author" when the viewer is one."""
@@ -331,22 +338,22 @@ def is_evaluator(session: Session, viewer: Viewer, challenge: Challenge, *, stag
         and may_read_brief(session, viewer, challenge)
 
 
-def idea_authors(session: Session, *, idea_ids: list[int]) -> dict[int, list[dict]]:
+def idea_authors(session: Session, *, idea_ids: list[int]) -> dict[int, list[AuthorView]]:
     rows = session.scalars(select(IdeaAuthor).where(IdeaAuthor.idea_id.in_(idea_ids))
                            .order_by(IdeaAuthor.id)).all()
     by_id = organisations.organisations_by_id(session, ids=[a.organisation_id for a in rows])
     people = accounts.people_by_id(session, ids=[a.user_id for a in rows])
-    out: dict[int, list[dict]] = defaultdict(list)
+    out: dict[int, list[AuthorView]] = defaultdict(list)
     for author in rows:
         name, email = people[author.user_id]
-        out[author.idea_id].append({"user_id": author.user_id, "name": name or email, "email": email,
-                                    "organisation": by_id[author.organisation_id],
-                                    "confirmed": author.confirmed_at is not None})
+        out[author.idea_id].append(AuthorView(
+            user_id=author.user_id, name=name or email, email=email, confirmed=author.confirmed_at is not None,
+            organisation=OrganisationSummary.model_validate(by_id[author.organisation_id])))
     return out
 
 
-def idea_view(session: Session, viewer: Viewer, *, idea: Idea) -> dict:
-    """One idea shaped like IdeaOut, with what the viewer did and may do."""
+def idea_view(session: Session, viewer: Viewer, *, idea: Idea) -> IdeaView:
+    """One idea, with what the viewer did and may do."""
     challenge = challenge_of(session, idea)
     workflow = challenge.workflow if challenge is not None else default_workflow()
     summary = idea_summaries(session, viewer, ideas=[idea])[0]
@@ -362,32 +369,32 @@ def idea_view(session: Session, viewer: Viewer, *, idea: Idea) -> dict:
     authors = idea_authors(session, idea_ids=[idea.id])[idea.id]
     manage = may_manage_idea(viewer, idea, challenge)
     owner = organisations.organisations_by_id(session, ids=[idea.organisation_id])[idea.organisation_id]
-    return summary | {
-        "description": idea.description, "organisation": None if hidden else owner,
-        "authors": None if hidden else authors,
-        "followers": count_per_idea(session, Follow, [idea.id]).get(idea.id, 0),
-        "ratings": {c.name: (round(float(means[c.id]), 2) if c.id in means else None) for c in public},
-        "criteria": public,
-        "supported": _has(session, Vote, idea.id, viewer.user_id),
-        "following": _has(session, Follow, idea.id, viewer.user_id),
-        "your_ratings": {c.name: mine[c.id] for c in public if c.id in mine},
-        "merged_into": idea.merged_into_id, "edited_at": idea.edited_at,
-        "next_stages": next_stages(workflow, idea.stage) if manage and idea.merged_into_id is None else [],
-        "workflow": workflow, "may_manage": manage,
-        "may_decide": may_decide_idea(session, viewer, idea, challenge),
-        "is_author": _is_author(session, viewer, idea),
-        "asked_to_co_author": viewer.user_id is not None and any(
-            a["user_id"] == viewer.user_id and not a["confirmed"] for a in authors),
-        "challenge_title": challenge.title if challenge else None,
-    }
+    return IdeaView(
+        **dict(summary), description=idea.description,
+        organisation=None if hidden else OrganisationSummary.model_validate(owner),
+        authors=None if hidden else list(authors),
+        followers=count_per_idea(session, Follow, [idea.id]).get(idea.id, 0),
+        ratings={c.name: (round(float(means[c.id]), 2) if c.id in means else None) for c in public},
+        criteria=[CriterionOut.model_validate(c) for c in public],
+        supported=_has(session, Vote, idea.id, viewer.user_id),
+        following=_has(session, Follow, idea.id, viewer.user_id),
+        your_ratings={c.name: mine[c.id] for c in public if c.id in mine},
+        merged_into=idea.merged_into_id, edited_at=idea.edited_at,
+        next_stages=next_stages(workflow, idea.stage) if manage and idea.merged_into_id is None else [],
+        workflow=workflow, may_manage=manage,
+        may_decide=may_decide_idea(session, viewer, idea, challenge),
+        is_author=_is_author(session, viewer, idea),
+        asked_to_co_author=viewer.user_id is not None and any(
+            a.user_id == viewer.user_id and not a.confirmed for a in authors),
+        challenge_title=challenge.title if challenge else None)
 
 
-def _has(session: Session, model, idea_id: int, user_id: int | None) -> bool:
+def _has(session: Session, model: type[Follow | Vote], idea_id: int, user_id: int | None) -> bool:
     return user_id is not None and bool(session.scalar(select(exists().where(
         model.idea_id == idea_id, model.user_id == user_id))))
 
 
-def set_counters(session: Session, idea_id: int, **values) -> None:
+def set_counters(session: Session, idea_id: int, **values: object) -> None:
     """Change an idea's counters in the database, as one statement (no lost update)."""
     session.execute(update(Idea).where(Idea.id == idea_id).values(**values).execution_options(
         synchronize_session="fetch"))

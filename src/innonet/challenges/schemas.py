@@ -1,8 +1,9 @@
 """Challenges, ideas, comments, votes and ratings in and out of the API."""
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -61,7 +62,7 @@ class WorkflowIn(InputModel):
     decisions: list[str] = Field(default_factory=list, max_length=12)
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         for key, label in self.stages.items():
             if not STAGE_KEY.match(key):
                 raise ValueError(f"stages: {key[:40]!r} is not a stage key (a-z, 0-9, _; "
@@ -113,7 +114,7 @@ class ChallengeFields(Tagged):
     blind: bool = Field(default=False, description="Evaluators do not see the authors")
 
     @model_validator(mode="after")
-    def _dates_in_order(self):
+    def _dates_in_order(self) -> Self:
         if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
             raise ValueError("closes_on: the closing date is before the opening date")
         return self
@@ -198,6 +199,12 @@ class ChallengeOut(SharingOut):
     updated_at: datetime
 
 
+class ChallengeView(ChallengeOut):
+    """A challenge as its pages show it."""
+
+    may_delete: bool = Field(description="The viewer administers the owner, who may delete it")
+
+
 class IdeaFields(Tagged):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(min_length=1, max_length=TEXT_LIMITS["idea.description"],
@@ -237,6 +244,12 @@ class AuthorOut(BaseModel):
     confirmed: bool
 
 
+class AuthorView(AuthorOut):
+    """An author with their account, for the checks that need it."""
+
+    user_id: int
+
+
 class IdeaSummary(BaseModel):
     id: int
     title: str
@@ -262,6 +275,18 @@ class IdeaOut(IdeaSummary):
     merged_into: int | None
     edited_at: datetime | None
     next_stages: list[str] = Field(description="Stages you may move it to")
+
+
+class IdeaView(IdeaOut):
+    """An idea as its page shows it: its scorecard, its workflow and what the viewer may do."""
+
+    criteria: list[CriterionOut] = Field(description="The criteria everyone who sees the idea may rate")
+    workflow: dict
+    may_manage: bool
+    may_decide: bool
+    is_author: bool
+    asked_to_co_author: bool
+    challenge_title: str | None
 
 
 class SimilarIn(InputModel):
@@ -391,8 +416,23 @@ class BoardOut(BaseModel):
     stage: str
     stage_name: str
     criteria: list[CriterionOut]
-    ideas: list[RankedIdea] = Field(description=(
+    ideas: Sequence[RankedIdea] = Field(description=(
         "Best first; the challenge's team and gatekeepers see every idea, an evaluator theirs"))
+
+
+class RankedIdeaView(RankedIdea):
+    description: str
+
+
+class BoardView(BoardOut):
+    """A stage's evaluation as its page shows it, with the ideas' texts to score."""
+
+    ideas: Sequence[RankedIdeaView]
+    stages: list[str] = Field(description="The stages with a scorecard")
+    leads: bool = Field(description="The viewer sees every idea (the challenge's team or a gatekeeper)")
+    blind: bool
+    challenge_id: int
+    challenge_title: str
 
 
 class WeekCount(BaseModel):

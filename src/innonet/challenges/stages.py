@@ -2,8 +2,10 @@
 export."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
+from typing import Any
 
 from sqlalchemy import delete, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session, aliased
@@ -189,7 +191,17 @@ def outcome(events: list[IdeaEventView]) -> IdeaEventView | None:
     return None
 
 
-def project_origin(session: Session, viewer: Viewer, *, idea_id: int) -> dict:
+@dataclass(frozen=True)
+class ProjectOrigin:
+    """What a joint project started from an idea carries over."""
+
+    idea: Idea
+    challenge_id: int | None
+    authors: list[tuple[int, int]]  # the confirmed authors: (user id, organisation id)
+    evaluation: dict[str, Any]  # stored with the project: mean ratings, support and the decision
+
+
+def project_origin(session: Session, viewer: Viewer, *, idea_id: int) -> ProjectOrigin:
     """What a joint project started from this idea carries over: its challenge, its
     confirmed authors (user id, organisation id) and its evaluation (mean ratings, the
     decision). Only the idea's organisation may start one, once a gatekeeper selected it."""
@@ -204,10 +216,10 @@ def project_origin(session: Session, viewer: Viewer, *, idea_id: int) -> dict:
     view = idea_view(session, viewer, idea=idea)
     authors = session.execute(select(IdeaAuthor.user_id, IdeaAuthor.organisation_id).where(
         IdeaAuthor.idea_id == idea.id, IdeaAuthor.confirmed_at.is_not(None))).all()
-    return {"idea": idea, "challenge_id": idea.challenge_id, "authors": [tuple(a) for a in authors],
-            "evaluation": {"ratings": view["ratings"], "supporters": view["supporters"],
-                           "decision": decision.to_stage_name, "reason": decision.reason,
-                           "decided_on": decision.at.date().isoformat()}}
+    return ProjectOrigin(idea=idea, challenge_id=idea.challenge_id, authors=[(u, o) for u, o in authors],
+                         evaluation={"ratings": view.ratings, "supporters": view.supporters,
+                                     "decision": decision.to_stage_name, "reason": decision.reason,
+                                     "decided_on": decision.at.date().isoformat()})
 
 
 EXPORT_COLUMNS = ("id", "title", "stage", "stage_name", "tags", "authors", "author_organisations",
@@ -215,16 +227,24 @@ EXPORT_COLUMNS = ("id", "title", "stage", "stage_name", "tags", "authors", "auth
                   "decision", "decision_reason")
 
 
-def export_challenge(session: Session, viewer: Viewer, *, challenge_id: int) -> dict:
+@dataclass(frozen=True)
+class ChallengeExport:
+    """A challenge as ``innonet challenges export`` writes it."""
+
+    challenge: dict[str, Any]
+    criteria: list[dict[str, Any]]  # name, scale, weight
+    ideas: list[dict[str, Any]]  # rows keyed by EXPORT_COLUMNS plus one "rating: <criterion>" per criterion
+
+
+def export_challenge(session: Session, viewer: Viewer, *, challenge_id: int) -> ChallengeExport:
     """A challenge and the ideas the viewer may read, with their counts, mean ratings and
-    outcome: ``{"challenge": …, "criteria": […], "ideas": [row, …]}`` (rows keyed by
-    EXPORT_COLUMNS plus one ``rating: <criterion>`` per criterion)."""
+    outcome."""
     challenge = get_challenge(session, viewer, challenge_id=challenge_id)
     view = challenge_view(session, viewer, challenges=[challenge])[0]
     ideas = list(session.scalars(select(Idea).where(Idea.challenge_id == challenge.id, idea_condition(viewer))
                                  .order_by(Idea.id)))
     ids = [i.id for i in ideas]
-    summaries = {s["id"]: s for s in idea_summaries(session, viewer, ideas=ideas)}
+    summaries = {s.id: s for s in idea_summaries(session, viewer, ideas=ideas)}
     followers = count_per_idea(session, Follow, ids)
     authors = idea_authors(session, idea_ids=ids)
     criteria = [c for c in criteria_of(session, challenge_ids=[challenge.id])[challenge.id] if c.stage is None]
@@ -240,23 +260,23 @@ def export_challenge(session: Session, viewer: Viewer, *, challenge_id: int) -> 
     rows = []
     for idea in ideas:
         hidden = authors_hidden(session, viewer, idea, challenge)
-        confirmed = [a for a in authors[idea.id] if a["confirmed"]] if not hidden else []
+        confirmed = [a for a in authors[idea.id] if a.confirmed] if not hidden else []
         decision = decisions.get(idea.id)
         rows.append({
-            **{k: summaries[idea.id][k] for k in ("id", "title", "stage", "stage_name", "supporters", "comments",
-                                                 "created_at")},
-            "tags": ", ".join(tags_list(idea.tags)), "authors": "; ".join(a["name"] for a in confirmed),
-            "author_organisations": "; ".join(dict.fromkeys(a["organisation"].name for a in confirmed)),
+            **summaries[idea.id].model_dump(include={"id", "title", "stage", "stage_name", "supporters", "comments",
+                                                     "created_at"}),
+            "tags": ", ".join(tags_list(idea.tags)), "authors": "; ".join(a.name for a in confirmed),
+            "author_organisations": "; ".join(dict.fromkeys(a.organisation.name for a in confirmed)),
             "followers": followers.get(idea.id, 0), "edited_at": idea.edited_at, "merged_into": idea.merged_into_id,
             "decision": decision.to_stage if decision else None,
             "decision_reason": decision.reason if decision else None,
         } | {f"rating: {c.name}": means[idea.id].get(c.id) for c in criteria})
     audit(session, viewer, action="export", items=[challenge])
-    return {"challenge": {k: view[k] for k in ("id", "title", "state", "visibility", "open_call", "opens_on",
-                                               "closes_on", "tags", "workflow", "terms")}
-            | {"organisation": view["organisation"].external_id, "problem": challenge.problem},
-            "criteria": [{"name": c.name, "scale": c.scale, "weight": c.weight} for c in criteria],
-            "ideas": rows}
+    return ChallengeExport(
+        challenge=view.model_dump(include={"id", "title", "state", "visibility", "open_call", "opens_on", "closes_on",
+                                           "tags", "workflow", "terms"})
+        | {"organisation": view.organisation.external_id, "problem": challenge.problem},
+        criteria=[{"name": c.name, "scale": c.scale, "weight": c.weight} for c in criteria], ideas=rows)
 
 
 def stage_funnel(session: Session, *, ideas: list[Idea], workflow: dict | None = None) -> list[StageFigures]:

@@ -1,6 +1,8 @@
 """Pages: challenges, the idea form with similar ideas while typing, and the idea page
 where people support, rate, discuss, move and merge ideas."""
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
@@ -9,10 +11,12 @@ from starlette.datastructures import FormData
 
 from innonet import roles
 from innonet.challenges import evaluation, metrics, service
-from innonet.challenges.models import CHALLENGE_STATES, IDEA_EVENTS, IP_TERMS, SUBMISSION_RULES
+from innonet.challenges.models import CHALLENGE_STATES, IDEA_EVENTS, IP_TERMS, SUBMISSION_RULES, Challenge, Idea
 from innonet.challenges.schemas import ChallengeIn, ChallengePatch, CommentIn, IdeaIn, IdeaPatch
 from innonet.errors import InnonetError, InvalidInput
 from innonet.organisations import service as organisations
+from innonet.organisations.models import Organisation
+from innonet.organisations.schemas import OrganisationSummary
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
 from innonet.text import markdown_html, parse_record_id
@@ -48,7 +52,7 @@ STATE_ACTIONS = {"open": "Open for ideas", "closed": "Close to new ideas", "deci
 
 
 @router.get("/challenges", response_class=HTMLResponse)
-def challenges(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def challenges(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     found = service.list_challenges(session, viewer)
     mine = organisations.organisations_by_id(session, ids=sorted(viewer.member_of))
     return render(request, "challenges.html", {
@@ -93,8 +97,10 @@ def _number(text: str) -> bool:
         return False
 
 
-def _challenge_form(request, session, viewer, *, organisation, challenge=None, values=None, errors=None,
-                    status_code=200):
+def _challenge_form(request: Request, session: Session, viewer: Viewer, *,
+                    organisation: Organisation | OrganisationSummary,
+                    challenge: Challenge | None = None, values: dict | None = None,
+                    errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     shown = dict(values or {"visibility": "partners", "submissions": "shared", "ip_terms": "submitter_keeps",
                             "scorecard_stage": "evaluation"})
     if isinstance(shown.get("tags"), list):
@@ -119,14 +125,14 @@ def _challenge_form(request, session, viewer, *, organisation, challenge=None, v
 
 @router.get("/challenges/new", response_class=HTMLResponse)
 def new_challenge(request: Request, org: str | None = Query(None, max_length=64), session: Session = DbSession,
-                  viewer: Viewer = CurrentViewer):
+                  viewer: Viewer = CurrentViewer) -> Response:
     return _challenge_form(request, session, viewer, organisation=organisations.acting_for(
         session, viewer, external_id=org, doing="pose challenges"))
 
 
 @router.post("/challenges/new", response_class=HTMLResponse)
 def create_challenge(request: Request, org: str | None = Query(None, max_length=64), session: Session = DbSession,
-                     viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                     viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     organisation = organisations.acting_for(session, viewer, external_id=org, doing="pose challenges")
     values = _challenge_form_values(form) | {"organisation": organisation.external_id}
     try:
@@ -142,7 +148,8 @@ def create_challenge(request: Request, org: str | None = Query(None, max_length=
                                "Challenge saved as a draft: open it when it is ready.")
 
 
-def _challenge_page(request, session, viewer, challenge_id, *, status_code=200, errors=None):
+def _challenge_page(request: Request, session: Session, viewer: Viewer, challenge_id: int, *, status_code: int = 200,
+                    errors: dict[str, str] | None = None) -> Response:
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id)
     view = service.challenge_view(session, viewer, challenges=[challenge])[0]
     params = request.query_params
@@ -167,27 +174,27 @@ def _challenge_page(request, session, viewer, challenge_id, *, status_code=200, 
 
 @router.get("/challenges/{challenge_id}", response_class=HTMLResponse)
 def challenge_page(request: Request, challenge_id: RecordId, session: Session = DbSession,
-                   viewer: Viewer = CurrentViewer):
+                   viewer: Viewer = CurrentViewer) -> Response:
     return _challenge_page(request, session, viewer, challenge_id)
 
 
 @router.get("/challenges/{challenge_id}/edit", response_class=HTMLResponse)
 def edit_challenge(request: Request, challenge_id: RecordId, session: Session = DbSession,
-                   viewer: Viewer = CurrentViewer):
+                   viewer: Viewer = CurrentViewer) -> Response:
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id, for_change=True)
     view = service.challenge_view(session, viewer, challenges=[challenge])[0]
-    values = {k: view[k] for k in ("title", "problem", "sought", "offered", "cover_text", "opens_on", "closes_on",
-                                   "open_call", "blind", "tags", "visibility", "agreement", "criteria")}
+    values = view.model_dump(include={"title", "problem", "sought", "offered", "cover_text", "opens_on", "closes_on",
+                                      "open_call", "blind", "tags", "visibility", "agreement", "criteria"})
     values |= {"submissions": challenge.submissions, "ip_terms": challenge.ip_terms,
                "terms_text": challenge.terms_text,
-               "shared_with": [o.external_id for o in view["shared_with"]]}
-    return _challenge_form(request, session, viewer, organisation=view["organisation"], challenge=challenge,
+               "shared_with": [o.external_id for o in view.shared_with]}
+    return _challenge_form(request, session, viewer, organisation=view.organisation, challenge=challenge,
                            values=values)
 
 
 @router.post("/challenges/{challenge_id}/edit", response_class=HTMLResponse)
 def update_challenge(request: Request, challenge_id: RecordId, session: Session = DbSession,
-                     viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                     viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id, for_change=True)
     values = _challenge_form_values(form)
     values.pop("organisation")
@@ -213,7 +220,7 @@ def update_challenge(request: Request, challenge_id: RecordId, session: Session 
 
 @router.post("/challenges/{challenge_id}/state")
 def change_state(request: Request, challenge_id: RecordId, session: Session = DbSession,
-                 viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                 viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     state = str(form.get("state") or "")
     service.update_challenge(session, viewer, challenge_id=challenge_id,
                              changes=ChallengePatch.model_validate({"state": state or None}))
@@ -222,19 +229,20 @@ def change_state(request: Request, challenge_id: RecordId, session: Session = Db
 
 
 @router.get("/challenges/{challenge_id}/solvers", response_class=HTMLResponse)
-def solvers(request: Request, challenge_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def solvers(request: Request, challenge_id: RecordId, session: Session = DbSession,
+            viewer: Viewer = CurrentViewer) -> Response:
     """Who the partner finder proposes, with why, and a box to invite each."""
     found = service.propose_solvers(session, viewer, challenge_id=challenge_id)
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id, for_change=True)
     view = service.challenge_view(session, viewer, challenges=[challenge])[0]
     invited = {o.external_id for o in service.invited_organisations(session, challenge=challenge)}
-    invited |= {o.external_id for o in view["shared_with"]}
+    invited |= {o.external_id for o in view.shared_with}
     return render(request, "solvers.html", {"c": view, "found": found, "invited": invited})
 
 
 @router.post("/challenges/{challenge_id}/delete")
 def delete_challenge(request: Request, challenge_id: RecordId, session: Session = DbSession,
-                     viewer: Viewer = CurrentViewer):
+                     viewer: Viewer = CurrentViewer) -> Response:
     """The owner's administrators delete a challenge with its ideas (asked to confirm first)."""
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id, for_change=True)
     title = challenge.title
@@ -244,7 +252,7 @@ def delete_challenge(request: Request, challenge_id: RecordId, session: Session 
 
 @router.post("/challenges/{challenge_id}/invitations", response_class=HTMLResponse)
 def invite(request: Request, challenge_id: RecordId, session: Session = DbSession,
-           viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+           viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     # From the picker (one field of ids) or from the solvers' boxes (one field per organisation).
     wanted = [e for value in form.getlist("organisations") for e in str(value).replace(",", " ").split()][:50]
     try:
@@ -266,8 +274,10 @@ def invite(request: Request, challenge_id: RecordId, session: Session = DbSessio
 # ---------------------------------------------------------------- ideas
 
 
-def _idea_form(request, session, viewer, *, challenge, idea=None, org=None, values=None, errors=None,
-               status_code=200):
+def _idea_form(request: Request, session: Session, viewer: Viewer, *, challenge: Challenge | None,
+               idea: Idea | None = None,
+               org: Organisation | None = None, values: dict | None = None, errors: dict[str, str] | None = None,
+               status_code: int = 200) -> Response:
     """The idea form: for a challenge, or (with ``org``) a free idea of the organisation,
     which its members share like any record."""
     view = service.challenge_view(session, viewer, challenges=[challenge])[0] if challenge else None
@@ -283,7 +293,7 @@ def _idea_form(request, session, viewer, *, challenge, idea=None, org=None, valu
 
 @router.get("/challenges/{challenge_id}/ideas/new", response_class=HTMLResponse)
 def new_idea(request: Request, challenge_id: RecordId, session: Session = DbSession,
-             viewer: Viewer = CurrentViewer):
+             viewer: Viewer = CurrentViewer) -> Response:
     roles.ensure_signed_in(viewer)
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id)
     return _idea_form(request, session, viewer, challenge=challenge)
@@ -291,7 +301,7 @@ def new_idea(request: Request, challenge_id: RecordId, session: Session = DbSess
 
 @router.post("/challenges/{challenge_id}/ideas/new", response_class=HTMLResponse)
 def submit_idea(request: Request, challenge_id: RecordId, session: Session = DbSession,
-                viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id)
     values: dict = {"challenge": challenge_id, "title": form_text(form, "title"),
                     "description": form_text(form, "description"),
@@ -313,7 +323,7 @@ def submit_idea(request: Request, challenge_id: RecordId, session: Session = DbS
 
 @router.get("/orgs/{external_id}/ideas", response_class=HTMLResponse)
 def organisation_ideas(request: Request, external_id: str, session: Session = DbSession,
-                       viewer: Viewer = CurrentViewer):
+                       viewer: Viewer = CurrentViewer) -> Response:
     """An organisation's free ideas (outside any challenge) that the viewer may read."""
     organisation = organisations.get_organisation(session, external_id=external_id)
     ideas, total = service.list_ideas(session, viewer, organisation_id=organisation.id, limit=200)
@@ -323,7 +333,8 @@ def organisation_ideas(request: Request, external_id: str, session: Session = Db
 
 
 @router.get("/orgs/{external_id}/ideas/new", response_class=HTMLResponse)
-def new_free_idea(request: Request, external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def new_free_idea(request: Request, external_id: str, session: Session = DbSession,
+                  viewer: Viewer = CurrentViewer) -> Response:
     organisation = organisations.get_organisation(session, external_id=external_id)
     roles.ensure_insider(viewer, organisation.id)
     return _idea_form(request, session, viewer, challenge=None, org=organisation)
@@ -331,7 +342,7 @@ def new_free_idea(request: Request, external_id: str, session: Session = DbSessi
 
 @router.post("/orgs/{external_id}/ideas/new", response_class=HTMLResponse)
 def submit_free_idea(request: Request, external_id: str, session: Session = DbSession,
-                     viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                     viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     organisation = organisations.get_organisation(session, external_id=external_id)
     roles.ensure_insider(viewer, organisation.id)
     values: dict = {"title": form_text(form, "title"), "description": form_text(form, "description"),
@@ -357,7 +368,7 @@ def submit_free_idea(request: Request, external_id: str, session: Session = DbSe
 
 @router.post("/ideas/similar", response_class=HTMLResponse)
 def similar_ideas(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-                  form: FormData = PostedForm):
+                  form: FormData = PostedForm) -> Response:
     """Asked by the idea form while its author types (a fragment)."""
     text = f"{form.get('title') or ''}. {form.get('description') or ''}"[:10_200]
     challenge_id = form_text(form, "challenge")
@@ -370,25 +381,28 @@ def similar_ideas(request: Request, session: Session = DbSession, viewer: Viewer
     return render(request, "_similar_ideas.html", {"similar": found})
 
 
-def _idea_page(request, session, viewer, idea_id, *, errors=None, values=None, status_code=200):
+def _idea_page(request: Request, session: Session, viewer: Viewer, idea_id: int, *, errors: dict[str,
+               str] | None = None,
+               values: dict | None = None, status_code: int = 200) -> Response:
     idea = service.get_idea(session, viewer, idea_id=idea_id)
     view = service.idea_view(session, viewer, idea=idea)
     events = service.history(session, viewer, idea=idea)
     siblings = []
-    if view["may_manage"] and idea.merged_into_id is None:
+    if view.may_manage and idea.merged_into_id is None:
         others, _ = service.list_ideas(session, viewer, challenge_id=idea.challenge_id, limit=200) \
             if idea.challenge_id else ([], 0)
         siblings = [(o.id, f"#{o.id} {o.title}") for o in others if o.id != idea.id]
     return render(request, "idea.html", {
         "i": view, "comments": service.comments_of(session, viewer, idea=idea), "events": events,
         "outcome": service.outcome(events), "siblings": siblings,
-        "stage_options": [(s, service.stage_name(view["workflow"], s)) for s in view["next_stages"]],
+        "stage_options": [(s, service.stage_name(view.workflow, s)) for s in view.next_stages],
         "errors": errors or {}, "values": values or {}},
         status_code=status_code)
 
 
 @router.get("/ideas/{idea_id}", response_class=HTMLResponse)
-def idea_page(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def idea_page(request: Request, idea_id: RecordId, session: Session = DbSession,
+              viewer: Viewer = CurrentViewer) -> Response:
     """A merged idea's page leads to the idea it went into and says so (its own history
     stays at ?merged=show)."""
     idea = service.get_idea(session, viewer, idea_id=idea_id, log=False)
@@ -400,8 +414,8 @@ def idea_page(request: Request, idea_id: RecordId, session: Session = DbSession,
     return _idea_page(request, session, viewer, idea_id)
 
 
-def _act(request, session, viewer, idea_id, action, *, done: str, field: str, values: dict | None = None,
-         anchor: str = ""):
+def _act(request: Request, session: Session, viewer: Viewer, idea_id: int, action: Callable[[], object], *, done: str,
+         field: str, values: dict | None = None, anchor: str = "") -> Response:
     """Run an action from the idea page; a refusal comes back on the page beside its form."""
     service.get_idea(session, viewer, idea_id=idea_id, log=False)
     roles.ensure_can_write(viewer)
@@ -417,7 +431,7 @@ def _act(request, session, viewer, idea_id, action, *, done: str, field: str, va
 
 @router.post("/ideas/{idea_id}/support", response_class=HTMLResponse)
 def support(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-            form: FormData = PostedForm):
+            form: FormData = PostedForm) -> Response:
     supporting = form.get("support") != "withdraw"
     act = service.support if supporting else service.withdraw_support
     return _act(request, session, viewer, idea_id, lambda: act(session, viewer, idea_id=idea_id),
@@ -426,7 +440,7 @@ def support(request: Request, idea_id: RecordId, session: Session = DbSession, v
 
 @router.post("/ideas/{idea_id}/follow", response_class=HTMLResponse)
 def follow(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-           form: FormData = PostedForm):
+           form: FormData = PostedForm) -> Response:
     following = form.get("follow") != "stop"
     return _act(request, session, viewer, idea_id,
                 lambda: service.follow(session, viewer, idea_id=idea_id, following=following),
@@ -435,7 +449,7 @@ def follow(request: Request, idea_id: RecordId, session: Session = DbSession, vi
 
 @router.post("/ideas/{idea_id}/ratings", response_class=HTMLResponse)
 def rate(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-         form: FormData = PostedForm):
+         form: FormData = PostedForm) -> Response:
     return _act(request, session, viewer, idea_id, lambda: _rate_from_form(session, viewer, idea_id, form),
                 done="Ratings saved.", field="ratings", anchor="#ratings")
 
@@ -452,7 +466,7 @@ def _rate_from_form(session: Session, viewer: Viewer, idea_id: int, form: FormDa
 
 @router.post("/ideas/{idea_id}/comments", response_class=HTMLResponse)
 def comment(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-            form: FormData = PostedForm):
+            form: FormData = PostedForm) -> Response:
     values = {"body": str(form.get("body") or ""), "parent": form_text(form, "parent")}
     return _act(request, session, viewer, idea_id, lambda: service.add_comment(
         session, viewer, idea_id=idea_id, data=CommentIn(**{k: v for k, v in values.items() if v is not None})),
@@ -461,7 +475,7 @@ def comment(request: Request, idea_id: RecordId, session: Session = DbSession, v
 
 @router.post("/ideas/{idea_id}/stage", response_class=HTMLResponse)
 def move(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-         form: FormData = PostedForm):
+         form: FormData = PostedForm) -> Response:
     stage, reason = str(form.get("stage") or "")[:30], (form_text(form, "reason") or "")[:2000]
     values = {"stage": stage, "reason": reason}
     return _act(request, session, viewer, idea_id, lambda: service.move_idea(
@@ -471,11 +485,11 @@ def move(request: Request, idea_id: RecordId, session: Session = DbSession, view
 
 @router.post("/ideas/{idea_id}/merge", response_class=HTMLResponse)
 def merge(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-          form: FormData = PostedForm):
+          form: FormData = PostedForm) -> Response:
     duplicate = str(form.get("duplicate") or "")
     values = {"duplicate": duplicate, "merge_reason": form_text(form, "merge_reason")}
 
-    def run():
+    def run() -> None:
         if not duplicate.isdigit() or len(duplicate) > 10:
             raise InvalidInput.for_field("duplicate", "pick the duplicate to merge into this idea")
         service.merge_ideas(session, viewer, idea_id=idea_id, duplicate_id=int(duplicate),
@@ -486,14 +500,15 @@ def merge(request: Request, idea_id: RecordId, session: Session = DbSession, vie
 
 @router.post("/ideas/{idea_id}/co-authorship", response_class=HTMLResponse)
 def confirm_co_author(request: Request, idea_id: RecordId, session: Session = DbSession,
-                      viewer: Viewer = CurrentViewer):
+                      viewer: Viewer = CurrentViewer) -> Response:
     return _act(request, session, viewer, idea_id,
                 lambda: service.confirm_co_author(session, viewer, idea_id=idea_id),
                 done="You are now a co-author of this idea.", field="co_authors")
 
 
 @router.get("/ideas/{idea_id}/edit", response_class=HTMLResponse)
-def edit_idea(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def edit_idea(request: Request, idea_id: RecordId, session: Session = DbSession,
+              viewer: Viewer = CurrentViewer) -> Response:
     idea = service.get_idea(session, viewer, idea_id=idea_id, log=False)
     service.ensure_author(session, viewer, idea)
     challenge = service.get_challenge(session, viewer, challenge_id=idea.challenge_id) if idea.challenge_id else None
@@ -503,7 +518,7 @@ def edit_idea(request: Request, idea_id: RecordId, session: Session = DbSession,
 
 @router.post("/ideas/{idea_id}/edit", response_class=HTMLResponse)
 def update_idea(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-                form: FormData = PostedForm):
+                form: FormData = PostedForm) -> Response:
     idea = service.get_idea(session, viewer, idea_id=idea_id, log=False)
     values = {"title": form_text(form, "title"), "description": form_text(form, "description"), "tags": form_tags(form)}
     try:
@@ -522,7 +537,7 @@ def update_idea(request: Request, idea_id: RecordId, session: Session = DbSessio
 # ---------------------------------------------------------------- evaluation
 
 
-def _emails(value) -> list[str]:
+def _emails(value: object) -> list[str]:
     return str(value or "").replace(",", " ").split()[:50]
 
 
@@ -530,10 +545,10 @@ def _board_page(request: Request, session: Session, viewer: Viewer, challenge_id
                 errors: dict[str, str] | None = None, team_values: dict[str, str] | None = None,
                 status_code: int = 200) -> Response:
     board = evaluation.board(session, viewer, challenge_id=challenge_id, stage=stage)
-    challenge = board["challenge"]
+    challenge = service.get_challenge(session, viewer, challenge_id=challenge_id)
     team = evaluation.team_of(session, challenge=challenge) if service.may_manage(viewer, challenge) else None
     stages = list(challenge.workflow["stages"])
-    team_stages = [s for s in stages if s in board["stages"] or (team and s in team.evaluators)] or [board["stage"]]
+    team_stages = [s for s in stages if s in board.stages or (team and s in team.evaluators)] or [board.stage]
     if team is not None and team_values is None:
         team_values = {"gatekeepers": " ".join(p.email for p in team.gatekeepers)} | {
             f"evaluators-{s}": " ".join(p.email for p in people) for s, people in team.evaluators.items()}
@@ -545,13 +560,13 @@ def _board_page(request: Request, session: Session, viewer: Viewer, challenge_id
 
 @router.get("/challenges/{challenge_id}/evaluation", response_class=HTMLResponse)
 def evaluation_page(request: Request, challenge_id: RecordId, stage: str | None = Query(None, max_length=30),
-                    session: Session = DbSession, viewer: Viewer = CurrentViewer):
+                    session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     return _board_page(request, session, viewer, challenge_id, stage=stage)
 
 
 @router.post("/challenges/{challenge_id}/team", response_class=HTMLResponse)
 def set_team(request: Request, challenge_id: RecordId, stage: str | None = Query(None, max_length=30),
-             session: Session = DbSession, viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+             session: Session = DbSession, viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     values = {k: str(v) for k, v in form.items() if k == "gatekeepers" or k.startswith("evaluators-")}
     teams = {k.removeprefix("evaluators-")[:30]: _emails(v) for k, v in values.items() if k.startswith("evaluators-")}
     try:
@@ -571,7 +586,7 @@ def set_team(request: Request, challenge_id: RecordId, stage: str | None = Query
 
 @router.post("/challenges/{challenge_id}/assignments", response_class=HTMLResponse)
 def assign(request: Request, challenge_id: RecordId, stage: str = Query("evaluation", max_length=30),
-           session: Session = DbSession, viewer: Viewer = CurrentViewer):
+           session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     try:
         with session.begin_nested():
             made = evaluation.assign(session, viewer, challenge_id=challenge_id, stage=stage)
@@ -587,7 +602,7 @@ def assign(request: Request, challenge_id: RecordId, stage: str = Query("evaluat
 
 @router.post("/challenges/{challenge_id}/evaluation/{idea_id}", response_class=HTMLResponse)
 def score(request: Request, challenge_id: RecordId, idea_id: RecordId, stage: str | None = Query(None, max_length=30),
-          session: Session = DbSession, viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+          session: Session = DbSession, viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     back = f"/challenges/{challenge_id}/evaluation" + (f"?stage={stage}" if stage else "")
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id)
     roles.ensure_can_write(viewer)
@@ -607,7 +622,8 @@ def score(request: Request, challenge_id: RecordId, idea_id: RecordId, stage: st
 
 
 @router.get("/challenges/{challenge_id}/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, challenge_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def dashboard(request: Request, challenge_id: RecordId, session: Session = DbSession,
+              viewer: Viewer = CurrentViewer) -> Response:
     found = metrics.challenge_metrics(session, viewer, challenge_id=challenge_id)
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id)
     return render(request, "dashboard.html", {
@@ -617,6 +633,6 @@ def dashboard(request: Request, challenge_id: RecordId, session: Session = DbSes
 
 
 @router.get("/challenges/{challenge_id}/metrics.csv")
-def metrics_csv(challenge_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def metrics_csv(challenge_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     found = metrics.challenge_metrics(session, viewer, challenge_id=challenge_id)
     return csv_download(metrics.metrics_csv(found), f"challenge-{challenge_id}-figures.csv")

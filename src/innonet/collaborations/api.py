@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 from innonet.collaborations import service
 from innonet.collaborations.models import Relationship
 from innonet.collaborations.schemas import (
+    ClusterSummary,
+    EgoNetwork,
     OrganisationDetail,
     ProjectDetail,
     ProjectPage,
@@ -23,7 +25,7 @@ from innonet.web import CurrentViewer, DbSession, RecordId, api_router
 router = api_router()
 
 
-def _out(session: Session, viewer: Viewer, rel: Relationship) -> dict:
+def _out(session: Session, viewer: Viewer, rel: Relationship) -> RelationshipOut:
     return service.relationship_view(session, viewer, relationships=[rel])[0]
 
 
@@ -32,7 +34,7 @@ def list_relationships(
     session: Session = DbSession,
     org: Annotated[str | None, Query(description="Only this organisation's (either side)")] = None,
     viewer: Viewer = CurrentViewer,
-) -> list[dict]:
+) -> list[RelationshipOut]:
     """The relationships you may see, all or those of one organisation."""
     organisation_id = organisations.get_organisation(session, external_id=org).id if org else None
     rels = service.list_relationships(session, viewer, organisation_id=organisation_id)
@@ -41,7 +43,7 @@ def list_relationships(
 
 @router.post("/relationships", response_model=RelationshipOut, status_code=201, tags=["relationships"])
 def create_relationship(data: RelationshipIn, session: Session = DbSession,
-                        viewer: Viewer = CurrentViewer) -> dict:
+                        viewer: Viewer = CurrentViewer) -> RelationshipOut:
     """Record a tie (members of the organisation, write token): ``kind`` says what the
     partner is to the organisation. New relationships are private unless ``visibility`` says otherwise."""
     return _out(session, viewer, service.create_relationship(session, viewer, data=data))
@@ -49,14 +51,14 @@ def create_relationship(data: RelationshipIn, session: Session = DbSession,
 
 @router.get("/relationships/{relationship_id}", response_model=RelationshipOut, tags=["relationships"])
 def get_relationship(relationship_id: RecordId, session: Session = DbSession,
-                     viewer: Viewer = CurrentViewer) -> dict:
+                     viewer: Viewer = CurrentViewer) -> RelationshipOut:
     """One relationship, if you may see it (404 otherwise)."""
     return _out(session, viewer, service.get_relationship(session, viewer, relationship_id=relationship_id))
 
 
 @router.patch("/relationships/{relationship_id}", response_model=RelationshipOut, tags=["relationships"])
 def update_relationship(relationship_id: RecordId, changes: RelationshipPatch, session: Session = DbSession,
-                        viewer: Viewer = CurrentViewer) -> dict:
+                        viewer: Viewer = CurrentViewer) -> RelationshipOut:
     """Change some fields or the sharing of a relationship (the owner's members)."""
     rel = service.update_relationship(session, viewer, relationship_id=relationship_id,
                                       changes=changes.model_dump(exclude_unset=True))
@@ -105,19 +107,19 @@ def get_organisation(
                                       projects_limit=projects_limit)
 
 
-@router.get("/cluster/summary", tags=["cluster"])
-def cluster_summary(session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
+@router.get("/cluster/summary", response_model=ClusterSummary, tags=["cluster"])
+def cluster_summary(session: Session = DbSession, viewer: Viewer = CurrentViewer) -> ClusterSummary:
     """Aggregates of the networks of organisations that consented (cluster managers only)."""
     return service.cluster_summary(session, viewer)
 
 
-@router.get("/orgs/{external_id}/network", tags=["organisations"])
+@router.get("/orgs/{external_id}/network", response_model=EgoNetwork, tags=["organisations"])
 def ego_network(
     external_id: str,
     session: Session = DbSession,
     size: Annotated[int, Query(ge=1, le=200, description="How many partners to include")] = 40,
     viewer: Viewer = CurrentViewer,
-) -> dict:
+) -> EgoNetwork:
     """The organisation, its strongest partners and the links among them, for drawing
     (relationships only where you may see them)."""
     organisation = organisations.get_organisation(session, external_id=external_id)

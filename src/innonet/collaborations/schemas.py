@@ -130,3 +130,42 @@ class OrganisationDetail(OrganisationOut):
     project_count: int
     projects: list[ProjectParticipationOut] = Field(description="Newest first, up to projects_limit")
     relationships: list[RelationshipOut]
+
+
+class EgoNode(BaseModel):
+    id: str = Field(description="The organisation's external id")
+    label: str = Field(description="Its short name, else its name")
+    name: str
+    kind: str | None
+    country: str | None
+    is_centre: bool
+
+
+class EgoEdge(BaseModel):
+    source: str
+    target: str
+    weight: int = Field(description="Projects the two share")
+    relationship_kinds: list[str] = Field(description="Kinds of the recorded relationships you may see")
+
+
+class EgoNetwork(BaseModel):
+    """An organisation, its strongest partners and the links among them, for drawing."""
+
+    nodes: list[EgoNode]
+    edges: list[EgoEdge]
+    partner_count: int = Field(description="All its partners, drawn or not")
+
+
+class CountryRelationships(BaseModel):
+    country: str
+    relationships: int
+
+
+class ClusterSummary(BaseModel):
+    """Counts over the organisations that consented to the cluster manager's view."""
+
+    consenting_organisations: int
+    relationships: int
+    relationships_by_kind: dict[str, int]
+    partner_countries: list[CountryRelationships] = Field(
+        description="The partners' countries, most relationships first")

@@ -20,11 +20,17 @@ from innonet.collaborations.models import (
     Relationship,
 )
 from innonet.collaborations.schemas import (
+    ClusterSummary,
+    CountryRelationships,
+    EgoEdge,
+    EgoNetwork,
+    EgoNode,
     OrganisationDetail,
     ProjectDetail,
     ProjectOut,
     RelationshipFields,
     RelationshipIn,
+    RelationshipOut,
 )
 from innonet.db import Page, read_page, upsert_rows
 from innonet.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -219,12 +225,9 @@ def partners_of(
     return [(by_id[pid], shared[pid], sorted(kinds[pid])) for pid in chosen], len(partner_ids)
 
 
-def ego_network(session: Session, viewer: Viewer, *, organisation_id: int, size: int = 40) -> dict:
-    """The organisation, its ``size`` strongest partners and the links among all of them.
-
-    Shaped for drawing: ``{"nodes": [...], "edges": [...]}``; a link's weight is the number of
-    shared projects, plus the kinds of any recorded relationships.
-    """
+def ego_network(session: Session, viewer: Viewer, *, organisation_id: int, size: int = 40) -> EgoNetwork:
+    """The organisation, its ``size`` strongest partners and the links among all of them; a
+    link's weight is the number of shared projects, plus the kinds of any recorded relationships."""
     partners, total = partners_of(session, viewer, organisation_id=organisation_id, limit=size)
     centre = organisations.organisations_by_id(session, ids=[organisation_id])[organisation_id]
     members = {centre.id: centre} | {p.id: p for p, _, _ in partners}
@@ -244,17 +247,12 @@ def ego_network(session: Session, viewer: Viewer, *, organisation_id: int, size:
         if rel.organisation_id in members and rel.partner_id in members:
             pair = (min(rel.organisation_id, rel.partner_id), max(rel.organisation_id, rel.partner_id))
             kinds[pair].append(rel.kind)
-    nodes = [
-        {"id": o.external_id, "label": o.short_name or o.name, "name": o.name, "kind": o.kind,
-         "country": o.country, "is_centre": o.id == centre.id}
-        for o in members.values()
-    ]
-    edges = [
-        {"source": members[a].external_id, "target": members[b].external_id,
-         "weight": weights.get((a, b), 0), "relationship_kinds": sorted(kinds.get((a, b), []))}
-        for a, b in sorted(set(weights) | set(kinds))
-    ]
-    return {"nodes": nodes, "edges": edges, "partner_count": total}
+    nodes = [EgoNode(id=o.external_id, label=o.short_name or o.name, name=o.name, kind=o.kind, country=o.country,
+                     is_centre=o.id == centre.id) for o in members.values()]
+    edges = [EgoEdge(source=members[a].external_id, target=members[b].external_id, weight=weights.get((a, b), 0),
+                     relationship_kinds=sorted(kinds.get((a, b), [])))
+             for a, b in sorted(set(weights) | set(kinds))]
+    return EgoNetwork(nodes=nodes, edges=edges, partner_count=total)
 
 
 # ---------------------------------------------------------------- relationships
@@ -332,8 +330,8 @@ def list_relationships(session: Session, viewer: Viewer, *,
 
 
 def relationship_view(session: Session, viewer: Viewer, *,
-                      relationships: list[Relationship]) -> list[dict]:
-    """Relationships with both organisations and the sharing loaded, shaped like RelationshipOut."""
+                      relationships: list[Relationship]) -> list[RelationshipOut]:
+    """Relationships with both organisations and who sees them."""
     ids = [r.organisation_id for r in relationships] + [r.partner_id for r in relationships]
     by_id = organisations.organisations_by_id(session, ids=ids)
     shares = sharing.sharing_view(session, viewer, items=relationships)
@@ -341,8 +339,8 @@ def relationship_view(session: Session, viewer: Viewer, *,
     for rel in relationships:
         fields = {f: getattr(rel, f) for f in (*RelationshipFields.model_fields, "id", "source",
                                                "created_at", "updated_at")}
-        out.append(fields | shares[rel.id] | {"organisation": by_id[rel.organisation_id],
-                                              "partner": by_id[rel.partner_id]})
+        out.append(RelationshipOut.model_validate(fields | dict(shares[rel.id]) | {
+            "organisation": by_id[rel.organisation_id], "partner": by_id[rel.partner_id]}))
     return out
 
 
@@ -422,7 +420,7 @@ def counts(session: Session, viewer: Viewer) -> dict[str, int]:
     }
 
 
-def cluster_summary(session: Session, viewer: Viewer) -> dict:
+def cluster_summary(session: Session, viewer: Viewer) -> ClusterSummary:
     """Aggregates of the consenting organisations' networks, for the cluster manager.
 
     Counts only: no record, partner name or note of a consenting organisation is shown,
@@ -443,10 +441,9 @@ def cluster_summary(session: Session, viewer: Viewer) -> dict:
         .join(partner, partner.id == Relationship.partner_id)
         .where(counted, partner.country.is_not(None)).group_by(partner.country)
         .order_by(func.count().desc(), partner.country)).all()
-    return {"consenting_organisations": members,
-            "relationships": sum(by_kind.values()),
-            "relationships_by_kind": {k: by_kind.get(k, 0) for k in RELATIONSHIP_KINDS},
-            "partner_countries": [{"country": c, "relationships": n} for c, n in by_country]}
+    return ClusterSummary(consenting_organisations=members, relationships=sum(by_kind.values()),
+                          relationships_by_kind={k: by_kind.get(k, 0) for k in RELATIONSHIP_KINDS},
+                          partner_countries=[CountryRelationships(country=c, relationships=n) for c, n in by_country])
 
 
 def organisation_detail(session: Session, viewer: Viewer, *, external_id: str,

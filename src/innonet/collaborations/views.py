@@ -14,10 +14,11 @@ from innonet.collaborations.models import (
     PARTICIPATION_ROLES,
     RELATIONSHIP_KINDS,
 )
-from innonet.collaborations.schemas import RelationshipFields, RelationshipIn
+from innonet.collaborations.schemas import RelationshipFields, RelationshipIn, RelationshipOut
 from innonet.errors import InnonetError
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
+from innonet.organisations.schemas import OrganisationSummary
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import SharingFields
@@ -39,8 +40,9 @@ template_globals(RELATIONSHIP_KINDS=RELATIONSHIP_KINDS, DIRECTIONS=DIRECTIONS, R
 PER_PAGE = 25
 
 
-def _form_page(request: Request, session: Session, viewer: Viewer, *, organisation: Organisation,
-               relationship: dict | None = None, partner: Organisation | None = None,
+def _form_page(request: Request, session: Session, viewer: Viewer, *,
+               organisation: Organisation | OrganisationSummary, relationship: RelationshipOut | None = None,
+               partner: Organisation | OrganisationSummary | None = None,
                values: dict | None = None, errors: dict | None = None, status_code: int = 200) -> Response:
     if values and isinstance(values.get("shared_with"), list):  # shown as typed: ids and spaces
         values = values | {"shared_with": " ".join(values["shared_with"])}
@@ -66,15 +68,14 @@ def _clean(form: FormData) -> dict:
     return values
 
 
-def _editable(session: Session, viewer: Viewer, relationship_id: RecordId) -> dict:
+def _editable(session: Session, viewer: Viewer, relationship_id: RecordId) -> RelationshipOut:
     rel = service.get_relationship(session, viewer, relationship_id=relationship_id, for_change=True)
     return service.relationship_view(session, viewer, relationships=[rel])[0]
 
 
-def _form_values(view: dict) -> dict:
-    return {k: view[k] for k in RelationshipFields.model_fields} | {
-        "visibility": view["visibility"], "agreement": view["agreement"],
-        "shared_with": " ".join(o.external_id for o in view["shared_with"])}
+def _form_values(view: RelationshipOut) -> dict:
+    return view.model_dump(include={*RelationshipFields.model_fields, "visibility", "agreement"}) | {
+        "shared_with": " ".join(o.external_id for o in view.shared_with)}
 
 
 @router.get("/orgs/{external_id}/relationships/new", response_class=HTMLResponse)
@@ -114,8 +115,8 @@ def create_relationship(request: Request, external_id: str, session: Session = D
 def edit_relationship(request: Request, relationship_id: RecordId, session: Session = DbSession,
                       viewer: Viewer = CurrentViewer) -> Response:
     view = _editable(session, viewer, relationship_id)
-    return _form_page(request, session, viewer, organisation=view["organisation"], relationship=view,
-                      partner=view["partner"], values=_form_values(view))
+    return _form_page(request, session, viewer, organisation=view.organisation, relationship=view,
+                      partner=view.partner, values=_form_values(view))
 
 
 @router.post("/relationships/{relationship_id}/edit", response_class=HTMLResponse)
@@ -133,11 +134,11 @@ def update_relationship(request: Request, relationship_id: RecordId, session: Se
     except InnonetError as error:
         if error.status_code in (401, 403, 404):
             raise
-        return _form_page(request, session, viewer, organisation=view["organisation"],
-                          relationship=view, partner=view["partner"], values=values,
+        return _form_page(request, session, viewer, organisation=view.organisation,
+                          relationship=view, partner=view.partner, values=values,
                           status_code=error.status_code,
                           errors={p.field: p.message for p in error.problems if p.field})
-    return redirect_with_flash(request, f"/orgs/{view['organisation'].external_id}#relationships",
+    return redirect_with_flash(request, f"/orgs/{view.organisation.external_id}#relationships",
                                "Relationship saved.")
 
 
@@ -146,7 +147,7 @@ def delete_relationship(request: Request, relationship_id: RecordId, session: Se
                         viewer: Viewer = CurrentViewer) -> Response:
     view = _editable(session, viewer, relationship_id)
     service.delete_relationship(session, viewer, relationship_id=relationship_id)
-    return redirect_with_flash(request, f"/orgs/{view['organisation'].external_id}#relationships",
+    return redirect_with_flash(request, f"/orgs/{view.organisation.external_id}#relationships",
                                "Relationship deleted.")
 
 
@@ -171,7 +172,7 @@ def directory(
     context = {"found": found, "items": found.items, "page": page, "per_page": PER_PAGE,
                "pages": found.pages(PER_PAGE), "where": where,
                "words": organisations.search_words(q), "filters": filters,
-               "countries": organisations.overview(session)["countries_by_name"]}
+               "countries": organisations.overview(session).countries_by_name}
     return render(request, "_org_results.html" if is_htmx(request) else "directory.html", context)
 
 

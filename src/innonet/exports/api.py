@@ -4,7 +4,7 @@ from sqlalchemy.orm import Session
 
 from innonet.exports import service
 from innonet.jobs import service as jobs
-from innonet.jobs.schemas import JobOut
+from innonet.jobs.schemas import JobOut, JobView
 from innonet.organisations import service as organisations
 from innonet.roles import Viewer
 from innonet.web import CurrentViewer, DbSession, api_router
@@ -13,7 +13,7 @@ router = api_router(tags=["organisations"])
 
 
 @router.post("/orgs/{external_id}/export", response_model=JobOut, status_code=202)
-def export(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
+def export(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> JobView:
     """Start writing everything the organisation owns as a ZIP of CSV and JSON files (its
     admins). Follow the job; when it is done, `/api/v1/jobs/{id}/file` gives the ZIP."""
     organisation = organisations.get_organisation(session, external_id=external_id)

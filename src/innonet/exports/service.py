@@ -24,7 +24,7 @@ from innonet.jobs.service import JobContext, files_dir, job_kind
 from innonet.matching import service as matching
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
-from innonet.organisations.schemas import OrganisationFields
+from innonet.organisations.schemas import OrganisationFields, OrganisationSummary
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
 from innonet.sharing.service import AUDIT_CSV_COLUMNS
@@ -88,7 +88,7 @@ def _write_table(archive: zipfile.ZipFile, name: str, rows: list[dict], columns:
         [{c: _value(row.get(c)) for c in columns} for row in rows], ensure_ascii=False, indent=1))
 
 
-def _names(organisations: Iterable[Organisation]) -> str:
+def _names(organisations: Iterable[Organisation | OrganisationSummary]) -> str:
     return " ".join(o.external_id for o in organisations)
 
 
@@ -109,8 +109,8 @@ def tables(session: Session, viewer: Viewer, *, organisation: Organisation) -> d
     out["relationships"] = (
         ("id", "partner", "partner_name", "kind", "direction", "start_date", "end_date", "strength",
          "notes", "source", "visibility", "shared_with", "agreement", "created_at", "updated_at"),
-        [v | {"partner": v["partner"].external_id, "partner_name": v["partner"].name,
-              "shared_with": _names(v["shared_with"])} for v in relationships])
+        [v.model_dump() | {"partner": v.partner.external_id, "partner_name": v.partner.name,
+                           "shared_with": _names(v.shared_with)} for v in relationships])
 
     out["project_partners"] = (
         ("project", "acronym", "title", "start_date", "end_date", "role", "contribution",
@@ -128,8 +128,9 @@ def tables(session: Session, viewer: Viewer, *, organisation: Organisation) -> d
         ("id", "title", "description", "partner_kinds", "preferred_countries", "excluded_countries",
          "sme_only", "exclude_competitors", "visibility", "shared_with", "agreement",
          "created_at", "updated_at"),
-        [v | {c: " ".join(v[c]) for c in ("partner_kinds", "preferred_countries", "excluded_countries")}
-         | {"shared_with": _names(v["shared_with"])} for v in need_views])
+        [v.model_dump() | {c: " ".join(getattr(v, c)) for c in ("partner_kinds", "preferred_countries",
+                                                                "excluded_countries")}
+         | {"shared_with": _names(v.shared_with)} for v in need_views])
     out["shortlists"] = (
         ("need", "need_title", "organisation", "organisation_name", "added_at"),
         [{"need": n.id, "need_title": n.title, "organisation": o.external_id,
@@ -144,10 +145,10 @@ def tables(session: Session, viewer: Viewer, *, organisation: Organisation) -> d
 
     out["shares"] = (
         ("item_type", "item_id", "organisation", "organisation_name", "agreement"),
-        [{"item_type": kind, "item_id": v["id"], "organisation": o.external_id,
-          "organisation_name": o.name, "agreement": v["agreement"]}
+        [{"item_type": kind, "item_id": v.id, "organisation": o.external_id,
+          "organisation_name": o.name, "agreement": v.agreement}
          for kind, views in (("relationship", relationships), ("need", need_views))
-         for v in views for o in v["shared_with"]])
+         for v in views for o in v.shared_with])
 
     out["consent"] = (("cluster_consent", "given_at"), [
         {"cluster_consent": organisation.cluster_consent_at is not None,
@@ -159,8 +160,8 @@ def tables(session: Session, viewer: Viewer, *, organisation: Organisation) -> d
     out["introductions"] = (
         ("id", "status", "asker", "introducer", "target", "note", "asker_contact",
          "target_contact", "reply", "created_at", "decided_at"),
-        [r | {side: r[side].external_id for side in ("asker", "introducer", "target")}
-         for r in requests])
+        [r.model_dump() | {"asker": r.asker.external_id, "introducer": r.introducer.external_id,
+                           "target": r.target.external_id} for r in requests])
 
     events = sharing.audit_events(session, viewer, organisation_id=own, limit=None)
     out["audit_log"] = (AUDIT_CSV_COLUMNS, [{c: getattr(e, c) for c in AUDIT_CSV_COLUMNS}
@@ -177,12 +178,10 @@ def _agreement_tables(session: Session, viewer: Viewer, own: int) -> dict[str, T
         "agreements": (
             ("id", "kind", "title", "status", "in_force", "start_date", "end_date", "owner", "parties",
              "notes", "created_at", "updated_at"),
-            [a | {"owner": a["owner"].external_id, "parties": _names(a["parties"])} for a in agreements]),
+            [a.model_dump() | {"owner": a.owner.external_id, "parties": _names(a.parties)} for a in agreements]),
         "agreement_documents": (
             ("agreement", "title", "filename", "sha256", "signed_on", "location"),
-            [{"agreement": a["id"]} | {c: getattr(d, c) for c in ("title", "filename", "sha256",
-                                                                   "signed_on", "location")}
-             for a in agreements for d in a["documents"]])}
+            [{"agreement": a.id} | d.model_dump() for a in agreements for d in a.documents])}
 
 
 def write_archive(session: Session, viewer: Viewer, *, organisation: Organisation, file: IO[bytes]) -> dict[str, int]:

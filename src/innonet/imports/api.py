@@ -29,5 +29,5 @@ def import_file(file: Annotated[UploadFile, File(description="The file (.csv, .c
     Public data formats need a platform admin; the template is held to your rights."""
     files = [(f.filename or "upload", f.file) for f in (file, second_file) if f is not None]
     job = uploads.start_upload(session, viewer, format=format, files=files, dry_run=dry_run)
-    return JSONResponse(JobOut.model_validate(describe(job)).model_dump(mode="json"),
+    return JSONResponse(describe(job).model_dump(mode="json", include=set(JobOut.model_fields)),
                         status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})

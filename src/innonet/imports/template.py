@@ -265,18 +265,17 @@ def template_rows(session: Session, viewer: Viewer, *, external_id: str | None =
         relationships = collaborations.list_relationships(session, viewer)
     sharing.record(session, viewer, action="export", items=relationships)
     views = collaborations.relationship_view(session, viewer, relationships=relationships)
-    for view in views:
-        view["shared_with"] = " ".join(o.external_id for o in view["shared_with"])
     if external_id is not None:
-        members = {centre.id: centre} | {o.id: o for v in views for o in (v["organisation"], v["partner"])}
-        chosen = sorted(members.values(), key=lambda o: o.id)
+        ids = {centre.id} | {i for r in relationships for i in (r.organisation_id, r.partner_id)}
+        chosen = sorted(organisations.organisations_by_id(session, ids=ids).values(), key=lambda o: o.id)
     else:
         chosen = organisations.all_organisations(session)
     rows = [{"record": "organisation", "external_id": o.external_id}
             | {k: _cell(getattr(o, k)) for k in OrganisationFields.model_fields} for o in chosen]
-    rows += [{"record": "relationship", "external_id": v["organisation"].external_id,
-              "partner": v["partner"].external_id}
-             | {k: _cell(v[k]) for k in RELATIONSHIP_COLUMNS if k != "partner"} for v in views]
+    rows += [{"record": "relationship", "external_id": v.organisation.external_id, "partner": v.partner.external_id,
+              "shared_with": " ".join(o.external_id for o in v.shared_with)}
+             | {k: _cell(getattr(v, k)) for k in RELATIONSHIP_COLUMNS if k not in ("partner", "shared_with")}
+             for v in views]
     return rows
 
 

@@ -13,8 +13,9 @@ from innonet.collaborations import service as collaborations
 from innonet.db import serialise, utcnow
 from innonet.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from innonet.introductions.models import IntroductionRequest
-from innonet.introductions.schemas import IntroductionAccept, IntroductionIn
+from innonet.introductions.schemas import IntroductionAccept, IntroductionIn, IntroductionOut
 from innonet.organisations import service as organisations
+from innonet.organisations.schemas import OrganisationSummary
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
 
@@ -159,8 +160,8 @@ def decline(session: Session, viewer: Viewer, *, request_id: int) -> Introductio
 
 
 def introduction_view(session: Session, viewer: Viewer, *,
-                      requests: list[IntroductionRequest]) -> list[dict]:
-    """Requests shaped like IntroductionOut, each showing only what the viewer's side may see."""
+                      requests: list[IntroductionRequest]) -> list[IntroductionOut]:
+    """Requests, each showing only what the viewer's side may see."""
     by_id = organisations.organisations_by_id(session, ids={
         o for r in requests for o in (r.asker_id, r.introducer_id, r.target_id)})
     out = []
@@ -169,11 +170,11 @@ def introduction_view(session: Session, viewer: Viewer, *,
         if side is None:
             continue
         introduced = r.status == "accepted"
-        out.append({
-            "id": r.id, "status": r.status, "your_side": side, "note": r.note,
-            "asker": by_id[r.asker_id], "introducer": by_id[r.introducer_id], "target": by_id[r.target_id],
-            "asker_contact": r.asker_contact if side != "target" or introduced else None,
-            "target_contact": r.target_contact if introduced else None,
-            "reply": r.reply if introduced else None,
-            "created_at": r.created_at, "decided_at": r.decided_at})
+        asker, introducer, target = (OrganisationSummary.model_validate(by_id[o])
+                                     for o in (r.asker_id, r.introducer_id, r.target_id))
+        out.append(IntroductionOut(
+            id=r.id, status=r.status, your_side=side, note=r.note, asker=asker, introducer=introducer, target=target,
+            asker_contact=r.asker_contact if side != "target" or introduced else None,
+            target_contact=r.target_contact if introduced else None,
+            reply=r.reply if introduced else None, created_at=r.created_at, decided_at=r.decided_at))
     return out

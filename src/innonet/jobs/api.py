@@ -5,7 +5,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
 from innonet.jobs import service
-from innonet.jobs.schemas import JobOut
+from innonet.jobs.schemas import JobOut, JobView
 from innonet.roles import Viewer, ensure_signed_in
 from innonet.web import CurrentViewer, DbSession, RecordId, api_router
 
@@ -13,14 +13,14 @@ router = api_router(tags=["jobs"])
 
 
 @router.get("/jobs", response_model=list[JobOut])
-def jobs(session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[dict]:
+def jobs(session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[JobView]:
     """Your jobs and those of the organisations you administer, newest first (50)."""
     ensure_signed_in(viewer)
     return [service.describe(job) for job in service.recent_jobs(session, viewer)]
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def job(job_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
+def job(job_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> JobView:
     """One job's status: queued, running (with progress), done (with its result) or failed
     (with the reason)."""
     return service.describe(service.visible_job(session, viewer, job_id))

@@ -23,3 +23,9 @@ class JobOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+class JobView(JobOut):
+    """A job as its page shows it."""
+
+    result_template: str | None = Field(description="The template that shows its result, if any")

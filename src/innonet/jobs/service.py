@@ -24,6 +24,7 @@ from innonet.config import Settings, get_settings
 from innonet.db import describe_error, rows_changed, transaction, utcnow
 from innonet.errors import Conflict, Forbidden, InnonetError, NotFound, Pending
 from innonet.jobs.models import ACTIVE, Job
+from innonet.jobs.schemas import JobView, Progress
 from innonet.roles import Viewer
 
 logger = logging.getLogger("innonet.jobs")
@@ -358,13 +359,11 @@ def result_file(settings: Settings, session: Session, viewer: Viewer, job_id: in
     return path
 
 
-def describe(job: Job) -> dict:
+def describe(job: Job) -> JobView:
     """A job's status as the API and pages show it (never its parameters)."""
     kind = _kinds.get(job.kind)
-    return {"id": job.id, "kind": job.kind, "title": kind.title if kind else job.kind,
-            "status": job.status, "message": job.message,
-            "result_template": kind.result_template if kind else None,
-            "progress": {"done": job.progress_done, "total": job.progress_total},
-            "attempts": job.attempts, "result": json.loads(job.result) if job.result else None,
-            "created_at": job.created_at, "started_at": job.started_at,
-            "finished_at": job.finished_at}
+    return JobView(id=job.id, kind=job.kind, title=kind.title if kind else job.kind, status=job.status,
+                   message=job.message, result_template=kind.result_template if kind else None,
+                   progress=Progress(done=job.progress_done, total=job.progress_total), attempts=job.attempts,
+                   result=json.loads(job.result) if job.result else None, created_at=job.created_at,
+                   started_at=job.started_at, finished_at=job.finished_at)

@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUpload
 
@@ -19,7 +18,9 @@ from innonet.knowledge.schemas import (
     KnowledgeKind,
     KnowledgeOut,
     KnowledgePatch,
+    RelatedOut,
     SearchOut,
+    SearchView,
     VersionOut,
 )
 from innonet.knowledge.storage import delete_after_commit, receive, storage_of
@@ -31,13 +32,6 @@ router = api_router(tags=["knowledge base"])
 NO_CONTENT = Response(status_code=204)
 
 
-class RelatedOut(BaseModel):
-    id: int
-    title: str
-    kind: KnowledgeKind
-    similarity: float
-
-
 @router.get("/knowledge", response_model=SearchOut)
 def search(q: Annotated[str, Query(max_length=200, description="Words that must all be found")] = "",
            kind: KnowledgeKind | None = None, tag: Annotated[str | None, Query(max_length=40)] = None,
@@ -46,7 +40,7 @@ def search(q: Annotated[str, Query(max_length=200, description="Words that must 
            project: Annotated[int | None, Query(ge=1, le=MAX_ID,
                                                 description="Items linked to this joint project")] = None,
            page: Annotated[int, Query(ge=1, le=500)] = 1, session: Session = DbSession,
-           viewer: Viewer = CurrentViewer) -> dict:
+           viewer: Viewer = CurrentViewer) -> SearchView:
     """Full-text search over titles, tags, bodies and attachments, best first, with an excerpt
     around the words; only items you may read are returned or counted."""
     return service.search_items(session, viewer, query=q, kind=kind, tag=tag, organisation=organisation,
@@ -54,19 +48,19 @@ def search(q: Annotated[str, Query(max_length=200, description="Words that must 
 
 
 @router.post("/knowledge", response_model=KnowledgeOut, status_code=201)
-def create_item(data: KnowledgeIn, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
+def create_item(data: KnowledgeIn, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> KnowledgeOut:
     """Add an item for your organisation: private until you share it."""
     return service.item_view(session, viewer, item=service.create_item(session, viewer, data=data))
 
 
 @router.get("/knowledge/{item_id}", response_model=KnowledgeOut)
-def get_item(item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
+def get_item(item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> KnowledgeOut:
     return service.item_view(session, viewer, item=service.get_item(session, viewer, item_id=item_id))
 
 
 @router.patch("/knowledge/{item_id}", response_model=KnowledgeOut)
 def update_item(item_id: RecordId, changes: KnowledgePatch, session: Session = DbSession,
-                viewer: Viewer = CurrentViewer) -> dict:
+                viewer: Viewer = CurrentViewer) -> KnowledgeOut:
     """Save an edit made on ``version``. If a newer version was saved meanwhile: 409, with
     the stored text and yours under ``error.conflict``; nothing is overwritten."""
     return service.item_view(session, viewer, item=service.update_item(session, viewer, item_id=item_id,
@@ -97,7 +91,7 @@ def diff(item_id: RecordId, old: Annotated[int, Query(ge=1, le=MAX_ID)], new: An
 
 
 @router.get("/knowledge/{item_id}/related", response_model=list[RelatedOut])
-def related(item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[dict]:
+def related(item_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[RelatedOut]:
     """Items you may read that are closest in meaning."""
     return service.related(session, viewer, item=service.get_item(session, viewer, item_id=item_id, log=False))
 

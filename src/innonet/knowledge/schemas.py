@@ -125,3 +125,21 @@ class SearchOut(BaseModel):
     total: int = Field(description="Items you may see that match (counting stops at 'capped')")
     capped: bool
     hits: list[SearchHit]
+
+
+class SearchView(SearchOut):
+    """A search as its page shows it: the words to mark in titles and excerpts."""
+
+    words: list[str]
+
+    @property
+    def items(self) -> list[SearchHit]:
+        """The page's hits, as the pager counts them."""
+        return self.hits
+
+
+class RelatedOut(BaseModel):
+    id: int
+    title: str
+    kind: KnowledgeKind
+    similarity: float = Field(description="Cosine of the two items' meanings (1: the same)")

@@ -33,12 +33,18 @@ from innonet.knowledge.schemas import (
     DiffOut,
     KnowledgeFields,
     KnowledgeIn,
+    KnowledgeOut,
     KnowledgePatch,
     LinkIn,
+    LinkOut,
+    RelatedOut,
+    SearchHit,
+    SearchView,
     VersionOut,
 )
 from innonet.knowledge.storage import Stored, type_name
 from innonet.organisations import service as organisations
+from innonet.organisations.schemas import OrganisationSummary
 from innonet.projects import service as projects
 from innonet.roles import Viewer
 from innonet.sharing import policy
@@ -98,7 +104,7 @@ def _set_links(session: Session, item: KnowledgeItem, links: list[tuple[str, int
                                                 for t, i in links])
 
 
-def links_view(session: Session, viewer: Viewer, *, item_ids: list[int]) -> dict[int, list[dict]]:
+def links_view(session: Session, viewer: Viewer, *, item_ids: list[int]) -> dict[int, list[LinkOut]]:
     """Item id -> its links the viewer may see, with their titles and pages."""
     rows = session.execute(select(KnowledgeLink.item_id, KnowledgeLink.target_type, KnowledgeLink.target_id)
                            .where(KnowledgeLink.item_id.in_(item_ids)).order_by(KnowledgeLink.id)).all()
@@ -114,11 +120,11 @@ def links_view(session: Session, viewer: Viewer, *, item_ids: list[int]) -> dict
     for challenge_id, title in challenges.known_challenge_titles(session, viewer,
                                                                  ids=sorted(by_type["challenge"])).items():
         found["challenge", challenge_id] = (title, f"/challenges/{challenge_id}", str(challenge_id))
-    out: dict[int, list[dict]] = defaultdict(list)
+    out: dict[int, list[LinkOut]] = defaultdict(list)
     for item_id, target_type, target_id in rows:
         if (target_type, target_id) in found:
             title, url, shown_id = found[target_type, target_id]
-            out[item_id].append({"type": target_type, "id": shown_id, "title": title, "url": url})
+            out[item_id].append(LinkOut(type=target_type, id=shown_id, title=title, url=url))
     return out
 
 
@@ -219,16 +225,17 @@ def delete_item(session: Session, viewer: Viewer, *, item_id: int) -> list[str]:
     return keys
 
 
-def item_view(session: Session, viewer: Viewer, *, item: KnowledgeItem) -> dict:
-    """One item shaped like KnowledgeOut."""
+def item_view(session: Session, viewer: Viewer, *, item: KnowledgeItem) -> KnowledgeOut:
+    """One item as the viewer may see it."""
     owner = organisations.organisations_by_id(session, ids=[item.organisation_id])[item.organisation_id]
     files = session.scalars(select(Attachment).where(Attachment.item_id == item.id).order_by(Attachment.id)).all()
-    return sharing.sharing_view(session, viewer, items=[item])[item.id] | {
-        "id": item.id, "organisation": owner, "kind": item.kind, "title": item.title, "body": item.body,
-        "tags": tags_list(item.tags), "version": item.version,
-        "links": links_view(session, viewer, item_ids=[item.id])[item.id],
-        "attachments": [attachment_view(a) for a in files],
-        "may_edit": may_edit(viewer, item), "created_at": item.created_at, "updated_at": item.updated_at}
+    return KnowledgeOut(
+        **dict(sharing.sharing_view(session, viewer, items=[item])[item.id]),
+        id=item.id, organisation=OrganisationSummary.model_validate(owner), kind=item.kind, title=item.title,
+        body=item.body, tags=tags_list(item.tags), version=item.version,
+        links=links_view(session, viewer, item_ids=[item.id])[item.id],
+        attachments=[attachment_view(a) for a in files],
+        may_edit=may_edit(viewer, item), created_at=item.created_at, updated_at=item.updated_at)
 
 
 def attachment_view(a: Attachment) -> AttachmentOut:
@@ -358,7 +365,7 @@ def _filters(session: Session, *, kind: str | None, tag: str | None, organisatio
 
 
 def search_items(session: Session, viewer: Viewer, *, query: str, kind: str | None = None, tag: str | None = None,
-                 organisation: str | None = None, project: int | None = None, page: int = 1) -> dict:
+                 organisation: str | None = None, project: int | None = None, page: int = 1) -> SearchView:
     """Items the viewer may read that hold every word of ``query`` (all such items when it
     has no word), best first, with an excerpt around the words; the count stops at COUNT_LIMIT."""
     words = search.words_of(query)
@@ -380,11 +387,12 @@ def search_items(session: Session, viewer: Viewer, *, query: str, kind: str | No
         item = items[item_id]
         body = plain_text(item.body)
         source = body if not marks or _mentions(body, marks) or not item.attachment_text else item.attachment_text
-        hits.append({"id": item.id, "kind": item.kind, "title": item.title,
-                     "organisation": owners[item.organisation_id], "tags": tags_list(item.tags),
-                     "excerpt": excerpt(source, marks, 220), "updated_at": item.updated_at})
-    return {"query": query, "words": marks, "total": min(total, COUNT_LIMIT), "capped": total > COUNT_LIMIT,
-            "hits": hits}
+        hits.append(SearchHit(id=item.id, kind=item.kind, title=item.title,
+                              organisation=OrganisationSummary.model_validate(owners[item.organisation_id]),
+                              tags=tags_list(item.tags), excerpt=excerpt(source, marks, 220),
+                              updated_at=item.updated_at))
+    return SearchView(query=query, words=marks, total=min(total, COUNT_LIMIT), capped=total > COUNT_LIMIT,
+                      hits=hits)
 
 
 def _mentions(text: str, words: list[str]) -> bool:
@@ -392,7 +400,7 @@ def _mentions(text: str, words: list[str]) -> bool:
     return any(w in folded for w in words)
 
 
-def related(session: Session, viewer: Viewer, *, item: KnowledgeItem, k: int = RELATED) -> list[dict]:
+def related(session: Session, viewer: Viewer, *, item: KnowledgeItem, k: int = RELATED) -> list[RelatedOut]:
     """Items the viewer may read that are closest in meaning to this one: candidates that
     share its title's words, ranked by the cosine of their meanings."""
     words = search.words_of(f"{item.title} {' '.join(tags_list(item.tags))}")
@@ -410,7 +418,7 @@ def related(session: Session, viewer: Viewer, *, item: KnowledgeItem, k: int = R
     mine = np.frombuffer(item.meaning, dtype=np.float32)
     scores = np.stack([np.frombuffer(r.meaning, dtype=np.float32) for r in rows]) @ mine
     best = np.argsort(-scores)[:k]
-    return [{"id": rows[i].id, "title": rows[i].title, "kind": rows[i].kind, "similarity": round(float(scores[i]), 3)}
+    return [RelatedOut(id=rows[i].id, title=rows[i].title, kind=rows[i].kind, similarity=round(float(scores[i]), 3))
             for i in best]
 
 

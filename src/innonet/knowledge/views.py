@@ -16,6 +16,7 @@ from innonet.knowledge.schemas import KnowledgeIn, KnowledgePatch
 from innonet.knowledge.storage import delete_after_commit, storage_of
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
+from innonet.organisations.schemas import OrganisationSummary
 from innonet.projects import service as projects
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
@@ -51,15 +52,15 @@ def knowledge_page(request: Request, q: str = Query("", max_length=200), kind: s
     mine = organisations.organisations_by_id(session, ids=sorted(viewer.member_of))
     filters = {"q": q, "kind": kind, "tag": tag, "organisation": organisation, "project": project}
     return render(request, "knowledge.html", {
-        "found": found | {"items": found["hits"]}, "filters": filters, "page": page, "per_page": service.SEARCH_PAGE,
-        "pages": max(1, -(-found["total"] // service.SEARCH_PAGE)),
+        "found": found, "filters": filters, "page": page, "per_page": service.SEARCH_PAGE,
+        "pages": max(1, -(-found.total // service.SEARCH_PAGE)),
         "tags": service.tags_in_use(session, viewer),
         "project_options": [(p.id, p.title) for p in projects.list_projects(session, viewer)] if viewer.signed_in
         else [],
         "my_organisations": sorted(mine.values(), key=lambda o: o.name)})
 
 
-def _form(request: Request, session: Session, viewer: Viewer, *, owner: Organisation,
+def _form(request: Request, session: Session, viewer: Viewer, *, owner: Organisation | OrganisationSummary,
           item: KnowledgeItem | None = None, values: dict, errors: dict | None = None,
           conflict: EditConflict | None = None, status_code: int = 200) -> Response:
     return render(request, "knowledge_form.html", {
@@ -138,10 +139,10 @@ def edit_item(request: Request, item_id: RecordId, session: Session = DbSession,
     item = service.get_item(session, viewer, item_id=item_id)
     roles.ensure_insider(viewer, item.organisation_id)
     view = service.item_view(session, viewer, item=item)
-    values = {k: view[k] for k in ("kind", "title", "body", "tags", "visibility", "agreement", "version")}
-    values |= {"shared_with": [o.external_id for o in view["shared_with"]],
-               "links": [{"type": link["type"], "id": link["id"]} for link in view["links"]]}
-    return _form(request, session, viewer, owner=view["organisation"], item=item, values=_shown(values))
+    values = view.model_dump(include={"kind", "title", "body", "tags", "visibility", "agreement", "version"})
+    values |= {"shared_with": [o.external_id for o in view.shared_with],
+               "links": [{"type": link.type, "id": link.id} for link in view.links]}
+    return _form(request, session, viewer, owner=view.organisation, item=item, values=_shown(values))
 
 
 @router.post("/knowledge/{item_id}/edit", response_class=HTMLResponse)

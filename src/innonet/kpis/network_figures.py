@@ -8,6 +8,7 @@ organisation's private records (docs/kpis.md).
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -31,8 +32,23 @@ INTEGER_FIGURES = ("partners", "breadth", "new_partners", "lost_partners")
 INSERT_BATCH = 5_000
 
 
-def public_network(session: Session) -> dict:
+@dataclass(frozen=True)
+class PublicNetwork:
     """The public network's records as arrays for ``analytics.network_years``."""
+
+    organisation_ids: np.ndarray  # the database id of each vertex
+    project: np.ndarray  # per participation: the project's index
+    organisation: np.ndarray  # per participation: the organisation's vertex
+    project_start: np.ndarray  # per project: the year it started
+    project_end: np.ndarray  # per project: the year it ended
+    countries: list[str]  # the country codes the ``country`` array counts in ("" for unknown)
+    category: np.ndarray  # per vertex: the index of its partner category
+    country: np.ndarray  # per vertex: the index of its country
+    ties: tuple[np.ndarray, ...] | None  # public relationships: sources, targets, weights, first and last years
+
+
+def public_network(session: Session) -> PublicNetwork:
+    """The public network as it stands in the database."""
     orgs = session.execute(select(Organisation.id, Organisation.kind, Organisation.country)
                            .order_by(Organisation.id)).all()
     vertex_of = {o.id: v for v, o in enumerate(orgs)}
@@ -57,32 +73,31 @@ def public_network(session: Session) -> dict:
             # Known since before any year asked, or without an end: it runs in all of them.
             np.array([r.start_date.year if r.start_date else 0 for r in relationships], dtype=np.int64),
             np.array([r.end_date.year if r.end_date else 9999 for r in relationships], dtype=np.int64))
-    return {
-        "organisation_ids": np.array([o.id for o in orgs], dtype=np.int64),
-        "project": project, "organisation": np.array([vertex_of[r.organisation_id] for r in rows], dtype=np.int64),
-        "project_start": start, "project_end": end, "countries": countries,
-        "category": np.array([CATEGORIES.index(CATEGORY_OF_KIND.get(o.kind, "other")) for o in orgs], dtype=np.int64),
-        "country": np.array([code[o.country or ""] for o in orgs], dtype=np.int64),
-        "ties": ties if relationships else None,
-    }
+    return PublicNetwork(
+        organisation_ids=np.array([o.id for o in orgs], dtype=np.int64), project=project,
+        organisation=np.array([vertex_of[r.organisation_id] for r in rows], dtype=np.int64),
+        project_start=start, project_end=end, countries=countries,
+        category=np.array([CATEGORIES.index(CATEGORY_OF_KIND.get(o.kind, "other")) for o in orgs], dtype=np.int64),
+        country=np.array([code[o.country or ""] for o in orgs], dtype=np.int64),
+        ties=ties if relationships else None)
 
 
-def years_held(network: dict, *, this_year: int) -> list[int]:
+def years_held(network: PublicNetwork, *, this_year: int) -> list[int]:
     """From the first year a public project started to the last it ran, up to this year."""
-    if network["project_start"].size == 0:
+    if network.project_start.size == 0:
         return []
-    return list(range(int(network["project_start"].min()),
-                      min(int(network["project_end"].max()), this_year) + 1))
+    return list(range(int(network.project_start.min()),
+                      min(int(network.project_end.max()), this_year) + 1))
 
 
-def compute(network: dict, years: list[int]) -> dict:
+def compute(network: PublicNetwork, years: list[int]) -> dict:
     """All organisations' figures for these years (analytics.network_years)."""
-    return network_years(network["project"], network["organisation"], network["project_start"],
-                         network["project_end"], n=network["organisation_ids"].size, years=years,
-                         category=network["category"], country=network["country"], ties=network["ties"])
+    return network_years(network.project, network.organisation, network.project_start,
+                         network.project_end, n=network.organisation_ids.size, years=years,
+                         category=network.category, country=network.country, ties=network.ties)
 
 
-def rows_of(network: dict, years: list[int], found: dict) -> Iterator[dict[str, Any]]:
+def rows_of(network: PublicNetwork, years: list[int], found: dict) -> Iterator[dict[str, Any]]:
     """The ``network_year`` rows: one per organisation and year with partners then, or lost."""
     now = utcnow()
     for row, year in enumerate(years):
@@ -93,9 +108,9 @@ def rows_of(network: dict, years: list[int], found: dict) -> Iterator[dict[str, 
             values = {name: _number(found[name][row, v], name) for name in FIGURES}
             start, stop = by_country.indptr[v], by_country.indptr[v + 1]
             yield values | {
-                "organisation_id": int(network["organisation_ids"][v]), "year": year,
+                "organisation_id": int(network.organisation_ids[v]), "year": year,
                 "by_category": {CATEGORIES[c]: int(k) for c, k in enumerate(found["by_category"][row, v]) if k},
-                "by_country": {network["countries"][c]: int(k) for c, k in
+                "by_country": {network.countries[c]: int(k) for c, k in
                                zip(by_country.indices[start:stop].tolist(), by_country.data[start:stop].tolist())},
                 "computed_at": now}
 
@@ -107,7 +122,7 @@ def _number(value: float, name: str) -> float | int | None:
     return int(value) if name in INTEGER_FIGURES else value
 
 
-def store(session: Session, network: dict, years: list[int], found: dict | None) -> dict:
+def store(session: Session, network: PublicNetwork, years: list[int], found: dict | None) -> dict:
     """Replace the stored figures with these."""
     session.execute(delete(NetworkYear))
     stored = 0
@@ -122,7 +137,7 @@ def store(session: Session, network: dict, years: list[int], found: dict | None)
             session.execute(insert(NetworkYear), batch)
             stored += len(batch)
     return {"years": f"{years[0]}-{years[-1]}" if years else "none", "rows": stored,
-            "organisations": int(network["organisation_ids"].size)}
+            "organisations": int(network.organisation_ids.size)}
 
 
 def refresh(session: Session, *, this_year: int) -> dict:

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from innonet.challenges.schemas import StageFigures
 from innonet.text import InputModel
 
 # Money is entered in euros, up to a trillion: more is a typing slip.
@@ -96,15 +97,6 @@ class KpiOut(KpiBase):
     trend: list[TrendPoint]
 
 
-class StageOut(BaseModel):
-    stage: str
-    name: str
-    reached: int
-    now: int
-    conversion: float | None
-    median_days: float | None
-
-
 class SurveyTypeOut(BaseModel):
     type: str
     label: str
@@ -152,7 +144,7 @@ class KpisOut(BaseModel):
     organisation: str
     period: str
     kpis: list[KpiOut]
-    funnel: list[StageOut]
+    funnel: list[StageFigures]
     challenges: list[ChallengeIdeas] = Field(description="The organisation's challenges with ideas in the period")
     survey: SurveyOut
     portfolio: list[PortfolioYear] = Field(description="Partners by kind and by country, year by year")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from innonet.analytics.diagnosis import CATEGORY_OF_KIND, PARTNER_CATEGORIES, partner_category
 from innonet.challenges import service as challenges
 from innonet.challenges.models import Challenge, Idea, IdeaAuthor, IdeaEvent
+from innonet.challenges.schemas import StageFigures
 from innonet.collaborations.models import INVERSE_KINDS, Participation, Project, Relationship
 from innonet.db import insert_once, utcnow
 from innonet.errors import Forbidden, InvalidInput, NotFound
@@ -32,7 +33,6 @@ from innonet.kpis.schemas import (
     KpisOut,
     PortfolioYear,
     SalesIn,
-    StageOut,
     SurveyOut,
     SurveyTypeOut,
     TargetIn,
@@ -543,12 +543,12 @@ def ideas_by_challenge(session: Session, viewer: Viewer, *, organisation_id: int
             for i, title, n, k in rows]
 
 
-def _funnel(session: Session, viewer: Viewer, organisation_id: int, period: Period) -> list[StageOut]:
+def _funnel(session: Session, viewer: Viewer, organisation_id: int, period: Period) -> list[StageFigures]:
     """The stage-gate funnel of the ideas the organisation's challenges received in the period."""
     ideas = list(session.scalars(select(Idea).join(Challenge, Challenge.id == Idea.challenge_id).where(
         Challenge.organisation_id == organisation_id, Idea.merged_into_id.is_(None),
         challenges.idea_condition(viewer), _submitted_in(period))))
-    return [StageOut(**dict(stage)) for stage in challenges.stage_funnel(session, ideas=ideas)]
+    return challenges.stage_funnel(session, ideas=ideas)
 
 
 # ---------------------------------------------------------------- the survey comparison

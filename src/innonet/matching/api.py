@@ -6,6 +6,7 @@ from fastapi import Query, Response
 from sqlalchemy.orm import Session
 
 from innonet.matching import service
+from innonet.matching.models import Need
 from innonet.matching.schemas import (
     NeedIn,
     NeedOut,
@@ -15,6 +16,7 @@ from innonet.matching.schemas import (
     Recommendations,
     ShortlistEntryOut,
 )
+from innonet.organisations.schemas import OrganisationSummary
 from innonet.roles import Viewer
 from innonet.web import CurrentViewer, DbSession, RecordId, api_router
 
@@ -35,7 +37,7 @@ def recommendations(
     max_per_project: Annotated[int, Query(ge=0, le=10, description=(
         "At most this many of the first ten partners owing their fit to one project; "
         "0: no limit"))] = 3,
-):
+) -> Recommendations:
     """Partners for this organisation, best first, each with its factors (0–1), their
     reasons, the introduction path and a due-diligence panel."""
     return service.recommendations(session, viewer, external_id=external_id, query=NeedQuery(
@@ -45,39 +47,39 @@ def recommendations(
 
 @router.post("/orgs/{external_id}/recommendations", response_model=Recommendations)
 def search_partners(external_id: str, query: NeedQuery, session: Session = DbSession,
-                    viewer: Viewer = CurrentViewer):
+                    viewer: Viewer = CurrentViewer) -> Recommendations:
     """The same for a full need: partner kinds, preferred and excluded countries, SMEs
     only, competitors left out, and the weight of each factor. Nothing is stored."""
     return service.recommendations(session, viewer, external_id=external_id, query=query)
 
 
-def _need_out(session: Session, viewer: Viewer, need) -> dict:
+def _need_out(session: Session, viewer: Viewer, need: Need) -> NeedOut:
     return service.need_view(session, viewer, needs=[need])[0]
 
 
 @router.get("/orgs/{external_id}/needs", response_model=list[NeedOut])
-def list_needs(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def list_needs(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[NeedOut]:
     """An organisation's innovation needs that you may see, newest first."""
     return service.need_view(session, viewer,
                              needs=service.list_needs(session, viewer, external_id=external_id))
 
 
 @router.post("/needs", response_model=NeedOut, status_code=201)
-def create_need(data: NeedIn, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def create_need(data: NeedIn, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> NeedOut:
     """Record an innovation need (members of the organisation, write token); private
     unless ``visibility`` says otherwise."""
     return _need_out(session, viewer, service.create_need(session, viewer, data=data))
 
 
 @router.get("/needs/{need_id}", response_model=NeedOut)
-def get_need(need_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def get_need(need_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> NeedOut:
     """One need, if you may see it (404 otherwise)."""
     return _need_out(session, viewer, service.get_need(session, viewer, need_id=need_id))
 
 
 @router.patch("/needs/{need_id}", response_model=NeedOut)
 def update_need(need_id: RecordId, changes: NeedPatch, session: Session = DbSession,
-                viewer: Viewer = CurrentViewer):
+                viewer: Viewer = CurrentViewer) -> NeedOut:
     """Change some fields or the sharing of a need (the owner's members)."""
     need = service.update_need(session, viewer, need_id=need_id,
                                changes=changes.model_dump(exclude_unset=True))
@@ -96,17 +98,18 @@ def delete_need(need_id: RecordId, session: Session = DbSession,
 def need_recommendations(need_id: RecordId, session: Session = DbSession,
                          viewer: Viewer = CurrentViewer,
                          k: Annotated[int, Query(ge=1, le=service.MAX_K)] = 20,
-                         preset: Preset = "balanced", new_partners_only: bool = False):
+                         preset: Preset = "balanced", new_partners_only: bool = False) -> Recommendations:
     """Partners for a stored need you may see, with the need's own filters."""
     return service.need_recommendations(session, viewer, need_id=need_id, k=k, preset=preset,
                                         new_partners_only=new_partners_only)
 
 
 @router.get("/needs/{need_id}/shortlist", response_model=list[ShortlistEntryOut])
-def shortlist(need_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def shortlist(need_id: RecordId, session: Session = DbSession,
+              viewer: Viewer = CurrentViewer) -> list[ShortlistEntryOut]:
     """The organisations kept on a need's shortlist, in the order they were added."""
     need = service.get_need(session, viewer, need_id=need_id)
-    return [{"organisation": o, "added_at": e.added_at}
+    return [ShortlistEntryOut(organisation=OrganisationSummary.model_validate(o), added_at=e.added_at)
             for o, e in service.shortlist(session, viewer, need=need)]
 
 

@@ -1,6 +1,7 @@
 """``innonet recommend-batch`` and ``innonet evaluate …``: the partner finder in bulk
 and measured by the validation protocols."""
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ TEXTS_NAME = "h2020-project-texts-2014-2018.csv.gz"
 FileOption = Annotated[Path | None, typer.Option(exists=True, dir_okay=False, readable=True)]
 
 
-def _read(participations: Path, texts: Path | None):
+def _read(participations: Path, texts: Path | None) -> tuple[list[dict], dict[str, str]]:
     from innonet.matching import evaluation
     from innonet.terminal import console, stage
 
@@ -35,7 +36,7 @@ def _read(participations: Path, texts: Path | None):
     return rows, words
 
 
-def _print_table(results: dict, references, metrics) -> None:
+def _print_table(results: dict, references: Sequence[str], metrics: Sequence[str]) -> None:
     from innonet.matching.evaluation import INNONET, ratios
 
     width = max(len(name) for name in results) + 2

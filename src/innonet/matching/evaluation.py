@@ -9,6 +9,7 @@ shared H2020 files: history up to 2017, the answers in 2018.
   only and a plain blend of the two.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -20,7 +21,7 @@ from sklearn.preprocessing import normalize
 from innonet.analytics import linkpred
 from innonet.errors import InvalidInput, Problem
 from innonet.matching import ranker
-from innonet.matching.history import KIND_CODES, History, history_until
+from innonet.matching.history import KIND_CODES, History, ParticipationRow, history_until
 from innonet.organisations.models import KIND_FROM_CORDIS
 from innonet.tables import read_csv
 
@@ -38,8 +39,8 @@ REFERENCES = ("text only", "network only", "blend")
 class Protocol:
     """A history, its queries (asker, need, true partners) and the rows it came from."""
 
-    rows: list[dict]
-    texts: dict
+    rows: list[ParticipationRow]
+    texts: dict[str, str]
     history: History
     pics: list[str]
     queries: list[ranker.Query]
@@ -77,8 +78,9 @@ def read_project_texts(file: BinaryIO) -> dict[str, str]:
             for _, row in read_csv(file, required=("rcn", "title"))}
 
 
-def link_prediction_protocol(rows, texts, *, last_history_year=LAST_HISTORY_YEAR,
-                             queries=QUERIES, seed=SEED) -> Protocol:
+def link_prediction_protocol(rows: list[ParticipationRow], texts: dict[str, str], *,
+                             last_history_year: int = LAST_HISTORY_YEAR, queries: int = QUERIES,
+                             seed: int = SEED) -> Protocol:
     """History ≤ ``last_history_year``; truth for q: organisations sharing a next-year
     project with q that appear in the history and never shared a project with q there.
     Queries: ``queries`` companies (CORDIS PRC) with a truth partner and a history
@@ -95,7 +97,8 @@ def link_prediction_protocol(rows, texts, *, last_history_year=LAST_HISTORY_YEAR
     return Protocol(rows, texts, history, pics, [eligible[i] for i in chosen])
 
 
-def need_protocol(rows, texts, *, last_history_year=LAST_HISTORY_YEAR) -> Protocol:
+def need_protocol(rows: list[ParticipationRow], texts: dict[str, str], *,
+                  last_history_year: int = LAST_HISTORY_YEAR) -> Protocol:
     """Every next-year project with words, one coordinator in the history and two other
     participants there; the coordinator asks with ``f"{title}. {topic_description}"``."""
     history, pics = history_until(rows, texts, last_history_year)
@@ -106,7 +109,7 @@ def need_protocol(rows, texts, *, last_history_year=LAST_HISTORY_YEAR) -> Protoc
     return Protocol(rows, texts, history, pics, found)
 
 
-def evaluate_link_prediction(protocol: Protocol, *, with_innonet=True) -> dict[str, dict]:
+def evaluate_link_prediction(protocol: Protocol, *, with_innonet: bool = True) -> dict[str, dict]:
     """recall@20, MRR@50 and hits@10 of innonet and the classic predictors."""
     history = protocol.history
     A = history.adjacency
@@ -131,7 +134,7 @@ def evaluate_link_prediction(protocol: Protocol, *, with_innonet=True) -> dict[s
             for name, ranked in rankings.items()}
 
 
-def evaluate_needs(protocol: Protocol, *, with_innonet=True) -> dict[str, dict]:
+def evaluate_needs(protocol: Protocol, *, with_innonet: bool = True) -> dict[str, dict]:
     """recall@20 and MRR@50 of innonet and the three reference methods of DATA.md."""
     history = protocol.history
     rankings: dict[str, list] = {name: [] for name in REFERENCES}
@@ -174,13 +177,13 @@ def _rank_of(scores: np.ndarray) -> np.ndarray:
     return np.argsort(np.argsort(scores))
 
 
-def _innonet_rankings(protocol: Protocol, model, *, exclude_partners: bool) -> list:
+def _innonet_rankings(protocol: Protocol, model: ranker.Scorer | None, *, exclude_partners: bool) -> list:
     return [ranker.order(model, pool)[0][:linkpred.K_MRR]
             for pool in ranker.candidate_sets(protocol.history, protocol.queries,
                                               exclude_partners=exclude_partners)]
 
 
-def ratios(results: dict[str, dict], references) -> dict[str, float]:
+def ratios(results: dict[str, dict], references: Iterable[str]) -> dict[str, float]:
     """innonet's figure over the best reference's, per metric."""
     return {metric: value / max(max(results[name][metric] for name in references), 1e-12)
             for metric, value in results[INNONET].items()}

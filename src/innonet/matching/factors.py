@@ -17,7 +17,7 @@ from innonet.analytics import culture
 from innonet.analytics.diagnosis import PARTNER_CATEGORIES, herfindahl, partner_category
 from innonet.analytics.stop_words import ENGLISH as ENGLISH_STOP_WORDS
 from innonet.countries import country_name
-from innonet.matching.history import History
+from innonet.matching.history import History, NeedWords
 from innonet.organisations.models import KINDS
 from innonet.text import counted
 
@@ -143,7 +143,7 @@ class ViewerGraph:
     A: sp.csr_matrix
     partner_kinds: dict[tuple[int, int], list[str]]
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Each row's neighbours in ascending order: looked up by binary search.
         if not self.W.has_sorted_indices:
             self.W.sort_indices()
@@ -200,7 +200,7 @@ def steps_within(A: sp.csr_matrix, v: int, targets: np.ndarray, most: int) -> np
     return distance[targets]
 
 
-def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.ndarray, *,
+def assess(history: History, q: int, need: NeedWords, ids: np.ndarray, ranker_scores: np.ndarray, *,
            graph: ViewerGraph, vertices: np.ndarray, statements: dict[int, Statement],
            need_meaning: np.ndarray) -> Assessment:
     """All factors for candidates ``ids`` (history indices) of asker ``q``.
@@ -229,7 +229,7 @@ def assess(history: History, q: int, need, ids: np.ndarray, ranker_scores: np.nd
     return Assessment(values, steps, distance, need_terms, asker_lacks, current, need_meaning)
 
 
-def _capability_fit(candidate_profiles, need, meaning_cosine: np.ndarray) -> np.ndarray:
+def _capability_fit(candidate_profiles: sp.csr_matrix, need: NeedWords, meaning_cosine: np.ndarray) -> np.ndarray:
     """How close each candidate's words (cosine, FULL_FIT counts as 1) and meaning (the
     embeddings' cosine, from the pool's lowest to its highest) are to the need's."""
     cosine = np.asarray((candidate_profiles @ need.T).todense()).ravel()
@@ -241,7 +241,8 @@ def _capability_fit(candidate_profiles, need, meaning_cosine: np.ndarray) -> np.
     return (1 - MEANING_SHARE_OF_FIT) * by_words + MEANING_SHARE_OF_FIT * by_meaning
 
 
-def _complementarity(history: History, q: int, need, ids: np.ndarray, candidate_profiles):
+def _complementarity(history: History, q: int, need: NeedWords, ids: np.ndarray,
+                     candidate_profiles: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The kinds, and the need's words the candidate covers that the asker lacks; when the
     asker lacks none of them, how little the candidate duplicates it. Returns the scores,
     the need's words (strongest first) and which of them the asker lacks."""
@@ -347,7 +348,7 @@ NAMED_MEANING = 0.5
 SHOWN_TEXT = 90  # characters of a project's text shown in a reason
 
 
-def project_behind_fit(history: History, candidate: int, need, need_meaning: np.ndarray) -> int | None:
+def project_behind_fit(history: History, candidate: int, need: NeedWords, need_meaning: np.ndarray) -> int | None:
     """The candidate's project closest to the need: in words, or in meaning when the need
     has no word the data knows (None: no project, or none close at all)."""
     projects = history.members[candidate].indices

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from innonet.matching.history import History
+from innonet.matching.history import History, NeedWords
 
 # How many candidates each pool source contributes: the closest in the network, in words,
 # by similar projects, by shared projects, and the busiest organisations of late.
@@ -66,7 +66,7 @@ class Candidates:
         return self.features[:, FEATURES.index(name)]
 
 
-def pool_scores(history: History, q: int, need, walk: np.ndarray,
+def pool_scores(history: History, q: int, need: NeedWords, walk: np.ndarray,
                 similarity: np.ndarray) -> dict[str, np.ndarray]:
     """The scores that choose the pool (POOL_SIZES), for every organisation. ``need`` is
     the need's TF-IDF row, ``similarity`` its similarity to each project."""
@@ -149,7 +149,7 @@ def _max_over_projects(B: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
     return best
 
 
-def candidates(history: History, q: int, need, meaning: np.ndarray, walk: np.ndarray, *,
+def candidates(history: History, q: int, need: NeedWords, meaning: np.ndarray, walk: np.ndarray, *,
                exclude_partners: bool, allowed: np.ndarray | None = None) -> Candidates:
     """The pool for asker q and its feature rows. ``need`` is the need's TF-IDF row,
     ``meaning`` its embedding, ``walk`` the personalised PageRank from q.

@@ -8,20 +8,24 @@ import os
 import pickle
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date
+from enum import Enum
 from pathlib import Path
+from typing import Final, Literal
 
 import numpy as np
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from innonet import __version__
 from innonet.analytics import words
 from innonet.collaborations.models import Participation, Project
 from innonet.config import PREPARED_DIR
 from innonet.db import describe_error, transaction
-from innonet.jobs.queue import queue_of
+from innonet.jobs.models import Job
+from innonet.jobs.queue import JobQueue, queue_of
 from innonet.jobs.service import JobContext, job_kind
 from innonet.matching import factors, features, ranker
 from innonet.matching.history import KIND_CODES, History, history_until
@@ -33,8 +37,12 @@ from innonet.versions import data_version
 WALKS_KEPT = 256
 logger = logging.getLogger("innonet.matching")
 TRAINING_JOB = "matching.train_rankers"
+class Stored(Enum):
+    NOT_LEARNED = "not learned"
+
+
 # A ranker no job has stored yet for the history (None means: too little history to learn).
-NOT_LEARNED = object()
+NOT_LEARNED: Final = Stored.NOT_LEARNED
 
 
 @dataclass
@@ -58,11 +66,11 @@ class Finder:
     _walks: OrderedDict = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.index_of = {org: i for i, org in enumerate(self.organisation_ids)}
         self.id_array = np.asarray(self.organisation_ids, dtype=np.int64)
 
-    def model(self, question: str):
+    def model(self, question: str) -> ranker.Scorer | None:
         """The ranker for a question, learned here on first use (the command line); None
         when the history is too short to learn from (the finder then orders by the
         network walk)."""
@@ -75,7 +83,8 @@ class Finder:
                 self._models[question] = _learned[key]
             return self._models[question]
 
-    def stored_model(self, session: Session, question: str):
+    def stored_model(self, session: Session,
+                     question: str) -> ranker.Scorer | None | Literal[Stored.NOT_LEARNED]:
         """The ranker a training job stored for this history: a model, None when the history
         is too short to learn from, or NOT_LEARNED while no job has stored one yet."""
         with self._lock:
@@ -104,7 +113,7 @@ class Finder:
         return walk
 
     def recommend(self, asker: int, need: str | None, k: int, *, new_partners_only: bool,
-                  allowed: np.ndarray | None = None, walk: np.ndarray | None = None):
+                  allowed: np.ndarray | None = None, walk: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(candidate index, ranker score) pairs, best first, at most k."""
         question = ranker.NEW_PARTNERS if new_partners_only else ranker.CONSORTIUM
         history = self.history
@@ -121,10 +130,10 @@ _cache: dict[int, Finder] = {}
 _cache_lock = threading.Lock()  # guards _cache, held only to read or replace it
 _build_lock = threading.Lock()  # one build at a time (seconds on the full data)
 # Rankers learned in this process, by (history digest, question); the newest history only.
-_learned: dict[tuple[str, str], object] = {}
+_learned: dict[tuple[str, str], ranker.Scorer | None] = {}
 
 
-def _remember(key: tuple[str, str], model) -> None:
+def _remember(key: tuple[str, str], model: ranker.Scorer | None) -> None:
     for old in [k for k in _learned if k[0] != key[0]]:
         del _learned[old]
     _learned[key] = model
@@ -225,7 +234,7 @@ def finder_now(session: Session, *, organisation_id: int) -> tuple[Finder, bool]
     return previous, False
 
 
-def _build_newest(sessions, prepared_dir: Path | None) -> None:
+def _build_newest(sessions: sessionmaker[Session], prepared_dir: Path | None) -> None:
     try:
         with transaction(sessions, writes=False) as session:
             session.info[PREPARED_DIR] = prepared_dir
@@ -237,7 +246,8 @@ def _build_newest(sessions, prepared_dir: Path | None) -> None:
 QUESTIONS = (ranker.NEW_PARTNERS, ranker.CONSORTIUM)
 
 
-def train_rankers(sessions, progress=None, *, unless_stored: bool = False) -> dict[str, bool]:
+def train_rankers(sessions: sessionmaker[Session], progress: Callable[[int, int, str], None] | None = None, *,
+                  unless_stored: bool = False) -> dict[str, bool]:
     """Learn both rankers for the database's history and store them (replacing those of
     older histories), so that no request waits for learning. Learning (minutes on the full
     H2020 data) reads in a transaction that blocks no writer; storing is one short write.
@@ -274,14 +284,14 @@ def _training_job(context: JobContext) -> dict:
     return {"learned": learned}
 
 
-def start_training(session: Session):
+def start_training(session: Session) -> Job | None:
     """In the web app: a job that learns the rankers for the current history (one at a
     time for a history). Elsewhere: None (the command line learns in place)."""
     queue = queue_of(session)
     return None if queue is None else submit_training(queue)
 
 
-def submit_training(queue):
+def submit_training(queue: JobQueue) -> Job:
     """Hand the learning of the rankers to ``queue``: one job at a time, which learns the
     history as it is when it runs."""
     return queue.submit(TRAINING_JOB, dedupe_key=TRAINING_JOB)

@@ -3,7 +3,9 @@ project, when, with what words. Built the same way from the shared CORDIS files 
 validation protocols) and from the database (for live recommendations).
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
@@ -12,6 +14,11 @@ from innonet.analytics import embeddings, linkpred, words
 from innonet.organisations.models import KINDS
 
 KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
+# A participation as the history reads it: org, project (any keys), coordinator, year, kind
+# (a code of KIND_CODES) and country.
+ParticipationRow: TypeAlias = dict[str, Any]
+# The words of a need: its TF-IDF vector over the history's terms, one sparse row.
+NeedWords: TypeAlias = sp.csr_matrix
 # How fast an old project stops counting as a sign of a live tie: half per year.
 RECENCY_HALF_LIFE_YEARS = 1.0
 
@@ -35,7 +42,7 @@ class History:
     countries: np.ndarray
     extra_texts: dict[int, str] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         B = self.members
         self.n, self.m = B.shape
         self.last_year = int(self.project_years.max()) if self.m else 0
@@ -66,14 +73,15 @@ class History:
         to_project = sp.diags(1 / np.maximum(np.asarray(weighted.sum(axis=1)).ravel(), 1e-12)) @ weighted
         to_member = sp.diags(1 / np.maximum(self.project_sizes, 1)) @ B.T
         self.recent_step = (to_project @ to_member).tocsr()
-        self._walk = self._words = None  # made on first use
+        self._walk: np.ndarray | None = None  # made on first use
+        self._words: np.ndarray | None = None
         self._fit_words()
         self._fit_meanings()
 
-    def _count(self, projects_mask):
+    def _count(self, projects_mask: np.ndarray) -> np.ndarray:
         return np.asarray(self.members[:, projects_mask].sum(axis=1)).ravel()
 
-    def _fit_words(self):
+    def _fit_words(self) -> None:
         """TF-IDF of the project texts' terms (:mod:`innonet.analytics.words`; sublinear tf,
         min_df 2); an organisation's profile is the L2-normalised sum of its projects'
         vectors plus its own words. A history whose texts share no term has an empty
@@ -99,7 +107,7 @@ class History:
                 (np.ones(rows.size), (rows, np.arange(rows.size))), shape=(self.n, rows.size)) @ own
         self.profiles = words.unit_rows(profiles)
 
-    def _fit_meanings(self):
+    def _fit_meanings(self) -> None:
         """Word embeddings of each project and, like the TF-IDF profile, of each
         organisation: the normalised sum of its projects' plus its own words'."""
         self.project_meanings = embeddings.embed(self.project_texts)
@@ -116,7 +124,7 @@ class History:
         A = self.adjacency
         return A.indices[A.indptr[q]:A.indptr[q + 1]]
 
-    def text_vector(self, text: str | None):
+    def text_vector(self, text: str | None) -> NeedWords | None:
         """The normalised TF-IDF vector of a text; None when no word of it is known."""
         if text and text.strip() and self.tfidf is not None:
             vector = self.tfidf.transform([words.terms(text)])
@@ -124,7 +132,7 @@ class History:
                 return vector
         return None
 
-    def need_vector(self, text: str | None, q: int):
+    def need_vector(self, text: str | None, q: int) -> NeedWords:
         """The words of a need; without any, the asking organisation's own profile."""
         vector = self.text_vector(text)
         return self.profiles[q] if vector is None else vector
@@ -146,7 +154,7 @@ class History:
                   if weight[t] > 0 and " " not in names[t]]
         return [str(names[t]) for t in single[:count]]
 
-    def walks(self, queries, iterations=20):
+    def walks(self, queries: list[int], iterations: int = 20) -> np.ndarray:
         """Personalised PageRank from each query (one column each), in single precision:
         a request waits for it, and the ranker needs its order, not its last digits."""
         if self._walk is None:
@@ -163,8 +171,9 @@ class History:
         return self._words
 
 
-def build_history(participations, *, project_years, project_texts, kinds, countries,
-                  extra_texts=None) -> History:
+def build_history(participations: Iterable[tuple[int, int, bool]], *, project_years: Sequence[float] | np.ndarray,
+                  project_texts: Iterable[str], kinds: Sequence[int] | np.ndarray,
+                  countries: Sequence[str] | np.ndarray, extra_texts: dict[int, str] | None = None) -> History:
     """A History from (organisation, project, is coordinator) index triples."""
     organisation = np.fromiter((p[0] for p in participations), dtype=np.int64)
     project = np.fromiter((p[1] for p in participations), dtype=np.int64)
@@ -180,8 +189,8 @@ def build_history(participations, *, project_years, project_texts, kinds, countr
                    dict(extra_texts or {}))
 
 
-def history_until(rows, texts: dict, year: int, extra_texts: dict | None = None,
-                  organisations: dict | None = None):
+def history_until(rows: list[ParticipationRow], texts: dict, year: int, extra_texts: dict | None = None,
+                  organisations: dict | None = None) -> tuple[History, list]:
     """The History of the projects starting up to ``year``, and its organisation keys.
 
     ``rows`` are participations as dicts with ``org``, ``project`` (any keys), ``coordinator``,

@@ -9,16 +9,23 @@ partners may come back).
 """
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from innonet.matching import features
-from innonet.matching.history import History, history_until
+from innonet.matching.history import History, ParticipationRow, history_until
 
 if TYPE_CHECKING:
     import lightgbm
+
+
+class Scorer(Protocol):
+    """A learned ranker: LightGBM's, or its trees read back from their text."""
+
+    def predict(self, features: np.ndarray) -> np.ndarray: ...
 
 NEW_PARTNERS, CONSORTIUM = "new_partners", "consortium"
 TRAINING_YEARS = 2
@@ -38,7 +45,7 @@ class Query:
     truth: set[int]
 
 
-def new_partner_queries(rows, history: History, keys: list, year: int) -> list[Query]:
+def new_partner_queries(rows: list[ParticipationRow], history: History, keys: list, year: int) -> list[Query]:
     """Every organisation of the history with a partner there and a new one in ``year``."""
     index = {key: i for i, key in enumerate(keys)}
     members = defaultdict(set)
@@ -57,7 +64,7 @@ def new_partner_queries(rows, history: History, keys: list, year: int) -> list[Q
     return queries
 
 
-def consortium_queries(rows, texts: dict, keys: list, year: int) -> list[Query]:
+def consortium_queries(rows: list[ParticipationRow], texts: dict, keys: list, year: int) -> list[Query]:
     """Every project starting in ``year`` with words, exactly one coordinator in the
     history and two other participants there: the coordinator asks with the project's
     words, the others are the answer."""
@@ -80,7 +87,8 @@ def consortium_queries(rows, texts: dict, keys: list, year: int) -> list[Query]:
     return queries
 
 
-def candidate_sets(history: History, queries: list[Query], *, exclude_partners: bool):
+def candidate_sets(history: History, queries: list[Query], *,
+                   exclude_partners: bool) -> Iterator[features.Candidates]:
     """The candidates of each query, computing the walks a hundred queries at a time."""
     for start in range(0, len(queries), BATCH):
         batch = queries[start:start + BATCH]
@@ -92,7 +100,7 @@ def candidate_sets(history: History, queries: list[Query], *, exclude_partners: 
                                       walks[:, column], exclude_partners=exclude_partners)
 
 
-def fit(rows, texts: dict, last_year: int, question: str,
+def fit(rows: list[ParticipationRow], texts: dict, last_year: int, question: str,
         max_queries: int = 2000) -> "lightgbm.LGBMRanker | None":
     """Train on the TRAINING_YEARS years before ``last_year`` (history up to the year
     before each). None when the history is too short to hold one such year."""
@@ -123,7 +131,7 @@ def fit(rows, texts: dict, last_year: int, question: str,
     return model
 
 
-def to_text(model) -> str:
+def to_text(model: "lightgbm.LGBMRanker | None") -> str:
     """The model in LightGBM's text format, "" for None (nothing to learn from)."""
     return "" if model is None else model.booster_.model_to_string()
 
@@ -165,8 +173,8 @@ class Trees:
         nodes = max([int(tree["num_leaves"]) - 1 for tree in trees] + [1])
         leaves = max([int(tree["num_leaves"]) for tree in trees] + [1])
 
-        def table(key: str, dtype, width: int, fill) -> np.ndarray:
-            rows = np.full((len(trees), width), fill, dtype=dtype)
+        def table(key: str, dtype: type, width: int, fill: float) -> np.ndarray:
+            rows: np.ndarray = np.full((len(trees), width), fill, dtype=dtype)
             for row, tree in zip(rows, trees):
                 values = tree.get(key, "").split()
                 row[:len(values)] = np.array(values, dtype=float).astype(dtype)
@@ -203,7 +211,7 @@ class Trees:
         return scores
 
 
-def order(model, pool: features.Candidates) -> tuple[np.ndarray, np.ndarray]:
+def order(model: Scorer | None, pool: features.Candidates) -> tuple[np.ndarray, np.ndarray]:
     """The pool's candidates best first, with their scores."""
     if pool.ids.size == 0:
         return pool.ids, np.zeros(0)

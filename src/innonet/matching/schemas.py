@@ -200,3 +200,29 @@ class NeedOut(NeedFields, SharingOut):
 class ShortlistEntryOut(BaseModel):
     organisation: OrganisationSummary
     added_at: datetime
+
+
+class DimensionOut(BaseModel):
+    dimension: str
+    name: str
+    scores: dict[str, float] = Field(description="Country code -> its score (0-100, national average)")
+    gap: float
+    higher: str | None = Field(description="Where the gap is notable (20 points or more): the higher-scoring country")
+    lower: str | None
+    higher_expects: str
+    lower_expects: str
+    agree_on: str | None = Field(description="What to agree on explicitly, where the gap is notable")
+
+
+class CountryPairOut(BaseModel):
+    countries: list[str]
+    distance: float | None = Field(description="Kogut–Singh distance (0 = the same profile); none when unknown")
+    dimensions: list[DimensionOut]
+
+
+class CulturalBriefing(BaseModel):
+    """Hofstede's national averages compared for each pair of countries."""
+
+    countries: list[str]
+    missing: list[str] = Field(description="Countries without Hofstede scores")
+    pairs: list[CountryPairOut]

@@ -9,6 +9,8 @@ version and kept with the rankers learned for its history (``matching/finder.py`
 
 import threading
 from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from innonet import roles
 from innonet.db import rows_changed
 from innonet.errors import InvalidInput, NotFound, Problem
+from innonet.jobs.models import Job
 from innonet.jobs.queue import queue_of
 from innonet.matching import factors, features, ranker
 
@@ -29,20 +32,24 @@ from innonet.matching.finder import TRAINING_JOB as TRAINING_JOB
 from innonet.matching.finder import finder as finder
 from innonet.matching.finder import submit_training as submit_training
 from innonet.matching.finder import train_rankers as train_rankers
-from innonet.matching.history import KIND_CODES
+from innonet.matching.history import KIND_CODES, History, NeedWords
 from innonet.matching.models import Need, ShortlistEntry
 from innonet.matching.schemas import (
+    CountryPairOut,
+    CulturalBriefing,
+    DimensionOut,
     DueDiligence,
     Factor,
     NeedFields,
     NeedIn,
+    NeedOut,
     NeedQuery,
     PathStep,
     Recommendation,
     Recommendations,
 )
 from innonet.network import service as network
-from innonet.network.building import VERTEX_ATTRIBUTES
+from innonet.network.building import VERTEX_ATTRIBUTES, Analysis
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
@@ -58,20 +65,23 @@ def check_k(k: int) -> int:
     return k
 
 
-def batch_new_partners(session: Session, external_ids: list[str], k: int, warn) -> list[tuple]:
+def batch_new_partners(session: Session, external_ids: list[str], k: int,
+                       warn: Callable[[str], None]) -> list[tuple]:
     """``org_id,rank,partner_id,score`` rows for each known organisation: at most k new
     partners, never itself nor an existing partner. Unknown ids go to ``warn``."""
     return _batch(session, [(key, key, None) for key in external_ids], k, warn,
                   new_partners_only=True)
 
 
-def batch_needs(session: Session, needs: list[tuple[str, str, str]], k: int, warn) -> list[tuple]:
+def batch_needs(session: Session, needs: list[tuple[str, str, str]], k: int,
+                warn: Callable[[str], None]) -> list[tuple]:
     """``query_id,rank,partner_id,score`` rows for each (query id, organisation, need):
     existing partners may come back, the organisation itself never does."""
     return _batch(session, needs, k, warn, new_partners_only=False)
 
 
-def _batch(session, questions, k, warn, *, new_partners_only) -> list[tuple]:
+def _batch(session: Session, questions: Sequence[tuple[str, str, str | None]], k: int, warn: Callable[[str], None], *,
+           new_partners_only: bool) -> list[tuple]:
     check_k(k)
     found = finder(session)
     ids = organisations.ids_by_external_id(session, external_ids=[q[1] for q in questions])
@@ -156,7 +166,7 @@ def recommendations(session: Session, viewer: Viewer, *, external_id: str,
 DIVERSE_RANKS = 10
 
 
-def _diversified(history, ids: np.ndarray, order: np.ndarray, need, meaning: np.ndarray,
+def _diversified(history: History, ids: np.ndarray, order: np.ndarray, need: NeedWords, meaning: np.ndarray,
                  most: int) -> np.ndarray:
     """``order`` (rows of the pool) with at most ``most`` of the first DIVERSE_RANKS owing
     their fit to the same project (the candidate's project closest to the need, in words,
@@ -179,7 +189,7 @@ def _diversified(history, ids: np.ndarray, order: np.ndarray, need, meaning: np.
     return np.array(first + later, dtype=order.dtype)
 
 
-def _need(history, q: int, typed: str | None, stated: str | None):
+def _need(history: History, q: int, typed: str | None, stated: str | None) -> tuple[NeedWords | None, str, str]:
     """(vector, words, where they came from): the need typed; without one, the stated
     needs, else the organisation's profile, whichever first has a word the history knows.
     A typed need none of whose words the history knows gives no vector (None): it is not
@@ -224,7 +234,7 @@ def _results(session: Session, found: Finder, search: factors.Search, chosen: np
     return results
 
 
-def _ranker(session: Session, found: Finder, question: str):
+def _ranker(session: Session, found: Finder, question: str) -> tuple[ranker.Scorer | None, Job | None]:
     """(ranker, training job): in the web app a request never learns; until a job has
     stored the ranker for this history, the network walk orders and a job is learning it."""
     if queue_of(session) is None:
@@ -232,10 +242,10 @@ def _ranker(session: Session, found: Finder, question: str):
     model = found.stored_model(session, question)
     if model is NOT_LEARNED:
         job = start_training(session)
-        if job.status != "done":
+        if job is None or job.status != "done":
             return None, job
         model = found.stored_model(session, question)  # learned as it was asked (memory://)
-    return model, None
+    return (None if model is NOT_LEARNED else model), None
 
 
 # The last analysis joined with organisations it lacks: (analysis, finder, joined).
@@ -243,7 +253,7 @@ _joined: list = []
 _joined_lock = threading.Lock()
 
 
-def _viewer_graph(found: Finder, result) -> tuple[factors.ViewerGraph, np.ndarray]:
+def _viewer_graph(found: Finder, result: Analysis) -> tuple[factors.ViewerGraph, np.ndarray]:
     """The graph the viewer may see, and the vertex of each organisation the finder knows.
     An analysis computed before the newest organisations were added (served while the one
     for the new data is computed) lacks them: they join it without ties."""
@@ -306,7 +316,7 @@ def _allowed(found: Finder, q: int, query: NeedQuery, graph: factors.ViewerGraph
     return allowed
 
 
-def _due_diligence(organisation: Organisation, history, i: int) -> DueDiligence:
+def _due_diligence(organisation: Organisation, history: History, i: int) -> DueDiligence:
     filled = {"description": organisation.description, "capabilities": organisation.capabilities,
               "sectors": organisation.sectors, "website": organisation.website,
               "country": organisation.country, "city": organisation.city,
@@ -407,16 +417,16 @@ def remove_from_shortlist(session: Session, viewer: Viewer, *, need_id: int, par
     sharing.record(session, viewer, action="update", items=[need])
 
 
-def need_view(session: Session, viewer: Viewer, *, needs: list[Need]) -> list[dict]:
-    """Needs with their organisation and sharing, shaped like NeedOut."""
+def need_view(session: Session, viewer: Viewer, *, needs: list[Need]) -> list[NeedOut]:
+    """Needs with their organisation and who sees them."""
     by_id = organisations.organisations_by_id(session, ids=[n.organisation_id for n in needs])
     shares = sharing.sharing_view(session, viewer, items=needs)
-    return [{name: getattr(need, name) for name in (*NeedFields.model_fields, "id", "created_at",
-                                                     "updated_at")}
-            | shares[need.id] | {"organisation": by_id[need.organisation_id]} for need in needs]
+    return [NeedOut.model_validate(
+        {name: getattr(need, name) for name in (*NeedFields.model_fields, "id", "created_at", "updated_at")}
+        | dict(shares[need.id]) | {"organisation": by_id[need.organisation_id]}) for need in needs]
 
 
-def query_for_need(need: Need, **options) -> NeedQuery:
+def query_for_need(need: Need, **options: Any) -> NeedQuery:
     """The partner search a stored need stands for (k, preset, weights from ``options``)."""
     fields = NeedFields.model_validate(need)
     return NeedQuery(need=fields.words(), kinds=fields.partner_kinds,
@@ -426,7 +436,7 @@ def query_for_need(need: Need, **options) -> NeedQuery:
 
 
 def need_recommendations(session: Session, viewer: Viewer, *, need_id: int,
-                         **options) -> Recommendations:
+                         **options: Any) -> Recommendations:
     """Recommendations for a stored need the viewer may see, with its filters."""
     need = get_need(session, viewer, need_id=need_id)
     owner = organisations.organisations_by_id(session, ids=[need.organisation_id])[need.organisation_id]
@@ -437,7 +447,7 @@ def need_recommendations(session: Session, viewer: Viewer, *, need_id: int,
     return recommendations(session, viewer, external_id=owner.external_id, query=query)
 
 
-def cultural_briefing(countries: list[str]) -> dict:
+def cultural_briefing(countries: list[str]) -> CulturalBriefing:
     """For each pair of these countries (ISO codes), Hofstede's dimensions compared and what
     to agree on; the Kogut–Singh distance as the partner finder shows it."""
     from innonet.analytics import culture
@@ -446,7 +456,7 @@ def cultural_briefing(countries: list[str]) -> dict:
     pairs = []
     for n, a in enumerate(known):
         for b in known[n + 1:]:
-            pairs.append({"countries": [a, b], "distance": culture.kogut_singh(
-                factors.HOFSTEDE, a, b, factors.HOFSTEDE_VARIANCES),
-                "dimensions": culture.compare_countries(factors.HOFSTEDE, a, b)})
-    return {"countries": known, "missing": [c for c in known if c not in factors.HOFSTEDE], "pairs": pairs}
+            pairs.append(CountryPairOut(countries=[a, b], distance=culture.kogut_singh(
+                factors.HOFSTEDE, a, b, factors.HOFSTEDE_VARIANCES), dimensions=[
+                DimensionOut.model_validate(d) for d in culture.compare_countries(factors.HOFSTEDE, a, b)]))
+    return CulturalBriefing(countries=known, missing=[c for c in known if c not in factors.HOFSTEDE], pairs=pairs)

@@ -1,18 +1,20 @@
 """Pages: Find partners — a need, filters and weights in; explained partners out."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, QueryParams
 
 from innonet import roles
 from innonet.accounts import service as accounts
 from innonet.countries import all_countries
 from innonet.errors import InnonetError, InvalidInput
 from innonet.matching import factors, service
+from innonet.matching.models import Need
 from innonet.matching.schemas import NeedIn, NeedQuery
 from innonet.organisations import service as organisations
+from innonet.organisations.models import Organisation
 from innonet.roles import Viewer
 from innonet.text import parse_record_id
 from innonet.web import (
@@ -33,10 +35,10 @@ FLAGS = ("sme_only", "exclude_competitors", "new_partners_only")
 LISTS = ("kinds", "preferred_countries", "excluded_countries")
 
 
-def _query_from(params) -> dict:
+def _query_from(params: QueryParams | FormData) -> dict:
     """The form's fields (query string or posted form) as NeedQuery input: repeated fields
     as lists, boxes as booleans, one ``w_<factor>`` field per weight."""
-    data = {name: params.getlist(name) for name in LISTS}
+    data: dict[str, object] = {name: params.getlist(name) for name in LISTS}
     data |= {name: params.get(name) in ("on", "true", "1") for name in FLAGS}
     data |= {name: params[name] for name in ("need", "k", "preset", "max_per_project")
              if params.get(name)}
@@ -47,7 +49,7 @@ def _query_from(params) -> dict:
 
 @router.get("/orgs/{external_id}/partners", response_class=HTMLResponse)
 def find_partners(request: Request, external_id: str, session: Session = DbSession,
-                  viewer: Viewer = CurrentViewer):
+                  viewer: Viewer = CurrentViewer) -> Response:
     organisation = organisations.get_organisation(session, external_id=external_id)
     data = _query_from(request.query_params)
     need = None
@@ -66,8 +68,9 @@ def find_partners(request: Request, external_id: str, session: Session = DbSessi
     return _page(request, session, viewer, organisation, data, searched=searched, need=need)
 
 
-def _page(request, session, viewer, organisation, data, *, searched, save_errors=None,
-          status_code=200, fragment=None, title="", need=None):
+def _page(request: Request, session: Session, viewer: Viewer, organisation: Organisation, data: dict, *,
+          searched: bool, save_errors: dict[str, str] | None = None, status_code: int = 200,
+          fragment: bool | None = None, title: str = "", need: Need | None = None) -> Response:
     errors, found = {}, None
     try:
         query = NeedQuery(**data)
@@ -103,7 +106,7 @@ def _page(request, session, viewer, organisation, data, *, searched, save_errors
 @router.post("/orgs/{external_id}/needs", response_class=HTMLResponse)
 def save_need(request: Request, external_id: str, session: Session = DbSession,
               viewer: Viewer = CurrentViewer,
-              form: FormData = PostedForm):
+              form: FormData = PostedForm) -> Response:
     """Save the need in the search form (its words and filters) for the organisation."""
     organisation = organisations.get_organisation(session, external_id=external_id)
     roles.ensure_insider(viewer, organisation.id)
@@ -128,7 +131,7 @@ def save_need(request: Request, external_id: str, session: Session = DbSession,
 
 @router.post("/needs/{need_id}/shortlist")
 def add_to_shortlist(request: Request, need_id: RecordId, session: Session = DbSession,
-                     viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                     viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     partner = str(form.get("partner") or "")
     need = service.get_need(session, viewer, need_id=need_id, for_change=True)
     owner = organisations.organisations_by_id(session, ids=[need.organisation_id])[need.organisation_id]
@@ -141,7 +144,7 @@ def add_to_shortlist(request: Request, need_id: RecordId, session: Session = DbS
 
 @router.post("/needs/{need_id}/shortlist/{external_id}/remove")
 def remove_from_shortlist(request: Request, need_id: RecordId, external_id: str,
-                          session: Session = DbSession, viewer: Viewer = CurrentViewer):
+                          session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     need = service.get_need(session, viewer, need_id=need_id, for_change=True)
     owner = organisations.organisations_by_id(session, ids=[need.organisation_id])[need.organisation_id]
     service.remove_from_shortlist(session, viewer, need_id=need_id, partner=external_id)

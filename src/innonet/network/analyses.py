@@ -162,9 +162,9 @@ def _with_relationships(shared: Analysis, relationships: list[RelationshipRow]) 
     weights = shared.weights() + change
     parties = np.unique(np.concatenate([a, b]))
     metrics = dict(shared.metrics)
-    for name, values in analytics.local_measures(weights, parties).items():
+    for name, measured in analytics.local_measures(weights, parties).items():
         metrics[name] = metrics[name].copy()
-        metrics[name][parties] = values
+        metrics[name][parties] = measured
     built = replace(shared, metrics=metrics, base=shared, added=added, _partner_kinds=kinds,
                     relationship_ids=shared.relationship_ids | {r.id for r in relationships},
                     private_relationships=len(relationships), _report=None,

@@ -15,7 +15,7 @@ router = api_router(tags=["network"])
 
 @router.get("/orgs/{external_id}/diagnosis", response_model=Diagnosis)
 def diagnosis(external_id: str, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-              since: Year = None, until: Year = None) -> dict:
+              since: Year = None, until: Year = None) -> Diagnosis:
     """One organisation's network diagnosis: partner portfolio, geography, network type,
     brokerage, dynamics and findings, over the relationships you may see."""
     return service.diagnosis(session, viewer, external_id=external_id, since=since, until=until)
@@ -23,7 +23,7 @@ def diagnosis(external_id: str, session: Session = DbSession, viewer: Viewer = C
 
 @router.get("/network/report", response_model=NetworkReport)
 def report(session: Session = DbSession, viewer: Viewer = CurrentViewer, since: Year = None,
-           until: Year = None) -> dict:
+           until: Year = None) -> NetworkReport:
     """The whole network: size, components, communities, hubs, brokers, core, matrices."""
     return service.network_report(session, viewer, since=since, until=until)
 
@@ -39,7 +39,7 @@ def graph(
     community: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 300,
     view: Literal["auto", "organisations", "communities"] = "auto",
-) -> dict:
+) -> GraphView:
     """Nodes with positions and links for drawing, filtered; communities when too many."""
     return service.graph_view(session, viewer, q=q, kind=kind, country=country, sme=sme,
                               community=community, limit=limit, view=view)

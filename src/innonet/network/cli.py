@@ -49,13 +49,13 @@ def analyze(
             elif org:
                 found = service.diagnosis(session, viewer, external_id=org, since=since,
                                           until=until)
-                content = markdown_diagnosis(found) if format == "md" else found
+                content = markdown_diagnosis(found) if format == "md" else found.model_dump(mode="json")
             else:
                 result = service.analysis(session, viewer, since=since, until=until)
                 report = service.network_report(session, viewer, since=since, until=until)
                 content = markdown_report(report) if format == "md" else {
                     "organisations": service.all_organisation_metrics(result),
-                    "network": report}
+                    "network": report.model_dump(mode="json")}
     except InnonetError as error:
         fail(error)
     if isinstance(content, dict):

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from innonet import analytics
 from innonet.collaborations import service as collaborations
 from innonet.network import service
+from innonet.network.schemas import Diagnosis, Drawing, GraphLink, GraphNode, NetworkReport
 from innonet.organisations import service as organisations
 from innonet.organisations.models import KINDS
 from innonet.roles import Viewer
@@ -19,57 +20,59 @@ KIND_COLOURS = {"company": "#0b5cad", "higher_education": "#8250df",
                 "research_organisation": "#1a7f37", "public_body": "#b35900", "other": "#6e7781"}
 
 
-def picture(view: dict) -> Markup:
+def picture(view: Drawing) -> Markup:
     """An SVG drawing of a graph view (nodes with x/y from :func:`service.graph_view`).
 
     Communities are coloured by community; an ego network (``view == "ego"``) by kind.
     """
-    if not view["nodes"]:
+    if not view.nodes:
         return Markup("")
+
+    def size(node: GraphNode) -> int:
+        return node.organisations or node.degree or 1
+
     # Room around the drawing for labels of nodes at its edge.
-    position = {n["id"]: (PADDING + n["x"], PADDING + n["y"]) for n in view["nodes"]}
-    heaviest = max((link["weight"] for link in view["links"]), default=1) or 1
-    biggest = max(n.get("organisations") or n.get("degree") or 1 for n in view["nodes"])
+    position = {n.id: (PADDING + n.x, PADDING + n.y) for n in view.nodes}
+    heaviest = max((link.weight for link in view.links), default=1) or 1
+    biggest = max(size(n) for n in view.nodes)
     parts = [f'<svg viewBox="0 0 {PICTURE_SIZE + 2 * PADDING} {PICTURE_SIZE + 2 * PADDING}" '
              'role="img" '
-             f'class="picture" aria-label="Network picture: {len(view["nodes"])} '
-             f'{"communities" if view["view"] == "communities" else "organisations"}">']
-    for link in view["links"]:
-        (x1, y1), (x2, y2) = position[link["source"]], position[link["target"]]
-        width = 0.5 + 5 * link["weight"] / heaviest
+             f'class="picture" aria-label="Network picture: {len(view.nodes)} '
+             f'{"communities" if view.view == "communities" else "organisations"}">']
+    for link in view.links:
+        (x1, y1), (x2, y2) = position[link.source], position[link.target]
+        width = 0.5 + 5 * link.weight / heaviest
         parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
                      f'stroke="#9aa5b1" stroke-opacity="0.6" stroke-width="{width:.2f}"/>')
-    labelled = {n["id"] for n in sorted(view["nodes"], key=lambda n: -(n.get("organisations")
-                                                                       or n.get("degree") or 1))[:8]}
-    for node in view["nodes"]:
-        x, y = position[node["id"]]
-        size = node.get("organisations") or node.get("degree") or 1
-        radius = 6 + 30 * (size / biggest) ** 0.5
-        colour = (KIND_COLOURS.get(node.get("kind"), "#6e7781") if view["view"] == "ego"
-                  else f"hsl({(node.get('community') or 0) * 47 % 360}, 60%, 45%)")
+    labelled = {n.id for n in sorted(view.nodes, key=lambda n: -size(n))[:8]}
+    for node in view.nodes:
+        x, y = position[node.id]
+        radius = 6 + 30 * (size(node) / biggest) ** 0.5
+        colour = (KIND_COLOURS.get(node.kind or "", "#6e7781") if view.view == "ego"
+                  else f"hsl({(node.community or 0) * 47 % 360}, 60%, 45%)")
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{colour}" '
-                     f'fill-opacity="0.85"><title>{escape(node["label"] or "")}</title></circle>')
-        if node["id"] in labelled:  # the largest only, so labels stay readable
+                     f'fill-opacity="0.85"><title>{escape(node.label or "")}</title></circle>')
+        if node.id in labelled:  # the largest only, so labels stay readable
             parts.append(f'<text x="{x:.1f}" y="{y + radius + 16:.1f}" font-size="18" '
-                         f'text-anchor="middle">{escape((node["label"] or "")[:40])}</text>')
+                         f'text-anchor="middle">{escape((node.label or "")[:40])}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def ego_view(session: Session, viewer: Viewer, *, external_id: str) -> dict:
+def ego_view(session: Session, viewer: Viewer, *, external_id: str) -> Drawing:
     """The organisation's ego network (as its page draws it), laid out for :func:`picture`."""
     organisation = organisations.get_organisation(session, external_id=external_id)
     ego = collaborations.ego_network(session, viewer, organisation_id=organisation.id)
-    index = {node["id"]: i for i, node in enumerate(ego["nodes"])}
+    index = {node.id: i for i, node in enumerate(ego.nodes)}
     # A link from a relationship alone has no shared project; draw it as one.
-    weights = [max(edge["weight"], 1) for edge in ego["edges"]]
+    weights = [max(edge.weight, 1) for edge in ego.edges]
     G = analytics.collaboration_graph(
-        len(index), [index[e["source"]] for e in ego["edges"]],
-        [index[e["target"]] for e in ego["edges"]], weight=weights)
-    nodes = [{**node, "degree": 4 if node["is_centre"] else 1, "x": float(x), "y": float(y)}
-             for node, (x, y) in zip(ego["nodes"], analytics.layout(G))]
-    links = [{**edge, "weight": w} for edge, w in zip(ego["edges"], weights)]
-    return {"view": "ego", "nodes": nodes, "links": links}
+        len(index), [index[e.source] for e in ego.edges], [index[e.target] for e in ego.edges], weight=weights)
+    nodes = [GraphNode(id=node.id, label=node.label, kind=node.kind, country=node.country,
+                       degree=4 if node.is_centre else 1, x=float(x), y=float(y))
+             for node, (x, y) in zip(ego.nodes, analytics.layout(G))]
+    links = [GraphLink(source=edge.source, target=edge.target, weight=w) for edge, w in zip(ego.edges, weights)]
+    return Drawing(view="ego", nodes=nodes, links=links)
 
 
 def standalone_report(session: Session, viewer: Viewer, *, organisation: str | None = None,
@@ -91,26 +94,26 @@ def standalone_report(session: Session, viewer: Viewer, *, organisation: str | N
     return templates.get_template("report_standalone.html").render(context)
 
 
-def markdown_report(report: dict) -> str:
+def markdown_report(report: NetworkReport) -> str:
     """The network report as Markdown."""
-    size, comps, comms = report["size"], report["components"], report["communities"]
+    size, comps, comms = report.size, report.components, report.communities
     lines = ["# Network report", "",
              f"- Organisations: {size['organisations']:,}; links: {size['links']:,}; "
              f"density: {size['density']:.5f}; isolated: {size['isolated']:,}",
              f"- Components: {comps['count']:,}; the largest holds "
              f"{comps['largest_share']:.1%} of organisations",
              f"- Communities: {comms['count']:,}; modularity {comms['modularity']:.3f}",
-             f"- Core: {report['core_periphery']['core_size']:,} organisations in the "
-             f"{report['core_periphery']['max_core']}-core", "",
+             f"- Core: {report.core_periphery['core_size']:,} organisations in the "
+             f"{report.core_periphery['max_core']}-core", "",
              "## Hubs (most partners)", "", "| Organisation | Country | Partners | PageRank |",
              "|---|---|---:|---:|"]
     lines += [f"| {h.get('name') or h['external_id']} | {h.get('country') or ''} | "
-              f"{h['degree']} | {h['pagerank']:.5f} |" for h in report["hubs"]]
+              f"{h['degree']} | {h['pagerank']:.5f} |" for h in report.hubs]
     lines += ["", "## Brokers (betweenness)", "",
               "| Organisation | Country | Betweenness | Effective size |", "|---|---|---:|---:|"]
     lines += [f"| {b.get('name') or b['external_id']} | {b.get('country') or ''} | "
               f"{b['betweenness']:.5f} | {(b['effective_size'] or 0):.1f} |"
-              for b in report["brokers"]]
+              for b in report.brokers]
     lines += ["", "## Largest communities", "", "| Community | Organisations | Led by |",
               "|---:|---:|---|"]
     lines += [f"| {c['community']} | {c['organisations']:,} | "
@@ -119,16 +122,16 @@ def markdown_report(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def markdown_diagnosis(d: dict) -> str:
+def markdown_diagnosis(d: Diagnosis) -> str:
     """One organisation's diagnosis as Markdown."""
-    org, geo = d["organisation"], d["geography"]
+    org, geo = d.organisation, d.geography
     lines = [f"# Network diagnosis: {org['name']}", "",
-             f"- Partners: {d['partners']:,}; network type: "
-             f"{d['network_type']['type'] or 'not classified'} ({d['network_type']['reason']})",
-             f"- Portfolio breadth: {d['portfolio']['breadth']} kinds; diversity (Blau) "
-             f"{d['portfolio']['diversity']:.2f}",
+             f"- Partners: {d.partners:,}; network type: "
+             f"{d.network_type['type'] or 'not classified'} ({d.network_type['reason']})",
+             f"- Portfolio breadth: {d.portfolio['breadth']} kinds; diversity (Blau) "
+             f"{d.portfolio['diversity']:.2f}",
              f"- Countries: {len(geo['countries'])}; largest {geo['largest_country']} "
              f"({geo['largest_country_share']:.0%}); HHI {geo['hhi']:.2f} "
              f"({geo['concentration']} concentration)", "", "## Findings", ""]
-    lines += [f"- {f['text']}" for f in d["findings"]] or ["- No findings."]
+    lines += [f"- {f.text}" for f in d.findings] or ["- No findings."]
     return "\n".join(lines) + "\n"

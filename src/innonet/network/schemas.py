@@ -89,12 +89,17 @@ class GraphLink(BaseModel):
     weight: float
 
 
-class GraphView(Freshness):
+class Drawing(BaseModel):
+    """Nodes placed on a plane and the links between them, ready to draw."""
+
     view: str
+    nodes: list[GraphNode]
+    links: list[GraphLink]
+
+
+class GraphView(Freshness, Drawing):
     matched: int
     total: int
     # The communities view: how many communities of two or more organisations the matches
     # are in (at most 100 of them are drawn, the largest).
     communities: int | None = None
-    nodes: list[GraphNode]
-    links: list[GraphLink]

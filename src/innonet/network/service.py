@@ -35,6 +35,15 @@ from innonet.network.building import (
     RelationshipRow,
 )
 from innonet.network.exports import export_graph, graph_with_measures, networkx_graph, start_export
+from innonet.network.schemas import (
+    Diagnosis,
+    Freshness,
+    GraphLink,
+    GraphNode,
+    GraphView,
+    NetworkReport,
+    OrganisationMetrics,
+)
 from innonet.organisations import service as organisations
 from innonet.roles import Viewer
 
@@ -63,27 +72,27 @@ __all__ = [
 
 
 
-def freshness(result: Analysis) -> dict:
+def freshness(result: Analysis) -> Freshness:
     """When the analysis was computed, whether a newer one is on its way, and how many
     relationships that are not public it includes."""
-    return {"as_of": result.computed_at, "up_to_date": result.up_to_date,
-            "private_relationships": result.private_relationships}
+    return Freshness(as_of=result.computed_at, up_to_date=result.up_to_date,
+                     private_relationships=result.private_relationships)
 
 
 def organisation_metrics(result: Analysis, vertex: int,
-                         metrics: dict[str, np.ndarray] | None = None) -> dict:
-    """Every measure of one organisation, JSON-ready (NaN becomes None)."""
+                         metrics: dict[str, np.ndarray] | None = None) -> OrganisationMetrics:
+    """Every measure of one organisation (NaN becomes None)."""
     metrics = result.metrics if metrics is None else metrics
     row = {"external_id": result.graph.vs[vertex]["external_id"],
            "name": result.graph.vs[vertex]["name"]}
     for name in analytics.METRICS:
         value = metrics[name][vertex].item()
         row[name] = None if isinstance(value, float) and not np.isfinite(value) else value
-    return row
+    return OrganisationMetrics.model_validate(row)
 
 
 def all_organisation_metrics(result: Analysis) -> list[dict]:
-    """:func:`organisation_metrics` of every organisation, read column by column (28,000
+    """The measures of every organisation as JSON rows, read column by column (28,000
     organisations one at a time take most of a second)."""
     columns = {"external_id": result.vertex_values("external_id"), "name": result.vertex_values("name")}
     for name in analytics.METRICS:
@@ -93,7 +102,7 @@ def all_organisation_metrics(result: Analysis) -> list[dict]:
 
 
 def diagnosis(session: Session, viewer: Viewer, *, external_id: str, since: int | None = None,
-              until: int | None = None) -> dict:
+              until: int | None = None) -> Diagnosis:
     """One organisation's diagnosis as this viewer may see it (NotFound for unknown ids)."""
     organisation = organisations.get_organisation(session, external_id=external_id)
     result = analysis(session, viewer, since=since, until=until, organisation_id=organisation.id)
@@ -108,24 +117,24 @@ def diagnosis(session: Session, viewer: Viewer, *, external_id: str, since: int 
     leaders = result.community_leaders()
     for group in found["brokerage"]["communities_bridged"]:
         group["leading_member"] = leaders.get(group["community"])
-    return {"organisation": {"external_id": organisation.external_id, "name": organisation.name,
-                             "kind": organisation.kind, "country": organisation.country,
-                             "is_sme": organisation.is_sme},
-            "metrics": organisation_metrics(result, vertex, metrics), **found, **freshness(result)}
+    return Diagnosis(organisation={"external_id": organisation.external_id, "name": organisation.name,
+                                   "kind": organisation.kind, "country": organisation.country,
+                                   "is_sme": organisation.is_sme},
+                     metrics=organisation_metrics(result, vertex, metrics), **found, **dict(freshness(result)))
 
 
 def network_report(session: Session, viewer: Viewer, *, since: int | None = None,
-                   until: int | None = None) -> dict:
+                   until: int | None = None) -> NetworkReport:
     """The whole-network report; a cluster manager's counts include consenting members'
     relationships."""
     result = analysis(session, viewer, since=since, until=until,
                       for_aggregates=viewer.is_cluster_manager)
-    return {"since": since, "until": until, **result.report, **freshness(result)}
+    return NetworkReport(since=since, until=until, **result.report, **dict(freshness(result)))
 
 
 def graph_view(session: Session, viewer: Viewer, *, q: str | None = None,
                kind: str | None = None, country: str | None = None, sme: bool | None = None,
-               community: int | None = None, limit: int = 300, view: str = "auto") -> dict:
+               community: int | None = None, limit: int = 300, view: str = "auto") -> GraphView:
     """Nodes (with positions) and links for drawing, filtered; communities when too many.
 
     ``view`` is ``organisations``, ``communities`` or ``auto`` (communities when more
@@ -149,27 +158,27 @@ def graph_view(session: Session, viewer: Viewer, *, q: str | None = None,
                           for name, eid in zip(G.vs["name"], G.vs["external_id"])], dtype=bool)
     matched = np.flatnonzero(keep)
     if view == "communities" or (view == "auto" and matched.size > limit and not q):
-        return _community_view(result, matched, limit) | freshness(result)
+        return _community_view(result, matched, limit)
     # The most central first; sorted again because the subgraph keeps vertex order.
     chosen = np.sort(matched[np.argsort(-metrics["pagerank"][matched], kind="stable")][:limit])
     sub = result.subgraph(chosen.tolist())
     positions = analytics.layout(sub)
-    nodes = [{"id": G.vs[int(v)]["external_id"], "label": G.vs[int(v)]["name"],
-              "kind": G.vs[int(v)]["kind"], "country": G.vs[int(v)]["country"],
-              "is_sme": G.vs[int(v)]["is_sme"], "community": int(metrics["community"][v]),
-              "degree": int(metrics["degree"][v]), "pagerank": float(metrics["pagerank"][v]),
-              "x": float(x), "y": float(y)} for v, (x, y) in zip(chosen, positions)]
-    ids = [node["id"] for node in nodes]
+    nodes = [GraphNode(id=G.vs[int(v)]["external_id"], label=G.vs[int(v)]["name"],
+                       kind=G.vs[int(v)]["kind"], country=G.vs[int(v)]["country"],
+                       is_sme=G.vs[int(v)]["is_sme"], community=int(metrics["community"][v]),
+                       degree=int(metrics["degree"][v]), pagerank=float(metrics["pagerank"][v]),
+                       x=float(x), y=float(y)) for v, (x, y) in zip(chosen, positions)]
+    ids = [node.id for node in nodes]
     sources, targets, weights = analytics.graph.edge_arrays(sub)
     # The strongest links only, so a dense core stays drawable.
     strongest = np.argsort(-weights, kind="stable")[:MAX_LINKS_PER_NODE * max(len(ids), 1)]
-    links = [{"source": ids[sources[e]], "target": ids[targets[e]], "weight": float(weights[e])}
+    links = [GraphLink(source=ids[sources[e]], target=ids[targets[e]], weight=float(weights[e]))
              for e in np.sort(strongest)]
-    return {"view": "organisations", "matched": int(matched.size), "total": n,
-            "nodes": nodes, "links": links, **freshness(result)}
+    return GraphView(view="organisations", matched=int(matched.size), total=n, nodes=nodes, links=links,
+                     **dict(freshness(result)))
 
 
-def _community_view(result: Analysis, matched: np.ndarray, limit: int) -> dict:
+def _community_view(result: Analysis, matched: np.ndarray, limit: int) -> GraphView:
     G, membership = result.graph, result.metrics["community"]
     sizes = np.bincount(membership[matched], minlength=int(membership.max(initial=-1)) + 1)
     # A community has two organisations or more (as in the report): one alone is in none.
@@ -185,10 +194,10 @@ def _community_view(result: Analysis, matched: np.ndarray, limit: int) -> dict:
         weight=list(pairs.values()))
     positions = analytics.layout(summary)
     leaders = result.community_leaders()
-    nodes = [{"id": f"community-{c}", "community": c, "organisations": int(sizes[c]),
-              "label": f"{leaders.get(c) or 'Community ' + str(c)} and {int(sizes[c]) - 1} more",
-              "x": float(x), "y": float(y)} for c, (x, y) in zip(shown, positions)]
-    links = [{"source": f"community-{x}", "target": f"community-{y}", "weight": w}
-             for (x, y), w in pairs.items()]
-    return {"view": "communities", "matched": int(matched.size), "total": G.vcount(),
-            "communities": int(np.count_nonzero(sizes > 1)), "nodes": nodes, "links": links}
+    nodes = [GraphNode(id=f"community-{c}", community=c, organisations=int(sizes[c]),
+                       label=f"{leaders.get(c) or 'Community ' + str(c)} and {int(sizes[c]) - 1} more",
+                       x=float(x), y=float(y)) for c, (x, y) in zip(shown, positions)]
+    links = [GraphLink(source=f"community-{x}", target=f"community-{y}", weight=w) for (x, y), w in pairs.items()]
+    return GraphView(view="communities", matched=int(matched.size), total=G.vcount(),
+                     communities=int(np.count_nonzero(sizes > 1)), nodes=nodes, links=links,
+                     **dict(freshness(result)))

@@ -30,7 +30,7 @@ def explorer(request: Request, session: Session = DbSession, viewer: Viewer = Cu
     shown = {name: request.query_params.get(name, "")[:200]
              for name in ("q", "kind", "country", "sme", "view", "community")}
     return render(request, "explorer.html",
-                  {"countries": organisations.overview(session)["countries_by_name"], "shown": shown})
+                  {"countries": organisations.overview(session).countries_by_name, "shown": shown})
 
 
 @router.get("/network/report", response_class=HTMLResponse)

@@ -2,6 +2,7 @@
 
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -143,8 +144,18 @@ def update_organisation(session: Session, viewer: Viewer, *, external_id: str, c
     return organisation
 
 
+@dataclass(frozen=True)
+class Overview:
+    """The network at a glance."""
+
+    by_kind: dict[str, int]
+    by_country: list[tuple[str, int]]  # most organisations first
+    countries_by_name: list[tuple[str, int]]  # for pickers: a person looks a country up by its name
+    smes: int
+
+
 @per_version
-def overview(session: Session) -> dict:
+def overview(session: Session) -> Overview:
     """Counts for the network at a glance: by kind, by country, SMEs."""
     by_kind = dict(session.execute(
         select(Organisation.kind, func.count()).group_by(Organisation.kind)).all())
@@ -153,14 +164,10 @@ def overview(session: Session) -> dict:
         .group_by(Organisation.country).order_by(func.count().desc(), Organisation.country)
     ).all()
     smes = session.scalar(select(func.count()).where(Organisation.is_sme.is_(True)))
-    return {
-        "by_kind": {kind: by_kind.get(kind, 0) for kind in KINDS},
-        "by_country": [(code, count) for code, count in by_country],
-        # For pickers: a person looks a country up by its name.
-        "countries_by_name": sorted(((code, count) for code, count in by_country),
-                                    key=lambda pair: country_name(pair[0]).casefold()),
-        "smes": smes or 0,
-    }
+    counts = [(code, count) for code, count in by_country if code]  # typed as optional, never null here
+    return Overview(by_kind={kind: by_kind.get(kind, 0) for kind in KINDS}, by_country=counts,
+                    countries_by_name=sorted(counts, key=lambda pair: country_name(pair[0]).casefold()),
+                    smes=smes or 0)
 
 
 def count_organisations(session: Session) -> int:

@@ -3,7 +3,7 @@ item, and the activity log every change writes."""
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from innonet import roles
@@ -19,6 +19,7 @@ from innonet.projects.models import (
     Milestone,
     ProjectAudience,
     ProjectEvent,
+    ProjectItem,
     ProjectParty,
     ProjectPerson,
     ProjectResult,
@@ -62,11 +63,12 @@ def project_condition(viewer: Viewer) -> ColumnElement[bool]:
     return or_(*allowed)
 
 
-def _acting_condition(viewer: Viewer, organisation_column, project_column) -> ColumnElement[bool]:
+def _acting_condition(viewer: Viewer, organisation_column: SQLColumnExpression[int | None],
+                      project_column: SQLColumnExpression[int]) -> ColumnElement[bool]:
     """``organisation_column`` is one of the organisations the viewer acts for in the
     project ``project_column``: those they are a member of, or the one they are named on
     *that* project for (a guest on one project acts for nobody on another)."""
-    allowed = []
+    allowed: list[ColumnElement[bool]] = []
     if mine := sorted(viewer.member_of):
         allowed.append(organisation_column.in_(mine))
     if viewer.user_id is not None:
@@ -78,8 +80,10 @@ def _acting_condition(viewer: Viewer, organisation_column, project_column) -> Co
     return or_(*allowed) if allowed else ~true()
 
 
-def _narrowed_condition(viewer: Viewer, *, narrowed, recorder, audience_type, audience_id,
-                        project) -> ColumnElement[bool]:
+def _narrowed_condition(viewer: Viewer, *, narrowed: SQLColumnExpression[bool],
+                        recorder: SQLColumnExpression[int | None], audience_type: SQLColumnExpression[str] | str,
+                        audience_id: SQLColumnExpression[int],
+                        project: SQLColumnExpression[int]) -> ColumnElement[bool]:
     """Not narrowed, or narrowed and the viewer acts for the recording party or one in
     the audience (rows of ``audience_type`` and ``audience_id``)."""
     audience = exists().where(ProjectAudience.item_type == audience_type, ProjectAudience.item_id == audience_id,
@@ -87,7 +91,7 @@ def _narrowed_condition(viewer: Viewer, *, narrowed, recorder, audience_type, au
     return or_(narrowed.is_(False), _acting_condition(viewer, recorder, project), audience)
 
 
-def item_condition(viewer: Viewer, model) -> ColumnElement[bool]:
+def item_condition(viewer: Viewer, model: type[ProjectItem]) -> ColumnElement[bool]:
     """SQL condition true for the items of ``model`` the viewer may read, in projects the
     viewer may read."""
     readable = model.project_id.in_(select(JointProject.id).where(project_condition(viewer)))
@@ -176,7 +180,7 @@ def ensure_contributor(session: Session, viewer: Viewer, *, project_id: int) -> 
 
 
 def record_event(session: Session, viewer: Viewer, project: JointProject, *, kind: str, text: str,
-           item=None, seen_by: frozenset[int] | None = None) -> None:
+           item: ProjectItem | None = None, seen_by: frozenset[int] | None = None) -> None:
     """Log what happened in the project and note the activity (the inactivity criterion reads
     it). An event about an ``item`` seen only by some parties (``seen_by``, see
     :func:`audience_of`) keeps that audience."""
@@ -193,7 +197,7 @@ def record_event(session: Session, viewer: Viewer, project: JointProject, *, kin
     session.execute(update(JointProject).where(JointProject.id == project.id).values(last_activity_at=now))
 
 
-def audience_of(session: Session, item) -> frozenset[int] | None:
+def audience_of(session: Session, item: ProjectItem) -> frozenset[int] | None:
     """The parties that see a narrowed item (the recording one too); None: all who read the project."""
     if not item.narrowed:
         return None

@@ -8,7 +8,7 @@ from pydantic import create_model
 from sqlalchemy.orm import Session
 
 from innonet.projects import service
-from innonet.projects.models import ITEM_TYPES
+from innonet.projects.models import ITEM_TYPES, JointProject
 from innonet.projects.schemas import (
     ITEM_INPUTS,
     AgreementsIn,
@@ -24,6 +24,7 @@ from innonet.projects.schemas import (
     ProjectOut,
     ProjectPatch,
     ProjectSummary,
+    ProjectView,
     ReviewIn,
 )
 from innonet.roles import Viewer
@@ -37,11 +38,11 @@ ITEM_PATHS = {"work_package": "work-packages", "milestone": "milestones", "risk"
               "decision": "decisions", "background_ip": "background-ip", "result": "results"}
 
 
-def _out(session: Session, viewer: Viewer, project) -> dict:
+def _out(session: Session, viewer: Viewer, project: JointProject) -> ProjectView:
     return service.project_view(session, viewer, project=project)
 
 
-def _refreshed(session: Session, viewer: Viewer, project_id: int) -> dict:
+def _refreshed(session: Session, viewer: Viewer, project_id: int) -> ProjectView:
     return _out(session, viewer, service.get_project(session, viewer, project_id=project_id, log=False))
 
 
@@ -49,27 +50,27 @@ def _refreshed(session: Session, viewer: Viewer, project_id: int) -> dict:
 def list_projects(organisation: Annotated[str | None, Query(max_length=64)] = None,
                   state: Literal["active", "closed"] | None = None,
                   idea: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-                  session: Session = DbSession, viewer: Viewer = CurrentViewer):
+                  session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[ProjectSummary]:
     """Joint projects you may see: running ones first. ``idea``: the project started from that idea."""
     return service.summaries(session, viewer, projects=service.list_projects(
         session, viewer, organisation=organisation, state=state, idea=idea))
 
 
 @router.post("/joint-projects", response_model=ProjectOut, status_code=201)
-def create_project(data: ProjectIn, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def create_project(data: ProjectIn, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> ProjectOut:
     """Start a joint project led by your organisation: from scratch, from a selected idea
     (``idea``) or from a partner recommendation (``recommended_partner``)."""
     return _out(session, viewer, service.create_project(session, viewer, data=data))
 
 
 @router.get("/joint-projects/{project_id}", response_model=ProjectOut)
-def get_project(project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def get_project(project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> ProjectOut:
     return _out(session, viewer, service.get_project(session, viewer, project_id=project_id))
 
 
 @router.patch("/joint-projects/{project_id}", response_model=ProjectOut)
 def update_project(project_id: RecordId, changes: ProjectPatch, session: Session = DbSession,
-                   viewer: Viewer = CurrentViewer):
+                   viewer: Viewer = CurrentViewer) -> ProjectOut:
     """Change the project's title, summary, dates, foreground rule or visibility (the lead's administrators)."""
     return _out(session, viewer, service.update_project(session, viewer, project_id=project_id, changes=changes))
 
@@ -82,14 +83,15 @@ def delete_project(project_id: RecordId, session: Session = DbSession, viewer: V
 
 
 @router.get("/joint-projects/{project_id}/activity", response_model=list[EventOut])
-def activity(project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def activity(project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[EventOut]:
     """What happened in the project, newest first (events about items you may not see left out)."""
     project = service.get_project(session, viewer, project_id=project_id)
-    return service.events_of(session, viewer, project=project)
+    return [EventOut.model_validate(e, from_attributes=True) for e in service.events_of(session, viewer,
+             project=project)]
 
 
 @router.get("/joint-projects/{project_id}/briefing", response_model=BriefingOut)
-def briefing(project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def briefing(project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> BriefingOut:
     """Cultural briefing for a cross-border team: each pair of the parties' countries compared on
     Hofstede's six dimensions, with what to agree on explicitly (national averages, never a
     judgement of people)."""
@@ -97,7 +99,8 @@ def briefing(project_id: RecordId, session: Session = DbSession, viewer: Viewer 
 
 
 @router.post("/joint-projects/{project_id}/parties", response_model=ProjectOut)
-def add_party(project_id: RecordId, data: PartyIn, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def add_party(project_id: RecordId, data: PartyIn, session: Session = DbSession,
+              viewer: Viewer = CurrentViewer) -> ProjectOut:
     """Add a party (the lead's administrators); its members are told."""
     service.add_party(session, viewer, project_id=project_id, data=data)
     return _refreshed(session, viewer, project_id)
@@ -112,7 +115,8 @@ def remove_party(project_id: RecordId, organisation: Annotated[str, Path(max_len
 
 
 @router.post("/joint-projects/{project_id}/people", response_model=ProjectOut)
-def add_person(project_id: RecordId, data: PersonIn, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def add_person(project_id: RecordId, data: PersonIn, session: Session = DbSession,
+               viewer: Viewer = CurrentViewer) -> ProjectOut:
     """Name a person on the project for their party (that party's administrators, or the lead's);
     a guest of a party sees the project only this way."""
     service.add_person(session, viewer, project_id=project_id, data=data)
@@ -128,7 +132,7 @@ def remove_person(project_id: RecordId, user_id: RecordId, session: Session = Db
 
 @router.put("/joint-projects/{project_id}/agreements", response_model=ProjectOut)
 def set_agreements(project_id: RecordId, data: AgreementsIn, session: Session = DbSession,
-                   viewer: Viewer = CurrentViewer):
+                   viewer: Viewer = CurrentViewer) -> ProjectOut:
     """The NDA, IP and collaboration agreements the project works under; replaces the list."""
     service.set_agreements(session, viewer, project_id=project_id, agreement_ids=data.agreements)
     return _refreshed(session, viewer, project_id)
@@ -136,30 +140,31 @@ def set_agreements(project_id: RecordId, data: AgreementsIn, session: Session = 
 
 @router.put("/joint-projects/{project_id}/exit-criteria", response_model=ProjectOut)
 def set_exit_criteria(project_id: RecordId, data: ExitCriteriaIn, session: Session = DbSession,
-                      viewer: Viewer = CurrentViewer):
+                      viewer: Viewer = CurrentViewer) -> ProjectOut:
     """The criteria checked every day; when one is met the parties' administrators are told. Replaces the list."""
     service.set_exit_criteria(session, viewer, project_id=project_id, criteria=data.exit_criteria)
     return _refreshed(session, viewer, project_id)
 
 
 @router.post("/joint-projects/{project_id}/review", response_model=ProjectOut)
-def decide_review(project_id: RecordId, data: ReviewIn, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def decide_review(project_id: RecordId, data: ReviewIn, session: Session = DbSession,
+                  viewer: Viewer = CurrentViewer) -> ProjectOut:
     """Answer the open exit review: continue, change, or exit (closes the project as stopped)."""
     service.decide_review(session, viewer, project_id=project_id, data=data)
     return _refreshed(session, viewer, project_id)
 
 
 @router.post("/joint-projects/{project_id}/close", response_model=ProjectOut)
-def close_project(project_id: RecordId, data: CloseIn, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def close_project(project_id: RecordId, data: CloseIn, session: Session = DbSession,
+                  viewer: Viewer = CurrentViewer) -> ProjectOut:
     """Close the project with its outcome, results and lessons learned (the lead's administrators)."""
     service.close_project(session, viewer, project_id=project_id, data=data)
     return _refreshed(session, viewer, project_id)
 
 
-def _item_out(session: Session, viewer: Viewer, project_id: int, item_type: str, item_id: int) -> dict:
-    project = service.get_project(session, viewer, project_id=project_id, log=False)
-    view = service.project_view(session, viewer, project=project)
-    return next(i for i in view["items"][item_type] if i["id"] == item_id)
+def _item_out(session: Session, viewer: Viewer, project_id: int, item_type: str, item_id: int) -> ItemOut:
+    view = _refreshed(session, viewer, project_id)
+    return next(i for i in view.items[item_type] if i.id == item_id)
 
 
 def _item_routes(item_type: str, path: str) -> None:
@@ -173,12 +178,13 @@ def _item_routes(item_type: str, path: str) -> None:
     label = ITEM_TYPES[item_type].lower()
 
     def create(project_id: RecordId, data: model, session: Session = DbSession,  # type: ignore[valid-type]
-               viewer: Viewer = CurrentViewer):
+               viewer: Viewer = CurrentViewer) -> ItemOut:
         item = service.add_item(session, viewer, project_id=project_id, item_type=item_type, data=data)
         return _item_out(session, viewer, project_id, item_type, item.id)
 
-    def change(project_id: RecordId, item_id: RecordId, data: patch, session: Session = DbSession,  # type: ignore[valid-type]
-               viewer: Viewer = CurrentViewer):
+    def change(project_id: RecordId, item_id: RecordId, data: patch, session: Session = DbSession,
+                # type: ignore[valid-type]
+               viewer: Viewer = CurrentViewer) -> ItemOut:
         service.update_item(session, viewer, project_id=project_id, item_type=item_type, item_id=item_id,
                             changes=data.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
         return _item_out(session, viewer, project_id, item_type, item_id)

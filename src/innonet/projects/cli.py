@@ -16,7 +16,7 @@ def export(
     ctx: typer.Context,
     project_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=2_147_483_647, help="The joint project's id")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")] = None,
-):
+) -> None:
     """The project as JSON: parties and people, agreements, the IP register, work packages,
     milestones, risks, decisions, results, exit criteria and reviews, outcome and lessons,
     and its activity log."""
@@ -30,7 +30,7 @@ def export(
             found = service.export_project(session, rt.viewer, project_id=project_id)
     except InnonetError as error:
         fail(error)
-    text = json_text(found)
+    text = json_text(found.model_dump(mode="json"))
     if output:
         output.write_text(text, encoding="utf-8")
     else:

@@ -3,6 +3,7 @@ results), and the audience of a narrowed one."""
 
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import delete, exists, insert, select
@@ -32,6 +33,7 @@ from innonet.projects.models import (
     JointProject,
     Milestone,
     ProjectAudience,
+    ProjectItem,
     ProjectPerson,
     ProjectResult,
     ResultOwner,
@@ -53,7 +55,7 @@ def _item_input(item_type: str, values: dict) -> ItemFields:
         raise InvalidInput.from_validation(error.errors()) from None
 
 
-def _set_audience(session: Session, project: JointProject, item, audience: list[str]) -> None:
+def _set_audience(session: Session, project: JointProject, item: ProjectItem, audience: list[str]) -> None:
     ids = [o for o in party_list(session, project, audience, field="audience") if o != item.organisation_id]
     item.narrowed = bool(audience)
     session.execute(delete(ProjectAudience).where(ProjectAudience.item_type == item.item_type,
@@ -63,7 +65,7 @@ def _set_audience(session: Session, project: JointProject, item, audience: list[
                                                    "organisation_id": o} for o in ids])
 
 
-def _apply_item(session: Session, project: JointProject, item, data) -> None:
+def _apply_item(session: Session, project: JointProject, item: ProjectItem, data: Any) -> None:
     """Set an item's fields from its input, checking what refers to parties and dates."""
     for name in ITEM_COLUMNS[item.item_type]:
         setattr(item, name, getattr(data, name))
@@ -135,7 +137,7 @@ def _result_owners(session: Session, project: JointProject, item: ProjectResult,
     return ids
 
 
-def add_item(session: Session, viewer: Viewer, *, project_id: int, item_type: str, data: ItemFields):
+def add_item(session: Session, viewer: Viewer, *, project_id: int, item_type: str, data: ItemFields) -> ProjectItem:
     """Record a work package, milestone, risk, decision, background IP or result."""
     project = get_project(session, viewer, project_id=project_id, log=False)
     ensure_open(project)
@@ -150,7 +152,7 @@ def add_item(session: Session, viewer: Viewer, *, project_id: int, item_type: st
     return item
 
 
-def get_item(session: Session, viewer: Viewer, *, project_id: int, item_type: str, item_id: int):
+def get_item(session: Session, viewer: Viewer, *, project_id: int, item_type: str, item_id: int) -> ProjectItem:
     model = ITEM_MODELS[item_type]
     item = session.scalar(select(model).where(model.id == item_id, model.project_id == project_id,
                                               item_condition(viewer, model)))
@@ -160,7 +162,7 @@ def get_item(session: Session, viewer: Viewer, *, project_id: int, item_type: st
 
 
 def update_item(session: Session, viewer: Viewer, *, project_id: int, item_type: str, item_id: int,
-                changes: dict):
+                changes: dict) -> ProjectItem:
     """Change an item: the given fields, the rest as they were."""
     project = get_project(session, viewer, project_id=project_id, log=False)
     ensure_open(project)

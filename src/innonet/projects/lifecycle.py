@@ -1,6 +1,8 @@
 """A joint project's life: starting it, its parties, people, agreements and exit criteria,
 changes, reviews and closing."""
 
+from collections.abc import Iterable
+
 from pydantic import ValidationError
 from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import Session
@@ -88,7 +90,7 @@ def _add_party(session: Session, project: JointProject, organisation_id: int, ro
     return insert_once(session, ProjectParty(project_id=project.id, organisation_id=organisation_id, role=role))
 
 
-def _tell_parties(session: Session, project: JointProject, organisation_ids, *, message: str) -> None:
+def _tell_parties(session: Session, project: JointProject, organisation_ids: Iterable[int], *, message: str) -> None:
     accounts.notify(session, organisation_ids=organisation_ids, kind="project", message=message,
                     link=f"/joint-projects/{project.id}")
 
@@ -107,8 +109,8 @@ def create_project(session: Session, viewer: Viewer, *, data: ProjectIn) -> Join
         organisation_id=lead.id, title=data.title, summary=data.summary, start_date=data.start_date,
         end_date=data.end_date, foreground_rule=data.foreground_rule, created_by_id=viewer.user_id,
         origin="idea" if origin else "recommendation" if data.recommended_partner else "scratch",
-        idea_id=data.idea, challenge_id=origin["challenge_id"] if origin else None,
-        evaluation=origin["evaluation"] if origin else None)
+        idea_id=data.idea, challenge_id=origin.challenge_id if origin else None,
+        evaluation=origin.evaluation if origin else None)
     sharing.add_item(session, viewer, item=project, data=data)
     _add_party(session, project, lead.id, "lead")
     wanted = [(p.organisation, p.role, "parties") for p in data.parties]
@@ -118,7 +120,7 @@ def create_project(session: Session, viewer: Viewer, *, data: ProjectIn) -> Join
         if role == "lead":
             raise InvalidInput.for_field(field, "the lead is the organisation starting the project")
         _add_party(session, project, organisation_id_of(session, external_id, field=field), role)
-    for user_id, organisation_id in origin["authors"] if origin else []:
+    for user_id, organisation_id in origin.authors if origin else []:
         _add_party(session, project, organisation_id, "partner")
         session.add(ProjectPerson(project_id=project.id, user_id=user_id, organisation_id=organisation_id,
                                   title="idea author"))

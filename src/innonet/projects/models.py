@@ -4,6 +4,7 @@ criteria and reviews. (Funded projects imported from public data are
 ``collaborations.models.Project``; they stay public and apart.)"""
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -205,6 +206,8 @@ class ProjectItem:
     whether it is narrowed to the parties in ``project_audience``."""
 
     item_type: str
+    if TYPE_CHECKING:  # each kind of item declares its own title column
+        title: Mapped[str]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("joint_project.id", ondelete="CASCADE"), index=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from innonet.accounts import service as accounts
 from innonet.matching import service as matching
 from innonet.organisations import service as organisations
+from innonet.organisations.schemas import OrganisationSummary
 from innonet.projects.access import acting_for, event_condition, get_project, may_manage, party_ids
 from innonet.projects.items import item_values, visible_items
 from innonet.projects.models import (
@@ -25,6 +26,18 @@ from innonet.projects.models import (
     ProjectReview,
     WorkPackage,
 )
+from innonet.projects.schemas import (
+    BriefingOut,
+    EventOut,
+    ProjectExport,
+    ProjectOut,
+    ProjectSummary,
+    ProjectView,
+    Timeline,
+    TimelineBar,
+    TimelineMark,
+    TimelineTick,
+)
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import AgreementRef
@@ -36,8 +49,8 @@ def late_items(milestones: list[Milestone], today: date) -> list[tuple[Milestone
     return sorted(late, key=lambda pair: -pair[1])
 
 
-def project_view(session: Session, viewer: Viewer, *, project: JointProject) -> dict:
-    """One project shaped like ProjectOut, with only what the viewer may read."""
+def project_view(session: Session, viewer: Viewer, *, project: JointProject) -> ProjectView:
+    """One project with only what the viewer may read."""
     parties = session.execute(select(ProjectParty.organisation_id, ProjectParty.role).where(
         ProjectParty.project_id == project.id).order_by(ProjectParty.id)).all()
     people = session.execute(select(ProjectPerson).where(ProjectPerson.project_id == project.id)
@@ -58,7 +71,8 @@ def project_view(session: Session, viewer: Viewer, *, project: JointProject) -> 
     criteria = session.scalars(select(ExitCriterion).where(ExitCriterion.project_id == project.id)
                                .order_by(ExitCriterion.id)).all()
     acting = acting_for(session, viewer, project)
-    return sharing.sharing_view(session, viewer, items=[project])[project.id] | {
+    open_to_change = project.state != "closed"
+    return ProjectView.model_validate(dict(sharing.sharing_view(session, viewer, items=[project])[project.id]) | {
         "id": project.id, "title": project.title, "summary": project.summary,
         "organisation": by_id[project.organisation_id], "state": project.state, "origin": project.origin,
         "start_date": project.start_date, "end_date": project.end_date, "idea": project.idea_id,
@@ -86,10 +100,13 @@ def project_view(session: Session, viewer: Viewer, *, project: JointProject) -> 
         "review_open": any(r.decision is None for r in reviews),
         "outcome": project.outcome, "closed_on": project.closed_on, "results_summary": project.results_summary,
         "lessons": project.lessons, "last_activity_at": project.last_activity_at,
-        "may_manage": may_manage(viewer, project) and project.state != "closed",
-        "may_contribute": viewer.can_write and bool(acting or viewer.is_operator) and project.state != "closed",
+        "may_manage": may_manage(viewer, project) and open_to_change,
+        "may_contribute": viewer.can_write and bool(acting or viewer.is_operator) and open_to_change,
         "created_at": project.created_at,
-    }
+        "acting_for": [by_id[o].external_id for o in acting],
+        "may_remove": [by_id[o].external_id for o, role in parties if role != "lead" and open_to_change and (
+            may_manage(viewer, project) or viewer.admin_of(o))],
+    })
 
 
 def criterion_words(criterion: ExitCriterion) -> str:
@@ -108,8 +125,8 @@ def agreements_of(session: Session, viewer: Viewer, *, project_id: int) -> list[
     return sharing.agreement_summaries(session, viewer, ids=ids)
 
 
-def summaries(session: Session, viewer: Viewer, *, projects: list[JointProject]) -> list[dict]:
-    """Projects shaped like ProjectSummary."""
+def summaries(session: Session, viewer: Viewer, *, projects: list[JointProject]) -> list[ProjectSummary]:
+    """Projects in a line each."""
     ids = [p.id for p in projects]
     counts: dict[int, int] = defaultdict(int)
     for project_id in session.scalars(select(ProjectParty.project_id).where(ProjectParty.project_id.in_(ids))):
@@ -117,9 +134,9 @@ def summaries(session: Session, viewer: Viewer, *, projects: list[JointProject])
     open_reviews = set(session.scalars(select(ProjectReview.project_id).where(
         ProjectReview.project_id.in_(ids), ProjectReview.decision.is_(None))))
     by_id = organisations.organisations_by_id(session, ids=[p.organisation_id for p in projects])
-    return [{"id": p.id, "title": p.title, "organisation": by_id[p.organisation_id], "state": p.state,
-             "start_date": p.start_date, "end_date": p.end_date, "parties": counts[p.id],
-             "review_open": p.id in open_reviews, "outcome": p.outcome} for p in projects]
+    return [ProjectSummary(id=p.id, title=p.title, organisation=OrganisationSummary.model_validate(
+        by_id[p.organisation_id]), state=p.state, start_date=p.start_date, end_date=p.end_date,
+        parties=counts[p.id], review_open=p.id in open_reviews, outcome=p.outcome) for p in projects]
 
 
 def events_of(session: Session, viewer: Viewer, *, project: JointProject, limit: int = 100) -> list[ProjectEvent]:
@@ -143,7 +160,7 @@ def _ticks(start: date, end: date) -> list[date]:
 
 
 def timeline(project: JointProject, *, work_packages: list[WorkPackage], milestones: list[Milestone],
-             today: date) -> dict:
+             today: date) -> Timeline:
     """Where each work package's bar and each milestone's mark go on a time axis from the
     project's start to its end (or its last date), in percent of the axis."""
     dates = [project.start_date, project.end_date or project.start_date, today]
@@ -158,31 +175,29 @@ def timeline(project: JointProject, *, work_packages: list[WorkPackage], milesto
     bars = []
     for wp in work_packages:
         first, last = wp.start_date or start, wp.end_date or project.end_date or end
-        bars.append({"id": wp.id, "label": f"{wp.code} · {wp.title}", "start": first, "end": last,
-                     "left": at(first), "width": max(at(last) - at(first), 1.0)})
+        bars.append(TimelineBar(id=wp.id, label=f"{wp.code} · {wp.title}", start=first, end=last,
+                                left=at(first), width=max(at(last) - at(first), 1.0)))
     late = dict(late_items(milestones, today))
-    marks = [{"id": m.id, "label": m.title, "kind": m.kind, "due_on": m.due_on, "at": at(m.due_on),
-              "planned_on": m.planned_on, "slipped_days": (m.due_on - m.planned_on).days,
-              "status": m.status, "late_days": late.get(m)} for m in milestones]
-    return {"start": start, "end": end, "bars": bars, "marks": marks,
-            "ticks": [{"date": d, "at": at(d)} for d in _ticks(start, end)],
-            "today": at(today) if start <= today <= end else None}
+    marks = [TimelineMark(id=m.id, label=m.title, kind=m.kind, due_on=m.due_on, at=at(m.due_on),
+                          planned_on=m.planned_on, slipped_days=(m.due_on - m.planned_on).days,
+                          status=m.status, late_days=late.get(m)) for m in milestones]
+    return Timeline(start=start, end=end, bars=bars, marks=marks,
+                    ticks=[TimelineTick(date=d, at=at(d)) for d in _ticks(start, end)],
+                    today=at(today) if start <= today <= end else None)
 
 
-def export_project(session: Session, viewer: Viewer, *, project_id: int) -> dict:
-    """The project as plain data (for ``innonet projects export``), with its activity log."""
-    from innonet.projects.schemas import EventOut, ProjectOut
-
+def export_project(session: Session, viewer: Viewer, *, project_id: int) -> ProjectExport:
+    """The project (for ``innonet projects export``), with its activity log."""
     project = get_project(session, viewer, project_id=project_id, log=False)
-    view = ProjectOut.model_validate(project_view(session, viewer, project=project)).model_dump(mode="json")
-    events = [EventOut.model_validate(e, from_attributes=True).model_dump(mode="json")
+    view = project_view(session, viewer, project=project)
+    events = [EventOut.model_validate(e, from_attributes=True)
               for e in events_of(session, viewer, project=project, limit=10_000)]
     sharing.record_events(session, viewer, action="export", events=[(project.organisation_id, project.share_type,
                                                                      project.id)])
-    return view | {"activity": events}
+    return ProjectExport(**{name: getattr(view, name) for name in ProjectOut.model_fields}, activity=events)
 
 
-def briefing(session: Session, viewer: Viewer, *, project: JointProject) -> dict:
+def briefing(session: Session, viewer: Viewer, *, project: JointProject) -> BriefingOut:
     """The parties' countries compared pair by pair on Hofstede's dimensions, with what a
     cross-border team should agree on explicitly (national averages, never a judgement of people)."""
     parties = organisations.organisations_by_id(session, ids=list(party_ids(session, project_id=project.id)))
@@ -191,5 +206,5 @@ def briefing(session: Session, viewer: Viewer, *, project: JointProject) -> dict
         if organisation.country:
             by_country[organisation.country].append(organisation.name)
     found = matching.cultural_briefing(list(by_country))
-    return found | {"parties_by_country": dict(by_country),
-                    "without_country": sorted(o.name for o in parties.values() if not o.country)}
+    return BriefingOut(**dict(found), parties_by_country=dict(by_country),
+                       without_country=sorted(o.name for o in parties.values() if not o.country))

@@ -1,10 +1,11 @@
 """Joint projects and their items in and out of the API."""
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
+from innonet.matching.schemas import CulturalBriefing
 from innonet.organisations.schemas import OrganisationSummary
 from innonet.projects.models import (
     EXIT_KINDS,
@@ -60,7 +61,7 @@ OrganisationRef = str  # an organisation's external id
 MAX_PARTIES = 50
 
 
-def _organisation_ref(description: str):
+def _organisation_ref(description: str) -> Any:  # Field() is typed as the value it stands for
     return Field(min_length=1, max_length=64, description=description)
 
 
@@ -84,7 +85,7 @@ class ExitCriterionIn(InputModel):
     threshold: float | None = Field(default=None, ge=0, le=100, description="kpi_below: the lowest acceptable %")
 
     @model_validator(mode="after")
-    def _complete(self):
+    def _complete(self) -> Self:
         if self.kind == "kpi_below":
             if self.kpi is None or self.threshold is None:
                 raise ValueError("kpi: a 'kpi_below' criterion needs a kpi and a threshold")
@@ -108,7 +109,7 @@ class ProjectFields(InputModel):
         "With 'assignment': the party that owns every result"))
 
     @model_validator(mode="after")
-    def _dates_in_order(self):
+    def _dates_in_order(self) -> Self:
         if self.end_date and self.end_date < self.start_date:
             raise ValueError("end_date: the project ends before it starts")
         return self
@@ -341,30 +342,59 @@ class ProjectOut(SharingOut):
     created_at: datetime
 
 
-class DimensionOut(BaseModel):
-    dimension: str
-    name: str
-    scores: dict[str, float] = Field(description="Country code -> its score (0-100, national average)")
-    gap: float
-    higher: str | None = Field(description="Where the gap is notable (20 points or more): the higher-scoring country")
-    lower: str | None
-    higher_expects: str
-    lower_expects: str
-    agree_on: str | None = Field(description="What to agree on explicitly, where the gap is notable")
+class ProjectView(ProjectOut):
+    """A project as its pages show it: which parties the viewer speaks for."""
+
+    acting_for: list[str] = Field(description="The parties the viewer acts for, the lead first (external ids)")
+    may_remove: list[str] = Field(description="The parties the viewer may remove, or leave for (external ids)")
 
 
-class CountryPairOut(BaseModel):
-    countries: list[str]
-    distance: float | None = Field(description="Kogut–Singh distance (0 = the same profile); none when unknown")
-    dimensions: list[DimensionOut]
+class ProjectExport(ProjectOut):
+    """A project as ``innonet projects export`` writes it: with its activity log."""
+
+    activity: list[EventOut]
 
 
-class BriefingOut(BaseModel):
+class TimelineBar(BaseModel):
+    id: int
+    label: str
+    start: date
+    end: date
+    left: float = Field(description="Where the bar starts, in percent of the axis")
+    width: float = Field(description="How long it is, in percent of the axis (at least 1)")
+
+
+class TimelineMark(BaseModel):
+    id: int
+    label: str
+    kind: ItemKind
+    due_on: date
+    at: float = Field(description="Where the mark sits, in percent of the axis")
+    planned_on: date
+    slipped_days: int = Field(description="How far the due date moved from the first plan")
+    status: MilestoneStatus
+    late_days: int | None
+
+
+class TimelineTick(BaseModel):
+    date: date
+    at: float
+
+
+class Timeline(BaseModel):
+    """Where each work package's bar and each milestone's mark go on the project's time axis."""
+
+    start: date
+    end: date
+    bars: list[TimelineBar]
+    marks: list[TimelineMark]
+    ticks: list[TimelineTick]
+    today: float | None = Field(description="Where today is on the axis; none outside it")
+
+
+class BriefingOut(CulturalBriefing):
     """Hofstede's national averages compared for each pair of the parties' countries.
     They describe countries, not the people in the project."""
 
-    countries: list[str]
-    missing: list[str] = Field(description="Countries without Hofstede scores")
     parties_by_country: dict[str, list[str]]
     without_country: list[str]
-    pairs: list[CountryPairOut]

@@ -4,7 +4,7 @@ and closing, and the forms that change them."""
 
 from datetime import date
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from innonet.accounts import service as accounts
 from innonet.errors import Forbidden, InnonetError, NotFound
 from innonet.organisations import service as organisations
+from innonet.organisations.models import Organisation
 from innonet.projects import service
 from innonet.projects.api import ITEM_PATHS
 from innonet.projects.models import (
@@ -33,10 +34,12 @@ from innonet.projects.schemas import (
     ITEM_INPUTS,
     CloseIn,
     ExitCriterionIn,
+    ExitCriterionOut,
     PartyIn,
     PersonIn,
     ProjectIn,
     ProjectPatch,
+    ProjectView,
     ReviewIn,
 )
 from innonet.roles import Viewer
@@ -101,7 +104,8 @@ LIST_FIELDS = {"responsible", "consulted", "informed", "owners", "audience"}
 # ---------------------------------------------------------------- list and new
 
 
-def _projects_page(request, session, viewer, *, idea=None, calendar_url=None):
+def _projects_page(request: Request, session: Session, viewer: Viewer, *, idea: int | None = None,
+                   calendar_url: str | None = None) -> Response:
     found = service.list_projects(session, viewer, idea=idea)
     return render(request, "joint_projects.html", {
         "projects": service.summaries(session, viewer, projects=found), "calendar_url": calendar_url,
@@ -110,12 +114,12 @@ def _projects_page(request, session, viewer, *, idea=None, calendar_url=None):
 
 @router.get("/joint-projects", response_class=HTMLResponse)
 def projects_page(request: Request, idea: int | None = Query(None, ge=1, le=MAX_ID), session: Session = DbSession,
-                  viewer: Viewer = CurrentViewer):
+                  viewer: Viewer = CurrentViewer) -> Response:
     return _projects_page(request, session, viewer, idea=idea)
 
 
 @router.post("/joint-projects/calendar", response_class=HTMLResponse)
-def new_calendar(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def new_calendar(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     """A new calendar address, shown once (the one before stops working)."""
     token = service.create_calendar_feed(session, viewer)
     return _projects_page(request, session, viewer, calendar_url=f"{str(request.base_url).rstrip('/')}"
@@ -123,13 +127,13 @@ def new_calendar(request: Request, session: Session = DbSession, viewer: Viewer 
 
 
 @router.post("/joint-projects/calendar/revoke")
-def revoke_calendar(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def revoke_calendar(request: Request, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     service.revoke_calendar_feed(session, viewer)
     return redirect_with_flash(request, "/joint-projects#calendar", "Calendar address revoked: it shows nothing now.")
 
 
 @router.get("/calendar/{token}.ics")
-def calendar(request: Request, token: str = Path(max_length=100), session: Session = DbSession):
+def calendar(request: Request, token: str = Path(max_length=100), session: Session = DbSession) -> Response:
     """A person's milestones and deliverables as iCalendar, for any calendar app to
     subscribe to; the secret address is the only key (revocable)."""
     user_id = service.calendar_owner(session, token=token)
@@ -139,7 +143,8 @@ def calendar(request: Request, token: str = Path(max_length=100), session: Sessi
                     headers={"Cache-Control": "private, max-age=300"})
 
 
-def _project_form(request, session, viewer, *, lead, values, errors=None, status_code=200):
+def _project_form(request: Request, session: Session, viewer: Viewer, *, lead: Organisation, values: dict,
+                  errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     mine = organisations.organisations_by_id(session, ids=sorted(viewer.member_of))
     return render(request, "joint_project_new.html", {
         "lead": lead, "values": values, "errors": errors or {},
@@ -152,7 +157,7 @@ def _project_form(request, session, viewer, *, lead, values, errors=None, status
 @router.get("/joint-projects/new", response_class=HTMLResponse)
 def new_project(request: Request, org: str | None = Query(None, max_length=64),
                 idea: int | None = Query(None, ge=1, le=MAX_ID), partner: str | None = Query(None, max_length=64),
-                session: Session = DbSession, viewer: Viewer = CurrentViewer):
+                session: Session = DbSession, viewer: Viewer = CurrentViewer) -> Response:
     """The form; ``idea`` starts from a selected idea, ``partner`` from a recommended partner."""
     lead = organisations.acting_for(session, viewer, external_id=org, doing="start joint projects")
     values: dict = {"start_date": viewer.today.isoformat(), "visibility": "private", "foreground_rule": "joint",
@@ -191,7 +196,7 @@ def _form_values(form: FormData) -> dict:
 
 @router.post("/joint-projects/new", response_class=HTMLResponse)
 def create_project(request: Request, org: str | None = Query(None, max_length=64), session: Session = DbSession,
-                   viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                   viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     lead = organisations.acting_for(session, viewer, external_id=form_text(form, "organisation") or org,
                                     doing="start joint projects")
     values = _form_values(form)
@@ -213,33 +218,40 @@ def create_project(request: Request, org: str | None = Query(None, max_length=64
 # ---------------------------------------------------------------- the project page
 
 
-def _project_page(request, session, viewer, project_id, *, status_code=200, errors=None, open_form=None,
-                  values=None):
+def _options(view: ProjectView) -> dict[str, list[tuple[str, str]]]:
+    """The choices the project's forms offer: its parties and its work packages."""
+    return {"party_options": [(p.organisation.external_id, p.organisation.name) for p in view.parties],
+            "wp_options": [(str(i.id), f"{i.fields['code']} · {i.fields['title']}")
+                           for i in view.items["work_package"]]}
+
+
+def _project_page(request: Request, session: Session, viewer: Viewer, project_id: int, *, status_code: int = 200,
+                  errors: dict[str, str] | None = None, open_form: str | None = None,
+                  values: dict | None = None) -> Response:
     project = service.get_project(session, viewer, project_id=project_id)
     view = service.project_view(session, viewer, project=project)
     items = service.visible_items(session, viewer, project=project)
-    acting = service.acting_for(session, viewer, project)
     return render(request, "joint_project.html", {
         "p": view, "timeline": service.timeline(project, work_packages=items["work_package"],
                                                 milestones=items["milestone"], today=viewer.today),
         "late": {m.id: days for m, days in service.late_items(items["milestone"], viewer.today)},
         "events": service.events_of(session, viewer, project=project, limit=30),
-        "item_fields": ITEM_FIELDS, "item_paths": ITEM_PATHS, "acting": acting,
-        "party_options": [(p["organisation"].external_id, p["organisation"].name) for p in view["parties"]],
-        "wp_options": [(str(i["id"]), f"{i['fields']['code']} · {i['fields']['title']}")
-                       for i in view["items"]["work_package"]],
+        "item_fields": ITEM_FIELDS, "item_paths": ITEM_PATHS,
+        **_options(view),
         "agreement_options": [(a.id, f"{a.title} (#{a.id})") for a in sharing.list_agreements(session, viewer)]
-        if view["may_manage"] else [],
+        if view.may_manage else [],
         "errors": errors or {}, "open_form": open_form, "values": values or {}}, status_code=status_code)
 
 
 @router.get("/joint-projects/{project_id}", response_class=HTMLResponse)
 def project_page(request: Request, project_id: RecordId, session: Session = DbSession,
-                 viewer: Viewer = CurrentViewer):
+                 viewer: Viewer = CurrentViewer) -> Response:
     return _project_page(request, session, viewer, project_id)
 
 
-def _failed(request, session, viewer, project_id, error, *, form_name, default_field, values=None):
+def _failed(request: Request, session: Session, viewer: Viewer, project_id: int,
+            error: ValidationError | InnonetError, *,
+            form_name: str, default_field: str, values: dict | None = None) -> Response:
     """Show the project page again with the form that failed open and its problems."""
     errors, status = refused_form(session, error, default_field)
     return _project_page(request, session, viewer, project_id, status_code=status,
@@ -247,7 +259,8 @@ def _failed(request, session, viewer, project_id, error, *, form_name, default_f
 
 
 @router.get("/joint-projects/{project_id}/briefing", response_class=HTMLResponse)
-def briefing(request: Request, project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def briefing(request: Request, project_id: RecordId, session: Session = DbSession,
+             viewer: Viewer = CurrentViewer) -> Response:
     project = service.get_project(session, viewer, project_id=project_id)
     return render(request, "joint_project_briefing.html", {
         "project": project, "b": service.briefing(session, viewer, project=project)})
@@ -255,7 +268,7 @@ def briefing(request: Request, project_id: RecordId, session: Session = DbSessio
 
 @router.post("/joint-projects/{project_id}/parties", response_class=HTMLResponse)
 def add_party(request: Request, project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-              form: FormData = PostedForm):
+              form: FormData = PostedForm) -> Response:
     try:
         data = PartyIn.model_validate({"organisation": form_text(form, "organisation") or "",
                                        "role": form_text(form, "role") or "partner"})
@@ -269,7 +282,7 @@ def add_party(request: Request, project_id: RecordId, session: Session = DbSessi
 
 @router.post("/joint-projects/{project_id}/parties/{organisation}/remove")
 def remove_party(request: Request, project_id: RecordId, organisation: str, session: Session = DbSession,
-                 viewer: Viewer = CurrentViewer):
+                 viewer: Viewer = CurrentViewer) -> Response:
     service.remove_party(session, viewer, project_id=project_id, organisation=organisation)
     try:
         service.get_project(session, viewer, project_id=project_id, log=False)
@@ -281,7 +294,7 @@ def remove_party(request: Request, project_id: RecordId, organisation: str, sess
 
 @router.post("/joint-projects/{project_id}/people", response_class=HTMLResponse)
 def add_person(request: Request, project_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer,
-               form: FormData = PostedForm):
+               form: FormData = PostedForm) -> Response:
     try:
         data = PersonIn.model_validate({"email": form_text(form, "email") or "",
                                         "organisation": form_text(form, "organisation") or "",
@@ -295,7 +308,7 @@ def add_person(request: Request, project_id: RecordId, session: Session = DbSess
 
 @router.post("/joint-projects/{project_id}/people/{user_id}/remove")
 def remove_person(request: Request, project_id: RecordId, user_id: RecordId, session: Session = DbSession,
-                  viewer: Viewer = CurrentViewer):
+                  viewer: Viewer = CurrentViewer) -> Response:
     service.remove_person(session, viewer, project_id=project_id, user_id=user_id)
     return redirect_with_flash(request, f"/joint-projects/{project_id}#parties", "Person taken off the project.")
 
@@ -320,20 +333,20 @@ def _item_type(kind: str) -> str:
     return ITEM_TYPE_OF_PATH[kind]
 
 
-def _item_form(request, session, viewer, *, project_id, item_type, item_id, values, errors=None, status_code=200):
+def _item_form(request: Request, session: Session, viewer: Viewer, *, project_id: int, item_type: str,
+               item_id: int | None,
+               values: dict, errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     project = service.get_project(session, viewer, project_id=project_id)
     view = service.project_view(session, viewer, project=project)
     return render(request, "joint_project_item_form.html", {
         "p": view, "item_type": item_type, "item_id": item_id, "kind": ITEM_PATHS[item_type],
         "fields": ITEM_FIELDS[item_type], "values": values, "errors": errors or {},
-        "party_options": [(p["organisation"].external_id, p["organisation"].name) for p in view["parties"]],
-        "wp_options": [(str(i["id"]), f"{i['fields']['code']} · {i['fields']['title']}")
-                       for i in view["items"]["work_package"]]}, status_code=status_code)
+        **_options(view)}, status_code=status_code)
 
 
 @router.get("/joint-projects/{project_id}/items/{kind}/new", response_class=HTMLResponse)
 def new_item(request: Request, project_id: RecordId, kind: str, session: Session = DbSession,
-             viewer: Viewer = CurrentViewer):
+             viewer: Viewer = CurrentViewer) -> Response:
     item_type = _item_type(kind)
     service.ensure_contributor(session, viewer, project_id=project_id)
     return _item_form(request, session, viewer, project_id=project_id, item_type=item_type, item_id=None,
@@ -343,7 +356,7 @@ def new_item(request: Request, project_id: RecordId, kind: str, session: Session
 
 @router.post("/joint-projects/{project_id}/items/{kind}/new", response_class=HTMLResponse)
 def add_item(request: Request, project_id: RecordId, kind: str, session: Session = DbSession,
-             viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+             viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     item_type = _item_type(kind)
     values = _item_values(form, item_type)
     try:
@@ -360,7 +373,7 @@ def add_item(request: Request, project_id: RecordId, kind: str, session: Session
 
 @router.get("/joint-projects/{project_id}/items/{kind}/{item_id}/edit", response_class=HTMLResponse)
 def edit_item(request: Request, project_id: RecordId, kind: str, item_id: RecordId, session: Session = DbSession,
-              viewer: Viewer = CurrentViewer):
+              viewer: Viewer = CurrentViewer) -> Response:
     item_type = _item_type(kind)
     item = service.get_item(session, viewer, project_id=project_id, item_type=item_type, item_id=item_id)
     service.ensure_contributor(session, viewer, project_id=project_id)
@@ -371,7 +384,7 @@ def edit_item(request: Request, project_id: RecordId, kind: str, item_id: Record
 
 @router.post("/joint-projects/{project_id}/items/{kind}/{item_id}/edit", response_class=HTMLResponse)
 def update_item(request: Request, project_id: RecordId, kind: str, item_id: RecordId, session: Session = DbSession,
-                viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     item_type = _item_type(kind)
     values = _item_values(form, item_type)
     # An emptied optional box clears it; the form sends every field.
@@ -391,7 +404,7 @@ def update_item(request: Request, project_id: RecordId, kind: str, item_id: Reco
 
 @router.post("/joint-projects/{project_id}/items/{kind}/{item_id}/delete")
 def delete_item(request: Request, project_id: RecordId, kind: str, item_id: RecordId, session: Session = DbSession,
-                viewer: Viewer = CurrentViewer):
+                viewer: Viewer = CurrentViewer) -> Response:
     item_type = _item_type(kind)
     service.delete_item(session, viewer, project_id=project_id, item_type=item_type, item_id=item_id)
     return redirect_with_flash(request, f"/joint-projects/{project_id}#{kind}", f"{ITEM_TYPES[item_type]} deleted.")
@@ -402,43 +415,44 @@ def delete_item(request: Request, project_id: RecordId, kind: str, item_id: Reco
 
 @router.get("/joint-projects/{project_id}/edit", response_class=HTMLResponse)
 def edit_project(request: Request, project_id: RecordId, session: Session = DbSession,
-                 viewer: Viewer = CurrentViewer):
+                 viewer: Viewer = CurrentViewer) -> Response:
     project = service.get_project(session, viewer, project_id=project_id)
     view = service.project_view(session, viewer, project=project)
-    if not view["may_manage"]:
+    if not view.may_manage:
         raise Forbidden("Only the lead's administrators may change the project.")
-    values = {k: view[k] for k in ("title", "summary", "start_date", "end_date", "foreground_rule", "visibility",
-                                   "agreement")}
-    values |= {"assignee": view["assignee"].external_id if view["assignee"] else None,
-               "shared_with": " ".join(o.external_id for o in view["shared_with"]),
-               "agreements": [a.id for a in view["agreements"]]}
-    values |= _criteria_values(view["exit_criteria"])
+    values = view.model_dump(include={"title", "summary", "start_date", "end_date", "foreground_rule", "visibility",
+                                      "agreement"})
+    values |= {"assignee": view.assignee.external_id if view.assignee else None,
+               "shared_with": " ".join(o.external_id for o in view.shared_with),
+               "agreements": [a.id for a in view.agreements]}
+    values |= _criteria_values(view.exit_criteria)
     return _edit_form(request, session, viewer, view=view, values=values)
 
 
-def _criteria_values(criteria: list[dict]) -> dict:
+def _criteria_values(criteria: list[ExitCriterionOut]) -> dict:
     values: dict = {"checked": set(), "exit_late_days": "14", "exit_idle_days": "60", "exit_agreement_days": "30",
                     "exit_kpi": "50"}
     boxes = {"milestone_late": "exit_late_days", "inactive": "exit_idle_days",
              "agreement_expiring": "exit_agreement_days", "kpi_below": "exit_kpi"}
     for c in criteria:
-        box = boxes[c["kind"]]
+        box = boxes[c.kind]
         values["checked"].add(f"{box}_on")
-        values[box] = str(c["days"] if c["days"] is not None else f"{c['threshold']:g}")
+        values[box] = str(c.days if c.days is not None else f"{c.threshold:g}")
     return values
 
 
-def _edit_form(request, session, viewer, *, view, values, errors=None, status_code=200):
+def _edit_form(request: Request, session: Session, viewer: Viewer, *, view: ProjectView, values: dict,
+               errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     return render(request, "joint_project_edit.html", {
         "p": view, "values": values, "errors": errors or {},
-        "party_options": [(p["organisation"].external_id, p["organisation"].name) for p in view["parties"]],
+        **_options(view),
         "agreement_options": [(a.id, f"{a.title} (#{a.id})") for a in sharing.list_agreements(session, viewer)]},
         status_code=status_code)
 
 
 @router.post("/joint-projects/{project_id}/edit", response_class=HTMLResponse)
 def update_project(request: Request, project_id: RecordId, session: Session = DbSession,
-                   viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                   viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     values = _form_values(form)
     changes = {k: values[k] for k in ("title", "summary", "start_date", "end_date", "foreground_rule", "assignee",
                                       "visibility", "shared_with", "agreement")}
@@ -465,7 +479,7 @@ def update_project(request: Request, project_id: RecordId, session: Session = Db
 
 @router.post("/joint-projects/{project_id}/review", response_class=HTMLResponse)
 def decide_review(request: Request, project_id: RecordId, session: Session = DbSession,
-                  viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                  viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     try:
         data = ReviewIn.model_validate({"decision": form_text(form, "decision"), "note": form_text(form, "note")})
         with session.begin_nested():
@@ -478,7 +492,7 @@ def decide_review(request: Request, project_id: RecordId, session: Session = DbS
 
 @router.post("/joint-projects/{project_id}/close", response_class=HTMLResponse)
 def close_project(request: Request, project_id: RecordId, session: Session = DbSession,
-                  viewer: Viewer = CurrentViewer, form: FormData = PostedForm):
+                  viewer: Viewer = CurrentViewer, form: FormData = PostedForm) -> Response:
     values = {name: form_text(form, name) for name in ("outcome", "results_summary", "lessons")}
     try:
         data = CloseIn.model_validate(values)
@@ -492,14 +506,15 @@ def close_project(request: Request, project_id: RecordId, session: Session = DbS
 
 @router.post("/joint-projects/{project_id}/delete")
 def delete_project(request: Request, project_id: RecordId, session: Session = DbSession,
-                   viewer: Viewer = CurrentViewer):
+                   viewer: Viewer = CurrentViewer) -> Response:
     title = service.get_project(session, viewer, project_id=project_id, log=False).title
     service.delete_project(session, viewer, project_id=project_id)
     return redirect_with_flash(request, "/joint-projects", f"Project “{title}” deleted.")
 
 
 @router.get("/ideas/{idea_id}/projects", response_class=HTMLResponse)
-def idea_projects(request: Request, idea_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer):
+def idea_projects(request: Request, idea_id: RecordId, session: Session = DbSession,
+                  viewer: Viewer = CurrentViewer) -> Response:
     """What became of an idea: the projects started from it that the viewer may see (a fragment)."""
     found = service.list_projects(session, viewer, idea=idea_id)
     return render(request, "_idea_projects.html", {

@@ -23,31 +23,31 @@ from innonet.web import CurrentViewer, DbSession, RecordId, api_router
 router = api_router()
 
 
-def _out(session: Session, viewer: Viewer, agreement: Agreement) -> dict:
+def _out(session: Session, viewer: Viewer, agreement: Agreement) -> AgreementOut:
     return service.agreement_view(session, viewer, agreements=[agreement])[0]
 
 
 @router.get("/agreements", response_model=list[AgreementOut], tags=["agreements"])
-def list_agreements(session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[dict]:
+def list_agreements(session: Session = DbSession, viewer: Viewer = CurrentViewer) -> list[AgreementOut]:
     """The agreements your organisations are party to."""
     return service.agreement_view(session, viewer, agreements=service.list_agreements(session, viewer))
 
 
 @router.post("/agreements", response_model=AgreementOut, status_code=201, tags=["agreements"])
-def create_agreement(data: AgreementIn, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
+def create_agreement(data: AgreementIn, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> AgreementOut:
     """Record an agreement (the owner's admins, write token)."""
     return _out(session, viewer, service.create_agreement(session, viewer, data=data))
 
 
 @router.get("/agreements/{agreement_id}", response_model=AgreementOut, tags=["agreements"])
-def get_agreement(agreement_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> dict:
+def get_agreement(agreement_id: RecordId, session: Session = DbSession, viewer: Viewer = CurrentViewer) -> AgreementOut:
     """One agreement your organisation is party to (404 otherwise)."""
     return _out(session, viewer, service.get_agreement(session, viewer, agreement_id=agreement_id))
 
 
 @router.patch("/agreements/{agreement_id}", response_model=AgreementOut, tags=["agreements"])
 def update_agreement(agreement_id: RecordId, changes: AgreementPatch, session: Session = DbSession,
-                     viewer: Viewer = CurrentViewer) -> dict:
+                     viewer: Viewer = CurrentViewer) -> AgreementOut:
     """Change status, dates or documents (the owner's admins). Terminating it, or an end
     date in the past, ends at once every access that depends on it."""
     return _out(session, viewer, service.update_agreement(session, viewer, agreement_id=agreement_id,

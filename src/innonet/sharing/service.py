@@ -3,6 +3,7 @@
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from innonet.db import utcnow, write_after_read
 from innonet.errors import Forbidden, InvalidInput, NotFound
 from innonet.organisations import service as organisations
 from innonet.organisations.models import Organisation
+from innonet.organisations.schemas import OrganisationSummary
 from innonet.roles import Viewer
 from innonet.sharing import policy
 from innonet.sharing.models import (
@@ -30,11 +32,13 @@ from innonet.sharing.models import (
 )
 from innonet.sharing.schemas import (
     AgreementIn,
+    AgreementOut,
     AgreementPatch,
     AgreementRef,
     AuditFilter,
     DocumentFields,
     SharingFields,
+    SharingOut,
 )
 from innonet.text import counted, csv_cell
 
@@ -170,8 +174,8 @@ def change_sharing(session: Session, viewer: Viewer, *, item: Shareable, changes
     if not any(k in changes for k in SharingFields.model_fields):
         return
     current = sharing_view(session, viewer, items=[item])[item.id]
-    merged = {"visibility": current["visibility"], "agreement": current["agreement"],
-              "shared_with": [o.external_id for o in current["shared_with"]]}
+    merged = {"visibility": current.visibility, "agreement": current.agreement,
+              "shared_with": [o.external_id for o in current.shared_with]}
     if changes.get("visibility", merged["visibility"]) != "partners":
         merged |= {"shared_with": [], "agreement": None}
     try:
@@ -196,8 +200,8 @@ def _sharing_words(session: Session, sharing: SharingFields) -> str:
     return f"partners ({', '.join(names)}){gate}"
 
 
-def sharing_view(session: Session, viewer: Viewer, *, items: list) -> dict[int, dict]:
-    """Item id -> SharingOut fields. Only the owner's insiders see the whole share list."""
+def sharing_view(session: Session, viewer: Viewer, *, items: Sequence[Shareable]) -> dict[int, SharingOut]:
+    """Item id -> who sees it. Only the owner's insiders see the whole share list."""
     if not items:
         return {}
     share_type = items[0].share_type
@@ -211,8 +215,8 @@ def sharing_view(session: Session, viewer: Viewer, *, items: list) -> dict[int, 
     for item in items:
         insider = viewer.is_operator or getattr(item, item.owner_column) in viewer.member_of
         names = [o for o in shared[item.id] if insider or o.id in viewer.member_of]
-        out[item.id] = {"visibility": item.visibility, "agreement": item.agreement_id,
-                        "shared_with": sorted(names, key=lambda o: o.name)}
+        out[item.id] = SharingOut(visibility=item.visibility, agreement=item.agreement_id, shared_with=[
+            OrganisationSummary.model_validate(o) for o in sorted(names, key=lambda o: o.name)])
     return out
 
 
@@ -414,8 +418,8 @@ def _words(value: object) -> str:
     return AGREEMENT_STATUSES.get(value, str(value)).lower() if isinstance(value, str) else str(value)
 
 
-def agreement_view(session: Session, viewer: Viewer, *, agreements: list[Agreement]) -> list[dict]:
-    """Agreements with parties and documents loaded, shaped like AgreementOut."""
+def agreement_view(session: Session, viewer: Viewer, *, agreements: list[Agreement]) -> list[AgreementOut]:
+    """Agreements with their parties and documents."""
     ids = [a.id for a in agreements]
     parties = session.execute(select(AgreementParty.agreement_id, AgreementParty.organisation_id)
                               .where(AgreementParty.agreement_id.in_(ids))).all()
@@ -430,13 +434,12 @@ def agreement_view(session: Session, viewer: Viewer, *, agreements: list[Agreeme
         documents[document.agreement_id].append(document)
     in_force = set(session.scalars(select(Agreement.id).where(
         Agreement.id.in_(ids), policy.in_force_condition(viewer.today))))
-    return [
+    return [AgreementOut.model_validate(
         {c: getattr(a, c) for c in ("id", "kind", "title", "status", "start_date", "end_date",
                                     "notes", "created_at", "updated_at")}
         | {"owner": by_id[a.owner_id], "parties": sorted(party_map[a.id], key=lambda o: o.name),
-           "documents": documents[a.id], "in_force": a.id in in_force}
-        for a in agreements
-    ]
+           "documents": documents[a.id], "in_force": a.id in in_force})
+        for a in agreements]
 
 
 # ---------------------------------------------------------------- cluster consent
