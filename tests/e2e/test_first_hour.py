@@ -162,6 +162,20 @@ def test_pictures_label_only_what_fits(site, page, path, width):
             assert apart, (a, b)
 
 
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_report_picture_names_communities_without_overlap(site, page, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{site}/network/report")
+    boxes = page.evaluate("""() => [...document.querySelectorAll('svg.picture text')].map(t => {
+        const b = t.getBoundingClientRect(); return [t.textContent, b.left, b.top, b.right, b.bottom]; })""")
+    assert len(boxes) >= 3  # the largest communities are named
+    for name, left, top, right, bottom in boxes:
+        assert bottom - top >= 8, (name, bottom - top)  # large enough to read
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2], (a, b)
+
+
 def test_a_warm_introduction_is_asked_from_a_result_and_made_by_the_introducer(site, page, browser):
     """A member of Fraunhofer asks an introducer (through the partner finder) for an
     introduction; a member of the introducer, in a second browser, sees it in the inbox and

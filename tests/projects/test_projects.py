@@ -447,3 +447,18 @@ def test_dates_beyond_2200_are_refused_naming_the_field_and_a_calendar_token_nev
     session.commit()
     page = client.get(f"/joint-projects/{project['id']}")
     assert page.status_code == 200 and "Year 9999" in page.text
+
+
+@pytest.mark.parametrize("days", [40, 300, 305, 700, 3000])
+def test_the_time_line_writes_only_the_month_labels_that_fit(days):
+    from innonet.projects.overview import LABEL_ROOM, PHONE_LABEL_ROOM
+
+    start = date(2026, 10, 9)
+    project = JointProject(start_date=start, end_date=start + timedelta(days=days))
+    found = projects.timeline(project, work_packages=[], milestones=[], today=start)
+    for flag, room in (("label", LABEL_ROOM), ("phone_label", PHONE_LABEL_ROOM)):
+        written = [t.at for t in found.ticks if getattr(t, flag)]
+        assert written, f"no {flag} on a {days}-day project"
+        # Each label starts at its tick and runs right: it ends before the next one and the axis.
+        assert all(b - a >= room for a, b in zip(written, written[1:])) and written[-1] <= 100 - room
+    assert all(t.label for t in found.ticks if t.phone_label)

@@ -1,5 +1,6 @@
 """The network report as a standalone HTML file or Markdown, and its network picture."""
 
+from collections.abc import Callable
 from importlib.resources import files
 
 from markupsafe import Markup, escape
@@ -15,6 +16,11 @@ from innonet.roles import Viewer
 
 PICTURE_SIZE = 1000
 PADDING = 160
+# Labels in units of the drawing, which a page shows at about a third of its size: 36 is
+# read as 12 pixels. A character is about 0.6 of the font size wide.
+LABEL_FONT = 36
+LABEL_CHARACTER = 0.6 * LABEL_FONT
+LABELS = 8  # the largest nodes are named, those whose label has room
 # The colours of organisation kinds in static/app.css.
 KIND_COLOURS = {"company": "#0b5cad", "higher_education": "#8250df",
                 "research_organisation": "#1a7f37", "public_body": "#b35900", "other": "#6e7781"}
@@ -44,19 +50,42 @@ def picture(view: Drawing) -> Markup:
         width = 0.5 + 5 * link.weight / heaviest
         parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
                      f'stroke="#9aa5b1" stroke-opacity="0.6" stroke-width="{width:.2f}"/>')
-    labelled = {n.id for n in sorted(view.nodes, key=lambda n: -size(n))[:8]}
+    radius = {n.id: 6 + 30 * (size(n) / biggest) ** 0.5 for n in view.nodes}
     for node in view.nodes:
         x, y = position[node.id]
-        radius = 6 + 30 * (size(node) / biggest) ** 0.5
         colour = (KIND_COLOURS.get(node.kind or "", "#6e7781") if view.view == "ego"
                   else f"hsl({(node.community or 0) * 47 % 360}, 60%, 45%)")
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{colour}" '
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius[node.id]:.1f}" fill="{colour}" '
                      f'fill-opacity="0.85"><title>{escape(node.label or "")}</title></circle>')
-        if node.id in labelled:  # the largest only, so labels stay readable
-            parts.append(f'<text x="{x:.1f}" y="{y + radius + 16:.1f}" font-size="18" '
-                         f'text-anchor="middle">{escape((node.label or "")[:40])}</text>')
+    for node_id, (x, y, text) in _labels(view.nodes, position, radius, size).items():
+        # A white halo keeps the label readable where it crosses nodes and links.
+        parts.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{LABEL_FONT}" text-anchor="middle" '
+                     f'stroke="#fff" stroke-width="8" paint-order="stroke" '
+                     f'data-node="{escape(node_id)}">{escape(text)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _labels(nodes: list[GraphNode], position: dict[str, tuple[float, float]], radius: dict[str, float],
+            size: Callable[[GraphNode], int]) -> dict[str, tuple[float, float, str]]:
+    """Node id -> where its label goes (centred under it) and its text: the largest nodes
+    first, each only where its label overlaps no label placed before and stays inside the
+    drawing, so that every label shown can be read."""
+    edge = PICTURE_SIZE + 2 * PADDING
+    placed: list[tuple[float, float, float, float]] = []
+    out = {}
+    for node in sorted(nodes, key=lambda n: -size(n))[:LABELS]:
+        text = node.label or ""
+        text = text if len(text) <= 30 else text[:29].rstrip() + "…"
+        x, y = position[node.id]
+        half = len(text) * LABEL_CHARACTER / 2
+        box = (x - half, y + radius[node.id] + 4, x + half, y + radius[node.id] + 8 + LABEL_FONT)
+        inside = box[0] >= 0 and box[2] <= edge and box[3] <= edge
+        if text and inside and all(box[2] <= b[0] or b[2] <= box[0] or box[3] <= b[1] or b[3] <= box[1]
+                                   for b in placed):
+            placed.append(box)
+            out[node.id] = (x, box[3] - 8, text)
+    return out
 
 
 def ego_view(session: Session, viewer: Viewer, *, external_id: str) -> Drawing:

@@ -181,9 +181,27 @@ def timeline(project: JointProject, *, work_packages: list[WorkPackage], milesto
     marks = [TimelineMark(id=m.id, label=m.title, kind=m.kind, due_on=m.due_on, at=at(m.due_on),
                           planned_on=m.planned_on, slipped_days=(m.due_on - m.planned_on).days,
                           status=m.status, late_days=late.get(m)) for m in milestones]
-    return Timeline(start=start, end=end, bars=bars, marks=marks,
-                    ticks=[TimelineTick(date=d, at=at(d)) for d in _ticks(start, end)],
+    days = _ticks(start, end)
+    return Timeline(start=start, end=end, bars=bars, marks=marks, ticks=_labelled(days, [at(d) for d in days]),
                     today=at(today) if start <= today <= end else None)
+
+
+# How much of the axis (in percent) a month's label takes: on a wide screen, on a phone.
+LABEL_ROOM, PHONE_LABEL_ROOM = 8.0, 18.0
+
+
+def _labelled(days: list[date], positions: list[float]) -> list[TimelineTick]:
+    """Ticks whose month is written only where the label fits: after the previous label
+    and before the axis ends (every label starts at its tick and runs right)."""
+    ticks = []
+    last = phone_last = -100.0
+    for day, at in zip(days, positions):
+        label = at - last >= LABEL_ROOM and at <= 100 - LABEL_ROOM
+        phone_label = label and at - phone_last >= PHONE_LABEL_ROOM and at <= 100 - PHONE_LABEL_ROOM
+        last = at if label else last
+        phone_last = at if phone_label else phone_last
+        ticks.append(TimelineTick(date=day, at=at, label=label, phone_label=phone_label))
+    return ticks
 
 
 def export_project(session: Session, viewer: Viewer, *, project_id: int) -> ProjectExport:

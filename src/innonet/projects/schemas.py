@@ -379,6 +379,8 @@ class TimelineMark(BaseModel):
 class TimelineTick(BaseModel):
     date: date
     at: float
+    label: bool = Field(description="Its month is written: there is room for it on a wide screen")
+    phone_label: bool = Field(description="Its month is written on a phone too")
 
 
 class Timeline(BaseModel):
