@@ -2,7 +2,7 @@
 discussion, the stage-gate, merging and similar ideas."""
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 from innonet.accounts import service as accounts
 from innonet.accounts.models import Notification
 from innonet.challenges import service
-from innonet.challenges.models import Follow, Rating, Vote
+from innonet.challenges.models import Assignment, Follow, Rating, Vote
 from innonet.challenges.schemas import ChallengeIn, IdeaIn
 from innonet.db import transaction
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
 from innonet.sharing.schemas import AgreementIn
-from tests.factories import OPERATOR, bearer, make_organisation, make_user, sign_in
+from tests.factories import OPERATOR, bearer, form_token, make_organisation, make_user, sign_in
 from tests.test_concurrency import live, run_together  # noqa: F401 (fixture)
 
 
@@ -343,21 +343,25 @@ def test_evaluators_score_blind_what_they_are_assigned_and_a_named_gatekeeper_de
         {"name": "Fit", "stage": "evaluation", "weight": 1, "scale": 10}])
     url = f"/api/v1/challenges/{challenge['id']}"
     ideas = [_idea(client, circle, "partner", challenge, title=f"Idea {n}") for n in range(3)]
-    # The team: a partner's second person and Second's member evaluate; Second decides too.
+    # The team: a partner's second person, Second's member and the owner's admin evaluate;
+    # Second decides too. Under blind evaluation nobody scores their own organisation's ideas.
     refused = client.put(f"{url}/team", headers=h["owner"], json={"evaluators": {"evaluation": [
         users["outsider"].email]}})
     assert refused.status_code == 422 and refused.json()["error"]["problems"][0]["field"] == "evaluators.evaluation"
     team = client.put(f"{url}/team", headers=h["owner"], json={
         "gatekeepers": [users["second"].email],
-        "evaluators": {"evaluation": [users["partner2"].email, users["second"].email]}})
+        "evaluators": {"evaluation": [users["partner2"].email, users["second"].email, users["admin"].email]}})
     assert team.status_code == 200 and [p["name"] for p in team.json()["evaluators"]["evaluation"]] == [
-        "Pat Partner", "Sam Second"]
+        "Pat Partner", "Sam Second", "Ada Admin"]
     assert client.put(f"{url}/team", headers=h["partner"], json={}).status_code == 403
     for idea in ideas[:2]:
         for stage in ("screening", "evaluation"):
             client.post(f"/api/v1/ideas/{idea['id']}/stage", json={"stage": stage}, headers=h["owner"])
-    assert client.post(f"{url}/assignments", json={"stage": "evaluation"}, headers=h["owner"]).json() == {"assigned": 4}
-    assert client.post(f"{url}/assignments", json={"stage": "evaluation"}, headers=h["owner"]).json() == {"assigned": 0}
+    # Partner's colleague is left out of its own organisation's two ideas.
+    assert client.post(f"{url}/assignments", json={"stage": "evaluation"}, headers=h["owner"]).json() == {
+        "assigned": 4, "left_out": 2}
+    assert client.post(f"{url}/assignments", json={"stage": "evaluation"}, headers=h["owner"]).json() == {
+        "assigned": 0, "left_out": 2}
     told = session.scalars(select(Notification.message).where(Notification.user_id == users["second"].id,
                                                               Notification.kind == "evaluation")).all()
     assert told == ["2 ideas of “Lighter pallets” await your evaluation (Evaluation)."]
@@ -374,7 +378,9 @@ def test_evaluators_score_blind_what_they_are_assigned_and_a_named_gatekeeper_de
     # Scorecard criteria are for the assigned evaluators only.
     assert client.put(f"/api/v1/ideas/{ideas[0]['id']}/ratings", headers=h["partner"],
                       json={"criterion": criteria["Fit"], "value": 5}).status_code == 403
-    scores = {("partner2", 0): (5, 10), ("second", 0): (2, 1), ("partner2", 1): (3, 4)}
+    assert client.put(f"/api/v1/ideas/{ideas[0]['id']}/ratings", headers=h["partner2"],
+                      json={"criterion": criteria["Fit"], "value": 5}).status_code == 403
+    scores = {("admin", 0): (5, 10), ("second", 0): (2, 1), ("admin", 1): (3, 4)}
     for (who, n), (feasibility, fit) in scores.items():
         for name, value in (("Feasibility", feasibility), ("Fit", fit)):
             answer = client.put(f"/api/v1/ideas/{ideas[n]['id']}/ratings", headers=h[who],
@@ -385,14 +391,13 @@ def test_evaluators_score_blind_what_they_are_assigned_and_a_named_gatekeeper_de
     assert out_of_scale.status_code == 422 and "1 to 10" in out_of_scale.text
     board = client.get(f"{url}/evaluation?stage=evaluation", headers=h["owner"]).json()
     ranked = {i["id"]: i for i in board["ideas"]}
-    # partner2 on idea 0: (3·4/4 + 1·9/9)/4 = 100; second: (3·1/4 + 0)/4 = 18.75 → 18.8
+    # admin on idea 0: (3·4/4 + 1·9/9)/4 = 100; second: (3·1/4 + 0)/4 = 18.75 → 18.8
     first = ranked[ideas[0]["id"]]
     assert (first["scored"], first["score"], first["spread"]) == (2, 59.4, 81.2)
     second = ranked[ideas[1]["id"]]  # (3·2/4 + 3/9)/4 = 45.8, one evaluator so far
     assert (second["scored"], second["assigned"], second["score"], second["spread"]) == (1, 2, 45.8, None)
     assert [i["id"] for i in board["ideas"]] == [ideas[0]["id"], ideas[1]["id"]]
-    mine = client.get(f"{url}/evaluation", headers=h["partner2"]).json()
-    assert {i["id"] for i in mine["ideas"]} == {ideas[0]["id"], ideas[1]["id"]}
+    assert client.get(f"{url}/evaluation", headers=h["partner2"]).json()["ideas"] == []
     assert client.get(f"{url}/evaluation", headers=h["partner"]).status_code == 403
     # The named gatekeeper decides.
     decided = client.post(f"/api/v1/ideas/{ideas[0]['id']}/stage", headers=h["second"],
@@ -503,7 +508,7 @@ def _blind_evaluation(client, circle, **changes):
         "evaluators": {"evaluation": [users["second"].email]}}).status_code == 200
     for stage in ("screening", "evaluation"):
         assert client.post(f"/api/v1/ideas/{idea['id']}/stage", json={"stage": stage}, headers=h["owner"]).status_code == 200
-    assert client.post(f"{url}/assignments", json={"stage": "evaluation"}, headers=h["owner"]).json() == {"assigned": 1}
+    assert client.post(f"{url}/assignments", json={"stage": "evaluation"}, headers=h["owner"]).json() == {"assigned": 1, "left_out": 0}
     return challenge, idea
 
 
@@ -567,3 +572,40 @@ def test_an_evaluators_access_ends_with_their_place_on_the_team_or_the_agreement
         assert answer.status_code in (403, 404), (withdrawn, method, path, answer.status_code)
         assert "Pallet of flax" not in answer.text
     assert session.scalar(select(func.count()).select_from(Rating)) == 0
+
+
+def test_nobody_evaluates_an_idea_they_wrote(client, session, circle):
+    """A co-author on the evaluator team is never assigned the idea, cannot score it, and an
+    assignment made before counts for nothing; the ranking says when fewer than two
+    independent scores stand behind an idea."""
+    users, h = circle["users"], circle["h"]
+    challenge = _challenge(client, circle, criteria=[{"name": "Feasibility", "stage": "evaluation"}])
+    url = f"/api/v1/challenges/{challenge['id']}"
+    # Second is asked to co-write Partner's idea (not yet confirmed: a conflict all the same).
+    idea = _idea(client, circle, "partner", challenge, co_authors=[users["second"].email])
+    for stage in ("screening", "evaluation"):
+        client.post(f"/api/v1/ideas/{idea['id']}/stage", json={"stage": stage}, headers=h["owner"])
+    client.put(f"{url}/team", headers=h["owner"], json={"evaluators": {"evaluation": [
+        users["second"].email, users["admin"].email]}})
+    made = client.post(f"{url}/assignments", json={"stage": "evaluation"}, headers=h["owner"])
+    assert made.json() == {"assigned": 1, "left_out": 1}
+    assert session.scalars(select(Assignment.user_id).where(Assignment.idea_id == idea["id"])).all() == [
+        users["admin"].id]
+    feasibility = challenge["criteria"][0]["id"]
+    refused = client.put(f"/api/v1/ideas/{idea['id']}/ratings", headers=h["second"],
+                         json={"criterion": feasibility, "value": 5})
+    assert refused.status_code == 403 and "you wrote it" in refused.json()["error"]["message"]
+    # An assignment made before the rule (or before Second was asked) counts for nothing.
+    session.add(Assignment(idea_id=idea["id"], stage="evaluation", user_id=users["second"].id,
+                           assigned_at=datetime.now(UTC)))
+    session.commit()
+    board = client.get(f"{url}/evaluation?stage=evaluation", headers=h["owner"]).json()
+    assert [(i["assigned"], i["scored"]) for i in board["ideas"]] == [(1, 0)]
+    sign_in(client, session, users["owner"])
+    session.commit()
+    page = client.get(f"/challenges/{challenge['id']}/evaluation?stage=evaluation")
+    assert "fewer than two independent scores" in page.text
+    flash = client.post(f"/challenges/{challenge['id']}/assignments?stage=evaluation",
+                        data={"csrf_token": form_token(client)}, follow_redirects=False)
+    assert "1 idea and evaluator pair left out for a conflict of interest" in client.get(
+        flash.headers["location"]).text

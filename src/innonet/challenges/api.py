@@ -120,8 +120,7 @@ def set_team(challenge_id: RecordId, data: TeamIn, session: Session = DbSession,
 def assign(challenge_id: RecordId, data: AssignIn, session: Session = DbSession,
            viewer: Viewer = CurrentViewer) -> AssignOut:
     """Assign ideas to the stage's evaluators, who are told in their inbox."""
-    return AssignOut(assigned=evaluation.assign(session, viewer, challenge_id=challenge_id, stage=data.stage,
-                                                idea_ids=data.ideas))
+    return evaluation.assign(session, viewer, challenge_id=challenge_id, stage=data.stage, idea_ids=data.ideas)
 
 
 @router.get("/challenges/{challenge_id}/evaluation", response_model=BoardOut)

@@ -14,6 +14,7 @@ from innonet.challenges.access import emit
 from innonet.challenges.ideas import (
     authors_hidden,
     challenge_of,
+    conflicts_of_interest,
     get_idea,
     idea_authors,
     is_evaluator,
@@ -89,6 +90,10 @@ def rate(session: Session, viewer: Viewer, *, idea_id: int, criterion_id: int, v
     if criterion is None or criterion.challenge_id != idea.challenge_id:
         raise InvalidInput.for_field("criterion", f"no criterion {criterion_id} on this idea's challenge")
     challenge = challenge_of(session, idea)
+    if criterion.stage is not None and challenge is not None and viewer.user_id is not None and conflicts_of_interest(
+            session, challenge, idea_ids=[idea.id], user_ids=[viewer.user_id]):
+        raise Forbidden("You may not score this idea: you wrote it or, under blind evaluation, work for an "
+                        "organisation that submitted it.")
     assigned = challenge is not None and session.scalar(select(exists().where(
         Assignment.idea_id == idea.id, Assignment.stage == criterion.stage, Assignment.user_id == viewer.user_id)))
     if criterion.stage is not None and not (

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from innonet.accounts import service as accounts
 from innonet.challenges import service
 from innonet.challenges.models import Assignment, Challenge, Criterion, Evaluator, Gatekeeper, Idea, Rating
-from innonet.challenges.schemas import BoardView, CriterionOut, PersonOut, RankedIdeaView, TeamOut
+from innonet.challenges.schemas import AssignOut, BoardView, CriterionOut, PersonOut, RankedIdeaView, TeamOut
 from innonet.db import utcnow
 from innonet.errors import Forbidden, InvalidInput
 from innonet.roles import Viewer
@@ -82,9 +82,10 @@ def _person(people: dict[int, tuple[str | None, str]], user_id: int) -> PersonOu
 
 
 def assign(session: Session, viewer: Viewer, *, challenge_id: int, stage: str,
-           idea_ids: list[int] | None = None) -> int:
-    """Assign the ideas now in ``stage`` (or those named) to the stage's evaluators; each
-    evaluator is told once how many ideas await them. Returns the assignments made."""
+           idea_ids: list[int] | None = None) -> AssignOut:
+    """Assign the ideas now in ``stage`` (or those named) to the stage's evaluators, leaving
+    out anyone with a conflict of interest (:func:`service.conflicts_of_interest`); each
+    evaluator is told once how many ideas await them."""
     challenge = service.get_challenge(session, viewer, challenge_id=challenge_id, for_change=True)
     if stage not in challenge.workflow["stages"]:
         raise InvalidInput.for_field("stage", f"no stage {stage[:30]!r} in the workflow")
@@ -100,7 +101,8 @@ def assign(session: Session, viewer: Viewer, *, challenge_id: int, stage: str,
         raise InvalidInput.for_field("ideas", f"no idea {unknown[0]} in this challenge")
     existing = set(session.execute(select(Assignment.idea_id, Assignment.user_id).where(
         Assignment.idea_id.in_(ideas), Assignment.stage == stage)).all())
-    new = [(i, u) for i in ideas for u in team if (i, u) not in existing]
+    conflicts = service.conflicts_of_interest(session, challenge, idea_ids=ideas, user_ids=team)
+    new = [(i, u) for i in ideas for u in team if (i, u) not in existing and (i, u) not in conflicts]
     if new:
         now = utcnow()
         session.execute(insert(Assignment), [{"idea_id": i, "stage": stage, "user_id": u, "assigned_at": now}
@@ -114,7 +116,7 @@ def assign(session: Session, viewer: Viewer, *, challenge_id: int, stage: str,
                                    message=f"{count} idea{'s' if count > 1 else ''} of “{challenge.title}” "
                                            f"{'await' if count > 1 else 'awaits'} your evaluation "
                                            f"({service.stage_name(challenge.workflow, stage)}).")
-    return len(new)
+    return AssignOut(assigned=len(new), left_out=len(conflicts))
 
 
 def scorecard(session: Session, *, challenge: Challenge, stage: str) -> list[Criterion]:
@@ -162,6 +164,10 @@ def board(session: Session, viewer: Viewer, *, challenge_id: int, stage: str | N
         Assignment.idea_id, Assignment.user_id).join(
         Idea, Idea.id == Assignment.idea_id).where(
         Idea.challenge_id == challenge.id, Assignment.stage == stage, Idea.merged_into_id.is_(None)))]
+    # An assignment made before its conflict of interest was known counts for nothing.
+    conflicts = service.conflicts_of_interest(session, challenge, idea_ids={i for i, _ in assignments},
+                                              user_ids={u for _, u in assignments})
+    assignments = [pair for pair in assignments if pair not in conflicts]
     if not leads:  # an evaluator sees what is assigned to them while on this stage's team
         on_team = service.is_evaluator(session, viewer, challenge, stage=stage)
         assignments = [(i, u) for i, u in assignments if u == viewer.user_id and on_team]

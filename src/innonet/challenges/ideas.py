@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from innonet import roles
 from innonet.accounts import service as accounts
+from innonet.accounts.models import Membership
 from innonet.challenges import similar
 from innonet.challenges.access import (
     audit,
@@ -307,6 +308,24 @@ def authors_hidden(session: Session, viewer: Viewer, idea: Idea, challenge: Chal
         exists().where(Assignment.user_id == viewer.user_id, Assignment.idea_id.in_(
             select(Idea.id).where(Idea.challenge_id == challenge.id))))))
     return bool(evaluates) and not _is_author(session, viewer, idea) and not may_decide(session, viewer, challenge)
+
+
+def conflicts_of_interest(session: Session, challenge: Challenge, *, idea_ids: Iterable[int],
+                          user_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """The (idea, person) pairs where the person may not evaluate the idea: they wrote it or
+    were asked to co-write it, or, under blind evaluation, they belong to an organisation
+    that submitted it (a colleague knows, or learns, whose idea it is)."""
+    ideas, people = list(idea_ids), list(user_ids)
+    if not ideas or not people:
+        return set()
+    found = {(i, u) for i, u in session.execute(select(IdeaAuthor.idea_id, IdeaAuthor.user_id).where(
+        IdeaAuthor.idea_id.in_(ideas), IdeaAuthor.user_id.in_(people)))}
+    if challenge.blind:  # the authors' organisations submitted it (the idea belongs to the challenge's owner)
+        found |= {(i, u) for i, u in session.execute(
+            select(IdeaAuthor.idea_id, Membership.user_id).join(
+                Membership, Membership.organisation_id == IdeaAuthor.organisation_id).where(
+                IdeaAuthor.idea_id.in_(ideas), Membership.user_id.in_(people)))}
+    return found
 
 
 def _blind_to_authors(session: Session, idea: Idea, user_ids: Iterable[int], today: date) -> set[int]:

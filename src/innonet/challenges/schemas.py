@@ -400,6 +400,9 @@ class AssignIn(InputModel):
 
 class AssignOut(BaseModel):
     assigned: int = Field(description="Assignments made (those that existed are kept)")
+    left_out: int = Field(description=(
+        "Idea and evaluator pairs left out for a conflict of interest: the evaluator wrote the idea or, "
+        "under blind evaluation, belongs to an organisation that submitted it"))
 
 
 class RankedIdea(IdeaSummary):

@@ -63,6 +63,7 @@ from innonet.challenges.discussion import (
 from innonet.challenges.ideas import (
     authors_hidden,
     confirm_co_author,
+    conflicts_of_interest,
     ensure_author,
     get_idea,
     idea_authors,
@@ -123,6 +124,7 @@ __all__ = [
     "confirm_co_author",
     "ensure_author",
     "get_idea",
+    "conflicts_of_interest",
     "idea_authors",
     "idea_summaries",
     "idea_view",

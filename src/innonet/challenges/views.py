@@ -19,7 +19,7 @@ from innonet.organisations.models import Organisation
 from innonet.organisations.schemas import OrganisationSummary
 from innonet.roles import Viewer
 from innonet.sharing import service as sharing
-from innonet.text import markdown_html, parse_record_id
+from innonet.text import counted, markdown_html, parse_record_id
 from innonet.web import (
     CurrentViewer,
     DbSession,
@@ -595,9 +595,12 @@ def assign(request: Request, challenge_id: RecordId, stage: str = Query("evaluat
             raise
         return _board_page(request, session, viewer, challenge_id, stage=stage, status_code=error.status_code,
                            errors={"stage": error.problems[0].message if error.problems else error.message})
-    return redirect_with_flash(request, f"/challenges/{challenge_id}/evaluation?stage={stage}",
-                               f"{made} assignment{'' if made == 1 else 's'} made: the evaluators are told in "
-                               "their inbox." if made else "Every idea in this stage was already assigned.")
+    said = (f"{counted(made.assigned, 'assignment')} made: the evaluators are told in their inbox."
+            if made.assigned else "Every idea in this stage was already assigned.")
+    if made.left_out:
+        said += (f" {counted(made.left_out, 'idea and evaluator pair')} left out for a conflict of interest: the "
+                 "evaluator wrote the idea or, under blind evaluation, works for an organisation that submitted it.")
+    return redirect_with_flash(request, f"/challenges/{challenge_id}/evaluation?stage={stage}", said)
 
 
 @router.post("/challenges/{challenge_id}/evaluation/{idea_id}", response_class=HTMLResponse)
