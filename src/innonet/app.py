@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import anyio.to_thread
@@ -156,8 +157,28 @@ def create_app(settings: Settings | None = None, *,
     def api_docs(request: Request) -> HTMLResponse:
         return render(request, "api_docs.html")
 
+    app.openapi = _with_tokens(app)  # type: ignore[method-assign]
+
     _add_error_handlers(app)
     return app
+
+
+def _with_tokens(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """The API document with how a caller proves who it is: a personal API token sent as a
+    bearer token (the docs page's Authorize button). Public records need none, so every
+    operation may also be called without."""
+    make_document = app.openapi
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            made = make_document()
+            made.setdefault("components", {})["securitySchemes"] = {"token": {
+                "type": "http", "scheme": "bearer", "description": (
+                    "A personal API token, made on your account page (or with `innonet tokens create`); "
+                    "a read-scoped token reads, a write-scoped one also makes changes")}}
+            made["security"] = [{"token": []}, {}]
+        return app.openapi_schema or {}
+    return document
 
 
 @asynccontextmanager

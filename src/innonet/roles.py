@@ -68,7 +68,8 @@ def ensure_can_write(viewer: Viewer) -> None:
         raise Unauthorized("Sign in first." if viewer.channel == "page" else
                            "Send 'Authorization: Bearer <token>' with a write-scoped API token.")
     if not viewer.can_write:
-        raise Forbidden("This API token may only read; create a write-scoped token to make changes."
+        raise Forbidden("Changes through the API need a write-scoped API token (Authorization: Bearer …), made on "
+                        "your account page; a read-scoped token, or the sign-in of a page, only reads."
                         if viewer.channel == "api" else "You may not make changes.")
 
 

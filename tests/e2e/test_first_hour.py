@@ -286,3 +286,24 @@ def test_organisations_are_picked_by_name_and_share_with_proposes_the_partner(si
     page.get_by_role("button", name="Find partners").click()
     page.wait_for_url("**preferred_countries=FI**")
     assert "preferred_countries=DE" in page.url
+
+
+def test_the_api_docs_call_the_api_with_a_token(site, page):
+    """The document declares bearer tokens, so the docs page has an Authorize button; a call
+    made from the page without one is a visitor's, with one it is the token owner's."""
+    with transaction(site.sessions) as session:
+        user = accounts.get_user(session, email=ESA_ADMIN)
+        _, token = accounts.create_token(session, user=user, name="docs page", scope="write")
+    page.goto(f"{site}/api/docs")
+    operation = page.locator("#operations-jobs-jobs_api_v1_jobs_get")  # your jobs: signed-in callers only
+    operation.locator(".opblock-summary").click()
+    operation.get_by_role("button", name="Try it out").click()
+    status = operation.locator(".live-responses-table tbody .response-col_status").first
+    operation.get_by_role("button", name="Execute").click()
+    expect(status).to_have_text("401")
+    page.get_by_role("button", name="Authorize").first.click()
+    page.locator(".auth-container input").first.fill(token)
+    page.locator(".auth-container button.authorize").click()
+    page.locator(".auth-container button.btn-done").click()
+    operation.get_by_role("button", name="Execute").click()
+    expect(status).to_have_text("200")
