@@ -609,3 +609,20 @@ def test_nobody_evaluates_an_idea_they_wrote(client, session, circle):
                         data={"csrf_token": form_token(client)}, follow_redirects=False)
     assert "1 idea and evaluator pair left out for a conflict of interest" in client.get(
         flash.headers["location"]).text
+
+
+def test_the_challenge_team_is_told_of_each_new_idea(client, session, circle):
+    """Each new idea reaches the owner's people (inbox and digest), never its own author,
+    and never says who wrote it: the evaluation may be blind."""
+    users = circle["users"]
+    challenge = _challenge(client, circle, blind=True)
+    idea = _idea(client, circle, "partner", challenge, title="Flax pallet")
+    told = session.execute(select(Notification.user_id, Notification.message, Notification.link).where(
+        Notification.kind == "idea_submitted")).all()
+    assert sorted(u for u, _, _ in told) == sorted([users["owner"].id, users["admin"].id])
+    assert {(m, link) for _, m, link in told} == {
+        ("A new idea for “Lighter pallets”: “Flax pallet”.", f"/ideas/{idea['id']}")}
+    sign_in(client, session, users["admin"])
+    session.commit()
+    inbox = client.get("/inbox").text
+    assert "A new idea for “Lighter pallets”: “Flax pallet”." in inbox and users["partner"].name not in inbox

@@ -34,6 +34,7 @@ NOTIFICATION_KINDS = {
     "project": "Joint project",
     "exit_review": "Exit review",
     "partnership_alert": "Partnership alert",
+    "idea_submitted": "New idea",
 }
 
 

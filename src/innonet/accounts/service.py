@@ -552,6 +552,13 @@ def notify(session: Session, *, organisation_ids: Iterable[int], kind: str, mess
                                body=f"{message}\n\nSee {address}.")
 
 
+def writing_members(session: Session, *, organisation_id: int) -> list[int]:
+    """The active people who write for the organisation (its admins and members)."""
+    return list(session.scalars(select(User.id).join(Membership).where(
+        Membership.organisation_id == organisation_id, Membership.role.in_(roles.WRITING_ROLES),
+        User.is_active.is_(True)).order_by(User.id)))
+
+
 def notify_people(session: Session, *, user_ids: Iterable[int], kind: str, message: str, link: str) -> None:
     """Tell these people, each in their own inbox (and their daily digest, not a mail
     each: a busy discussion would flood them)."""

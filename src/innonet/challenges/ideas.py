@@ -147,6 +147,10 @@ def submit_idea(session: Session, viewer: Viewer, *, data: IdeaIn) -> Idea:
     audit(session, viewer, action="create", items=[idea])
     if challenge is not None:
         emit(session, challenge, "idea.created", idea=idea)
+        # The challenge's team, in their inbox and digest; never who wrote it (blind evaluation).
+        team = set(accounts.writing_members(session, organisation_id=challenge.organisation_id)) - {viewer.user_id}
+        accounts.notify_people(session, user_ids=team, kind="idea_submitted", link=f"/ideas/{idea.id}",
+                               message=f"A new idea for “{challenge.title}”: “{idea.title}”.")
     return idea
 
 
