@@ -1,9 +1,11 @@
 """The joint project pages: starting one from the form, adding and changing items with
 bad input shown next to its field, the exit review and closing, leaving."""
 
+import html
+import re
 from datetime import date, timedelta
 
-from tests.factories import form_token, sign_in
+from tests.factories import form_token, make_organisation, make_user, sign_in
 from tests.projects.test_projects import _add, _ext, _project, team  # noqa: F401 (fixture)
 
 
@@ -128,3 +130,31 @@ def test_a_personal_calendar_lists_my_milestones_until_revoked(client, session, 
     session.commit()
     assert _post(client, "/joint-projects/calendar/revoke", {}).status_code == 303
     assert client.get(path).status_code == 404
+
+
+def _links_open(client, start: str) -> None:
+    """Every link of the page at ``start`` to a page of innonet opens, and lands where its
+    #anchor points."""
+    page = client.get(start)
+    assert page.status_code == 200, start
+    for path, anchor in re.findall(r'href="(/[^"#]*)(#[^"]*)?"', page.text):
+        if path.startswith(("/static/", "/api/")):
+            continue
+        target = client.get(html.unescape(path))
+        assert target.status_code == 200, (start, path, target.status_code)
+        assert not anchor or f'id="{anchor[1:]}"' in target.text, (start, path, anchor)
+
+
+def test_the_project_pages_lead_only_to_pages_that_open(client, session, team):  # noqa: F811
+    project = _project(client, team)
+    sign_in(client, session, team["users"]["lead_admin"])
+    session.commit()
+    for start in ("/joint-projects", f"/joint-projects/{project['id']}"):
+        _links_open(client, start)
+    # A newcomer without a project is pointed to their organisation's partner finder.
+    client.cookies.clear()
+    newcomer = make_user(session, make_organisation(session, name="Newcomer"))
+    sign_in(client, session, newcomer)
+    session.commit()
+    assert "partner finder</a>" in client.get("/joint-projects").text
+    _links_open(client, "/joint-projects")

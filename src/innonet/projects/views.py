@@ -107,9 +107,12 @@ LIST_FIELDS = {"responsible", "consulted", "informed", "owners", "audience"}
 def _projects_page(request: Request, session: Session, viewer: Viewer, *, idea: int | None = None,
                    calendar_url: str | None = None) -> Response:
     found = service.list_projects(session, viewer, idea=idea)
+    mine = organisations.organisations_by_id(session, ids=sorted(viewer.member_of)[:1])
     return render(request, "joint_projects.html", {
         "projects": service.summaries(session, viewer, projects=found), "calendar_url": calendar_url,
-        "has_calendar": service.has_calendar_feed(session, viewer)})
+        "has_calendar": service.has_calendar_feed(session, viewer),
+        # The partner finder of the viewer's (first) organisation, where a project may start.
+        "finder_url": next((f"/orgs/{o.external_id}/partners" for o in mine.values()), None)})
 
 
 @router.get("/joint-projects", response_class=HTMLResponse)
