@@ -276,7 +276,8 @@ def test_an_agreement_gates_the_brief_and_invitations_add_partners(client, sessi
     assert client.get(f"/api/v1/challenges/{challenge['id']}", headers=h["second"]).status_code == 200
     told = session.scalar(select(Notification).where(Notification.organisation_id == second.id,
                                                      Notification.kind == "challenge_invitation"))
-    assert "Lighter pallets" in told.message
+    # The NDA is in force already: the invitation promises no wait for the details.
+    assert "Lighter pallets" in told.message and "once the agreement is in force" not in told.message
 
 
 def test_markdown_is_rendered_inert(client, circle):

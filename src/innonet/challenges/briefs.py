@@ -47,7 +47,9 @@ from innonet.matching.schemas import NeedQuery, Recommendations
 from innonet.organisations import service as organisations
 from innonet.organisations.schemas import OrganisationSummary
 from innonet.roles import Viewer
+from innonet.sharing import policy
 from innonet.sharing import service as sharing
+from innonet.sharing.models import Agreement
 from innonet.sharing.schemas import SharingFields
 
 
@@ -336,7 +338,9 @@ def invite_organisations(session: Session, viewer: Viewer, *, challenge_id: int,
             {"challenge_id": challenge.id, "organisation_id": o, "invited_by_id": viewer.user_id,
              "created_at": utcnow()} for o in new])
         owner = organisations.organisations_by_id(session, ids=[challenge.organisation_id])[challenge.organisation_id]
-        gate = " (details once the agreement is in force)" if challenge.agreement_id else ""
+        waiting = challenge.agreement_id is not None and not session.scalar(select(exists().where(
+            Agreement.id == challenge.agreement_id, policy.in_force_condition(viewer.today))))
+        gate = " (details once the agreement is in force)" if waiting else ""
         accounts.notify(session, organisation_ids=new, kind="challenge_invitation",
                         link=f"/challenges/{challenge.id}",
                         message=f"{owner.name} invites you to contribute ideas to the challenge "
